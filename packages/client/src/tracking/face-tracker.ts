@@ -1,0 +1,163 @@
+import type { FaceFrame } from '@visage/protocol';
+import { VisageError } from '@visage/protocol';
+import { MainThreadBackend, WorkerBackend } from './backends.ts';
+import type { TrackerBackend, TrackerInput } from './backends.ts';
+import { FaceSmoother } from './face-smoother.ts';
+import type { FaceSmootherOptions } from './face-smoother.ts';
+import type { LandmarkerConfig, TrackerDelegate } from './landmarker.ts';
+
+/** Where the app serves the repo's `models/mediapipe/face_landmarker.task` (never a CDN). */
+export const DEFAULT_MODEL_ASSET_PATH = '/models/mediapipe/face_landmarker.task';
+/** Where the app serves `node_modules/@mediapipe/tasks-vision/wasm` (never a CDN). */
+export const DEFAULT_WASM_BASE_PATH = '/mediapipe/wasm';
+
+export interface FaceTrackerOptions {
+  /** URL of the model bundle. Default `DEFAULT_MODEL_ASSET_PATH`. */
+  modelAssetPath?: string;
+  /** URL of the tasks-vision wasm folder. Default `DEFAULT_WASM_BASE_PATH`. */
+  wasmBasePath?: string;
+  /** 'auto' (default) uses the GPU delegate when it loads, CPU otherwise. */
+  delegate?: 'auto' | TrackerDelegate;
+  /** 'auto' (default) runs in a module Worker and falls back to the main thread. */
+  thread?: 'auto' | 'worker' | 'main';
+  /**
+   * Creates the tracker's module Worker. Default: `tracker.worker.ts` next to this file
+   * via `new URL(..., import.meta.url)` (what Vite bundles); bundlers that do not
+   * rewrite that pattern must pass a factory.
+   */
+  workerFactory?: () => Worker;
+  /** One-Euro smoothing; `false` (default) returns MediaPipe's raw output. */
+  smoothing?: Partial<FaceSmootherOptions> | false;
+  /** MediaPipe thresholds, each default 0.5. */
+  minFaceDetectionConfidence?: number;
+  minFacePresenceConfidence?: number;
+  minTrackingConfidence?: number;
+}
+
+export interface TrackResult {
+  frame: FaceFrame;
+  /** Milliseconds spent in FaceLandmarker for this frame. */
+  ms: number;
+}
+
+function defaultWorkerFactory(): Worker {
+  return new Worker(new URL('./tracker.worker.ts', import.meta.url), { type: 'module', name: 'visage-face-tracker' });
+}
+
+function checkConfidence(name: string, v: number | undefined): number {
+  const value = v ?? 0.5;
+  if (typeof value !== 'number' || !(value >= 0 && value <= 1)) throw new TypeError(`${name} must be in [0, 1], got ${String(v)}`);
+  return value;
+}
+
+/**
+ * Tracks one face per frame with MediaPipe FaceLandmarker (VIDEO mode: 478 landmarks,
+ * 52 blendshapes, facial transformation matrix).
+ *
+ * ```ts
+ * const tracker = await FaceTracker.create();
+ * console.log(tracker.delegate, tracker.thread); // e.g. 'GPU', 'worker'
+ * const frame = await tracker.track(await createImageBitmap(video), performance.now());
+ * ```
+ */
+export class FaceTracker {
+  /** The delegate actually in use. */
+  readonly delegate: TrackerDelegate;
+  /** Where the landmarker runs. */
+  readonly thread: 'worker' | 'main';
+  /** Why the preferred set-up was not used (GPU failed, Worker unavailable), if so. */
+  readonly fallbackReasons: readonly string[];
+  readonly #backend: TrackerBackend;
+  readonly #smoother: FaceSmoother | null;
+  #lastT = -Infinity;
+  #busy = false;
+  #closed = false;
+
+  private constructor(backend: TrackerBackend, delegate: TrackerDelegate, reasons: string[], smoother: FaceSmoother | null) {
+    this.#backend = backend;
+    this.delegate = delegate;
+    this.thread = backend.thread;
+    this.fallbackReasons = Object.freeze(reasons);
+    this.#smoother = smoother;
+  }
+
+  static async create(options: FaceTrackerOptions = {}): Promise<FaceTracker> {
+    const delegate = options.delegate ?? 'auto';
+    if (!['auto', 'GPU', 'CPU'].includes(delegate)) throw new TypeError(`delegate must be 'auto', 'GPU' or 'CPU', got ${String(delegate)}`);
+    const thread = options.thread ?? 'auto';
+    if (!['auto', 'worker', 'main'].includes(thread)) throw new TypeError(`thread must be 'auto', 'worker' or 'main', got ${String(thread)}`);
+    const config: LandmarkerConfig = {
+      modelAssetPath: new URL(options.modelAssetPath ?? DEFAULT_MODEL_ASSET_PATH, globalThis.location?.href).href,
+      wasmBasePath: new URL(options.wasmBasePath ?? DEFAULT_WASM_BASE_PATH, globalThis.location?.href).href.replace(/\/$/, ''),
+      delegate,
+      minFaceDetectionConfidence: checkConfidence('minFaceDetectionConfidence', options.minFaceDetectionConfidence),
+      minFacePresenceConfidence: checkConfidence('minFacePresenceConfidence', options.minFacePresenceConfidence),
+      minTrackingConfidence: checkConfidence('minTrackingConfidence', options.minTrackingConfidence),
+    };
+    const smoother = options.smoothing ? new FaceSmoother(options.smoothing) : null;
+    const reasons: string[] = [];
+
+    if (thread !== 'main') {
+      let backend: WorkerBackend | null = null;
+      try {
+        if (typeof Worker === 'undefined') throw new Error('Worker is not available here');
+        if (typeof createImageBitmap === 'undefined') throw new Error('createImageBitmap is not available here');
+        backend = new WorkerBackend((options.workerFactory ?? defaultWorkerFactory)());
+        const info = await backend.init(config);
+        if (info.gpuError) reasons.push(`GPU delegate unavailable: ${info.gpuError}`);
+        return new FaceTracker(backend, info.delegate, reasons, smoother);
+      } catch (err) {
+        await backend?.close().catch(() => {});
+        const message = err instanceof Error ? err.message : String(err);
+        if (thread === 'worker') throw new VisageError('internal', `face tracker failed to start in a Worker: ${message}`, { cause: err });
+        reasons.push(`Worker unavailable, tracking on the main thread: ${message}`);
+      }
+    }
+    const backend = new MainThreadBackend();
+    try {
+      const info = await backend.init(config);
+      if (info.gpuError) reasons.push(`GPU delegate unavailable: ${info.gpuError}`);
+      return new FaceTracker(backend, info.delegate, reasons, smoother);
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      throw new VisageError('internal', `face tracker failed to load (${config.modelAssetPath}): ${message}`, { cause: err });
+    }
+  }
+
+  /**
+   * Tracks one frame captured at `timestampMs` (must increase from call to call).
+   * ImageBitmap and VideoFrame inputs are consumed: the tracker closes them. Calls
+   * must not overlap; await each before the next. The frame's size is needed for
+   * smoothing and is read from the input.
+   */
+  async track(input: TrackerInput, timestampMs: number): Promise<TrackResult> {
+    if (this.#closed) throw VisageError.invalidState('FaceTracker is closed');
+    if (this.#busy) throw VisageError.invalidState('FaceTracker.track() called while a previous call is still running');
+    if (typeof timestampMs !== 'number' || !Number.isFinite(timestampMs)) throw new TypeError(`timestampMs must be a finite number, got ${String(timestampMs)}`);
+    if (timestampMs <= this.#lastT) throw new TypeError(`timestampMs must increase: ${timestampMs} after ${this.#lastT}`);
+    const [w, h] = inputSize(input);
+    this.#busy = true;
+    try {
+      this.#lastT = timestampMs;
+      const { frame, ms } = await this.#backend.detect(input, timestampMs);
+      return { frame: this.#smoother ? this.#smoother.smooth(frame, w, h) : frame, ms };
+    } finally {
+      this.#busy = false;
+    }
+  }
+
+  /** Releases the landmarker (and the Worker). Idempotent. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#backend.close();
+  }
+}
+
+function inputSize(input: TrackerInput): [number, number] {
+  if (typeof VideoFrame !== 'undefined' && input instanceof VideoFrame) return [input.displayWidth, input.displayHeight];
+  if (typeof HTMLVideoElement !== 'undefined' && input instanceof HTMLVideoElement) return [input.videoWidth, input.videoHeight];
+  if (typeof HTMLImageElement !== 'undefined' && input instanceof HTMLImageElement) return [input.naturalWidth, input.naturalHeight];
+  const sized = input as { width: number; height: number };
+  return [sized.width, sized.height];
+}

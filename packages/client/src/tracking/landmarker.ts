@@ -1,0 +1,85 @@
+/**
+ * The part of tracking that talks to MediaPipe: loads FaceLandmarker in VIDEO mode
+ * (GPU delegate first when asked, CPU otherwise) and turns its results into
+ * `FaceFrame`s. Runs unchanged in a module Worker and on the main thread.
+ */
+import { FaceLandmarker, FilesetResolver } from '@mediapipe/tasks-vision';
+import type { FaceLandmarkerResult, ImageSource } from '@mediapipe/tasks-vision';
+import type { FaceFrame } from '@visage/protocol';
+import { BLENDSHAPE_COUNT, LANDMARK_COUNT } from '@visage/protocol';
+
+export type TrackerDelegate = 'GPU' | 'CPU';
+
+/** What the landmarker needs; plain data so it can be posted to a Worker. */
+export interface LandmarkerConfig {
+  /** URL of `face_landmarker.task`. */
+  modelAssetPath: string;
+  /** URL of the folder holding tasks-vision's `vision_wasm_*` files. */
+  wasmBasePath: string;
+  /** 'auto' tries the GPU delegate and falls back to CPU. */
+  delegate: 'auto' | TrackerDelegate;
+  minFaceDetectionConfidence: number;
+  minFacePresenceConfidence: number;
+  minTrackingConfidence: number;
+}
+
+export interface LoadedLandmarker {
+  readonly landmarker: FaceLandmarker;
+  readonly delegate: TrackerDelegate;
+  /** Why the GPU delegate was not used, when 'auto' fell back to CPU. */
+  readonly gpuError?: string;
+}
+
+/** True where `import()` must be used for the wasm loader (module workers). */
+function inModuleWorker(): boolean {
+  return typeof (globalThis as { importScripts?: unknown }).importScripts === 'function' && typeof document === 'undefined';
+}
+
+export async function loadLandmarker(config: LandmarkerConfig): Promise<LoadedLandmarker> {
+  const fileset = await FilesetResolver.forVisionTasks(config.wasmBasePath, inModuleWorker());
+  const create = (delegate: TrackerDelegate) =>
+    FaceLandmarker.createFromOptions(fileset, {
+      baseOptions: { modelAssetPath: config.modelAssetPath, delegate },
+      runningMode: 'VIDEO',
+      numFaces: 1,
+      outputFaceBlendshapes: true,
+      outputFacialTransformationMatrixes: true,
+      minFaceDetectionConfidence: config.minFaceDetectionConfidence,
+      minFacePresenceConfidence: config.minFacePresenceConfidence,
+      minTrackingConfidence: config.minTrackingConfidence,
+    });
+  if (config.delegate === 'CPU') return { landmarker: await create('CPU'), delegate: 'CPU' };
+  try {
+    return { landmarker: await create('GPU'), delegate: 'GPU' };
+  } catch (err) {
+    if (config.delegate === 'GPU') throw err;
+    const gpuError = err instanceof Error ? err.message : String(err);
+    return { landmarker: await create('CPU'), delegate: 'CPU', gpuError };
+  }
+}
+
+/** Runs one VIDEO-mode detection and converts the first face to a `FaceFrame`. */
+export function detectFrame(landmarker: FaceLandmarker, image: ImageSource, t: number): FaceFrame {
+  return toFaceFrame(landmarker.detectForVideo(image, t), t);
+}
+
+export function toFaceFrame(result: FaceLandmarkerResult, t: number): FaceFrame {
+  const points = result.faceLandmarks[0];
+  if (!points || points.length < LANDMARK_COUNT) return { t, landmarks: null, blendshapes: null, matrix: null };
+  const landmarks = new Float32Array(LANDMARK_COUNT * 3);
+  for (let i = 0; i < LANDMARK_COUNT; i++) {
+    const p = points[i]!;
+    landmarks[i * 3] = p.x;
+    landmarks[i * 3 + 1] = p.y;
+    landmarks[i * 3 + 2] = p.z;
+  }
+  let blendshapes: Float32Array | null = null;
+  const cats = result.faceBlendshapes[0]?.categories;
+  if (cats && cats.length === BLENDSHAPE_COUNT) {
+    blendshapes = new Float32Array(BLENDSHAPE_COUNT);
+    for (const c of cats) blendshapes[c.index] = c.score;
+  }
+  const m = result.facialTransformationMatrixes[0]?.data;
+  const matrix = m && m.length === 16 ? Float32Array.from(m) : null;
+  return { t, landmarks, blendshapes, matrix };
+}
