@@ -26,15 +26,24 @@ export type DataLabel = (typeof DataLabel)[keyof typeof DataLabel];
 /** Lifetime of a landmark packet on the SCTP path: later than this it is useless. */
 export const LANDMARK_MAX_PACKET_LIFETIME_MS = 150;
 
-export const joinRequest = z.strictObject({
-  rtpCapabilities: opaque,
-  sctpCapabilities: opaque.optional(),
-});
+/** Joining needs nothing beyond the token; the answer carries the router's RTP capabilities. */
+export const joinRequest = z.strictObject({}).optional();
 
-export const createTransportRequest = z.strictObject({
-  direction: z.enum(['send', 'recv']),
-  sctpCapabilities: opaque.optional(),
-});
+/**
+ * A receive transport carries the device's RTP capabilities (known only after the
+ * device has loaded the router's, from the join answer); consuming needs them.
+ * `sctpCapabilities` enables data channels on the transport.
+ */
+export const createTransportRequest = z
+  .strictObject({
+    direction: z.enum(['send', 'recv']),
+    rtpCapabilities: opaque.optional(),
+    sctpCapabilities: opaque.optional(),
+  })
+  .refine((r) => r.direction === 'send' || r.rtpCapabilities !== undefined, {
+    message: 'a recv transport needs rtpCapabilities',
+    path: ['rtpCapabilities'],
+  });
 
 export const connectTransportRequest = z.strictObject({
   transportId: id,

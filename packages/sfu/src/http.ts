@@ -1,0 +1,96 @@
+/**
+ * HTTP endpoints: /healthz, /metrics, and the demo app's static files.
+ */
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import http from 'node:http';
+import path from 'node:path';
+import type { Metrics } from './metrics.ts';
+
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json',
+  '.wasm': 'application/wasm',
+  '.png': 'image/png',
+  '.jpg': 'image/jpeg',
+  '.svg': 'image/svg+xml',
+  '.task': 'application/octet-stream',
+  '.bin': 'application/octet-stream',
+  '.ico': 'image/x-icon',
+};
+
+/**
+ * Pages that run MediaPipe must not phone home: everything comes from this origin.
+ * 'wasm-unsafe-eval' lets the tracker's and tfjs's WebAssembly compile.
+ */
+export const CONTENT_SECURITY_POLICY =
+  "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; connect-src 'self' ws: wss:; " +
+  "img-src 'self' blob: data:; media-src 'self' blob: mediastream:; worker-src 'self' blob:; style-src 'self' 'unsafe-inline'";
+
+export interface HttpOptions {
+  staticDir: string | undefined;
+  metrics: Metrics;
+  health: () => { ok: boolean; [k: string]: unknown };
+}
+
+async function serveStatic(root: string, urlPath: string, res: http.ServerResponse): Promise<boolean> {
+  let rel: string;
+  try {
+    rel = decodeURIComponent(urlPath);
+  } catch {
+    return false;
+  }
+  const file = path.join(root, path.normalize(rel).replace(/^(\.\.[/\\])+/, ''));
+  if (!file.startsWith(path.resolve(root))) return false;
+  let target = file;
+  let st = await stat(target).catch(() => undefined);
+  if (st?.isDirectory()) {
+    target = path.join(target, 'index.html');
+    st = await stat(target).catch(() => undefined);
+  }
+  if (!st?.isFile()) return false;
+  res.writeHead(200, {
+    'content-type': TYPES[path.extname(target)] ?? 'application/octet-stream',
+    'content-length': st.size,
+    'content-security-policy': CONTENT_SECURITY_POLICY,
+    'x-content-type-options': 'nosniff',
+    // Cross-origin isolation: lets the generator use SharedArrayBuffer / wasm threads.
+    'cross-origin-opener-policy': 'same-origin',
+    'cross-origin-embedder-policy': 'require-corp',
+  });
+  createReadStream(target).pipe(res);
+  return true;
+}
+
+export function createHttpServer(options: HttpOptions): http.Server {
+  return http.createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    void (async () => {
+      if (url.pathname === '/healthz') {
+        const health = options.health();
+        res.writeHead(health.ok ? 200 : 503, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(health));
+        return;
+      }
+      if (url.pathname === '/metrics') {
+        const body = await options.metrics.registry.metrics();
+        res.writeHead(200, { 'content-type': options.metrics.registry.contentType });
+        res.end(body);
+        return;
+      }
+      if (req.method === 'GET' && options.staticDir) {
+        if (await serveStatic(options.staticDir, url.pathname, res)) return;
+        // Single-page app: unknown paths (room links) get index.html.
+        if (!path.extname(url.pathname) && (await serveStatic(options.staticDir, '/index.html', res))) return;
+      }
+      res.writeHead(404, { 'content-type': 'text/plain' });
+      res.end('not found\n');
+    })().catch(() => {
+      if (!res.headersSent) res.writeHead(500);
+      res.end();
+    });
+  });
+}
