@@ -1,0 +1,89 @@
+/**
+ * Two real Chromium peers with mediasoup-client, through the real SFU and worker:
+ * landmark messages on the partially reliable channel, a 200 KB reliable message
+ * byte for byte, and an Opus track from Chromium's fake microphone.
+ */
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium } from '../packages/client/scripts/lib/chromium.ts';
+import { buildHarness } from './lib/harness.ts';
+import { startTestSfu, type TestSfu } from './lib/sfu.ts';
+
+let sfu: TestSfu;
+let browser: Browser;
+let senderPage: Page;
+let receiverPage: Page;
+
+beforeAll(async () => {
+  const staticDir = await buildHarness('sfu-peer');
+  sfu = await startTestSfu({ VISAGE_STATIC_DIR: staticDir });
+  browser = await launchChromium({ args: ['--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream'] });
+  const open = async () => {
+    const page = await browser.newPage();
+    page.on('pageerror', (e) => console.error('[page]', e));
+    await page.goto(`${sfu.url}/index.html`);
+    await page.waitForSelector('body[data-ready="1"]', { state: 'attached' });
+    return page;
+  };
+  [senderPage, receiverPage] = await Promise.all([open(), open()]);
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await sfu?.close();
+});
+
+it('relays landmarks (partially reliable), a 200 KB embedding byte for byte, and Opus audio', async () => {
+  const rx = await sfu.token({ room: 'e2e', peer: 'rx' });
+  const tx = await sfu.token({ room: 'e2e', peer: 'tx' });
+  await receiverPage.evaluate(([u, t]) => window.visageTest.receiver(u!, t!), [sfu.url, rx]);
+  await senderPage.evaluate(([u, t]) => window.visageTest.sender(u!, t!, { audio: true, embedding: true }), [sfu.url, tx]);
+
+  // Wait for the receiver to have consumed both data producers before sending.
+  await expect
+    .poll(async () => (await receiverPage.evaluate((t) => window.visageTest.receiverState(t), rx)).landmarkChannel, { timeout: 20_000 })
+    .toBeDefined();
+  await receiverPage.waitForTimeout(500);
+
+  const sent = await senderPage.evaluate((t) => window.visageTest.sendLandmarks(t, 300, 60, 0), tx);
+  const hash = await senderPage.evaluate((t) => window.visageTest.sendEmbedding(t, 200_000), tx);
+
+  await expect
+    .poll(async () => {
+      const s = await receiverPage.evaluate((t) => window.visageTest.receiverState(t), rx);
+      return { landmarks: s.landmarks, embeddings: s.embeddingHashes.length };
+    }, { timeout: 20_000 })
+    .toEqual({ landmarks: sent, embeddings: 1 });
+
+  const state = await receiverPage.evaluate((t) => window.visageTest.receiverState(t), rx);
+  expect(state.landmarkBytes).toBe(300 * 60);
+  expect(state.embeddingSizes).toEqual([200_000]);
+  expect(state.embeddingHashes).toEqual([hash]);
+  // The SFU→receiver leg is really partially reliable, as the browser itself reports it.
+  expect(state.landmarkChannel).toEqual({ ordered: false, maxPacketLifeTime: 150, maxRetransmits: null });
+
+  // Opus from the fake microphone arrives.
+  await expect
+    .poll(async () => {
+      const s = await receiverPage.evaluate((t) => window.visageTest.receiverState(t), rx);
+      return s.audio[0]?.received ?? 0;
+    }, { timeout: 20_000 })
+    .toBeGreaterThan(50);
+  const audio = (await receiverPage.evaluate((t) => window.visageTest.receiverState(t), rx)).audio[0]!;
+  // Loopback loses nothing; the consumer starts paused, so a packet around resume may count as lost.
+  expect(audio.lost / audio.received).toBeLessThan(0.02);
+
+  // Metrics saw the relayed messages.
+  const metrics = await (await fetch(`${sfu.url}/metrics`)).text();
+  const relayed = Number(/visage_data_messages_relayed_total\{label="visage\/landmarks"\} (\d+)/.exec(metrics)?.[1]);
+  expect(relayed).toBe(300);
+
+  await senderPage.evaluate(() => window.visageTest.leaveAll());
+  await receiverPage.evaluate(() => window.visageTest.leaveAll());
+});
+
+it('serves /healthz', async () => {
+  const res = await fetch(`${sfu.url}/healthz`);
+  expect(res.status).toBe(200);
+  expect(await res.json()).toMatchObject({ ok: true, workers: 1 });
+});
