@@ -24,7 +24,7 @@ export interface FaceSmootherOptions {
  * reference tracks (see the README's "Tracking" section for jitter and lag numbers).
  */
 export const DEFAULT_FACE_SMOOTHING: Readonly<FaceSmootherOptions> = Object.freeze({
-  landmarks: { minCutoff: 1.5, beta: 0.05, dCutoff: 1, sharedSpeed: true, stride: 3 },
+  landmarks: { minCutoff: 1.5, beta: 0.2, dCutoff: 1, sharedSpeed: true, stride: 3 },
   blendshapes: { minCutoff: 3, beta: 1, dCutoff: 1 },
   matrix: { minCutoff: 1.5, beta: 0.5, dCutoff: 1 },
   resetAfterMs: 500,
