@@ -1,0 +1,207 @@
+/**
+ * Warp-avatar enrollment: from 1..K photos with their tracked landmarks, build the embedding
+ * content (fused texture atlas, neutral shape, background plate + landmarks, mouth and eye
+ * patches) and pack it into an `AvatarEmbedding` within the size budget.
+ */
+import type { AvatarEmbedding } from '@visage/protocol';
+import { createImage, pushPullFill, resize, sampleBilinear, type RgbaImage } from '../../generator/image.ts';
+import {
+  ATLAS_TRIANGLES, EYES, EYE_BAND, LANDMARK_COUNT, MOUTH_LOOP, MOUTH_PATCH_HEIGHT, MOUTH_PATCH_WIDTH,
+  eyeOpenness, mouthFrame, mouthOpenness, mouthPatchToPixel, toPixels, type Points,
+} from '../../generator/warp/face-model.ts';
+import { embeddingPayloadBytes, packWarpContent, type PackOptions, type WarpContent } from '../../generator/warp/content.ts';
+import { canonicalize } from '../../generator/retarget.ts';
+import { triangleQuality, unwrapPhoto } from './unwrap.ts';
+
+export interface EnrollmentPhoto {
+  image: RgbaImage;
+  /** 478×3 MediaPipe landmarks normalised to this image. */
+  landmarks: Float32Array;
+}
+
+export interface EnrollOptions extends PackOptions {
+  /** Atlas side in texels (default 256). */
+  atlasSize?: number;
+  /** Longest side of the background plate in pixels (default 320; shrunk to fit maxBytes). */
+  plateSize?: number;
+  /** Eye patch resolution relative to the atlas (default 2). */
+  eyeScale?: number;
+  /** Which photo is the background plate (default: the most frontal). */
+  plateIndex?: number;
+  /** Size budget of the section payloads (default 256 KiB minus 1 KiB for the container). */
+  maxBytes?: number;
+  name?: string;
+}
+
+export const DEFAULT_ATLAS_SIZE = 256;
+export const DEFAULT_PLATE_SIZE = 320;
+export const DEFAULT_MAX_BYTES = 256 * 1024 - 1024;
+/** Below this inner-lip gap / mouth width the mouth counts as closed and the interior is synthesised. */
+export const MOUTH_OPEN_THRESHOLD = 0.12;
+
+const TRI_COUNT = ATLAS_TRIANGLES.length / 3;
+
+function validate(photos: readonly EnrollmentPhoto[]): void {
+  if (photos.length === 0) throw new TypeError('enrollment needs at least one photo');
+  photos.forEach((p, i) => {
+    if (p.landmarks.length !== LANDMARK_COUNT * 3) throw new TypeError(`photo ${i}: landmarks must hold 478×3 values`);
+    if (p.image.data.length !== p.image.width * p.image.height * 4) throw new TypeError(`photo ${i}: image data size mismatch`);
+  });
+}
+
+/** Builds the decoded warp content (no encoding). */
+export function buildWarpContent(photos: readonly EnrollmentPhoto[], options: EnrollOptions = {}): WarpContent {
+  validate(photos);
+  const A = options.atlasSize ?? DEFAULT_ATLAS_SIZE;
+  const pts: Points[] = photos.map((p) => toPixels(p.landmarks, p.image.width, p.image.height));
+  const quality = photos.map((p, i) => triangleQuality(pts[i]!, p.image.width, p.image.height));
+  const frontalness = quality.map((q) => q.reduce((s, x) => s + x, 0));
+  const ref = frontalness.indexOf(Math.max(...frontalness));
+  const eyeSource = argmax(pts.map((p) => EYES.reduce((s, e) => s + eyeOpenness(p, e), 0)));
+  const eyeTri = new Uint8Array(TRI_COUNT);
+  for (let t = 0; t < TRI_COUNT; t++) if (ATLAS_TRIANGLES[t * 3]! < 0) eyeTri[t] = 1;
+
+  // Per-photo unwraps; eye-fan triangles only from the most open-eyed photo, weights sharpened
+  // so the most frontal view of each triangle dominates.
+  const unwraps = photos.map((p, i) => {
+    const w = new Float32Array(TRI_COUNT);
+    for (let t = 0; t < TRI_COUNT; t++) w[t] = eyeTri[t] && photos.length > 1 && i !== eyeSource ? 0 : quality[i]![t]! ** 4 + 1e-6;
+    return unwrapPhoto(p.image, pts[i]!, w, [0, 0, 1, 1], A, A);
+  });
+
+  // Exposure matching: per-channel gain to the reference photo over texels both see well.
+  const gains = unwraps.map((u, i) => {
+    if (i === ref) return [1, 1, 1];
+    const r = unwraps[ref]!;
+    const sr = [0, 0, 0], su = [0, 0, 0];
+    for (let k = 0; k < A * A; k++) {
+      if (r.weight[k]! < 0.05 || u.weight[k]! < 0.05) continue;
+      for (let c = 0; c < 3; c++) { sr[c]! += r.color[k * 3 + c]!; su[c]! += u.color[k * 3 + c]!; }
+    }
+    return sr.map((s, c) => (su[c]! > 0 ? Math.min(2, Math.max(0.5, s / su[c]!)) : 1));
+  });
+
+  const atlas = createImage(A, A, [0, 0, 0, 255]);
+  const mask = new Float32Array(A * A);
+  for (let k = 0; k < A * A; k++) {
+    let W = 0;
+    const c = [0, 0, 0];
+    unwraps.forEach((u, i) => {
+      const w = u.weight[k]!;
+      if (w <= 0) return;
+      W += w;
+      for (let j = 0; j < 3; j++) c[j]! += w * u.color[k * 3 + j]! * gains[i]![j]!;
+    });
+    if (W > 0) {
+      for (let j = 0; j < 3; j++) atlas.data[k * 4 + j] = c[j]! / W;
+      mask[k] = 1;
+    }
+  }
+  pushPullFill(atlas, mask);
+
+  // Eye band at higher resolution from the most open-eyed photo.
+  const eyeScale = options.eyeScale ?? 2;
+  const ew = Math.round((EYE_BAND[2] - EYE_BAND[0]) * A * eyeScale), eh = Math.round((EYE_BAND[3] - EYE_BAND[1]) * A * eyeScale);
+  const eu = unwrapPhoto(photos[eyeSource]!.image, pts[eyeSource]!, new Float32Array(TRI_COUNT).fill(1), EYE_BAND, ew, eh);
+  const eyes = createImage(ew, eh, [0, 0, 0, 255]);
+  const eyeMask = new Float32Array(ew * eh);
+  const g = gains[eyeSource]!;
+  for (let k = 0; k < ew * eh; k++) {
+    if (eu.weight[k]! <= 0) continue;
+    for (let j = 0; j < 3; j++) eyes.data[k * 4 + j] = eu.color[k * 3 + j]! * g[j]!;
+    eyeMask[k] = 1;
+  }
+  pushPullFill(eyes, eyeMask);
+
+  // Background plate.
+  const plateIndex = options.plateIndex ?? ref;
+  const plateSrc = photos[plateIndex];
+  if (!plateSrc) throw new TypeError(`plateIndex ${plateIndex} out of range`);
+  const ps = options.plateSize ?? DEFAULT_PLATE_SIZE;
+  const k = Math.min(1, ps / Math.max(plateSrc.image.width, plateSrc.image.height));
+  const plate = k < 1 ? resize(plateSrc.image, Math.max(1, Math.round(plateSrc.image.width * k)), Math.max(1, Math.round(plateSrc.image.height * k))) : copyOpaque(plateSrc.image);
+
+  // Mouth interior from the most open mouth, if any is open enough.
+  const opens = pts.map((p) => mouthOpenness(p));
+  const mouthSource = argmax(opens);
+  const mouth = opens[mouthSource]! >= MOUTH_OPEN_THRESHOLD ? extractMouthPatch(photos[mouthSource]!.image, pts[mouthSource]!) : null;
+
+  // Neutral shape: mean of the pose-normalised shapes.
+  const neutral = new Float32Array(LANDMARK_COUNT * 3);
+  for (const p of photos) {
+    const { shape } = canonicalize(p.landmarks, p.image.width / p.image.height);
+    for (let i = 0; i < neutral.length; i++) neutral[i]! += shape[i]! / photos.length;
+  }
+
+  return {
+    neutral, atlas, plate, plateLandmarks: photos[plateIndex]!.landmarks.slice(), mouth, eyes,
+    metadata: {
+      ...(options.name !== undefined ? { name: options.name } : {}),
+      photos: photos.length, gains, plateIndex, eyeSource, mouthSource: mouth ? mouthSource : 'synthetic', atlasSize: A,
+    },
+  };
+}
+
+/**
+ * Enrolls and packs, shrinking the plate (then the atlas) until the payload fits `maxBytes`.
+ * Returns the embedding, the content it encodes, and its payload size.
+ */
+export async function enrollWarpAvatar(
+  photos: readonly EnrollmentPhoto[], options: EnrollOptions = {},
+): Promise<{ embedding: AvatarEmbedding; content: WarpContent; bytes: number }> {
+  const maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
+  let atlasSize = options.atlasSize ?? DEFAULT_ATLAS_SIZE;
+  let plateSize = options.plateSize ?? DEFAULT_PLATE_SIZE;
+  let quality = options.quality ?? 0.8;
+  for (let attempt = 0; attempt < 8; attempt++) {
+    const content = buildWarpContent(photos, { ...options, atlasSize, plateSize });
+    const embedding = await packWarpContent(content, { ...options, quality });
+    const bytes = embeddingPayloadBytes(embedding);
+    if (bytes <= maxBytes) return { embedding, content, bytes };
+    plateSize = Math.round(plateSize * 0.8);
+    quality = Math.max(0.5, quality - 0.05);
+    if (attempt >= 3) atlasSize = Math.max(128, Math.round(atlasSize * 0.8));
+  }
+  throw new RangeError(`avatar embedding does not fit in ${maxBytes} bytes`);
+}
+
+function extractMouthPatch(img: RgbaImage, p: Points): RgbaImage {
+  const f = mouthFrame(p);
+  const w = MOUTH_PATCH_WIDTH, h = MOUTH_PATCH_HEIGHT;
+  const out = createImage(w, h, [0, 0, 0, 255]);
+  const mask = new Float32Array(w * h);
+  const poly = MOUTH_LOOP.map((i) => [p[i * 3]!, p[i * 3 + 1]!] as const);
+  const px = new Float32Array(4);
+  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) {
+    const [sx, sy] = mouthPatchToPixel(f, (x + 0.5) / w, (y + 0.5) / h);
+    const k = y * w + x;
+    if (!pointInPolygon(sx, sy, poly)) continue;
+    sampleBilinear(img, sx, sy, px);
+    out.data[k * 4] = px[0]!; out.data[k * 4 + 1] = px[1]!; out.data[k * 4 + 2] = px[2]!;
+    mask[k] = 1;
+  }
+  pushPullFill(out, mask);
+  return out;
+}
+
+function pointInPolygon(x: number, y: number, poly: readonly (readonly [number, number])[]): boolean {
+  let inside = false;
+  for (let i = 0, j = poly.length - 1; i < poly.length; j = i++) {
+    const [xi, yi] = poly[i]!, [xj, yj] = poly[j]!;
+    if (yi > y !== yj > y && x < ((xj - xi) * (y - yi)) / (yj - yi) + xi) inside = !inside;
+  }
+  return inside;
+}
+
+function copyOpaque(img: RgbaImage): RgbaImage {
+  const out = createImage(img.width, img.height);
+  out.data.set(img.data);
+  for (let i = 3; i < out.data.length; i += 4) out.data[i] = 255;
+  return out;
+}
+
+function argmax(a: readonly number[]): number {
+  let best = 0;
+  for (let i = 1; i < a.length; i++) if (a[i]! > a[best]!) best = i;
+  return best;
+}

@@ -1,0 +1,109 @@
+/**
+ * The warp generator's view of an avatar embedding: typed, decoded section contents, and the
+ * mapping to and from `AvatarEmbedding` sections (the binary container itself is packages/protocol's).
+ */
+import { SectionType, type AvatarEmbedding, type EmbeddingSection } from '@visage/protocol';
+import type { RgbaImage } from '../image.ts';
+import { defaultImageCodec, type ImageCodec, type ImageMime } from '../codec.ts';
+import { LANDMARK_COUNT } from './face-model.ts';
+
+export const WARP_FAMILY = 'warp';
+export const WARP_VERSION = 1;
+export const EMBEDDING_FORMAT_VERSION = 1;
+
+export interface WarpMetadata {
+  /** Free-form display name. */
+  name?: string;
+  /** Number of enrollment photos fused. */
+  photos: number;
+  /** Per-photo gains applied by exposure matching, [r, g, b]. */
+  gains?: number[][];
+  /** Source of the mouth patch: index of the photo, or 'synthetic'. */
+  mouthSource?: number | 'synthetic';
+  eyeSource?: number;
+  [key: string]: unknown;
+}
+
+export interface WarpContent {
+  /** 478×3 neutral shape in canonical-model units and pose (see retarget.ts). */
+  neutral: Float32Array;
+  /** Square texture atlas in MediaPipe canonical UV space. */
+  atlas: RgbaImage;
+  /** Background plate: the enrollment photo the face is drawn over. */
+  plate: RgbaImage;
+  /** 478×3 landmarks of the plate photo, normalised to it. */
+  plateLandmarks: Float32Array;
+  /** Mouth-interior patch in the mouth frame (face-model.ts), or null to synthesise one. */
+  mouth: RgbaImage | null;
+  /** High-resolution crop of the atlas's EYE_BAND from the most open-eyed photo, or null. */
+  eyes: RgbaImage | null;
+  metadata: WarpMetadata;
+}
+
+export interface PackOptions {
+  codec?: ImageCodec;
+  /** Lossy format and quality for the atlas, plate and patches; PNG when the codec has nothing else. */
+  mime?: ImageMime;
+  quality?: number;
+}
+
+export function floatsToBytes(a: Float32Array): Uint8Array {
+  const out = new Uint8Array(a.length * 4);
+  const dv = new DataView(out.buffer);
+  for (let i = 0; i < a.length; i++) dv.setFloat32(i * 4, a[i]!, true);
+  return out;
+}
+
+export function bytesToFloats(b: Uint8Array, expected: number, what: string): Float32Array {
+  if (b.length !== expected * 4) throw new TypeError(`${what}: expected ${expected * 4} bytes, got ${b.length}`);
+  const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const out = new Float32Array(expected);
+  for (let i = 0; i < expected; i++) out[i] = dv.getFloat32(i * 4, true);
+  return out;
+}
+
+export async function packWarpContent(c: WarpContent, options: PackOptions = {}): Promise<AvatarEmbedding> {
+  const codec = options.codec ?? defaultImageCodec();
+  const mime = options.mime && codec.encodes.includes(options.mime) ? options.mime : codec.encodes.includes('image/webp') ? 'image/webp' : 'image/png';
+  const q = options.quality ?? 0.8;
+  const img = (i: RgbaImage) => codec.encode(i, mime, q);
+  const sections: EmbeddingSection[] = [
+    { type: SectionType.NeutralShape, mandatory: true, bytes: floatsToBytes(c.neutral) },
+    { type: SectionType.TextureAtlas, mandatory: true, bytes: await img(c.atlas) },
+    { type: SectionType.BackgroundPlate, mandatory: true, bytes: await img(c.plate) },
+    { type: SectionType.PlateLandmarks, mandatory: true, bytes: floatsToBytes(c.plateLandmarks) },
+  ];
+  if (c.mouth) sections.push({ type: SectionType.MouthPatch, mandatory: false, bytes: await img(c.mouth) });
+  if (c.eyes) sections.push({ type: SectionType.EyePatch, mandatory: false, bytes: await img(c.eyes) });
+  sections.push({ type: SectionType.Metadata, mandatory: false, bytes: new TextEncoder().encode(JSON.stringify(c.metadata)) });
+  return { formatVersion: EMBEDDING_FORMAT_VERSION, generator: { family: WARP_FAMILY, version: WARP_VERSION }, sections };
+}
+
+export async function unpackWarpContent(e: AvatarEmbedding, codec: ImageCodec = defaultImageCodec()): Promise<WarpContent> {
+  if (e.generator.family !== WARP_FAMILY) throw new TypeError(`embedding is for generator '${e.generator.family}', not '${WARP_FAMILY}'`);
+  if (e.generator.version > WARP_VERSION) throw new TypeError(`warp embedding version ${e.generator.version} is newer than ${WARP_VERSION}`);
+  const known = new Set<number>([SectionType.NeutralShape, SectionType.TextureAtlas, SectionType.BackgroundPlate, SectionType.PlateLandmarks, SectionType.MouthPatch, SectionType.EyePatch, SectionType.Metadata]);
+  for (const s of e.sections) if (s.mandatory && !known.has(s.type)) throw new TypeError(`unknown mandatory section ${s.type}`);
+  const get = (t: number) => e.sections.find((s) => s.type === t)?.bytes;
+  const need = (t: number, what: string) => {
+    const b = get(t);
+    if (!b) throw new TypeError(`warp embedding lacks the ${what} section`);
+    return b;
+  };
+  const meta = get(SectionType.Metadata);
+  const mouth = get(SectionType.MouthPatch), eyes = get(SectionType.EyePatch);
+  return {
+    neutral: bytesToFloats(need(SectionType.NeutralShape, 'NeutralShape'), LANDMARK_COUNT * 3, 'NeutralShape'),
+    atlas: await codec.decode(need(SectionType.TextureAtlas, 'TextureAtlas')),
+    plate: await codec.decode(need(SectionType.BackgroundPlate, 'BackgroundPlate')),
+    plateLandmarks: bytesToFloats(need(SectionType.PlateLandmarks, 'PlateLandmarks'), LANDMARK_COUNT * 3, 'PlateLandmarks'),
+    mouth: mouth ? await codec.decode(mouth) : null,
+    eyes: eyes ? await codec.decode(eyes) : null,
+    metadata: meta ? (JSON.parse(new TextDecoder().decode(meta)) as WarpMetadata) : { photos: 0 },
+  };
+}
+
+/** Total size of the section payloads (the container adds a small header on top). */
+export function embeddingPayloadBytes(e: AvatarEmbedding): number {
+  return e.sections.reduce((s, x) => s + x.bytes.length, 0);
+}
