@@ -13,6 +13,12 @@ export class CpuBackend implements RasterBackend {
   private texture: RgbaImage | null = null;
   private depth: Float32Array = new Float32Array(0);
   private disposed = false;
+  private readonly clear: readonly [number, number, number, number];
+
+  /** clear: colour of pixels no triangle covers (default opaque black; tests use a marker colour). */
+  constructor(options: { clear?: readonly [number, number, number, number] } = {}) {
+    this.clear = options.clear ?? [0, 0, 0, 255];
+  }
 
   setTexture(image: RgbaImage): void {
     if (this.disposed) throw VisageError.invalidState('backend disposed');
@@ -31,7 +37,8 @@ export class CpuBackend implements RasterBackend {
     if (this.depth.length !== width * height) this.depth = new Float32Array(width * height);
     const depth = this.depth;
     depth.fill(Infinity);
-    for (let i = 0; i < out.length; i += 4) { out[i] = 0; out[i + 1] = 0; out[i + 2] = 0; out[i + 3] = 255; }
+    const [cr, cg, cb, ca] = this.clear;
+    for (let i = 0; i < out.length; i += 4) { out[i] = cr; out[i + 1] = cg; out[i + 2] = cb; out[i + 3] = ca; }
 
     const P = mesh.positions, T = mesh.uvs, I = mesh.indices;
     const tw = tex.width, th = tex.height, td = tex.data;

@@ -1,0 +1,127 @@
+import { describe, expect, it, vi, beforeAll } from 'vitest';
+import { VisageError, type AvatarEmbedding } from '@visage/protocol';
+import { WarpGenerator } from './warp-generator.ts';
+import { createGenerator } from '../registry.ts';
+import { CpuBackend } from '../backends/cpu.ts';
+import { pngCodec } from '../codec.ts';
+import { embeddingPayloadBytes, unpackWarpContent, type WarpContent } from './content.ts';
+import { enrollWarpAvatar } from '../../enrollment/atlas/enroll.ts';
+import { faceMask, loadFrame, loadLandmarks, psnr } from '../../../test/warp-fixtures.ts';
+import type { RgbaImage } from '../image.ts';
+import type { BackendFactory } from '../backends/types.ts';
+
+const MAGENTA = [255, 0, 255, 255] as const;
+const markerFactory: BackendFactory = async (kind) => (kind === 'cpu' ? new CpuBackend({ clear: MAGENTA }) : null);
+
+let f30: RgbaImage, f50: RgbaImage, l30: Float32Array, l50: Float32Array;
+let embedding: AvatarEmbedding, content: WarpContent;
+
+beforeAll(async () => {
+  [f30, f50] = await Promise.all([loadFrame(30), loadFrame(50)]);
+  l30 = loadLandmarks(30); l50 = loadLandmarks(50);
+  ({ embedding, content } = await enrollWarpAvatar([{ image: f30, landmarks: l30 }], { codec: pngCodec }));
+});
+
+async function renderAt(landmarks: Float32Array, size = 256, factory: BackendFactory = markerFactory): Promise<Uint8ClampedArray> {
+  const g = new WarpGenerator({ backend: 'cpu', backendFactory: factory, codec: pngCodec });
+  await g.init(embedding);
+  const out = { width: size, height: size, data: new Uint8ClampedArray(size * size * 4) };
+  await g.render(landmarks, out);
+  g.dispose();
+  return out.data;
+}
+
+function countMarker(px: Uint8ClampedArray): number {
+  let n = 0;
+  for (let i = 0; i < px.length; i += 4) if (px[i] === 255 && px[i + 1] === 0 && px[i + 2] === 255) n++;
+  return n;
+}
+
+describe('warp generator (CPU backend)', () => {
+  it('reproduces the enrollment photo at its own landmarks (face-region PSNR)', async () => {
+    const out = await renderAt(l30);
+    const mask = faceMask(l30, 256, 256);
+    const face = psnr(out, f30.data, mask);
+    const whole = psnr(out, f30.data);
+    expect(face).toBeGreaterThan(32);
+    expect(whole).toBeGreaterThan(32);
+  });
+
+  it('moves the face with a known head turn (closer to the real turned frame than the unwarped photo)', async () => {
+    const out = await renderAt(l50);
+    const mask = faceMask(l50, 256, 256);
+    const warped = psnr(out, f50.data, mask);
+    const unwarped = psnr(f30.data, f50.data, mask);
+    expect(warped).toBeGreaterThan(unwarped + 2);
+    // The nose tip (landmark 1) shows the photo's nose-tip colour where the turned landmarks put it.
+    const at = (px: Uint8ClampedArray, l: Float32Array, i: number) => {
+      const o = (Math.floor(l[i * 3 + 1]! * 256) * 256 + Math.floor(l[i * 3]! * 256)) * 4;
+      return [px[o]!, px[o + 1]!, px[o + 2]!];
+    };
+    const src = at(f30.data, l30, 1), dst = at(out, l50, 1);
+    for (let c = 0; c < 3; c++) expect(Math.abs(src[c]! - dst[c]!)).toBeLessThan(25);
+  });
+
+  it('leaves no holes: every pixel covered, for normal, wide-open-mouth, shifted and scaled faces', async () => {
+    const open = l30.slice();
+    // Drop the lower lip and jaw: landmarks below the mouth centre move down.
+    const cy = (l30[13 * 3 + 1]! + l30[14 * 3 + 1]!) / 2;
+    for (let i = 0; i < 478; i++) if (l30[i * 3 + 1]! > cy) open[i * 3 + 1]! += 0.06;
+    const shifted = l30.map((v, i) => (i % 3 === 0 ? v + 0.08 : i % 3 === 1 ? v - 0.05 : v));
+    const scaled = l30.map((v, i) => (i % 3 === 2 ? v * 1.3 : 0.5 + (v - 0.5) * 1.3));
+    for (const lm of [l30, l50, open, shifted, scaled]) {
+      const out = await renderAt(lm, 128);
+      expect(countMarker(out)).toBe(0);
+    }
+  });
+
+  it('fills an open mouth with the mouth patch, not black', async () => {
+    const open = l30.slice();
+    const cy = (l30[13 * 3 + 1]! + l30[14 * 3 + 1]!) / 2;
+    for (let i = 0; i < 478; i++) if (l30[i * 3 + 1]! > cy) open[i * 3 + 1]! += 0.05;
+    const out = await renderAt(open);
+    const mx = Math.round(((open[13 * 3]! + open[14 * 3]!) / 2) * 256), my = Math.round(((open[13 * 3 + 1]! + open[14 * 3 + 1]!) / 2) * 256);
+    const o = (my * 256 + mx) * 4;
+    expect(out[o]! + out[o + 1]! + out[o + 2]!).toBeGreaterThan(15);
+  });
+
+  it('renders 512×512', async () => {
+    const out = await renderAt(l50, 512);
+    expect(countMarker(out)).toBe(0);
+  });
+
+  it('reports its backend, selects cpu under auto in Node, and throws on misuse', async () => {
+    const g = createGenerator('warp', { codec: pngCodec });
+    expect(g.backend).toBeNull();
+    await expect(g.render(l30, { width: 8, height: 8, data: new Uint8ClampedArray(256) })).rejects.toBeInstanceOf(VisageError);
+    await g.init(embedding);
+    expect(g.backend).toBe('cpu');
+    await expect(g.render(new Float32Array(10), { width: 8, height: 8, data: new Uint8ClampedArray(256) })).rejects.toBeInstanceOf(TypeError);
+    await expect(g.init(embedding)).rejects.toBeInstanceOf(VisageError);
+    g.dispose();
+    g.dispose();
+    await expect(g.render(l30, { width: 8, height: 8, data: new Uint8ClampedArray(256) })).rejects.toBeInstanceOf(VisageError);
+    expect(() => createGenerator('nope')).toThrow(TypeError);
+    expect(() => createGenerator('warp', { backend: 'vulkan' as never })).toThrow(TypeError);
+  });
+
+  it('releases its backend on dispose()', async () => {
+    const backend = new CpuBackend();
+    const spy = vi.spyOn(backend, 'dispose');
+    const g = new WarpGenerator({ backend: 'webgl', backendFactory: async () => backend, codec: pngCodec });
+    await g.init(embedding);
+    g.dispose();
+    expect(spy).toHaveBeenCalledTimes(1);
+    expect(g.backend).toBeNull();
+  });
+
+  it('packs into a ≤ 256 KB warp embedding that round-trips', async () => {
+    expect(embedding.generator).toEqual({ family: 'warp', version: 1 });
+    expect(embeddingPayloadBytes(embedding)).toBeLessThanOrEqual(256 * 1024);
+    const back = await unpackWarpContent(embedding, pngCodec);
+    expect(back.atlas.width).toBe(content.atlas.width);
+    expect(Array.from(back.atlas.data.subarray(0, 4000))).toEqual(Array.from(content.atlas.data.subarray(0, 4000)));
+    expect(back.plateLandmarks).toEqual(content.plateLandmarks);
+    expect(back.neutral).toEqual(content.neutral);
+  });
+});

@@ -1,0 +1,43 @@
+/** Shared loaders for the warp generator's golden fixtures (packages/client/test/fixtures/warp). */
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { decodePng } from '../src/generator/png.ts';
+import type { RgbaImage } from '../src/generator/image.ts';
+import { FACE_OVAL } from '../src/generator/mesh-data.ts';
+
+const dir = fileURLToPath(new URL('./fixtures/warp/', import.meta.url));
+
+export async function loadFrame(index: 30 | 50): Promise<RgbaImage> {
+  return decodePng(new Uint8Array(readFileSync(`${dir}edtalk-pose_source1-f${index}.png`)));
+}
+export function loadLandmarks(index: 30 | 50): Float32Array {
+  const j = JSON.parse(readFileSync(`${dir}edtalk-pose_source1-landmarks.json`, 'utf8')) as { frames: Record<string, number[]> };
+  return Float32Array.from(j.frames[String(index)]!);
+}
+
+/** Mask of pixels inside the face oval of `landmarks`, shrunk towards its centre by `shrink`. */
+export function faceMask(landmarks: Float32Array, width: number, height: number, shrink = 0.9): Uint8Array {
+  const poly = FACE_OVAL.map((i) => [landmarks[i * 3]! * width, landmarks[i * 3 + 1]! * height] as [number, number]);
+  const cx = poly.reduce((s, p) => s + p[0], 0) / poly.length, cy = poly.reduce((s, p) => s + p[1], 0) / poly.length;
+  for (const p of poly) { p[0] = cx + (p[0] - cx) * shrink; p[1] = cy + (p[1] - cy) * shrink; }
+  const m = new Uint8Array(width * height);
+  for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) {
+    let inside = false;
+    for (let i = 0, j = poly.length - 1; i < poly.length; j = i++) {
+      const [xi, yi] = poly[i]!, [xj, yj] = poly[j]!;
+      if (yi > y + 0.5 !== yj > y + 0.5 && x + 0.5 < ((xj - xi) * (y + 0.5 - yi)) / (yj - yi) + xi) inside = !inside;
+    }
+    m[y * width + x] = inside ? 1 : 0;
+  }
+  return m;
+}
+
+/** PSNR over RGB, optionally restricted to a mask. */
+export function psnr(a: Uint8ClampedArray | Uint8Array, b: Uint8ClampedArray | Uint8Array, mask?: Uint8Array): number {
+  let s = 0, n = 0;
+  for (let i = 0; i < a.length / 4; i++) {
+    if (mask && !mask[i]) continue;
+    for (let c = 0; c < 3; c++) { s += (a[i * 4 + c]! - b[i * 4 + c]!) ** 2; n++; }
+  }
+  return 10 * Math.log10((255 * 255) / Math.max(1e-9, s / n));
+}
