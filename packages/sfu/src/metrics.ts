@@ -51,45 +51,61 @@ export function createMetrics(rooms: RoomManager, pool: WorkerPool): Metrics {
     },
   });
 
+  // Data relay counters: every scrape samples each DataConsumer's stats once and adds
+  // the deltas since the previous scrape. prom-client collects metrics concurrently,
+  // so the two counters share one in-flight sample.
   const lastSeen = new Map<string, { messages: number; bytes: number }>();
-  const messages = new client.Counter({
+  const delta = new Map<string, { messages: number; bytes: number }>();
+  let sampling: Promise<void> | undefined;
+  const sample = () =>
+    (sampling ??= (async () => {
+      const consumers = allPeers().flatMap((p) => [...p.dataConsumers.values()]);
+      const live = new Set<string>();
+      await Promise.all(
+        consumers.map(async (dc) => {
+          live.add(dc.id);
+          const stats = (await dc.getStats().catch(() => []))[0];
+          if (!stats) return;
+          const prev = lastSeen.get(dc.id) ?? { messages: 0, bytes: 0 };
+          const d = delta.get(dc.label) ?? { messages: 0, bytes: 0 };
+          d.messages += Math.max(0, stats.messagesSent - prev.messages);
+          d.bytes += Math.max(0, stats.bytesSent - prev.bytes);
+          delta.set(dc.label, d);
+          lastSeen.set(dc.id, { messages: stats.messagesSent, bytes: stats.bytesSent });
+        }),
+      );
+      for (const id of lastSeen.keys()) if (!live.has(id)) lastSeen.delete(id);
+    })().finally(() => {
+      // Let the other counter of this scrape read the same sample, then reset.
+      setTimeout(() => (sampling = undefined), 0);
+    }));
+  const take = (label: string, field: 'messages' | 'bytes'): number => {
+    const d = delta.get(label);
+    if (!d) return 0;
+    const v = d[field];
+    d[field] = 0;
+    return v;
+  };
+  new client.Counter({
     name: 'visage_data_messages_relayed_total',
     help: 'Data-channel messages sent by the SFU to receivers',
     labelNames: ['label'],
-    registers: [],
+    registers: [registry],
+    async collect() {
+      await sample();
+      for (const label of delta.keys()) this.inc({ label }, take(label, 'messages'));
+    },
   });
-  const bytes = new client.Counter({
+  new client.Counter({
     name: 'visage_data_bytes_relayed_total',
     help: 'Data-channel bytes sent by the SFU to receivers',
     labelNames: ['label'],
-    registers: [],
+    registers: [registry],
+    async collect() {
+      await sample();
+      for (const label of delta.keys()) this.inc({ label }, take(label, 'bytes'));
+    },
   });
-  // Sample every data consumer when scraped; registered before the counters it feeds.
-  registry.registerMetric(
-    new client.Gauge({
-      name: 'visage_data_consumers',
-      help: 'Open data consumers',
-      async collect() {
-        const consumers = allPeers().flatMap((p) => [...p.dataConsumers.values()]);
-        const live = new Set<string>();
-        await Promise.all(
-          consumers.map(async (dc) => {
-            live.add(dc.id);
-            const stats = (await dc.getStats().catch(() => []))[0];
-            if (!stats) return;
-            const prev = lastSeen.get(dc.id) ?? { messages: 0, bytes: 0 };
-            messages.inc({ label: dc.label }, Math.max(0, stats.messagesSent - prev.messages));
-            bytes.inc({ label: dc.label }, Math.max(0, stats.bytesSent - prev.bytes));
-            lastSeen.set(dc.id, { messages: stats.messagesSent, bytes: stats.bytesSent });
-          }),
-        );
-        for (const id of lastSeen.keys()) if (!live.has(id)) lastSeen.delete(id);
-        this.set(consumers.length);
-      },
-    }),
-  );
-  registry.registerMetric(messages);
-  registry.registerMetric(bytes);
 
   return {
     registry,
