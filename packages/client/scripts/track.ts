@@ -6,6 +6,7 @@
  * the format of ../shared/data/tracks). Timestamps are frame index / fps.
  */
 import { createWriteStream } from 'node:fs';
+import { rename, rm } from 'node:fs/promises';
 import type { WriteStream } from 'node:fs';
 import { basename, extname } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -78,9 +79,11 @@ function parse(argv: string[]) {
   };
 }
 
-function openOut(path: string): { write(s: string): void; end(): Promise<void> } {
+/** Writes to `<path>.partial`, renamed to `path` on success and removed on failure. */
+function openOut(path: string): { write(s: string): void; end(ok: boolean): Promise<void> } {
   if (path === '-') return { write: (s) => void process.stdout.write(s), end: async () => {} };
-  const file: WriteStream = createWriteStream(path);
+  const partial = `${path}.partial`;
+  const file: WriteStream = createWriteStream(partial);
   const sink = path.endsWith('.gz') ? createGzip() : null;
   if (sink) sink.pipe(file);
   const target = sink ?? file;
@@ -91,11 +94,14 @@ function openOut(path: string): { write(s: string): void; end(): Promise<void> }
       if (error) throw error;
       target.write(s);
     },
-    end: () =>
-      new Promise<void>((resolve, reject) => {
+    async end(ok) {
+      await new Promise<void>((resolve, reject) => {
         file.on('close', () => (error ? reject(error) : resolve()));
         target.end();
-      }),
+      });
+      if (ok) await rename(partial, path);
+      else await rm(partial, { force: true });
+    },
   };
 }
 
@@ -128,6 +134,7 @@ async function main(): Promise<number> {
   let landmarkerMs = 0;
   let totalMs = 0;
   const wall0 = performance.now();
+  let ok = false;
   try {
     for await (const rgba of decodeRgbaFrames(info)) {
       const index = decoded++;
@@ -142,8 +149,9 @@ async function main(): Promise<number> {
       out.write(faceFrameToTrackLine(r.frame) + '\n');
       if (tracked % 50 === 0) log(`  ${tracked} frames, ${(landmarkerMs / tracked).toFixed(1)} ms/frame\r`);
     }
+    ok = true;
   } finally {
-    await out.end();
+    await out.end(ok);
     await session.close();
   }
   const wall = performance.now() - wall0;

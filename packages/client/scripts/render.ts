@@ -1,0 +1,111 @@
+/**
+ * npm run render -- --photos <img…> --tracks <tracks.jsonl[.gz]> --out <video.mp4> [options]
+ *
+ * Animates any photo or painting with any tracks file through the warp generator (CPU backend,
+ * offline): enrolls the photos (landmarks from MediaPipe in headless Chromium, or from
+ * --photo-tracks), retargets the driving landmarks onto the avatar (identity from the photos,
+ * pose relative to the first driving frame + expression from the driver) and pipes frames to ffmpeg.
+ */
+import { parseArgs } from 'node:util';
+import { writeFileSync } from 'node:fs';
+import { flatten, readImage, readTracks, VideoWriter, writePng } from './warp-io.ts';
+import { enrollWarpAvatar, type EnrollmentPhoto } from '../src/enrollment/atlas/enroll.ts';
+import { WarpGenerator } from '../src/generator/warp/warp-generator.ts';
+import { Retargeter } from '../src/generator/retarget.ts';
+import { pngCodec } from '../src/generator/codec.ts';
+import type { RgbaImage } from '../src/generator/image.ts';
+
+const USAGE = `usage: npm run render -- --photos <img…> --tracks <tracks.jsonl[.gz]> --out <video.mp4> [options]
+
+  --photos P…          enrollment photos (any format ffmpeg reads); the first is the background plate.
+  --tracks PATH        driving tracks (JSON Lines, optionally gzipped).
+  --out PATH           mp4 to write.
+  --size N             output height in pixels (default 256; width follows the plate's aspect).
+  --fps N              frame rate (default 25).
+  --max-frames N       stop after N frames.
+  --driving-aspect A   width/height of the driving video (default 1).
+  --photo-tracks PATH  landmarks of the photos (one tracks line per photo) instead of running MediaPipe.
+  --save-embedding P   also write the embedding's sections (JSON with base64) to P.
+  --frames-dir DIR     also write every Nth frame as PNG (with --frames-every N, default 25).`;
+
+async function photoLandmarks(images: RgbaImage[], photoTracks: string | undefined): Promise<Float32Array[]> {
+  if (photoTracks) {
+    const lines = readTracks(photoTracks);
+    return images.map((_, i) => {
+      const l = lines[i]?.landmarks;
+      if (!l) throw new Error(`--photo-tracks has no landmarks for photo ${i}`);
+      return l;
+    });
+  }
+  const { openTrackSession } = await import('./lib/track-session.ts');
+  const session = await openTrackSession();
+  try {
+    const out: Float32Array[] = [];
+    for (const [i, img] of images.entries()) {
+      // VIDEO-mode tracker: feed each still a few times so it settles on the face.
+      let lm: Float32Array | null = null;
+      for (let k = 0; k < 3; k++) lm = (await session.track(new Uint8Array(img.data.buffer, img.data.byteOffset, img.data.length), img.width, img.height, (i * 3 + k) * 40)).frame.landmarks;
+      if (!lm) throw new Error(`no face found in photo ${i}`);
+      out.push(lm);
+    }
+    return out;
+  } finally {
+    await session.close();
+  }
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      photos: { type: 'string', multiple: true }, tracks: { type: 'string' }, out: { type: 'string' },
+      size: { type: 'string' }, fps: { type: 'string' }, 'max-frames': { type: 'string' }, 'driving-aspect': { type: 'string' },
+      'photo-tracks': { type: 'string' }, 'save-embedding': { type: 'string' }, 'frames-dir': { type: 'string' }, 'frames-every': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    allowPositionals: true,
+  });
+  if (values.help || !values.photos?.length || !values.tracks || !values.out) {
+    console.log(USAGE);
+    process.exit(values.help ? 0 : 2);
+  }
+  const images = values.photos.map((p) => flatten(readImage(p)));
+  const landmarks = await photoLandmarks(images, values['photo-tracks']);
+  const photos: EnrollmentPhoto[] = images.map((image, i) => ({ image, landmarks: landmarks[i]! }));
+  const t0 = performance.now();
+  const { embedding, content, bytes } = await enrollWarpAvatar(photos, { codec: pngCodec, plateIndex: 0 });
+  console.error(`enrolled ${photos.length} photo(s) in ${(performance.now() - t0).toFixed(0)} ms; embedding ${bytes} bytes`);
+  if (values['save-embedding']) {
+    writeFileSync(values['save-embedding'], JSON.stringify({ ...embedding, sections: embedding.sections.map((s) => ({ ...s, bytes: Buffer.from(s.bytes).toString('base64') })) }));
+  }
+  const plate = content.plate;
+  const height = Number(values.size ?? 256);
+  const width = Math.round((height * plate.width) / plate.height / 2) * 2;
+  const fps = Number(values.fps ?? 25);
+  const gen = new WarpGenerator({ backend: 'cpu', codec: pngCodec });
+  await gen.initContent(content);
+  const retargeter = new Retargeter(content.neutral, content.plateLandmarks, plate.width / plate.height);
+  const tracks = readTracks(values.tracks);
+  const max = Number(values['max-frames'] ?? tracks.length);
+  const writer = new VideoWriter(values.out, width, height, fps);
+  const frame = { width, height, data: new Uint8ClampedArray(width * height * 4) };
+  const drivingAspect = Number(values['driving-aspect'] ?? 1);
+  const every = Number(values['frames-every'] ?? 25);
+  let last: Float32Array = content.plateLandmarks;
+  let ms = 0, n = 0;
+  for (const [i, f] of tracks.slice(0, max).entries()) {
+    if (f.landmarks) last = retargeter.apply(f.landmarks, drivingAspect);
+    const t = performance.now();
+    await gen.render(last, frame);
+    ms += performance.now() - t; n++;
+    await writer.write(frame.data);
+    if (values['frames-dir'] && i % every === 0) await writePng(`${values['frames-dir']}/frame-${String(i).padStart(5, '0')}.png`, frame);
+  }
+  await writer.close();
+  gen.dispose();
+  console.error(`wrote ${n} frames ${width}×${height} to ${values.out} (render ${(ms / n).toFixed(1)} ms/frame, CPU backend)`);
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});
