@@ -11,7 +11,7 @@ import { writeFileSync } from 'node:fs';
 import { flatten, readImage, readTracks, VideoWriter, writePng } from './warp-io.ts';
 import { enrollWarpAvatar, type EnrollmentPhoto } from '../src/enrollment/atlas/enroll.ts';
 import { WarpGenerator } from '../src/generator/warp/warp-generator.ts';
-import { Retargeter } from '../src/generator/retarget.ts';
+import { estimateNeutral, Retargeter } from '../src/generator/retarget.ts';
 import { pngCodec } from '../src/generator/codec.ts';
 import type { RgbaImage } from '../src/generator/image.ts';
 
@@ -83,12 +83,14 @@ async function main(): Promise<void> {
   const fps = Number(values.fps ?? 25);
   const gen = new WarpGenerator({ backend: 'cpu', codec: pngCodec });
   await gen.initContent(content);
-  const retargeter = new Retargeter(content.neutral, content.plateLandmarks, plate.width / plate.height);
   const tracks = readTracks(values.tracks);
   const max = Number(values['max-frames'] ?? tracks.length);
+  const drivingAspect = Number(values['driving-aspect'] ?? 1);
+  // The driver's neutral: median shape over its whole track (its first frame may be mid-word).
+  const drivingNeutral = estimateNeutral(tracks.flatMap((f) => (f.landmarks ? [f.landmarks] : [])), drivingAspect);
+  const retargeter = new Retargeter(content.neutral, content.plateLandmarks, plate.width / plate.height, { drivingNeutral });
   const writer = new VideoWriter(values.out, width, height, fps);
   const frame = { width, height, data: new Uint8ClampedArray(width * height * 4) };
-  const drivingAspect = Number(values['driving-aspect'] ?? 1);
   const every = Number(values['frames-every'] ?? 25);
   let last: Float32Array = content.plateLandmarks;
   let ms = 0, n = 0;

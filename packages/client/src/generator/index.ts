@@ -4,6 +4,6 @@ export { WarpGenerator, type WarpGeneratorOptions } from './warp/warp-generator.
 export { packWarpContent, unpackWarpContent, embeddingPayloadBytes, type WarpContent, type WarpMetadata, type PackOptions } from './warp/content.ts';
 export type { RasterBackend, BackendFactory, DrawMesh } from './backends/types.ts';
 export { defaultBackendFactory, selectBackend } from './backends/select.ts';
-export { retarget, Retargeter, canonicalize, type RetargetOptions } from './retarget.ts';
+export { retarget, Retargeter, canonicalize, estimateNeutral, type RetargetOptions } from './retarget.ts';
 export { pngCodec, canvasCodec, defaultImageCodec, sniffMime, type ImageCodec, type ImageMime } from './codec.ts';
 export type { RgbaImage } from './image.ts';

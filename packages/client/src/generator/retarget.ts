@@ -95,3 +95,22 @@ export class Retargeter {
     });
   }
 }
+
+/**
+ * A driver's neutral shape from a stretch of its track: the per-coordinate median of the
+ * pose-normalised shapes (mouth mostly closed, eyes mostly open), at most `maxFrames` sampled evenly.
+ */
+export function estimateNeutral(frames: readonly Float32Array[], aspect = 1, maxFrames = 200): Float32Array {
+  if (frames.length === 0) throw new TypeError('estimateNeutral needs at least one frame');
+  const step = Math.max(1, Math.floor(frames.length / maxFrames));
+  const shapes: Float32Array[] = [];
+  for (let i = 0; i < frames.length; i += step) shapes.push(canonicalize(frames[i]!, aspect).shape);
+  const out = new Float32Array(N);
+  const col = new Float64Array(shapes.length);
+  for (let k = 0; k < N; k++) {
+    for (let j = 0; j < shapes.length; j++) col[j] = shapes[j]![k]!;
+    col.sort();
+    out[k] = col[col.length >> 1]!;
+  }
+  return out;
+}
