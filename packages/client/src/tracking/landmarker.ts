@@ -16,7 +16,7 @@ export interface LandmarkerConfig {
   modelAssetPath: string;
   /** URL of the folder holding tasks-vision's `vision_wasm_*` files. */
   wasmBasePath: string;
-  /** 'auto' tries the GPU delegate and falls back to CPU. */
+  /** 'auto' uses the GPU delegate on hardware WebGL2 when it loads, CPU otherwise; 'GPU' forces it. */
   delegate: 'auto' | TrackerDelegate;
   minFaceDetectionConfidence: number;
   minFacePresenceConfidence: number;
@@ -35,6 +35,28 @@ function inModuleWorker(): boolean {
   return typeof (globalThis as { importScripts?: unknown }).importScripts === 'function' && typeof document === 'undefined';
 }
 
+const SOFTWARE_GL = /swiftshader|llvmpipe|softpipe|software|basic render/i;
+
+/**
+ * Why the GPU delegate should not be used here, or null when a hardware WebGL2
+ * context is available. A software rasteriser (SwiftShader in headless Chromium)
+ * "works" but runs the GPU graph ~20x slower than the CPU delegate.
+ */
+export function gpuUnavailableReason(): string | null {
+  if (typeof OffscreenCanvas === 'undefined') return 'no OffscreenCanvas';
+  let gl: WebGL2RenderingContext | null = null;
+  try {
+    gl = new OffscreenCanvas(1, 1).getContext('webgl2');
+  } catch (err) {
+    return `WebGL2 failed: ${err instanceof Error ? err.message : String(err)}`;
+  }
+  if (!gl) return 'no WebGL2 context';
+  const ext = gl.getExtension('WEBGL_debug_renderer_info');
+  const renderer = String(ext ? gl.getParameter(ext.UNMASKED_RENDERER_WEBGL) : gl.getParameter(gl.RENDERER));
+  gl.getExtension('WEBGL_lose_context')?.loseContext();
+  return SOFTWARE_GL.test(renderer) ? `software WebGL renderer (${renderer})` : null;
+}
+
 export async function loadLandmarker(config: LandmarkerConfig): Promise<LoadedLandmarker> {
   const fileset = await FilesetResolver.forVisionTasks(config.wasmBasePath, inModuleWorker());
   const create = (delegate: TrackerDelegate) =>
@@ -49,6 +71,10 @@ export async function loadLandmarker(config: LandmarkerConfig): Promise<LoadedLa
       minTrackingConfidence: config.minTrackingConfidence,
     });
   if (config.delegate === 'CPU') return { landmarker: await create('CPU'), delegate: 'CPU' };
+  if (config.delegate === 'auto') {
+    const reason = gpuUnavailableReason();
+    if (reason) return { landmarker: await create('CPU'), delegate: 'CPU', gpuError: reason };
+  }
   try {
     return { landmarker: await create('GPU'), delegate: 'GPU' };
   } catch (err) {
