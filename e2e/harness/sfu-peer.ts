@@ -148,7 +148,59 @@ async function sendEmbedding(token: string, size: number): Promise<string> {
   return sha256Hex(bytes);
 }
 
+/**
+ * A bench peer: one Device that publishes a landmark channel and consumes every
+ * other peer's, like a real call participant. Latencies are kept per receiver.
+ */
+const benchPeers = new Map<string, { conn: RoomConnection; landmarks: Awaited<ReturnType<RoomConnection['publishLandmarks']>>; received: Received }>();
+
+async function benchPeer(url: string, token: string): Promise<void> {
+  const conn = await RoomConnection.join({ url, token });
+  const received: Received = { landmarks: 0, landmarkBytes: 0, embedding: [], latenciesMs: [] };
+  const consume = async (id: string) => {
+    const dc = await conn.consumeData(id);
+    dc.on('message', (data: ArrayBuffer) => {
+      received.landmarks++;
+      const sent = new DataView(data, 0, 8).getFloat64(0);
+      received.latenciesMs.push(performance.timeOrigin + performance.now() - sent);
+    });
+  };
+  conn.on('newDataProducer', ({ dataProducer }) => void consume(dataProducer.id));
+  for (const peer of conn.initialPeers) for (const d of peer.dataProducers) await consume(d.id);
+  const landmarks = await conn.publishLandmarks();
+  if (landmarks.readyState !== 'open') await new Promise<void>((r) => landmarks.once('open', r));
+  senders.set(token, { conn, landmarks });
+  benchPeers.set(token, { conn, landmarks, received });
+}
+
+/** Resets counters of every bench peer in this page and returns what they had. */
+function benchCollect(): { messages: number; latenciesMs: number[] } {
+  let messages = 0;
+  const latenciesMs: number[] = [];
+  for (const p of benchPeers.values()) {
+    messages += p.received.landmarks;
+    latenciesMs.push(...p.received.latenciesMs);
+    p.received.landmarks = 0;
+    p.received.latenciesMs = [];
+  }
+  return { messages, latenciesMs };
+}
+
+/** Every bench peer of this page sends `count` 60-byte messages at `hz`, staggered. */
+async function benchSend(count: number, hz: number): Promise<number> {
+  const tokens = [...benchPeers.keys()];
+  const sent = await Promise.all(
+    tokens.map(async (t, i) => {
+      await new Promise((r) => setTimeout(r, (i * 1000) / hz / tokens.length));
+      return sendLandmarks(t, count, 60, hz);
+    }),
+  );
+  return sent.reduce((a, b) => a + b, 0);
+}
+
 async function leaveAll(): Promise<void> {
+  for (const p of benchPeers.values()) await p.conn.leave();
+  benchPeers.clear();
   for (const s of senders.values()) await s.conn.leave();
   for (const r of receivers.values()) await r.conn.leave();
   senders.clear();
@@ -160,6 +212,6 @@ declare global {
     visageTest: typeof api;
   }
 }
-const api = { receiver, receiverState, sender, sendLandmarks, sendEmbedding, leaveAll };
+const api = { receiver, receiverState, sender, sendLandmarks, sendEmbedding, benchPeer, benchSend, benchCollect, leaveAll };
 window.visageTest = api;
 document.body.dataset.ready = '1';
