@@ -21,6 +21,8 @@ export const ErrorCode = {
   UnknownEvent: 'unknown_event',
   /** Something failed on the server side; the connection stays up. */
   Internal: 'internal',
+  /** A codec packet, embedding container or tracks file could not be decoded (see DecodeError.reason). */
+  DecodeFailed: 'decode_failed',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -47,5 +49,46 @@ export class VisageError extends Error {
 
   toWire(): { code: ErrorCode; message: string } {
     return { code: this.code, message: this.message };
+  }
+}
+
+/** Why a packet, container or chunk was rejected. Values are stable strings. */
+export const DecodeErrorReason = {
+  /** Fewer bytes than the structure needs. */
+  Truncated: 'truncated',
+  /** Wrong magic bytes. */
+  BadMagic: 'bad_magic',
+  /** Format version this build does not understand. */
+  UnsupportedVersion: 'unsupported_version',
+  /** Codec id (basis version) this build does not ship. */
+  UnknownCodec: 'unknown_codec',
+  /** A field holds a value outside its allowed range. */
+  InvalidField: 'invalid_field',
+  /** More bytes than the structure allows (size cap, trailing garbage). */
+  TooLarge: 'too_large',
+  /** The content hash does not match. */
+  BadHash: 'bad_hash',
+  /** A section marked mandatory has a type this build does not know. */
+  UnknownMandatorySection: 'unknown_mandatory_section',
+  /** The payload needs state the decoder lacks (e.g. no neutral shape). */
+  MissingReference: 'missing_reference',
+  /** Malformed text input (tracks files). */
+  Malformed: 'malformed',
+} as const;
+export type DecodeErrorReason = (typeof DecodeErrorReason)[keyof typeof DecodeErrorReason];
+
+/** Typed error thrown by every decoder in this package for bad input bytes. */
+export class DecodeError extends VisageError {
+  readonly reason: DecodeErrorReason;
+  constructor(reason: DecodeErrorReason, message: string, options?: { cause?: unknown }) {
+    super(ErrorCode.DecodeFailed, `${reason}: ${message}`, options);
+    this.name = 'DecodeError';
+    this.reason = reason;
+  }
+  static truncated(what: string): DecodeError {
+    return new DecodeError(DecodeErrorReason.Truncated, `${what} is truncated`);
+  }
+  static invalid(what: string): DecodeError {
+    return new DecodeError(DecodeErrorReason.InvalidField, what);
   }
 }
