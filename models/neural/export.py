@@ -42,6 +42,17 @@ def named_tensors(prefix: str, net: nn.Module) -> list[tuple[str, np.ndarray]]:
     return [(n, np.ascontiguousarray(a, dtype=np.float32)) for n, a in out]
 
 
+def fp16_round(net: nn.Module) -> nn.Module:
+    """A copy of `net` whose parameters are rounded to float16 precision (what the export holds).
+    Exact for G; for E the export rounds W/σ instead, which differs by < 1e-4 in the embedding."""
+    import copy
+    net = copy.deepcopy(net)
+    with torch.no_grad():
+        for p in net.parameters():
+            p.copy_(p.half().float())
+    return net
+
+
 def adain_slots(g: Generator) -> list[dict]:
     slots, off = [], 0
     names = {id(m): n for n, m in g.named_modules()}

@@ -66,10 +66,10 @@ class TrainConfig:
 
 
 class Trainer:
-    def __init__(self, cfg: TrainConfig, run_dir: Path, train_clips, val_clips, cache_dir=None):
+    def __init__(self, cfg: TrainConfig, run_dir: Path, train_clips, val_clips, cache_dir=None, sampler=None):
         self.cfg, self.run_dir = cfg, run_dir
         torch.manual_seed(cfg.seed)
-        self.sampler = EpisodeSampler(train_clips, cfg.size, cfg.seed, cache_dir)
+        self.sampler = sampler or EpisodeSampler(train_clips, cfg.size, cfg.seed, cache_dir)
         self.val_clips = val_clips
         self.cache_dir = cache_dir
         self.G, self.E = Generator(cfg.net), Embedder(cfg.net)
