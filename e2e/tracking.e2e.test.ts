@@ -82,8 +82,24 @@ describe('face tracking in headless Chromium', () => {
     }
   });
 
-  it('would see the telemetry request without the CSP (the check above can fail)', async () => {
-    const session = await openTrackSession({ browser, delegate: 'CPU', csp: null });
+  it('blocks the telemetry on the main-thread fallback too (CSP violation reported, no request)', async () => {
+    const session = await openTrackSession({ browser, delegate: 'CPU', thread: 'main' });
+    try {
+      expect(session.info.thread).toBe('main');
+      const { frames } = await trackFrames(session, 3);
+      expect(frames.every((f) => f.landmarks)).toBe(true);
+      await closeTrackerAndSettle(session);
+      expect(session.requests.filter((u) => !u.startsWith(session.server.origin + '/'))).toEqual([]);
+      // tasks-vision did try: Chromium reports the refused connection.
+      expect(session.consoleErrors.some((e) => e.includes(TELEMETRY_HOST))).toBe(true);
+    } finally {
+      await session.close();
+    }
+  });
+
+  it('would see the telemetry request without the CSP (the checks above can fail)', async () => {
+    // Main thread: a worker's pending request would die with the terminated worker.
+    const session = await openTrackSession({ browser, delegate: 'CPU', thread: 'main', csp: null });
     // Nothing may leave even here: abort anything not bound for the local server.
     await session.page.context().route(/^(?!http:\/\/127\.0\.0\.1:)/, (route) => route.abort());
     try {
