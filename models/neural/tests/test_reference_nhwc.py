@@ -1,0 +1,24 @@
+"""The NumPy NHWC reference (the spec for the tfjs port) reproduces PyTorch within 1e-3."""
+import numpy as np
+import torch
+
+from neural.export import export, parity_inputs, read_parity, write_parity
+from neural.nets import Embedder, Generator, NetConfig
+from neural import reference_nhwc
+
+
+def test_reference_matches_pytorch(tmp_path):
+    torch.manual_seed(1)
+    cfg = NetConfig()
+    g, e = Generator(cfg), Embedder(cfg)
+    with torch.no_grad():
+        g.proj.weight.normal_(0, 0.02)
+        g.proj.bias.normal_(0, 0.1)
+    export(g, e, tmp_path, 64)
+    inputs = parity_inputs(64, k=2)
+    inputs["warp"] = torch.rand(1, 4, 64, 64) * 2 - 1  # exercise the warp channels too
+    write_parity(tmp_path, inputs)
+    fx = read_parity(tmp_path)
+    out = reference_nhwc.run(tmp_path, fx)
+    for k in ("embedding", "psi", "rgb", "mask"):
+        assert np.abs(out[k] - fx[k]).max() < 1e-3, k
