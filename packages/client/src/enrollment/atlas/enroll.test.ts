@@ -1,0 +1,36 @@
+import { describe, expect, it } from 'vitest';
+import { SectionType } from '@visage/protocol';
+import { buildWarpContent, enrollWarpAvatar } from './enroll.ts';
+import { pngCodec } from '../../generator/codec.ts';
+import { embeddingPayloadBytes } from '../../generator/warp/content.ts';
+import { loadFrame, loadLandmarks } from '../../../test/warp-fixtures.ts';
+
+describe('warp enrollment', () => {
+  it('fuses two photos with near-unit exposure gains and packs every section within 256 KB', async () => {
+    const photos = [
+      { image: await loadFrame(30), landmarks: loadLandmarks(30) },
+      { image: await loadFrame(50), landmarks: loadLandmarks(50) },
+    ];
+    const { embedding, content, bytes } = await enrollWarpAvatar(photos, { codec: pngCodec, name: 'fixture' });
+    expect(bytes).toBe(embeddingPayloadBytes(embedding));
+    expect(bytes).toBeLessThanOrEqual(256 * 1024);
+    expect(embedding.sections.map((s) => s.type).sort()).toEqual(
+      [SectionType.NeutralShape, SectionType.TextureAtlas, SectionType.BackgroundPlate, SectionType.PlateLandmarks, SectionType.MouthPatch, SectionType.EyePatch, SectionType.Metadata].sort(),
+    );
+    expect(content.metadata.photos).toBe(2);
+    for (const g of content.metadata.gains!) for (const v of g) expect(Math.abs(v - 1)).toBeLessThan(0.2);
+    // The atlas is fully filled (push-pull), opaque, and not black.
+    let dark = 0;
+    for (let i = 0; i < content.atlas.data.length; i += 4) if (content.atlas.data[i]! + content.atlas.data[i + 1]! + content.atlas.data[i + 2]! < 10) dark++;
+    expect(dark / (content.atlas.data.length / 4)).toBeLessThan(0.01);
+    expect(content.neutral.every(Number.isFinite)).toBe(true);
+  });
+
+  it('shrinks to a tighter budget and rejects bad input', async () => {
+    const photo = { image: await loadFrame(30), landmarks: loadLandmarks(30) };
+    const { bytes } = await enrollWarpAvatar([photo], { codec: pngCodec, maxBytes: 100_000 });
+    expect(bytes).toBeLessThanOrEqual(100_000);
+    expect(() => buildWarpContent([])).toThrow(TypeError);
+    expect(() => buildWarpContent([{ image: photo.image, landmarks: new Float32Array(5) }])).toThrow(TypeError);
+  });
+});
