@@ -6,7 +6,7 @@
 import type { types } from 'mediasoup';
 import type { Logger } from 'pino';
 import { loadMediasoup } from './mediasoup-loader.ts';
-import { TypedEmitter } from './typed-emitter.ts';
+import { TypedEmitter } from '@visage/protocol';
 
 export type WorkerPoolEvents = {
   /** A worker died; `worker` is already replaced in the pool. */
@@ -29,6 +29,7 @@ export class WorkerPool extends TypedEmitter<WorkerPoolEvents> {
   private constructor(options: WorkerPoolOptions) {
     super();
     this.#options = options;
+    this.onListenerError = (event, err) => options.logger.error({ err, event }, 'worker pool listener threw');
   }
 
   static async create(options: WorkerPoolOptions): Promise<WorkerPool> {
