@@ -3,3 +3,8 @@ export * from './events.ts';
 export * from './frame.ts';
 export * from './embedding/types.ts';
 export * from './signaling/index.ts';
+export * from './codec/index.ts';
+export * from './jitter/index.ts';
+export * from './embedding/container.ts';
+export * from './embedding/chunking.ts';
+export * from './tracks/format.ts';

@@ -47,6 +47,8 @@ export interface Basis {
   readonly mean: Float32Array;
   /** Reconstruction basis, component-major (k·1434 + i). */
   readonly recon: Float32Array;
+  /** Reconstruction basis transposed, coordinate-major (i·components + k), for fast synthesis. */
+  readonly reconT: Float32Array;
   /** Projection basis (recon × axis weight²), component-major. */
   readonly project: Float32Array;
   readonly axisWeights: readonly [number, number, number];
@@ -117,6 +119,8 @@ export function loadBasis(data: BasisData): Basis {
       project[c * COORDS + i] = v * w2[i % 3]!;
     }
   }
+  const reconT = new Float32Array(k * COORDS);
+  for (let c = 0; c < k; c++) for (let i = 0; i < COORDS; i++) reconT[i * k + c] = recon[c * COORDS + i]!;
   const models = data.models.map((md) => new IntModel(md));
   return {
     codecId: data.codecId,
@@ -126,6 +130,7 @@ export function loadBasis(data: BasisData): Basis {
     template: f32(data.template, COORDS, 'template'),
     mean: f32(data.mean, COORDS, 'mean'),
     recon,
+    reconT,
     project,
     axisWeights: data.axisWeights,
     poseSteps: data.poseSteps,

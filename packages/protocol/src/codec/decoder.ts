@@ -13,7 +13,7 @@ import { POSE_PARAMS, type Basis } from './basis.ts';
 import { getBasis } from './defaultBasis.ts';
 import { validateNeutral } from './encoder.ts';
 import { rotvecToMat } from './geometry.ts';
-import { decodeHeader, HEADER_BYTES, unwrapTimestamp, type PacketHeader } from './header.ts';
+import { decodeHeader, PACKET_HEADER_BYTES, unwrapTimestamp, type PacketHeader } from './header.ts';
 import { RangeDecoder } from './rangeCoder.ts';
 import { blendshapeFeatures, predictBlendshapes, synthesise } from './shape.ts';
 
@@ -72,7 +72,7 @@ export class LandmarkDecoder {
     const header = decodeHeader(packet);
     const t = this.lastT === null ? header.timestamp : unwrapTimestamp(header.timestamp, this.lastT);
     if (header.faceLost) {
-      if (packet.length !== HEADER_BYTES) throw new DecodeError(DecodeErrorReason.InvalidField, 'face-lost packet carries a payload');
+      if (packet.length !== PACKET_HEADER_BYTES) throw new DecodeError(DecodeErrorReason.InvalidField, 'face-lost packet carries a payload');
       this.lastT = t;
       return { header, t, aspect: 1, frame: null };
     }
@@ -90,7 +90,7 @@ export function createDecoder(options: DecoderOptions): LandmarkDecoder {
 }
 
 function decodePayload(b: Basis, packet: Uint8Array, neutral: Float32Array, t: number): { aspect: number; frame: FaceFrame } {
-  const dec = new RangeDecoder(packet, HEADER_BYTES);
+  const dec = new RangeDecoder(packet, PACKET_HEADER_BYTES);
   const aspect = decodeAspect(dec);
   const pose = new Float64Array(POSE_PARAMS);
   for (let j = 0; j < POSE_PARAMS; j++) pose[j] = b.poseModels[j]!.decode(dec) * b.poseSteps[j]!;

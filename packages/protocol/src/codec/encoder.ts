@@ -12,7 +12,7 @@ import { BLENDSHAPE_COUNT, LANDMARK_COUNT, type FaceFrame } from '../frame.ts';
 import { encodeAspect, MAX_ASPECT, MIN_ASPECT, quantiseAspect } from './aspect.ts';
 import { COORDS, POSE_PARAMS, type Basis } from './basis.ts';
 import { defaultBasis } from './defaultBasis.ts';
-import { encodeHeaderInto, FORMAT_VERSION, HEADER_BYTES } from './header.ts';
+import { encodeHeaderInto, PACKET_FORMAT_VERSION, PACKET_HEADER_BYTES } from './header.ts';
 import { RangeEncoder } from './rangeCoder.ts';
 import { analyseShape, blendshapeFeatures, predictBlendshapes, projectOffset, quantise, toIsotropic } from './shape.ts';
 
@@ -85,12 +85,12 @@ export class LandmarkEncoder {
     this.lastLost = lost;
     let payload: Uint8Array = new Uint8Array(0);
     if (!lost) payload = this.encodePayload(frame.landmarks!, frame.blendshapes);
-    const out = new Uint8Array(HEADER_BYTES + payload.length);
+    const out = new Uint8Array(PACKET_HEADER_BYTES + payload.length);
     encodeHeaderInto(
-      { version: FORMAT_VERSION, codecId: this.basis.codecId, streamId: this.streamId, seq: this.seq, timestamp: frame.t, key, faceLost: lost },
+      { version: PACKET_FORMAT_VERSION, codecId: this.basis.codecId, streamId: this.streamId, seq: this.seq, timestamp: frame.t, key, faceLost: lost },
       new DataView(out.buffer),
     );
-    out.set(payload, HEADER_BYTES);
+    out.set(payload, PACKET_HEADER_BYTES);
     this.seq = (this.seq + 1) & 0xffff;
     return out;
   }

@@ -1,7 +1,7 @@
 /**
  * Codec packet header: 6 bytes, big-endian.
  *
- *   byte 0   bits 7-6  format version (FORMAT_VERSION = 1)
+ *   byte 0   bits 7-6  format version (PACKET_FORMAT_VERSION = 1)
  *            bit  5    key      (keyframe: sent every ≤ 1 s and on request)
  *            bit  4    faceLost (no face; no payload follows)
  *            bits 3-0  codec id (names the basis version; see basis.ts)
@@ -13,8 +13,8 @@
  */
 import { DecodeError, DecodeErrorReason } from '../errors.ts';
 
-export const FORMAT_VERSION = 1;
-export const HEADER_BYTES = 6;
+export const PACKET_FORMAT_VERSION = 1;
+export const PACKET_HEADER_BYTES = 6;
 export const SEQ_MODULO = 0x10000;
 export const TIMESTAMP_MODULO = 0x10000;
 
@@ -38,16 +38,16 @@ export function encodeHeaderInto(h: PacketHeader, view: DataView, offset = 0): n
   view.setUint8(offset + 1, h.streamId);
   view.setUint16(offset + 2, mod(h.seq, SEQ_MODULO));
   view.setUint16(offset + 4, mod(Math.round(h.timestamp), TIMESTAMP_MODULO));
-  return HEADER_BYTES;
+  return PACKET_HEADER_BYTES;
 }
 
 /** Parses the header; throws DecodeError for short input or an unknown version. */
 export function decodeHeader(bytes: Uint8Array): PacketHeader {
-  if (bytes.length < HEADER_BYTES) throw DecodeError.truncated('packet header');
+  if (bytes.length < PACKET_HEADER_BYTES) throw DecodeError.truncated('packet header');
   const b0 = bytes[0]!;
   const version = b0 >> 6;
-  if (version !== FORMAT_VERSION) {
-    throw new DecodeError(DecodeErrorReason.UnsupportedVersion, `packet format version ${version} (expected ${FORMAT_VERSION})`);
+  if (version !== PACKET_FORMAT_VERSION) {
+    throw new DecodeError(DecodeErrorReason.UnsupportedVersion, `packet format version ${version} (expected ${PACKET_FORMAT_VERSION})`);
   }
   return {
     version,

@@ -97,31 +97,48 @@ export function projectOffset(basis: Pick<Basis, 'components' | 'project' | 'mea
  * x = s·R·(neutral + mean + Σ c_k·recon_k) + t, then y / aspect.
  */
 export function synthesise(
-  basis: Pick<Basis, 'components' | 'recon' | 'mean'>,
+  basis: Pick<Basis, 'components' | 'reconT' | 'mean'>,
   neutral: ArrayLike<number>,
   pose: ArrayLike<number>,
   coefs: ArrayLike<number>,
   aspect: number,
   out = new Float32Array(COORDS),
 ): Float32Array {
-  const shape = new Float64Array(COORDS);
-  const { recon, mean } = basis;
-  for (let i = 0; i < COORDS; i++) shape[i] = neutral[i]! + mean[i]!;
-  for (let k = 0; k < basis.components; k++) {
+  const { reconT, mean } = basis;
+  const kk = basis.components;
+  // Non-zero coefficients only (most high-order ones quantise to zero).
+  const idx = new Int32Array(kk);
+  const val = new Float64Array(kk);
+  let nnz = 0;
+  for (let k = 0; k < kk; k++) {
     const c = coefs[k]!;
-    if (c === 0) continue;
-    const base = k * COORDS;
-    for (let i = 0; i < COORDS; i++) shape[i] = shape[i]! + c * recon[base + i]!;
+    if (c !== 0) {
+      idx[nnz] = k;
+      val[nnz++] = c;
+    }
   }
   const r = rotvecToMat(pose[0]!, pose[1]!, pose[2]!);
   const s = Math.exp(pose[3]!);
   const tx = pose[4]! * s, ty = pose[5]! * s, tz = pose[6]! * s;
+  const r0 = s * r[0]!, r1 = s * r[1]!, r2 = s * r[2]!;
+  const r3 = s * r[3]!, r4 = s * r[4]!, r5 = s * r[5]!;
+  const r6 = s * r[6]!, r7 = s * r[7]!, r8 = s * r[8]!;
   const invAspect = 1 / aspect;
   for (let i = 0; i < COORDS; i += 3) {
-    const x = shape[i]!, y = shape[i + 1]!, z = shape[i + 2]!;
-    out[i] = s * (r[0]! * x + r[1]! * y + r[2]! * z) + tx;
-    out[i + 1] = (s * (r[3]! * x + r[4]! * y + r[5]! * z) + ty) * invAspect;
-    out[i + 2] = s * (r[6]! * x + r[7]! * y + r[8]! * z) + tz;
+    let x = neutral[i]! + mean[i]!;
+    let y = neutral[i + 1]! + mean[i + 1]!;
+    let z = neutral[i + 2]! + mean[i + 2]!;
+    const bx = i * kk, by = bx + kk, bz = by + kk;
+    for (let j = 0; j < nnz; j++) {
+      const k = idx[j]!;
+      const c = val[j]!;
+      x += c * reconT[bx + k]!;
+      y += c * reconT[by + k]!;
+      z += c * reconT[bz + k]!;
+    }
+    out[i] = r0 * x + r1 * y + r2 * z + tx;
+    out[i + 1] = (r3 * x + r4 * y + r5 * z + ty) * invAspect;
+    out[i + 2] = r6 * x + r7 * y + r8 * z + tz;
   }
   return out;
 }

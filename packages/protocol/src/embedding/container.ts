@@ -1,0 +1,216 @@
+/**
+ * Binary avatar embedding container (big-endian):
+ *
+ *   offset  size  field
+ *   0       4     magic "VSGE"
+ *   4       1     format version (EMBEDDING_FORMAT_VERSION)
+ *   5       1     flags (reserved, must be 0)
+ *   6       1     generator family length L (1–16), then L ASCII bytes
+ *   7+L     2     generator version (u16)
+ *   9+L     2     section count (u16, ≤ MAX_SECTIONS)
+ *   …             sections: type u16, flags u8 (bit 0 = mandatory; others 0), length u32, bytes
+ *   end−32  32    SHA-256 of every byte before it (the content hash; receivers cache by it)
+ *
+ * The whole container is at most MAX_EMBEDDING_BYTES. Decoding validates every length,
+ * known section contents, and the hash; unknown mandatory sections are rejected, unknown
+ * optional sections are skipped (and listed in `skipped`).
+ */
+import { DecodeError, DecodeErrorReason } from '../errors.ts';
+import { LANDMARK_COUNT } from '../frame.ts';
+import { sha256, toHex } from './sha256.ts';
+import { SectionType, type AvatarEmbedding, type EmbeddingSection } from './types.ts';
+
+export const EMBEDDING_MAGIC = new Uint8Array([0x56, 0x53, 0x47, 0x45]); // "VSGE"
+export const EMBEDDING_FORMAT_VERSION = 1;
+export const MAX_EMBEDDING_BYTES = 256 * 1024;
+export const MAX_SECTIONS = 64;
+export const MAX_FAMILY_BYTES = 16;
+export const HASH_BYTES = 32;
+const SECTION_HEADER_BYTES = 7;
+const MANDATORY_FLAG = 0x01;
+
+const KNOWN_TYPES = new Set<number>(Object.values(SectionType));
+const SHAPE_BYTES = LANDMARK_COUNT * 3 * 4;
+
+export interface DecodedEmbedding extends AvatarEmbedding {
+  /** Hex SHA-256 content hash (cache key). */
+  hash: string;
+  /** Types of unknown optional sections that were skipped. */
+  skipped: number[];
+}
+
+function fail(reason: DecodeErrorReason, message: string): never {
+  throw new DecodeError(reason, `embedding: ${message}`);
+}
+
+function isImage(b: Uint8Array): boolean {
+  const jpeg = b.length >= 3 && b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff;
+  const png = b.length >= 8 && b[0] === 0x89 && b[1] === 0x50 && b[2] === 0x4e && b[3] === 0x47;
+  const webp = b.length >= 12 && b[0] === 0x52 && b[1] === 0x49 && b[2] === 0x46 && b[3] === 0x46 && b[8] === 0x57 && b[9] === 0x45 && b[10] === 0x42 && b[11] === 0x50;
+  return jpeg || png || webp;
+}
+
+function finiteFloats(b: Uint8Array): boolean {
+  const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  for (let i = 0; i < b.length; i += 4) if (!Number.isFinite(v.getFloat32(i, true))) return false;
+  return true;
+}
+
+/**
+ * Validates the contents of a known section type; returns an error message or null.
+ * Float sections are little-endian float32 (the platform order of typed arrays everywhere).
+ */
+export function validateSection(type: number, bytes: Uint8Array): string | null {
+  switch (type) {
+    case SectionType.NeutralShape:
+    case SectionType.PlateLandmarks:
+      if (bytes.length !== SHAPE_BYTES) return `section ${type} must be ${SHAPE_BYTES} bytes (478×3 float32)`;
+      return finiteFloats(bytes) ? null : `section ${type} holds a non-finite value`;
+    case SectionType.TextureAtlas:
+    case SectionType.BackgroundPlate:
+    case SectionType.MouthPatch:
+    case SectionType.EyePatch:
+      return isImage(bytes) ? null : `section ${type} is not a WebP, JPEG or PNG image`;
+    case SectionType.IdentityVector:
+      if (bytes.length === 0 || bytes.length % 4 !== 0) return 'identity vector must be a non-empty float32 array';
+      return finiteFloats(bytes) ? null : 'identity vector holds a non-finite value';
+    case SectionType.AdaInParams:
+      return bytes.length > 0 && bytes.length % 2 === 0 ? null : 'AdaIN parameters must be a non-empty float16/float32 array';
+    case SectionType.Metadata: {
+      try {
+        const text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+        const obj: unknown = JSON.parse(text);
+        return typeof obj === 'object' && obj !== null && !Array.isArray(obj) ? null : 'metadata must be a JSON object';
+      } catch {
+        return 'metadata must be UTF-8 JSON';
+      }
+    }
+    default:
+      return null;
+  }
+}
+
+/** Size in bytes `encodeEmbedding` will produce. */
+export function embeddingByteLength(e: AvatarEmbedding): number {
+  return 11 + e.generator.family.length + e.sections.reduce((a, s) => a + SECTION_HEADER_BYTES + s.bytes.length, 0) + HASH_BYTES;
+}
+
+/** Serialises an embedding; throws TypeError for values the format cannot carry. */
+export function encodeEmbedding(e: AvatarEmbedding): Uint8Array {
+  const family = e.generator.family;
+  if (!/^[\x21-\x7e]{1,16}$/.test(family)) throw new TypeError('generator.family must be 1–16 printable ASCII characters');
+  if (!Number.isInteger(e.generator.version) || e.generator.version < 0 || e.generator.version > 0xffff) throw new TypeError('generator.version must be a u16');
+  if (e.formatVersion !== EMBEDDING_FORMAT_VERSION) throw new TypeError(`formatVersion must be ${EMBEDDING_FORMAT_VERSION}`);
+  if (e.sections.length > MAX_SECTIONS) throw new TypeError(`at most ${MAX_SECTIONS} sections`);
+  const seen = new Set<number>();
+  for (const s of e.sections) {
+    if (!Number.isInteger(s.type) || s.type < 0 || s.type > 0xffff) throw new TypeError(`section type must be a u16, got ${s.type}`);
+    if (seen.has(s.type)) throw new TypeError(`duplicate section type ${s.type}`);
+    seen.add(s.type);
+    const problem = KNOWN_TYPES.has(s.type) ? validateSection(s.type, s.bytes) : null;
+    if (problem) throw new TypeError(problem);
+  }
+  const total = embeddingByteLength(e);
+  if (total > MAX_EMBEDDING_BYTES) throw new RangeError(`embedding is ${total} bytes, the cap is ${MAX_EMBEDDING_BYTES}`);
+  const out = new Uint8Array(total);
+  const view = new DataView(out.buffer);
+  out.set(EMBEDDING_MAGIC, 0);
+  out[4] = e.formatVersion;
+  out[5] = 0;
+  out[6] = family.length;
+  for (let i = 0; i < family.length; i++) out[7 + i] = family.charCodeAt(i);
+  let p = 7 + family.length;
+  view.setUint16(p, e.generator.version);
+  view.setUint16(p + 2, e.sections.length);
+  p += 4;
+  for (const s of e.sections) {
+    view.setUint16(p, s.type);
+    out[p + 2] = s.mandatory ? MANDATORY_FLAG : 0;
+    view.setUint32(p + 3, s.bytes.length);
+    out.set(s.bytes, p + SECTION_HEADER_BYTES);
+    p += SECTION_HEADER_BYTES + s.bytes.length;
+  }
+  out.set(sha256(out.subarray(0, p)), p);
+  return out;
+}
+
+/** Parses and validates a container; throws DecodeError with a reason for any problem. */
+export function decodeEmbedding(bytes: Uint8Array): DecodedEmbedding {
+  if (!(bytes instanceof Uint8Array)) throw new TypeError('embedding must be a Uint8Array');
+  if (bytes.length > MAX_EMBEDDING_BYTES) fail(DecodeErrorReason.TooLarge, `${bytes.length} bytes exceeds the ${MAX_EMBEDDING_BYTES}-byte cap`);
+  if (bytes.length < 4) fail(DecodeErrorReason.Truncated, 'shorter than the magic');
+  for (let i = 0; i < 4; i++) if (bytes[i] !== EMBEDDING_MAGIC[i]) fail(DecodeErrorReason.BadMagic, 'not a Visage embedding');
+  if (bytes.length < 12 + HASH_BYTES) fail(DecodeErrorReason.Truncated, 'header is truncated');
+  if (bytes[4] !== EMBEDDING_FORMAT_VERSION) fail(DecodeErrorReason.UnsupportedVersion, `format version ${bytes[4]}`);
+  if (bytes[5] !== 0) fail(DecodeErrorReason.InvalidField, 'reserved flags are set');
+  const body = bytes.length - HASH_BYTES;
+  const hash = sha256(bytes.subarray(0, body));
+  const familyLen = bytes[6]!;
+  if (familyLen < 1 || familyLen > MAX_FAMILY_BYTES) fail(DecodeErrorReason.InvalidField, `generator family length ${familyLen}`);
+  if (7 + familyLen + 4 > body) fail(DecodeErrorReason.Truncated, 'header is truncated');
+  let family = '';
+  for (let i = 0; i < familyLen; i++) {
+    const c = bytes[7 + i]!;
+    if (c < 0x21 || c > 0x7e) fail(DecodeErrorReason.InvalidField, 'generator family is not printable ASCII');
+    family += String.fromCharCode(c);
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let p = 7 + familyLen;
+  const version = view.getUint16(p);
+  const count = view.getUint16(p + 2);
+  p += 4;
+  if (count > MAX_SECTIONS) fail(DecodeErrorReason.InvalidField, `${count} sections (max ${MAX_SECTIONS})`);
+  const raw: { type: number; mandatory: boolean; start: number; length: number }[] = [];
+  for (let i = 0; i < count; i++) {
+    if (p + SECTION_HEADER_BYTES > body) fail(DecodeErrorReason.Truncated, `section ${i} header is truncated`);
+    const type = view.getUint16(p);
+    const flags = bytes[p + 2]!;
+    const length = view.getUint32(p + 3);
+    if ((flags & ~MANDATORY_FLAG) !== 0) fail(DecodeErrorReason.InvalidField, `section ${i} has unknown flags`);
+    p += SECTION_HEADER_BYTES;
+    if (length > body - p) fail(DecodeErrorReason.Truncated, `section ${i} (type ${type}) claims ${length} bytes, ${body - p} left`);
+    raw.push({ type, mandatory: (flags & MANDATORY_FLAG) !== 0, start: p, length });
+    p += length;
+  }
+  if (p !== body) fail(DecodeErrorReason.TooLarge, `${body - p} unexpected bytes after the last section`);
+  for (let i = 0; i < HASH_BYTES; i++) if (hash[i] !== bytes[body + i]) fail(DecodeErrorReason.BadHash, 'content hash does not match');
+  const sections: EmbeddingSection[] = [];
+  const skipped: number[] = [];
+  const seen = new Set<number>();
+  for (const s of raw) {
+    if (seen.has(s.type)) fail(DecodeErrorReason.InvalidField, `duplicate section type ${s.type}`);
+    seen.add(s.type);
+    const sectionBytes = bytes.slice(s.start, s.start + s.length);
+    if (!KNOWN_TYPES.has(s.type)) {
+      if (s.mandatory) fail(DecodeErrorReason.UnknownMandatorySection, `unknown mandatory section type ${s.type}`);
+      skipped.push(s.type);
+      continue;
+    }
+    const problem = validateSection(s.type, sectionBytes);
+    if (problem) fail(DecodeErrorReason.InvalidField, problem);
+    sections.push({ type: s.type, mandatory: s.mandatory, bytes: sectionBytes });
+  }
+  return { formatVersion: EMBEDDING_FORMAT_VERSION, generator: { family, version }, sections, hash: toHex(hash), skipped };
+}
+
+/** Hex content hash of an encoded container (its last 32 bytes), without validating it. */
+export function embeddingHash(bytes: Uint8Array): string {
+  if (bytes.length < HASH_BYTES) throw DecodeError.truncated('embedding');
+  return toHex(bytes.subarray(bytes.length - HASH_BYTES));
+}
+
+/** The neutral shape section as Float32Array (little-endian), or null when absent. */
+export function neutralShapeOf(e: AvatarEmbedding): Float32Array | null {
+  const s = e.sections.find((x) => x.type === SectionType.NeutralShape);
+  if (!s) return null;
+  const view = new DataView(s.bytes.buffer, s.bytes.byteOffset, s.bytes.byteLength);
+  return Float32Array.from({ length: s.bytes.length / 4 }, (_, i) => view.getFloat32(i * 4, true));
+}
+
+/** Encodes a Float32Array (e.g. a neutral shape) as section bytes (little-endian). */
+export function floatSectionBytes(values: Float32Array): Uint8Array {
+  const out = new Uint8Array(values.length * 4);
+  const view = new DataView(out.buffer);
+  for (let i = 0; i < values.length; i++) view.setFloat32(i * 4, values[i]!, true);
+  return out;
+}

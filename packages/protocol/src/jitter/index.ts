@@ -1,0 +1,9 @@
+export {
+  JitterBuffer,
+  DEFAULT_JITTER_OPTIONS,
+  type JitterBufferOptions,
+  type BufferedFrame,
+  type RenderResult,
+  type RenderState,
+  type JitterStats,
+} from './jitterBuffer.ts';

@@ -1,0 +1,209 @@
+/**
+ * Receiver-side jitter buffer for decoded face frames.
+ *
+ * - Adaptive target delay: the 95th percentile of recent transit-time variation
+ *   (arrival − capture, relative to the fastest recent packet) plus a margin,
+ *   clamped to [minDelayMs, maxDelayMs] and slewed smoothly.
+ * - Reordering and duplicates: frames are kept sorted by capture time; late
+ *   frames (older than what was already rendered) are dropped.
+ * - Interpolation to the display rate between the two frames around the playout time.
+ * - Concealment when no newer frame has arrived: extrapolate linearly for up to
+ *   `extrapolateMs`, then hold, and report face-lost once the newest frame is more
+ *   than `concealMs` (default 200 ms) behind the playout time.
+ */
+import type { FaceFrame } from '../frame.ts';
+
+export interface JitterBufferOptions {
+  /** Lower bound of the target delay, ms. Default 20. */
+  minDelayMs?: number;
+  /** Upper bound of the target delay, ms. Default 400. */
+  maxDelayMs?: number;
+  /** Target delay before any statistics exist, ms. Default 60. */
+  initialDelayMs?: number;
+  /** Safety margin added to the measured jitter, ms. Default 10. */
+  marginMs?: number;
+  /** Hold/extrapolate this long past the newest frame, then report face-lost. Default 200. */
+  concealMs?: number;
+  /** Part of the concealment that extrapolates (the rest holds). Default 100. */
+  extrapolateMs?: number;
+  /** Transit samples kept for the delay estimate. Default 128. */
+  historySize?: number;
+  /** Largest change of the target delay per render call, ms. Default 2. */
+  slewMs?: number;
+}
+
+export const DEFAULT_JITTER_OPTIONS: Required<JitterBufferOptions> = {
+  minDelayMs: 20,
+  maxDelayMs: 400,
+  initialDelayMs: 60,
+  marginMs: 10,
+  concealMs: 200,
+  extrapolateMs: 100,
+  historySize: 128,
+  slewMs: 2,
+};
+
+/** A frame as handed to the buffer: capture time `t` must be unwrapped (continuous) ms. */
+export interface BufferedFrame {
+  t: number;
+  /** null landmarks mark a face-lost packet. */
+  landmarks: Float32Array | null;
+  blendshapes: Float32Array | null;
+}
+
+export type RenderState =
+  /** Nothing received yet, or playout has not reached the first frame. */
+  | 'waiting'
+  /** Interpolated between two received frames (or exactly on one). */
+  | 'live'
+  /** Extrapolated or held after the newest frame (loss or late packets). */
+  | 'concealed'
+  /** The sender reported no face, or concealment ran out. */
+  | 'lost';
+
+export interface RenderResult {
+  state: RenderState;
+  /** Capture-time position that was rendered, ms. */
+  mediaTime: number;
+  /** Rebuilt frame for 'live' and 'concealed', else null. */
+  frame: FaceFrame | null;
+}
+
+export interface JitterStats {
+  received: number;
+  duplicates: number;
+  late: number;
+  targetDelayMs: number;
+}
+
+const MAX_BUFFERED = 256;
+
+export class JitterBuffer {
+  private readonly opts: Required<JitterBufferOptions>;
+  private frames: BufferedFrame[] = [];
+  private transits: number[] = [];
+  private target: number;
+  private lastRendered = Number.NEGATIVE_INFINITY;
+  private received = 0;
+  private duplicates = 0;
+  private late = 0;
+
+  constructor(options: JitterBufferOptions = {}) {
+    this.opts = { ...DEFAULT_JITTER_OPTIONS, ...options };
+    const o = this.opts;
+    for (const [k, v] of Object.entries(o)) {
+      if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new TypeError(`JitterBuffer option ${k} must be a finite number ≥ 0`);
+    }
+    if (o.minDelayMs > o.maxDelayMs) throw new TypeError('minDelayMs must be ≤ maxDelayMs');
+    if (o.extrapolateMs > o.concealMs) throw new TypeError('extrapolateMs must be ≤ concealMs');
+    if (o.historySize < 1) throw new TypeError('historySize must be ≥ 1');
+    this.target = Math.min(o.maxDelayMs, Math.max(o.minDelayMs, o.initialDelayMs));
+  }
+
+  /** Current target playout delay (ms beyond the fastest recent transit). */
+  get targetDelayMs(): number {
+    return this.target;
+  }
+
+  get stats(): JitterStats {
+    return { received: this.received, duplicates: this.duplicates, late: this.late, targetDelayMs: this.target };
+  }
+
+  /** Adds a decoded frame that arrived at local time `arrivalMs`. */
+  push(frame: BufferedFrame, arrivalMs: number): void {
+    if (!Number.isFinite(frame.t) || !Number.isFinite(arrivalMs)) throw new TypeError('frame.t and arrivalMs must be finite');
+    this.received++;
+    this.transits.push(arrivalMs - frame.t);
+    if (this.transits.length > this.opts.historySize) this.transits.shift();
+    if (frame.t <= this.lastRendered && (this.frames.length === 0 || frame.t < this.frames[0]!.t)) {
+      this.late++;
+      return;
+    }
+    // Insert sorted by t (usually at the end).
+    let i = this.frames.length;
+    while (i > 0 && this.frames[i - 1]!.t > frame.t) i--;
+    if (i > 0 && this.frames[i - 1]!.t === frame.t) {
+      this.duplicates++;
+      return;
+    }
+    this.frames.splice(i, 0, frame);
+    if (this.frames.length > MAX_BUFFERED) this.frames.shift();
+  }
+
+  /** Renders the frame for local time `nowMs` (call at the display rate). */
+  render(nowMs: number): RenderResult {
+    if (this.transits.length === 0) return { state: 'waiting', mediaTime: Number.NaN, frame: null };
+    this.adaptDelay();
+    let base = Infinity;
+    for (const v of this.transits) if (v < base) base = v;
+    const media = nowMs - base - this.target;
+    // Drop frames no longer needed: keep the newest frame at or before `media` and one before it.
+    let idx = -1;
+    for (let i = this.frames.length - 1; i >= 0; i--) {
+      if (this.frames[i]!.t <= media) {
+        idx = i;
+        break;
+      }
+    }
+    if (idx > 1) {
+      this.frames.splice(0, idx - 1);
+      idx = 1;
+    }
+    if (idx < 0) return { state: 'waiting', mediaTime: media, frame: null };
+    this.lastRendered = Math.max(this.lastRendered, media);
+    const a = this.frames[idx]!;
+    const next = this.frames[idx + 1];
+    if (!a.landmarks) return { state: 'lost', mediaTime: media, frame: null };
+    const { concealMs, extrapolateMs } = this.opts;
+    if (next && next.landmarks && next.t - a.t <= concealMs) {
+      const w = (media - a.t) / (next.t - a.t);
+      return { state: 'live', mediaTime: media, frame: blend(a, next, w, media) };
+    }
+    const ahead = media - a.t;
+    if (ahead === 0) return { state: 'live', mediaTime: media, frame: blend(a, a, 0, media) };
+    if (ahead > concealMs) return { state: 'lost', mediaTime: media, frame: null };
+    const prev = idx > 0 ? this.frames[idx - 1] : undefined;
+    if (prev && prev.landmarks && a.t - prev.t <= concealMs) {
+      // Linear extrapolation from the last two frames for up to extrapolateMs, then hold.
+      const w = Math.min(ahead, extrapolateMs) / (a.t - prev.t);
+      return { state: 'concealed', mediaTime: media, frame: blend(prev, a, 1 + w, media) };
+    }
+    return { state: 'concealed', mediaTime: media, frame: blend(a, a, 0, media) };
+  }
+
+  /** Forgets all frames and statistics (e.g. after a stream restart). */
+  reset(): void {
+    this.frames = [];
+    this.transits = [];
+    this.lastRendered = Number.NEGATIVE_INFINITY;
+    this.target = Math.min(this.opts.maxDelayMs, Math.max(this.opts.minDelayMs, this.opts.initialDelayMs));
+  }
+
+  private adaptDelay(): void {
+    const n = this.transits.length;
+    if (n < 8) return;
+    let base = Infinity;
+    for (const v of this.transits) if (v < base) base = v;
+    const jitter = this.transits.map((v) => v - base).sort((x, y) => x - y);
+    const p95 = jitter[Math.min(n - 1, Math.floor(n * 0.95))]!;
+    const want = Math.min(this.opts.maxDelayMs, Math.max(this.opts.minDelayMs, p95 + this.opts.marginMs));
+    const step = this.opts.slewMs;
+    this.target += Math.max(-step, Math.min(step, want - this.target));
+  }
+}
+
+function lerpArray(a: Float32Array, b: Float32Array, w: number): Float32Array {
+  const out = new Float32Array(a.length);
+  for (let i = 0; i < a.length; i++) out[i] = a[i]! + (b[i]! - a[i]!) * w;
+  return out;
+}
+
+function blend(a: BufferedFrame, b: BufferedFrame, w: number, t: number): FaceFrame {
+  const landmarks = lerpArray(a.landmarks!, b.landmarks!, w);
+  let blendshapes: Float32Array | null = null;
+  if (a.blendshapes && b.blendshapes && a.blendshapes.length === b.blendshapes.length) {
+    blendshapes = lerpArray(a.blendshapes, b.blendshapes, w);
+    for (let i = 0; i < blendshapes.length; i++) blendshapes[i] = Math.min(1, Math.max(0, blendshapes[i]!));
+  }
+  return { t, landmarks, blendshapes, matrix: null };
+}
