@@ -194,6 +194,12 @@ describe('rooms and rights', () => {
     // The receiver leg keeps the partial reliability (maxRetransmits: 0 would have silently become reliable).
     expect(dc.sctpStreamParameters).toMatchObject({ ordered: false, maxPacketLifeTime: 150 });
 
+    // Alice asks Bob for a keyframe; Bob is told who asked.
+    const asked = new Promise<{ peerId: string; dataProducerId: string }>((r) => bob.once('keyframeRequested', r));
+    expect((await alice.emitWithAck('requestKeyframe', { dataProducerId: dp.id })).error).toBeUndefined();
+    expect(await asked).toEqual({ peerId: 'alice', dataProducerId: dp.id });
+    expect((await eve.emitWithAck('requestKeyframe', { dataProducerId: dp.id })).error?.code).toBe(ErrorCode.NotFound);
+
     const left = new Promise<{ peerId: string }>((r) => alice.once('peerLeft', r));
     bob.close();
     expect((await left).peerId).toBe('bob');

@@ -46,6 +46,7 @@ const handlers: Record<RequestName, Handler> = {
   consume: (room, peer, p: never) => room.consume(peer, p),
   consumeData: (room, peer, p: never) => room.consumeData(peer, p),
   resume: (room, peer, p: never) => room.resume(peer, p),
+  requestKeyframe: (room, peer, p: never) => room.requestKeyframe(peer, p),
   leave: (room, peer) => {
     room.remove(peer);
     return {};

@@ -86,6 +86,14 @@ export const resumeRequest = z.strictObject({
   consumerId: id,
 });
 
+/**
+ * A receiver asks the owner of a data producer for a fresh start: a landmark
+ * keyframe, or the avatar embedding again (a late joiner, a lost cache).
+ */
+export const requestKeyframeRequest = z.strictObject({
+  dataProducerId: id,
+});
+
 export const leaveRequest = z.strictObject({}).optional();
 
 /** Request name → schema of its payload. */
@@ -98,6 +106,7 @@ export const requestSchemas = {
   consume: consumeRequest,
   consumeData: consumeDataRequest,
   resume: resumeRequest,
+  requestKeyframe: requestKeyframeRequest,
   leave: leaveRequest,
 } as const;
 export type RequestName = keyof typeof requestSchemas;
@@ -161,6 +170,7 @@ export interface Responses {
   consume: ConsumeResponse;
   consumeData: ConsumeDataResponse;
   resume: Record<string, never>;
+  requestKeyframe: Record<string, never>;
   leave: Record<string, never>;
 }
 
@@ -172,6 +182,8 @@ export interface Notifications {
   newProducer: { peerId: string; producer: ProducerInfo };
   newDataProducer: { peerId: string; dataProducer: DataProducerInfo };
   producerClosed: { peerId: string; producerId: string; data: boolean };
+  /** A receiver asked for a keyframe (landmarks) or the embedding again, on this data producer. */
+  keyframeRequested: { peerId: string; dataProducerId: string };
   /** The server asks the client to rejoin (worker died, room closed). */
   rejoin: { reason: string };
   /** The server is shutting down. */
@@ -184,6 +196,7 @@ export const NOTIFICATION_NAMES: NotificationName[] = [
   'newProducer',
   'newDataProducer',
   'producerClosed',
+  'keyframeRequested',
   'rejoin',
   'serverShutdown',
 ];

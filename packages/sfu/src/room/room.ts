@@ -262,6 +262,15 @@ export class Room {
     return {};
   }
 
+  /** Forwards a receiver's keyframe / embedding request to the data producer's owner. */
+  requestKeyframe(peer: Peer, req: Requests['requestKeyframe']): Record<string, never> {
+    this.#assertOpen();
+    this.#requireJoined(peer);
+    const { owner } = this.#findProducer(peer, 'dataProducers', req.dataProducerId);
+    this.#options.notify(owner, 'keyframeRequested', { peerId: peer.id, dataProducerId: req.dataProducerId });
+    return {};
+  }
+
   /** Removes a peer (leave or disconnect) and tells the others. */
   remove(peer: Peer): void {
     if (this.peers.get(peer.id) !== peer) return;
