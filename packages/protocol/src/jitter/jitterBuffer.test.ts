@@ -1,0 +1,80 @@
+import { describe, expect, it } from 'vitest';
+import { JitterBuffer, type BufferedFrame } from './jitterBuffer.ts';
+
+/** Frame whose landmarks all equal `v` (so interpolation is easy to check). */
+const frame = (t: number, v = t): BufferedFrame => ({ t, landmarks: new Float32Array(6).fill(v), blendshapes: new Float32Array(2).fill(0.5) });
+const lost = (t: number): BufferedFrame => ({ t, landmarks: null, blendshapes: null });
+
+describe('JitterBuffer', () => {
+  it('waits before the first frame, then interpolates to the display time', () => {
+    const jb = new JitterBuffer({ initialDelayMs: 50, minDelayMs: 50 });
+    expect(jb.render(0).state).toBe('waiting');
+    jb.push(frame(0), 10);
+    jb.push(frame(33), 43);
+    jb.push(frame(66), 76);
+    // transit 10 → media = now − 10 − 50
+    const r = jb.render(76 + 0.5); // media ≈ 16.5
+    expect(r.state).toBe('live');
+    expect(r.frame!.landmarks![0]).toBeCloseTo(16.5, 3);
+  });
+
+  it('reorders packets and drops duplicates and late ones', () => {
+    const jb = new JitterBuffer({ initialDelayMs: 40, minDelayMs: 40 });
+    jb.push(frame(33), 40);
+    jb.push(frame(0), 45); // arrives after its successor
+    jb.push(frame(0), 46); // duplicate
+    expect(jb.render(26 + 7 + 40).frame!.landmarks![0]).toBeCloseTo(26, 3); // base transit 7 ms + 40 ms delay
+    jb.push(frame(66), 80);
+    jb.push(frame(100), 110);
+    jb.render(100 + 7 + 40); // media ≈ 100
+    jb.push(frame(20), 150); // far too late
+    expect(jb.stats.duplicates).toBe(1);
+    expect(jb.stats.late).toBe(1);
+  });
+
+  it('extrapolates, then holds, then reports face-lost after 200 ms', () => {
+    const jb = new JitterBuffer({ initialDelayMs: 0, minDelayMs: 0, extrapolateMs: 100, concealMs: 200 });
+    jb.push(frame(0, 0), 0);
+    jb.push(frame(100, 10), 100); // velocity 0.1 per ms
+    const at = (media: number) => jb.render(media);
+    expect(at(100).state).toBe('live');
+    const e = at(150);
+    expect(e.state).toBe('concealed');
+    expect(e.frame!.landmarks![0]).toBeCloseTo(15, 3);
+    expect(at(250).frame!.landmarks![0]).toBeCloseTo(20, 3); // extrapolation capped at 100 ms → hold
+    expect(at(299).state).toBe('concealed');
+    expect(at(301).state).toBe('lost');
+  });
+
+  it('interpolates across a lost packet and reports a sender face-lost', () => {
+    const jb = new JitterBuffer({ initialDelayMs: 0, minDelayMs: 0 });
+    jb.push(frame(0), 0);
+    jb.push(frame(66), 66); // 33 was lost
+    expect(jb.render(33).frame!.landmarks![0]).toBeCloseTo(33, 3);
+    jb.push(lost(100), 100);
+    expect(jb.render(100).state).toBe('lost');
+  });
+
+  it('raises the target delay when arrivals jitter and lowers it when they calm down', () => {
+    const jb = new JitterBuffer({ initialDelayMs: 20, minDelayMs: 10, maxDelayMs: 300, slewMs: 5 });
+    let x = 1;
+    const rand = (): number => ((x = (x * 16807) % 2147483647) / 2147483647);
+    for (let i = 0; i < 200; i++) {
+      jb.push(frame(i * 33), i * 33 + 20 + rand() * 120);
+      jb.render(i * 33 + 100);
+    }
+    expect(jb.targetDelayMs).toBeGreaterThan(90);
+    for (let i = 200; i < 600; i++) {
+      jb.push(frame(i * 33), i * 33 + 20);
+      jb.render(i * 33 + 100);
+    }
+    expect(jb.targetDelayMs).toBeLessThan(40);
+  });
+
+  it('validates options', () => {
+    expect(() => new JitterBuffer({ minDelayMs: 100, maxDelayMs: 50 })).toThrow(TypeError);
+    expect(() => new JitterBuffer({ concealMs: 50, extrapolateMs: 100 })).toThrow(TypeError);
+    expect(() => new JitterBuffer({ marginMs: -1 })).toThrow(TypeError);
+    expect(() => new JitterBuffer().push(frame(Number.NaN), 0)).toThrow(TypeError);
+  });
+});
