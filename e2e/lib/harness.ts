@@ -1,17 +1,31 @@
 /** Bundles a browser harness entry into a temp folder the SFU serves as its static dir. */
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bundleBrowser } from '../../packages/client/scripts/lib/bundle.ts';
+import { CLIENT_DIR, trackingAssetMounts } from '../../packages/client/scripts/lib/paths.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
-/** Returns the folder holding index.html + harness.js for `e2e/harness/<name>.ts`. */
-export async function buildHarness(name: string): Promise<string> {
+/**
+ * Returns the folder holding index.html + harness.js for `e2e/harness/<name>.ts`.
+ * With `tracker`, also the tracker's worker bundle and the model + wasm at the
+ * FaceTracker's default URLs (served from the repo's own copies, never a CDN).
+ */
+export async function buildHarness(name: string, options: { tracker?: boolean } = {}): Promise<string> {
   const dir = await mkdtemp(path.join(tmpdir(), `visage-${name}-`));
-  const files = await bundleBrowser({ entries: { harness: path.join(here, '../harness', `${name}.ts`) }, publicPath: '/' });
+  const entries: Record<string, string> = { harness: path.join(here, '../harness', `${name}.ts`) };
+  if (options.tracker) entries['tracker.worker'] = path.join(CLIENT_DIR, 'src/tracking/tracker.worker.ts');
+  const files = await bundleBrowser({ entries, publicPath: '/' });
   for (const [url, file] of files) await writeFile(path.join(dir, url.slice(1)), file.body);
+  if (options.tracker) {
+    for (const [prefix, folder] of Object.entries(trackingAssetMounts())) {
+      const target = path.join(dir, prefix);
+      await mkdir(path.dirname(target.replace(/\/$/, '')), { recursive: true });
+      await symlink(folder, target.replace(/\/$/, ''));
+    }
+  }
   await writeFile(
     path.join(dir, 'index.html'),
     '<!doctype html><meta charset="utf-8"><title>visage test</title><body><script type="module" src="/harness.js"></script></body>',

@@ -1,0 +1,101 @@
+/**
+ * A call as users have it: three Chromium peers, each with a fake camera made from a
+ * different shared clip and a fake microphone, enroll from a still of their clip and
+ * publish through the real SFU. Every peer sees the two others as avatars.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium } from '../packages/client/scripts/lib/chromium.ts';
+import { buildHarness } from './lib/harness.ts';
+import { fakeCameraY4m, stillPng } from './lib/media.ts';
+import { startTestSfu, type TestSfu } from './lib/sfu.ts';
+
+const ARTIFACTS = path.resolve(import.meta.dirname, '../.artifacts/call');
+const PEERS = [
+  { id: 'ada', clip: 'edtalk-mouth_source.mp4' },
+  { id: 'ben', clip: 'liveportrait-d5.mp4' },
+  { id: 'cyd', clip: 'pcavs-00015.mp4' },
+] as const;
+
+let sfu: TestSfu;
+const browsers: Browser[] = [];
+const pages = new Map<string, Page>();
+
+beforeAll(async () => {
+  const staticDir = await buildHarness('sdk-peer', { tracker: true });
+  const stills = path.join(staticDir, 'stills');
+  await mkdir(stills, { recursive: true });
+  await mkdir(ARTIFACTS, { recursive: true });
+  sfu = await startTestSfu({ VISAGE_STATIC_DIR: staticDir });
+  for (const peer of PEERS) {
+    await stillPng(peer.clip, 0.3, stills, `${peer.id}.png`);
+    const camera = await fakeCameraY4m(peer.clip);
+    const browser = await launchChromium({
+      args: ['--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream', `--use-file-for-fake-video-capture=${camera}`],
+    });
+    browsers.push(browser);
+    const page = await browser.newPage();
+    page.on('pageerror', (e) => console.error(`[${peer.id}]`, e));
+    await page.goto(`${sfu.url}/index.html`);
+    await page.waitForSelector('body[data-ready="1"]', { state: 'attached' });
+    pages.set(peer.id, page);
+  }
+});
+
+afterAll(async () => {
+  for (const b of browsers) await b.close().catch(() => undefined);
+  await sfu?.close();
+});
+
+const state = (id: string) => pages.get(id)!.evaluate(() => window.visageCall.state());
+
+describe('three peers', () => {
+  it('each peer sees the two others as live avatars with audio', async () => {
+    // Joined one after another: the later ones are late joiners for the earlier ones.
+    for (const peer of PEERS) {
+      const token = await sfu.token({ room: 'call', peer: peer.id, name: peer.id.toUpperCase() });
+      const joined = await pages.get(peer.id)!.evaluate(
+        ([u, t, photo]) => window.visageCall.join(u!, t!, [photo!]),
+        [sfu.url, token, `/stills/${peer.id}.png`],
+      );
+      expect(joined.embeddingBytes).toBeLessThanOrEqual(256 * 1024);
+    }
+    for (const peer of PEERS) {
+      await expect
+        .poll(async () => {
+          const s = await state(peer.id);
+          return s.peers.filter((p) => p.ready && p.stats.renderFps > 0 && p.stats.state === 'live').length;
+        }, { timeout: 90_000, interval: 1000 })
+        .toBe(2);
+    }
+    for (const peer of PEERS) {
+      const s = await state(peer.id);
+      expect(s.errors).toEqual([]);
+      // The tracker found the face in ≥ 95 % of the camera frames, and it all fits a few kbit/s.
+      const pub = s.publisher!;
+      expect(pub.framesWithFace / pub.framesTracked).toBeGreaterThanOrEqual(0.95);
+      expect(pub.kbps).toBeGreaterThan(0);
+      expect(pub.kbps).toBeLessThan(10);
+      for (const remote of s.peers) {
+        expect(remote.isAvatar).toBe(true);
+        expect(remote.videoTracks).toBe(1);
+        expect(remote.audioTracks).toBe(1);
+        expect(remote.stats.decodeErrors).toBe(0);
+        const png = await pages.get(peer.id)!.evaluate((id) => window.visageCall.snapshot(id), remote.id);
+        await writeFile(path.join(ARTIFACTS, `${peer.id}-sees-${remote.id}.png`), Buffer.from(png.split(',')[1]!, 'base64'));
+        // A face detector finds a face on the rendered avatar.
+        expect(await pages.get(peer.id)!.evaluate((id) => window.visageCall.avatarHasFace(id), remote.id)).toBe(true);
+      }
+    }
+  });
+
+  it('tells the others when a peer leaves', async () => {
+    await pages.get('cyd')!.evaluate(() => window.visageCall.leave());
+    for (const id of ['ada', 'ben']) {
+      await expect.poll(async () => (await state(id)).events.includes('left:cyd'), { timeout: 15_000 }).toBe(true);
+      expect((await state(id)).peers.map((p) => p.id)).not.toContain('cyd');
+    }
+  });
+});

@@ -1,0 +1,344 @@
+/**
+ * The Visage SDK: join a call as a photoreal avatar.
+ *
+ * ```ts
+ * const client = await createVisageClient({ url, token });
+ * await client.enroll([photo1, photo2]);          // photos stay on this device
+ * await client.publish({ camera: true, microphone: true });
+ * client.on('peerJoined', (peer) => grid.append(peer.stream)); // MediaStream: avatar video + audio
+ * ```
+ */
+import {
+  DataLabel,
+  EmbeddingReassembler,
+  TypedEmitter,
+  chunkEmbedding,
+  type DecodedEmbedding,
+  type PeerInfo,
+} from '@visage/protocol';
+import type { types } from 'mediasoup-client';
+import { FaceTracker, type FaceTrackerOptions } from '../tracking/index.ts';
+import { ClientErrorCode, VisageClientError } from '../transport/errors.ts';
+import { RoomConnection } from '../transport/room-connection.ts';
+import { CameraSource } from '../sender/camera-source.ts';
+import { enrollPhotos, type Enrollment, type PhotoInput } from '../sender/enroll.ts';
+import { LandmarkPublisher, type PublisherStats } from '../sender/landmark-publisher.ts';
+import { avatarCodecNeutral, RemoteAvatar, type RemoteAvatarStats } from '../receiver/remote-avatar.ts';
+import { unpackWarpContent } from '../generator/warp/content.ts';
+
+export interface VisageClientOptions {
+  /** Base URL of the Visage SFU, e.g. https://visage.example.com. */
+  url: string;
+  /** Join token from the app's backend (room, peer id, name, rights). */
+  token: string;
+  /** Where the app serves the tracker's model and wasm (defaults: same origin, see FaceTracker). */
+  tracker?: Pick<FaceTrackerOptions, 'modelAssetPath' | 'wasmBasePath' | 'delegate' | 'thread' | 'workerFactory'>;
+  /** Remote avatars' size in pixels (default 256) and render rate (default 30). */
+  avatarSize?: number;
+  avatarFps?: number;
+  /** Generator backend for remote avatars (default 'auto': WebGPU → WebGL → CPU). */
+  backend?: 'auto' | 'webgpu' | 'webgl' | 'cpu';
+}
+
+export interface RemotePeer {
+  readonly id: string;
+  readonly name: string;
+  /** Always true: the video is synthesised from face motion, never camera video. */
+  readonly isAvatar: true;
+  /** The sender may show a face that is not theirs (painting, character): always tell the user. */
+  readonly impersonation: boolean;
+  /** Avatar video (canvas capture) plus the peer's audio: drop it into any <video>. */
+  readonly stream: MediaStream;
+  readonly avatar: RemoteAvatar;
+  readonly audioMuted: boolean;
+}
+
+export interface ClientStats {
+  publisher: PublisherStats | null;
+  peers: RemoteAvatarStats[];
+}
+
+export type VisageClientEvents = {
+  /** A remote peer is in the room (its avatar may still be loading). */
+  peerJoined: [peer: RemotePeer];
+  peerLeft: [peerId: string];
+  /** A remote peer's embedding arrived; its avatar renders. */
+  avatarReady: [peer: RemotePeer];
+  /** `peerId` is null for the local sender. */
+  faceLost: [info: { peerId: string | null; lost: boolean }];
+  /** Every ~2 s. */
+  stats: [stats: ClientStats];
+  error: [error: VisageClientError | Error];
+  /** The server asked us to rejoin (worker restarted) or went away. */
+  disconnected: [reason: string];
+};
+
+/** Embeddings by content hash: a peer that rejoins, or two peers with one avatar, decode once. */
+const embeddingCache = new Map<string, DecodedEmbedding>();
+
+class Peer implements RemotePeer {
+  readonly isAvatar = true as const;
+  audioMuted = true;
+  readonly reassembler = new EmbeddingReassembler();
+  constructor(
+    readonly id: string,
+    readonly name: string,
+    readonly impersonation: boolean,
+    readonly avatar: RemoteAvatar,
+  ) {}
+  get stream(): MediaStream {
+    return this.avatar.stream;
+  }
+}
+
+export class VisageClient extends TypedEmitter<VisageClientEvents> {
+  readonly #options: VisageClientOptions;
+  readonly #conn: RoomConnection;
+  readonly #peers = new Map<string, Peer>();
+  #tracker: Promise<FaceTracker> | null = null;
+  #enrollment: Enrollment | null = null;
+  #publisher: LandmarkPublisher | null = null;
+  #camera: CameraSource | null = null;
+  #ownTracks: MediaStreamTrack[] = [];
+  #landmarkProducer: types.DataProducer | null = null;
+  #embeddingProducer: types.DataProducer | null = null;
+  #audioProducer: types.Producer | null = null;
+  #embeddingResend: ReturnType<typeof setTimeout> | undefined;
+  #statsTimer: ReturnType<typeof setInterval>;
+  #left = false;
+
+  private constructor(options: VisageClientOptions, conn: RoomConnection) {
+    super();
+    this.#options = options;
+    this.#conn = conn;
+    conn.on('peerJoined', ({ peer }) => this.#addPeer(peer));
+    conn.on('peerLeft', ({ peerId }) => this.#removePeer(peerId));
+    conn.on('newDataProducer', ({ peerId, dataProducer }) => void this.#consumeData(peerId, dataProducer.id, dataProducer.label));
+    conn.on('newProducer', ({ peerId, producer }) => void this.#consumeAudio(peerId, producer.id));
+    conn.on('keyframeRequested', ({ dataProducerId }) => this.#onKeyframeRequest(dataProducerId));
+    conn.on('rejoin', ({ reason }) => this.safeEmit('disconnected', reason));
+    conn.on('serverShutdown', ({ reason }) => this.safeEmit('disconnected', reason));
+    conn.signaling.onDisconnect((reason) => {
+      if (!this.#left) this.safeEmit('disconnected', reason);
+    });
+    for (const peer of conn.initialPeers) {
+      this.#addPeer(peer);
+      for (const d of peer.dataProducers) void this.#consumeData(peer.id, d.id, d.label);
+      for (const p of peer.producers) void this.#consumeAudio(peer.id, p.id);
+    }
+    this.#statsTimer = setInterval(() => this.safeEmit('stats', this.stats), 2000);
+  }
+
+  static async create(options: VisageClientOptions): Promise<VisageClient> {
+    if (typeof options?.url !== 'string' || typeof options.token !== 'string') {
+      throw new TypeError('createVisageClient needs { url: string, token: string }');
+    }
+    if (typeof RTCPeerConnection === 'undefined') {
+      throw new VisageClientError(ClientErrorCode.Unsupported, 'this browser has no WebRTC');
+    }
+    const conn = await RoomConnection.join({ url: options.url, token: options.token });
+    return new VisageClient(options, conn);
+  }
+
+  get peers(): ReadonlyMap<string, RemotePeer> {
+    return this.#peers;
+  }
+
+  get enrollment(): Enrollment | null {
+    return this.#enrollment;
+  }
+
+  get stats(): ClientStats {
+    return { publisher: this.#publisher ? { ...this.#publisher.stats } : null, peers: [...this.#peers.values()].map((p) => ({ ...p.avatar.stats })) };
+  }
+
+  /** The face tracker (loaded on first use); its `delegate` says GPU or CPU. */
+  tracker(): Promise<FaceTracker> {
+    this.#tracker ??= FaceTracker.create({ ...this.#options.tracker });
+    return this.#tracker;
+  }
+
+  /**
+   * Computes the avatar embedding from 1–8 photos on this device. Only the embedding
+   * (texture atlas, shape, background plate) is ever sent; the photos are not.
+   */
+  async enroll(photos: readonly PhotoInput[], options: { name?: string } = {}): Promise<Enrollment> {
+    const enrollment = await enrollPhotos(await this.tracker(), photos, options.name);
+    this.#enrollment = enrollment;
+    if (this.#embeddingProducer) this.#sendEmbedding();
+    return enrollment;
+  }
+
+  /** Starts sending face motion from the camera (and the microphone's audio). */
+  async publish(options: { camera?: boolean | MediaStreamTrack; microphone?: boolean | MediaStreamTrack } = { camera: true, microphone: true }): Promise<void> {
+    if (!this.#enrollment) throw new VisageClientError(ClientErrorCode.Rejected, 'enroll() before publish(): there is no avatar to show yet');
+    if (this.#publisher) return;
+    const [cameraTrack, micTrack] = await this.#getTracks(options);
+    if (micTrack) this.#audioProducer = await this.#conn.publishAudio(micTrack);
+    this.#embeddingProducer = await this.#conn.publishEmbedding();
+    this.#embeddingProducer.on('open', () => this.#sendEmbedding());
+    if (this.#embeddingProducer.readyState === 'open') this.#sendEmbedding();
+    if (!cameraTrack) return;
+    this.#landmarkProducer = await this.#conn.publishLandmarks();
+    const producer = this.#landmarkProducer;
+    this.#camera = await CameraSource.open(cameraTrack);
+    const content = await unpackWarpContent(this.#enrollment.embedding);
+    const publisher = new LandmarkPublisher({
+      source: this.#camera,
+      tracker: await this.tracker(),
+      sink: { send: (bytes) => producer.readyState === 'open' && producer.send(bytes as Uint8Array<ArrayBuffer>) },
+      // Self-avatar: the codec neutral both ends derive from the embedding.
+      neutral: avatarCodecNeutral(content.plateLandmarks, content.plate.height / content.plate.width),
+    });
+    publisher.on('faceLost', (lost) => this.safeEmit('faceLost', { peerId: null, lost }));
+    publisher.on('error', (err) => this.safeEmit('error', err));
+    this.#publisher = publisher;
+    publisher.start();
+  }
+
+  async #getTracks(options: { camera?: boolean | MediaStreamTrack; microphone?: boolean | MediaStreamTrack }): Promise<[MediaStreamTrack | null, MediaStreamTrack | null]> {
+    const want = { video: options.camera === true, audio: options.microphone === true };
+    let got: MediaStream | null = null;
+    if (want.video || want.audio) {
+      if (!navigator.mediaDevices?.getUserMedia) throw new VisageClientError(ClientErrorCode.Unsupported, 'no camera/microphone API here (needs https or localhost)');
+      try {
+        got = await navigator.mediaDevices.getUserMedia({
+          video: want.video ? { width: { ideal: 640 }, height: { ideal: 480 }, frameRate: { ideal: 30 } } : false,
+          audio: want.audio ? { echoCancellation: true, noiseSuppression: true } : false,
+        });
+      } catch (err) {
+        const name = (err as DOMException)?.name;
+        if (name === 'NotAllowedError' || name === 'SecurityError') {
+          throw new VisageClientError(ClientErrorCode.PermissionDenied, 'camera or microphone permission was denied: allow it in the browser and try again');
+        }
+        if (name === 'NotFoundError' || name === 'OverconstrainedError') {
+          throw new VisageClientError(ClientErrorCode.NoDevice, 'no camera or microphone found');
+        }
+        throw new VisageClientError(ClientErrorCode.NoDevice, `could not open the camera or microphone: ${(err as Error).message}`);
+      }
+      this.#ownTracks.push(...got.getTracks());
+    }
+    const camera = options.camera instanceof MediaStreamTrack ? options.camera : (got?.getVideoTracks()[0] ?? null);
+    const mic = options.microphone instanceof MediaStreamTrack ? options.microphone : (got?.getAudioTracks()[0] ?? null);
+    return [camera, mic];
+  }
+
+  #sendEmbedding(): void {
+    const producer = this.#embeddingProducer;
+    const enrollment = this.#enrollment;
+    if (!producer || !enrollment || producer.readyState !== 'open') return;
+    for (const chunk of chunkEmbedding(enrollment.bytes)) producer.send(chunk as Uint8Array<ArrayBuffer>);
+  }
+
+  #onKeyframeRequest(dataProducerId: string): void {
+    if (dataProducerId === this.#landmarkProducer?.id) this.#publisher?.requestKeyframe();
+    if (dataProducerId === this.#embeddingProducer?.id) {
+      // Coalesce requests from peers joining together into one resend.
+      clearTimeout(this.#embeddingResend);
+      this.#embeddingResend = setTimeout(() => this.#sendEmbedding(), 300);
+    }
+  }
+
+  /** Stops sending face motion and audio; stays in the room as a viewer. */
+  async unpublish(): Promise<void> {
+    this.#publisher?.stop();
+    this.#publisher = null;
+    this.#camera?.close();
+    this.#camera = null;
+    for (const p of [this.#landmarkProducer, this.#embeddingProducer]) p?.close();
+    this.#audioProducer?.close();
+    this.#landmarkProducer = this.#embeddingProducer = null;
+    this.#audioProducer = null;
+    for (const t of this.#ownTracks) t.stop();
+    this.#ownTracks = [];
+  }
+
+  /** Leaves the room and releases everything. */
+  async leave(): Promise<void> {
+    if (this.#left) return;
+    this.#left = true;
+    clearInterval(this.#statsTimer);
+    clearTimeout(this.#embeddingResend);
+    await this.unpublish();
+    for (const id of [...this.#peers.keys()]) this.#removePeer(id);
+    await this.#conn.leave();
+    await (await this.#tracker?.catch(() => null))?.close();
+  }
+
+  #addPeer(info: PeerInfo): Peer {
+    const existing = this.#peers.get(info.id);
+    if (existing) return existing;
+    const avatar = new RemoteAvatar({
+      peerId: info.id,
+      name: info.name,
+      impersonation: info.impersonation,
+      ...(this.#options.avatarSize ? { size: this.#options.avatarSize } : {}),
+      ...(this.#options.avatarFps ? { fps: this.#options.avatarFps } : {}),
+      ...(this.#options.backend ? { backend: this.#options.backend } : {}),
+    });
+    const peer = new Peer(info.id, info.name, info.impersonation, avatar);
+    avatar.on('ready', () => this.safeEmit('avatarReady', peer));
+    avatar.on('faceLost', (lost) => this.safeEmit('faceLost', { peerId: info.id, lost }));
+    avatar.on('error', (err) => this.safeEmit('error', err));
+    this.#peers.set(info.id, peer);
+    this.safeEmit('peerJoined', peer);
+    return peer;
+  }
+
+  #removePeer(peerId: string): void {
+    const peer = this.#peers.get(peerId);
+    if (!peer) return;
+    this.#peers.delete(peerId);
+    peer.avatar.close();
+    this.safeEmit('peerLeft', peerId);
+  }
+
+  async #consumeData(peerId: string, dataProducerId: string, label: string): Promise<void> {
+    try {
+      const peer = this.#peers.get(peerId);
+      if (!peer) return;
+      const dc = await this.#conn.consumeData(dataProducerId);
+      if (label === DataLabel.Landmarks) {
+        dc.on('message', (data: ArrayBuffer) => peer.avatar.pushLandmarkPacket(new Uint8Array(data), performance.now()));
+      } else if (label === DataLabel.Embedding) {
+        dc.on('message', (data: ArrayBuffer) => this.#onEmbeddingChunk(peer, new Uint8Array(data)));
+      }
+      const ask = () => void this.#conn.signaling.request('requestKeyframe', { dataProducerId }).catch(() => undefined);
+      if (dc.readyState === 'open') ask();
+      else dc.on('open', ask);
+    } catch (err) {
+      this.safeEmit('error', err instanceof Error ? err : new Error(String(err)));
+    }
+  }
+
+  #onEmbeddingChunk(peer: Peer, chunk: Uint8Array): void {
+    let embedding: DecodedEmbedding | null;
+    try {
+      embedding = peer.reassembler.push(chunk);
+    } catch (err) {
+      this.safeEmit('error', err instanceof Error ? err : new Error(String(err)));
+      return;
+    }
+    if (!embedding) return;
+    const cached = embeddingCache.get(embedding.hash) ?? embedding;
+    embeddingCache.set(embedding.hash, cached);
+    peer.avatar.setEmbedding(cached, cached.hash).catch((err: unknown) => this.safeEmit('error', err instanceof Error ? err : new Error(String(err))));
+  }
+
+  async #consumeAudio(peerId: string, producerId: string): Promise<void> {
+    try {
+      const peer = this.#peers.get(peerId);
+      if (!peer) return;
+      const consumer = await this.#conn.consume(producerId);
+      peer.avatar.addAudio(consumer.track, consumer.rtpReceiver ?? undefined);
+      peer.audioMuted = false;
+      consumer.on('trackended', () => (peer.audioMuted = true));
+    } catch (err) {
+      this.safeEmit('error', err instanceof Error ? err : new Error(String(err)));
+    }
+  }
+}
+
+export function createVisageClient(options: VisageClientOptions): Promise<VisageClient> {
+  return VisageClient.create(options);
+}

@@ -1,0 +1,92 @@
+/**
+ * Frames from a camera track, newest first: a hidden <video> paced by
+ * requestVideoFrameCallback. A consumer that is still busy misses frames instead
+ * of queueing them, so tracking latency never builds up.
+ */
+export interface CameraFrame {
+  bitmap: ImageBitmap;
+  /** Capture time, ms on the wall clock (performance.timeOrigin + captureTime). */
+  t: number;
+  width: number;
+  height: number;
+}
+
+interface FrameMetadata {
+  captureTime?: number;
+  expectedDisplayTime: number;
+  width: number;
+  height: number;
+}
+type VideoWithRvfc = HTMLVideoElement & {
+  requestVideoFrameCallback(cb: (now: number, metadata: FrameMetadata) => void): number;
+  cancelVideoFrameCallback(handle: number): void;
+};
+
+export class CameraSource {
+  readonly track: MediaStreamTrack;
+  readonly #video: VideoWithRvfc;
+  readonly #minIntervalMs: number;
+  #handle = 0;
+  #closed = false;
+  #lastT = -Infinity;
+  #waiting: ((frame: CameraFrame | null) => void) | null = null;
+
+  private constructor(track: MediaStreamTrack, video: VideoWithRvfc, maxFps: number) {
+    this.track = track;
+    this.#video = video;
+    this.#minIntervalMs = 1000 / maxFps - 2;
+  }
+
+  static async open(track: MediaStreamTrack, maxFps = 30): Promise<CameraSource> {
+    if (track.kind !== 'video') throw new TypeError('CameraSource needs a video track');
+    const video = document.createElement('video') as VideoWithRvfc;
+    video.muted = true;
+    video.playsInline = true;
+    video.srcObject = new MediaStream([track]);
+    await video.play();
+    if (typeof video.requestVideoFrameCallback !== 'function') {
+      throw new TypeError('this browser lacks requestVideoFrameCallback');
+    }
+    const source = new CameraSource(track, video, maxFps);
+    source.#schedule();
+    return source;
+  }
+
+  #schedule(): void {
+    if (this.#closed) return;
+    this.#handle = this.#video.requestVideoFrameCallback((now, meta) => void this.#onFrame(now, meta));
+  }
+
+  async #onFrame(now: number, meta: FrameMetadata): Promise<void> {
+    this.#schedule();
+    const waiting = this.#waiting;
+    const local = meta.captureTime ?? now;
+    if (!waiting || local - this.#lastT < this.#minIntervalMs) return;
+    this.#waiting = null;
+    this.#lastT = local;
+    try {
+      const bitmap = await createImageBitmap(this.#video);
+      waiting({ bitmap, t: performance.timeOrigin + local, width: meta.width, height: meta.height });
+    } catch {
+      this.#waiting = waiting;
+    }
+  }
+
+  /** The next frame after this call, or null once closed. */
+  next(): Promise<CameraFrame | null> {
+    if (this.#closed) return Promise.resolve(null);
+    return new Promise((resolve) => {
+      this.#waiting?.(null);
+      this.#waiting = resolve;
+    });
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#video.cancelVideoFrameCallback(this.#handle);
+    this.#video.srcObject = null;
+    this.#waiting?.(null);
+    this.#waiting = null;
+  }
+}
