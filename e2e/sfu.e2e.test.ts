@@ -89,3 +89,14 @@ it('serves /healthz', async () => {
   expect(res.status).toBe(200);
   expect(await res.json()).toMatchObject({ ok: true, workers: 1 });
 });
+
+it('mints dev tokens only in dev mode, and validates them', async () => {
+  const bad = await fetch(`${sfu.url}/api/dev-token?room=../x&name=a`);
+  expect(bad.status).toBe(400);
+  const res = await fetch(`${sfu.url}/api/dev-token?room=demo&name=Ada%20L.`);
+  expect(res.status).toBe(200);
+  const { token } = (await res.json()) as { token: string };
+  const claims = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString());
+  expect(claims).toMatchObject({ room: 'demo', name: 'Ada L.' });
+  expect(claims.peer).toMatch(/^Ada_L\.-[0-9a-f]{8}$/);
+});

@@ -32,6 +32,11 @@ export const CONTENT_SECURITY_POLICY =
 
 export interface HttpOptions {
   staticDir: string | undefined;
+  /**
+   * Development only (`--dev`): mints join tokens at GET /api/dev-token?room=R&name=N so
+   * the demo works without an app backend. Never enabled with a real secret.
+   */
+  devToken?: (room: string, name: string) => Promise<string>;
   metrics: Metrics;
   health: () => { ok: boolean; [k: string]: unknown };
 }
@@ -79,6 +84,18 @@ export function createHttpServer(options: HttpOptions): http.Server {
         const body = await options.metrics.registry.metrics();
         res.writeHead(200, { 'content-type': options.metrics.registry.contentType });
         res.end(body);
+        return;
+      }
+      if (url.pathname === '/api/dev-token' && options.devToken) {
+        const room = url.searchParams.get('room') ?? '';
+        const name = (url.searchParams.get('name') ?? '').trim().slice(0, 64);
+        if (!/^[A-Za-z0-9_.-]{1,64}$/.test(room) || !name) {
+          res.writeHead(400, { 'content-type': 'application/json' });
+          res.end(JSON.stringify({ error: { code: 'invalid_request', message: 'room (letters, digits, _ . -) and name are required' } }));
+          return;
+        }
+        res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+        res.end(JSON.stringify({ token: await options.devToken(room, name) }));
         return;
       }
       if (req.method === 'GET' && options.staticDir) {

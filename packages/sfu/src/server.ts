@@ -3,6 +3,8 @@
  * `createSfu(config)` starts it; `close()` shuts it down gracefully.
  */
 import type { AddressInfo } from 'node:net';
+import { randomUUID } from 'node:crypto';
+import { signToken } from './auth.ts';
 import pino, { type Logger } from 'pino';
 import type { Notifications } from '@visage/protocol';
 import type { SfuConfig } from './config.ts';
@@ -44,6 +46,12 @@ export async function createSfu(config: SfuConfig, logger: Logger = pino({ level
   let closing = false;
   const httpServer = createHttpServer({
     staticDir: config.staticDir,
+    ...(config.dev
+      ? {
+          devToken: (room: string, name: string) =>
+            signToken(config.secret, { room, peer: `${name.replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 40)}-${randomUUID().slice(0, 8)}`, name }),
+        }
+      : {}),
     metrics,
     health: () => ({
       ok: !closing && pool.workers.some((w) => !w.died && !w.closed),

@@ -91,6 +91,13 @@ describe('authentication', () => {
   });
 });
 
+describe('dev token endpoint', () => {
+  it('is off without --dev', async () => {
+    const res = await fetch(`${sfu.url}/api/dev-token?room=r&name=x`);
+    expect(res.status).toBe(404);
+  });
+});
+
 describe('validation and limits', () => {
   it('answers malformed payloads with invalid_request and keeps the connection', async () => {
     const socket = await join('valid', 'mallory');
