@@ -106,7 +106,7 @@ describe('embedding container', () => {
     const good = encodeEmbedding(sample());
     fc.assert(
       fc.property(fc.array(fc.tuple(fc.nat(), fc.nat(255)), { minLength: 1, maxLength: 6 }), fc.boolean(), fc.nat(), (writes, fix, cut) => {
-        let b = Uint8Array.from(good);
+        let b: Uint8Array = Uint8Array.from(good);
         for (const [pos, v] of writes) b[pos % b.length] = v;
         if (cut % 3 === 0) b = b.slice(0, cut % b.length);
         if (fix && b.length >= 32) b = rehash(b);
