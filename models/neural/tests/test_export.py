@@ -48,7 +48,7 @@ def test_committed_weights_reproduce_parity_fixture():
     assert all(p.stat().st_size < 5 * 1024 * 1024 for p in files)
     fx = read_parity(WEIGHTS)
     g, e, _ = load_nets(WEIGHTS)
-    t = lambda a: torch.from_numpy(np.ascontiguousarray(a))
+    t = lambda a: torch.from_numpy(np.array(a))  # writable copy
     nchw = lambda a: t(a).permute(0, 3, 1, 2)
     with torch.no_grad():
         emb = e(t(fx["ref_frames"]).permute(0, 1, 4, 2, 3), t(fx["ref_lms"]).permute(0, 1, 4, 2, 3))

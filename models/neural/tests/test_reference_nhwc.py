@@ -22,3 +22,15 @@ def test_reference_matches_pytorch(tmp_path):
     out = reference_nhwc.run(tmp_path, fx)
     for k in ("embedding", "psi", "rgb", "mask"):
         assert np.abs(out[k] - fx[k]).max() < 1e-3, k
+
+
+def test_reference_reproduces_committed_fixture():
+    import pytest
+    from pathlib import Path
+    weights = Path(__file__).resolve().parents[2] / "weights" / "neural"
+    if not (weights / "model.json").exists():
+        pytest.skip("no committed weights")
+    fx = read_parity(weights)
+    out = reference_nhwc.run(weights, fx)
+    for k in ("embedding", "psi", "rgb", "mask"):
+        assert np.abs(out[k] - fx[k]).max() < 1e-3, k
