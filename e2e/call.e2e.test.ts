@@ -91,6 +91,15 @@ describe('three peers', () => {
     }
   });
 
+  it('sends only the embedding and landmark packets: no photo bytes leave the page', async () => {
+    for (const peer of PEERS) {
+      const summary = await pages.get(peer.id)!.evaluate((u) => window.visageCall.sentSummary(u), `/stills/${peer.id}.png`);
+      expect(summary.embeddingChunks).toBeGreaterThan(0);
+      expect(summary.other).toBeGreaterThan(0); // landmark packets
+      expect(summary.photoBytesFound).toBe(false);
+    }
+  });
+
   it('tells the others when a peer leaves', async () => {
     await pages.get('cyd')!.evaluate(() => window.visageCall.leave());
     for (const id of ['ada', 'ben']) {

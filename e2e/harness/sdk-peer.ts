@@ -5,6 +5,46 @@
 import { createVisageClient, type VisageClient } from '../../packages/client/src/sdk/visage-client.ts';
 import { FaceTracker } from '../../packages/client/src/tracking/index.ts';
 
+/**
+ * Every message this page sends on a data channel, kept to prove what leaves the page:
+ * the first byte (embedding chunks start with 0xE5, landmark packets with their
+ * version/codec byte), the size, and the bytes themselves (bounded).
+ */
+const sent: Uint8Array[] = [];
+let sentBytes = 0;
+const originalSend = RTCDataChannel.prototype.send;
+RTCDataChannel.prototype.send = function (this: RTCDataChannel, data: string | Blob | ArrayBuffer | ArrayBufferView) {
+  if (typeof data !== 'string' && !(data instanceof Blob)) {
+    const bytes = data instanceof ArrayBuffer ? new Uint8Array(data) : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    if (sentBytes < 8_000_000) sent.push(bytes.slice());
+    sentBytes += bytes.byteLength;
+  }
+  return originalSend.call(this, data as never);
+} as typeof RTCDataChannel.prototype.send;
+
+function indexOf(hay: Uint8Array, needle: Uint8Array): number {
+  outer: for (let i = 0; i + needle.length <= hay.length; i++) {
+    for (let j = 0; j < needle.length; j++) if (hay[i + j] !== needle[j]) continue outer;
+    return i;
+  }
+  return -1;
+}
+
+/** What this page sent on data channels, and whether any 48-byte window of the photo file is in it. */
+async function sentSummary(photoUrl: string) {
+  const photo = new Uint8Array(await (await fetch(photoUrl)).arrayBuffer());
+  let embeddingChunks = 0;
+  let other = 0;
+  let photoBytesFound = false;
+  const windows = [0.1, 0.3, 0.5, 0.7, 0.9].map((f) => photo.subarray(Math.floor(photo.length * f), Math.floor(photo.length * f) + 48));
+  for (const m of sent) {
+    if (m[0] === 0xe5) embeddingChunks++;
+    else other++;
+    if (windows.some((w) => indexOf(m, w) >= 0)) photoBytesFound = true;
+  }
+  return { messages: sent.length, bytes: sentBytes, embeddingChunks, other, photoBytes: photo.length, photoBytesFound };
+}
+
 const workerFactory = () => new Worker('/tracker.worker.js', { type: 'module', name: 'visage-face-tracker' });
 let client: VisageClient | null = null;
 const events: string[] = [];
@@ -17,6 +57,8 @@ async function join(url: string, token: string, photoUrls: string[]): Promise<{ 
   client.on('peerLeft', (id) => events.push(`left:${id}`));
   client.on('faceLost', ({ peerId, lost }) => events.push(`faceLost:${peerId ?? 'self'}:${lost}`));
   client.on('error', (e) => errors.push(String(e?.message ?? e)));
+  client.on('disconnected', (r) => events.push(`disconnected:${r}`));
+  client.on('reconnected', (n) => events.push(`reconnected:${n}`));
   const photos = await Promise.all(photoUrls.map(async (u) => (await fetch(u)).blob()));
   const enrollment = await client.enroll(photos);
   await client.publish({ camera: true, microphone: true });
@@ -34,6 +76,7 @@ function state() {
       id: p.id,
       ready: p.avatar.ready,
       isAvatar: p.isAvatar,
+      streamId: p.stream.id,
       audioTracks: p.stream.getAudioTracks().length,
       videoTracks: p.stream.getVideoTracks().length,
       stats: p.avatar.stats,
@@ -81,8 +124,8 @@ async function leave(): Promise<void> {
 
 declare global {
   interface Window {
-    visageCall: { join: typeof join; state: typeof state; snapshot: typeof snapshot; avatarHasFace: typeof avatarHasFace; audioPackets: typeof audioPackets; leave: typeof leave };
+    visageCall: { join: typeof join; state: typeof state; sentSummary: typeof sentSummary; snapshot: typeof snapshot; avatarHasFace: typeof avatarHasFace; audioPackets: typeof audioPackets; leave: typeof leave };
   }
 }
-window.visageCall = { join, state, snapshot, avatarHasFace, audioPackets, leave };
+window.visageCall = { join, state, sentSummary, snapshot, avatarHasFace, audioPackets, leave };
 document.body.dataset.ready = '1';

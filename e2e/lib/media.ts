@@ -29,3 +29,19 @@ export async function stillPng(clip: string, atSeconds: number, dir: string, nam
   await run('ffmpeg', ['-nostdin', '-v', 'error', '-y', '-ss', String(atSeconds), '-i', path.join(CLIPS_DIR, clip), '-frames:v', '1', out]);
   return out;
 }
+
+/**
+ * A fake camera whose face comes and goes: `faceSeconds` of the clip, then
+ * `blankSeconds` of an empty grey frame (Chromium loops the file).
+ */
+export async function blinkingCameraY4m(clip: string, faceSeconds = 4, blankSeconds = 3, size = 256, fps = 15): Promise<string> {
+  await mkdir(CACHE, { recursive: true });
+  const out = path.join(CACHE, `${path.basename(clip, '.mp4')}-blink-${faceSeconds}-${blankSeconds}-${size}.y4m`);
+  if (!existsSync(out)) {
+    await run('ffmpeg', ['-nostdin', '-v', 'error', '-y', '-i', path.join(CLIPS_DIR, clip),
+      '-f', 'lavfi', '-i', `color=c=gray:s=${size}x${size}:r=${fps}:d=${blankSeconds}`,
+      '-filter_complex', `[0:v]trim=0:${faceSeconds},fps=${fps},scale=${size}:${size},setsar=1,setpts=PTS-STARTPTS[a];[1:v]setsar=1[b];[a][b]concat=n=2:v=1:a=0,format=yuv420p[v]`,
+      '-map', '[v]', out]);
+  }
+  return out;
+}

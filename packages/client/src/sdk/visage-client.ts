@@ -69,9 +69,14 @@ export type VisageClientEvents = {
   /** Every ~2 s. */
   stats: [stats: ClientStats];
   error: [error: VisageClientError | Error];
-  /** The server asked us to rejoin (worker restarted) or went away. */
+  /** The connection to the server was lost or the server asked us to rejoin; the client rejoins by itself. */
   disconnected: [reason: string];
+  /** Rejoined after `disconnected`, after this many attempts. */
+  reconnected: [attempts: number];
 };
+
+/** How long a peer missing after a rejoin keeps its tile before it counts as gone (ms). */
+export const REJOIN_GRACE_MS = 15_000;
 
 /** Embeddings by content hash: a peer that rejoins, or two peers with one avatar, decode once. */
 const embeddingCache = new Map<string, DecodedEmbedding>();
@@ -79,7 +84,7 @@ const embeddingCache = new Map<string, DecodedEmbedding>();
 class Peer implements RemotePeer {
   readonly isAvatar = true as const;
   audioMuted = true;
-  readonly reassembler = new EmbeddingReassembler();
+  reassembler = new EmbeddingReassembler();
   constructor(
     readonly id: string,
     readonly name: string,
@@ -93,7 +98,12 @@ class Peer implements RemotePeer {
 
 export class VisageClient extends TypedEmitter<VisageClientEvents> {
   readonly #options: VisageClientOptions;
-  readonly #conn: RoomConnection;
+  #conn: RoomConnection;
+  #connUnsubscribe: (() => void)[] = [];
+  #micTrack: MediaStreamTrack | null = null;
+  #reconnecting = false;
+  /** Peers that (re)joined since the last (re)connection. */
+  readonly #joinedSince = new Set<string>();
   readonly #peers = new Map<string, Peer>();
   #tracker: Promise<FaceTracker> | null = null;
   #enrollment: Enrollment | null = null;
@@ -111,22 +121,81 @@ export class VisageClient extends TypedEmitter<VisageClientEvents> {
     super();
     this.#options = options;
     this.#conn = conn;
-    conn.on('peerJoined', ({ peer }) => this.#addPeer(peer));
-    conn.on('peerLeft', ({ peerId }) => this.#removePeer(peerId));
-    conn.on('newDataProducer', ({ peerId, dataProducer }) => void this.#consumeData(peerId, dataProducer.id, dataProducer.label));
-    conn.on('newProducer', ({ peerId, producer }) => void this.#consumeAudio(peerId, producer.id));
-    conn.on('keyframeRequested', ({ dataProducerId }) => this.#onKeyframeRequest(dataProducerId));
-    conn.on('rejoin', ({ reason }) => this.safeEmit('disconnected', reason));
-    conn.on('serverShutdown', ({ reason }) => this.safeEmit('disconnected', reason));
-    conn.signaling.onDisconnect((reason) => {
-      if (!this.#left) this.safeEmit('disconnected', reason);
-    });
+    this.#wire(conn);
+    this.#statsTimer = setInterval(() => this.safeEmit('stats', this.stats), 2000);
+  }
+
+  /** Subscribes to a connection's pushes and consumes what its room already has. */
+  #wire(conn: RoomConnection): void {
+    this.#connUnsubscribe = [
+      conn.on('peerJoined', ({ peer }) => {
+        this.#joinedSince.add(peer.id);
+        this.#addPeer(peer);
+      }),
+      conn.on('peerLeft', ({ peerId }) => this.#removePeer(peerId)),
+      conn.on('newDataProducer', ({ peerId, dataProducer }) => void this.#consumeData(peerId, dataProducer.id, dataProducer.label)),
+      conn.on('newProducer', ({ peerId, producer }) => void this.#consumeAudio(peerId, producer.id)),
+      conn.on('keyframeRequested', ({ dataProducerId }) => this.#onKeyframeRequest(dataProducerId)),
+      conn.on('rejoin', ({ reason }) => void this.#reconnect(reason)),
+      conn.on('serverShutdown', ({ reason }) => void this.#reconnect(reason)),
+      conn.signaling.onDisconnect((reason) => void this.#reconnect(reason)),
+    ];
+    // After a rejoin, peers not back yet get a grace period: if they return, the app
+    // keeps the same RemotePeer and MediaStream.
+    const present = new Set(conn.initialPeers.map((p) => p.id));
+    for (const id of [...this.#peers.keys()]) {
+      if (present.has(id)) continue;
+      setTimeout(() => {
+        if (!this.#left && this.#conn === conn && !this.#joinedSince.has(id)) this.#removePeer(id);
+      }, REJOIN_GRACE_MS);
+    }
+    this.#joinedSince.clear();
     for (const peer of conn.initialPeers) {
       this.#addPeer(peer);
       for (const d of peer.dataProducers) void this.#consumeData(peer.id, d.id, d.label);
       for (const p of peer.producers) void this.#consumeAudio(peer.id, p.id);
     }
-    this.#statsTimer = setInterval(() => this.safeEmit('stats', this.stats), 2000);
+  }
+
+  /**
+   * The server went away or asked us to rejoin (its media worker restarted): join
+   * again with backoff, keep every remote peer's MediaStream (apps keep their <video>
+   * elements), and publish again what was published.
+   */
+  async #reconnect(reason: string): Promise<void> {
+    if (this.#left || this.#reconnecting) return;
+    this.#reconnecting = true;
+    this.safeEmit('disconnected', reason);
+    for (const off of this.#connUnsubscribe) off();
+    const old = this.#conn;
+    void old.leave().catch(() => undefined);
+    const wasPublishing = this.#publisher !== null || this.#embeddingProducer !== null;
+    this.#landmarkProducer = this.#embeddingProducer = null;
+    this.#audioProducer = null;
+    for (let attempt = 0; !this.#left; attempt++) {
+      await new Promise((r) => setTimeout(r, Math.min(10_000, 300 * 2 ** attempt)));
+      if (this.#left) break;
+      try {
+        const conn = await RoomConnection.join({ url: this.#options.url, token: this.#options.token });
+        if (this.#left) {
+          await conn.leave();
+          break;
+        }
+        this.#conn = conn;
+        for (const peer of this.#peers.values()) peer.reassembler = new EmbeddingReassembler();
+        this.#wire(conn);
+        if (wasPublishing) await this.#producePublished();
+        this.safeEmit('reconnected', attempt + 1);
+        break;
+      } catch (err) {
+        const e = err as VisageClientError;
+        if (e?.code === ClientErrorCode.Unauthorized) {
+          this.safeEmit('error', e);
+          break;
+        }
+      }
+    }
+    this.#reconnecting = false;
   }
 
   static async create(options: VisageClientOptions): Promise<VisageClient> {
@@ -172,28 +241,44 @@ export class VisageClient extends TypedEmitter<VisageClientEvents> {
   /** Starts sending face motion from the camera (and the microphone's audio). */
   async publish(options: { camera?: boolean | MediaStreamTrack; microphone?: boolean | MediaStreamTrack } = { camera: true, microphone: true }): Promise<void> {
     if (!this.#enrollment) throw new VisageClientError(ClientErrorCode.Rejected, 'enroll() before publish(): there is no avatar to show yet');
-    if (this.#publisher) return;
+    if (this.#publisher || this.#embeddingProducer) return;
     const [cameraTrack, micTrack] = await this.#getTracks(options);
-    if (micTrack) this.#audioProducer = await this.#conn.publishAudio(micTrack);
-    this.#embeddingProducer = await this.#conn.publishEmbedding();
-    this.#embeddingProducer.on('open', () => this.#sendEmbedding());
-    if (this.#embeddingProducer.readyState === 'open') this.#sendEmbedding();
-    if (!cameraTrack) return;
-    this.#landmarkProducer = await this.#conn.publishLandmarks();
-    const producer = this.#landmarkProducer;
-    this.#camera = await CameraSource.open(cameraTrack);
-    const content = await unpackWarpContent(this.#enrollment.embedding);
-    const publisher = new LandmarkPublisher({
-      source: this.#camera,
-      tracker: await this.tracker(),
-      sink: { send: (bytes) => producer.readyState === 'open' && producer.send(bytes as Uint8Array<ArrayBuffer>) },
-      // Self-avatar: the codec neutral both ends derive from the embedding.
-      neutral: avatarCodecNeutral(content.plateLandmarks, content.plate.height / content.plate.width),
-    });
-    publisher.on('faceLost', (lost) => this.safeEmit('faceLost', { peerId: null, lost }));
-    publisher.on('error', (err) => this.safeEmit('error', err));
-    this.#publisher = publisher;
-    publisher.start();
+    this.#micTrack = micTrack;
+    if (cameraTrack) {
+      this.#camera = await CameraSource.open(cameraTrack);
+      const content = await unpackWarpContent(this.#enrollment.embedding);
+      const publisher = new LandmarkPublisher({
+        source: this.#camera,
+        tracker: await this.tracker(),
+        // Always the current connection's producer (it changes when we rejoin).
+        sink: {
+          send: (bytes) => {
+            const producer = this.#landmarkProducer;
+            if (producer?.readyState === 'open') producer.send(bytes as Uint8Array<ArrayBuffer>);
+          },
+        },
+        // Self-avatar: the codec neutral both ends derive from the embedding.
+        neutral: avatarCodecNeutral(content.plateLandmarks, content.plate.height / content.plate.width),
+      });
+      publisher.on('faceLost', (lost) => this.safeEmit('faceLost', { peerId: null, lost }));
+      publisher.on('error', (err) => this.safeEmit('error', err));
+      this.#publisher = publisher;
+    }
+    await this.#producePublished();
+    this.#publisher?.start();
+  }
+
+  /** Creates this connection's producers for what we publish. */
+  async #producePublished(): Promise<void> {
+    if (this.#micTrack && this.#micTrack.readyState === 'live') this.#audioProducer = await this.#conn.publishAudio(this.#micTrack);
+    const embedding = await this.#conn.publishEmbedding();
+    this.#embeddingProducer = embedding;
+    embedding.on('open', () => this.#sendEmbedding());
+    if (embedding.readyState === 'open') this.#sendEmbedding();
+    if (this.#publisher) {
+      this.#landmarkProducer = await this.#conn.publishLandmarks();
+      this.#publisher.requestKeyframe();
+    }
   }
 
   async #getTracks(options: { camera?: boolean | MediaStreamTrack; microphone?: boolean | MediaStreamTrack }): Promise<[MediaStreamTrack | null, MediaStreamTrack | null]> {
@@ -251,6 +336,7 @@ export class VisageClient extends TypedEmitter<VisageClientEvents> {
     this.#audioProducer = null;
     for (const t of this.#ownTracks) t.stop();
     this.#ownTracks = [];
+    this.#micTrack = null;
   }
 
   /** Leaves the room and releases everything. */

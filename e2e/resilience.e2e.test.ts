@@ -1,0 +1,87 @@
+/**
+ * What goes wrong in real calls: a sender's face leaves the frame and comes back,
+ * and the SFU restarts under everyone (clients rejoin by themselves and keep their
+ * MediaStreams).
+ */
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium } from '../packages/client/scripts/lib/chromium.ts';
+import { buildHarness } from './lib/harness.ts';
+import { blinkingCameraY4m, fakeCameraY4m, stillPng } from './lib/media.ts';
+import { startTestSfu, type TestSfu } from './lib/sfu.ts';
+
+let sfu: TestSfu;
+let staticDir: string;
+const browsers: Browser[] = [];
+const pages = new Map<string, Page>();
+const state = (id: string) => pages.get(id)!.evaluate(() => window.visageCall.state());
+
+beforeAll(async () => {
+  staticDir = await buildHarness('sdk-peer', { tracker: true });
+  await mkdir(path.join(staticDir, 'stills'), { recursive: true });
+  sfu = await startTestSfu({ VISAGE_STATIC_DIR: staticDir });
+  const peers = [
+    { id: 'ada', clip: 'edtalk-mouth_source.mp4', camera: await fakeCameraY4m('edtalk-mouth_source.mp4') },
+    { id: 'ben', clip: 'liveportrait-d5.mp4', camera: await blinkingCameraY4m('liveportrait-d5.mp4') },
+  ];
+  for (const peer of peers) {
+    await stillPng(peer.clip, 0.3, path.join(staticDir, 'stills'), `${peer.id}.png`);
+    const browser = await launchChromium({
+      args: ['--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream', `--use-file-for-fake-video-capture=${peer.camera}`],
+    });
+    browsers.push(browser);
+    const page = await browser.newPage();
+    await page.goto(`${sfu.url}/index.html`);
+    await page.waitForSelector('body[data-ready="1"]', { state: 'attached' });
+    pages.set(peer.id, page);
+    const token = await sfu.token({ room: 'resilience', peer: peer.id, ttlSeconds: 600 });
+    await page.evaluate(([u, t, p]) => window.visageCall.join(u!, t!, [p!]), [sfu.url, token, `/stills/${peer.id}.png`]);
+  }
+});
+
+afterAll(async () => {
+  for (const b of browsers) await b.close().catch(() => undefined);
+  await sfu?.close();
+});
+
+async function bothLive(): Promise<void> {
+  for (const id of ['ada', 'ben']) {
+    await expect
+      .poll(async () => (await state(id)).peers.filter((p) => p.ready && p.stats.renderFps > 0).length, { timeout: 60_000, interval: 1000 })
+      .toBe(1);
+  }
+}
+
+it('reports a face leaving the frame to the sender and the receivers, then recovers', async () => {
+  await bothLive();
+  // ben's camera shows 4 s of face, then 3 s of an empty frame, in a loop.
+  await expect.poll(async () => (await state('ben')).events.includes('faceLost:self:true'), { timeout: 30_000 }).toBe(true);
+  await expect.poll(async () => (await state('ada')).events.includes('faceLost:ben:true'), { timeout: 30_000 }).toBe(true);
+  await expect
+    .poll(async () => {
+      const events = (await state('ada')).events;
+      return events.lastIndexOf('faceLost:ben:false') > events.indexOf('faceLost:ben:true');
+    }, { timeout: 30_000 })
+    .toBe(true);
+});
+
+it('rejoins by itself when the SFU restarts, keeping the same MediaStreams', async () => {
+  await bothLive();
+  const streamsBefore = await Promise.all(['ada', 'ben'].map(async (id) => (await state(id)).peers[0]!.streamId));
+  const port = sfu.port;
+  await sfu.close();
+  sfu = await startTestSfu({ VISAGE_STATIC_DIR: staticDir, PORT: String(port) });
+  for (const id of ['ada', 'ben']) {
+    await expect.poll(async () => (await state(id)).events.some((e) => e.startsWith('reconnected:')), { timeout: 60_000 }).toBe(true);
+  }
+  // Frames are drawn again from fresh packets after the restart.
+  for (const id of ['ada', 'ben']) {
+    const before = (await state(id)).peers[0]!.stats.packets;
+    await expect.poll(async () => (await state(id)).peers[0]?.stats.packets ?? 0, { timeout: 60_000 }).toBeGreaterThan(before + 20);
+  }
+  await bothLive();
+  const streamsAfter = await Promise.all(['ada', 'ben'].map(async (id) => (await state(id)).peers[0]!.streamId));
+  expect(streamsAfter).toEqual(streamsBefore);
+});
