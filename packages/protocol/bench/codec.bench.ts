@@ -119,6 +119,7 @@ function rng(seed: number): () => number {
 function timePerCall(n: number, pass: () => void): number {
   const passes = Math.max(3, Math.ceil(1500 / n));
   const times: number[] = [];
+  pass(); // warm-up (JIT)
   for (let p = 0; p < passes; p++) {
     const t0 = performance.now();
     pass();
