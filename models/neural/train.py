@@ -215,7 +215,8 @@ def main(argv=None):
     ap.add_argument("--config", default="tiny", help="config name in models/neural/configs or a JSON path")
     ap.add_argument("--resume", action="store_true", help="continue from runs/<name>/ckpt.pt")
     ap.add_argument("--steps", type=int, help="override total steps")
-    ap.add_argument("--max-minutes", type=float, help="override wall-time limit (minutes)")
+    ap.add_argument("--max-minutes", type=float,
+                    help="override the training-time limit (minutes, counted across resumes)")
     ap.add_argument("--runs", default=str(MODELS_DIR / "runs"), help="runs directory")
     ap.add_argument("--no-export", action="store_true")
     a = ap.parse_args(argv)
@@ -296,6 +297,9 @@ def main(argv=None):
                 break
     except KeyboardInterrupt:
         print("\ntrain: interrupted, saving checkpoint", file=sys.stderr)
+    if acc:  # steps since the last log line
+        lw.writerow({"step": tr.step, "elapsed_s": round(tr.elapsed, 1),
+                     **{k: round(float(np.mean(v)), 5) for k, v in acc.items()}})
     checkpoint(final=True)
     if tr.step % cfg.val_every:
         validate()
