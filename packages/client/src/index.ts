@@ -1,0 +1,15 @@
+/**
+ * @visage/client: the public API, hand-picked. Everything else under src/ is internal.
+ */
+export { createVisageClient, VisageClient } from './sdk/visage-client.ts';
+export type { VisageClientOptions, VisageClientEvents, RemotePeer, ClientStats } from './sdk/visage-client.ts';
+export { VisageClientError, ClientErrorCode } from './transport/errors.ts';
+export type { Enrollment, PhotoInput } from './sender/enroll.ts';
+export { EnrollmentError } from './sender/enroll.ts';
+export type { PublisherStats } from './sender/landmark-publisher.ts';
+export type { RemoteAvatarStats } from './receiver/remote-avatar.ts';
+export { FaceTracker, DEFAULT_MODEL_ASSET_PATH, DEFAULT_WASM_BASE_PATH } from './tracking/index.ts';
+export type { FaceTrackerOptions, TrackerDelegate } from './tracking/index.ts';
+export { createGenerator } from './generator/registry.ts';
+export type { Generator, BackendKind, BackendPreference } from './generator/types.ts';
+export { VisageAvatarElement, defineVisageAvatar, VISAGE_AVATAR_TAG } from './element/visage-avatar.ts';

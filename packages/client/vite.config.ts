@@ -1,0 +1,79 @@
+/**
+ * The demo app's build: `demo/` → `dist/`, which the SFU serves (VISAGE_STATIC_DIR).
+ * The tracker's model and wasm are copied from the repo into the build at the
+ * FaceTracker's default URLs, so nothing is ever fetched from a CDN.
+ */
+import { createReadStream, existsSync } from 'node:fs';
+import { cp, mkdir } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { defineConfig, type Plugin } from 'vite';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const repoRoot = path.resolve(here, '../..');
+
+/** URL prefix (without slashes) → files to serve under it. */
+function trackerAssets(): { prefix: string; dir: string; files: string[] | null }[] {
+  const wasmDir = path.join(path.dirname(createRequire(import.meta.url).resolve('@mediapipe/tasks-vision')), 'wasm');
+  return [
+    { prefix: 'models/mediapipe', dir: path.join(repoRoot, 'models/mediapipe'), files: ['face_landmarker.task'] },
+    { prefix: 'mediapipe/wasm', dir: wasmDir, files: null },
+  ];
+}
+
+const MIME: Record<string, string> = { '.js': 'text/javascript', '.wasm': 'application/wasm', '.task': 'application/octet-stream' };
+
+/** Copies the tracker assets into the build output; serves them from the repo in `vite dev`. */
+function visageTrackerAssets(): Plugin {
+  let outDir = '';
+  return {
+    name: 'visage-tracker-assets',
+    configResolved(config) {
+      outDir = path.resolve(config.root, config.build.outDir);
+    },
+    configureServer(server) {
+      server.middlewares.use((req, res, next) => {
+        const url = (req.url ?? '').split('?')[0] ?? '';
+        for (const { prefix, dir } of trackerAssets()) {
+          if (!url.startsWith(`/${prefix}/`)) continue;
+          const file = path.join(dir, path.basename(url));
+          if (!existsSync(file)) break;
+          res.setHeader('content-type', MIME[path.extname(file)] ?? 'application/octet-stream');
+          createReadStream(file).pipe(res);
+          return;
+        }
+        next();
+      });
+    },
+    async writeBundle() {
+      for (const { prefix, dir, files } of trackerAssets()) {
+        const target = path.join(outDir, prefix);
+        await mkdir(target, { recursive: true });
+        if (files) for (const f of files) await cp(path.join(dir, f), path.join(target, f));
+        else await cp(dir, target, { recursive: true });
+      }
+    },
+  };
+}
+
+export default defineConfig({
+  root: path.join(here, 'demo'),
+  base: '/',
+  publicDir: false,
+  plugins: [visageTrackerAssets()],
+  worker: { format: 'es' },
+  build: {
+    outDir: path.join(here, 'dist'),
+    emptyOutDir: true,
+    target: 'es2022',
+    sourcemap: false,
+    chunkSizeWarningLimit: 4096,
+  },
+  server: {
+    headers: {
+      'cross-origin-opener-policy': 'same-origin',
+      'cross-origin-embedder-policy': 'require-corp',
+    },
+  },
+});
