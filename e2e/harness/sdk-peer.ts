@@ -117,6 +117,11 @@ async function audioPackets(): Promise<Record<string, number>> {
   return out;
 }
 
+/** Per-frame capture → render latencies of every remote avatar since the last call. */
+function latencySamples(): number[] {
+  return [...(client?.peers.values() ?? [])].flatMap((p) => p.avatar.takeLatencySamples());
+}
+
 async function leave(): Promise<void> {
   await client?.leave();
   client = null;
@@ -124,8 +129,8 @@ async function leave(): Promise<void> {
 
 declare global {
   interface Window {
-    visageCall: { join: typeof join; state: typeof state; sentSummary: typeof sentSummary; snapshot: typeof snapshot; avatarHasFace: typeof avatarHasFace; audioPackets: typeof audioPackets; leave: typeof leave };
+    visageCall: { join: typeof join; state: typeof state; sentSummary: typeof sentSummary; latencySamples: typeof latencySamples; snapshot: typeof snapshot; avatarHasFace: typeof avatarHasFace; audioPackets: typeof audioPackets; leave: typeof leave };
   }
 }
-window.visageCall = { join, state, sentSummary, snapshot, avatarHasFace, audioPackets, leave };
+window.visageCall = { join, state, sentSummary, latencySamples, snapshot, avatarHasFace, audioPackets, leave };
 document.body.dataset.ready = '1';

@@ -100,6 +100,7 @@ export class RemoteAvatar extends TypedEmitter<RemoteAvatarEvents> {
   #window = { start: performance.now(), bytes: 0, frames: 0, renderMs: 0, latency: 0, latencyN: 0 };
   #packets = 0;
   #decodeErrors = 0;
+  #latencySamples: number[] = [];
   #stats: RemoteAvatarStats;
   #frameInterval: number;
 
@@ -132,6 +133,13 @@ export class RemoteAvatar extends TypedEmitter<RemoteAvatarEvents> {
 
   get stats(): Readonly<RemoteAvatarStats> {
     return this.#stats;
+  }
+
+  /** Capture → drawn latencies (ms) of the frames drawn since the last call (for benchmarks). */
+  takeLatencySamples(): number[] {
+    const out = this.#latencySamples;
+    this.#latencySamples = [];
+    return out;
   }
 
   get embeddingHash(): string | null {
@@ -258,8 +266,10 @@ export class RemoteAvatar extends TypedEmitter<RemoteAvatarEvents> {
       const w = this.#window;
       w.renderMs += performance.now() - t0;
       w.frames++;
-      w.latency += performance.timeOrigin + performance.now() - result.mediaTime;
+      const latency = performance.timeOrigin + performance.now() - result.mediaTime;
+      w.latency += latency;
       w.latencyN++;
+      if (this.#latencySamples.length < 4096) this.#latencySamples.push(latency);
       this.#drawBadge();
       if (this.#audioReceiver && w.frames % 15 === 0) {
         const sample = await sampleAudioPlayout(this.#audioReceiver).catch(() => null);

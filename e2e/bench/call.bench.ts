@@ -1,0 +1,98 @@
+/**
+ * npm run bench:call -- [--peers 2] [--seconds 20] [--json out.json]
+ *
+ * A real call on this machine: N headless Chromium peers with fake cameras from
+ * shared clips, through the real SFU, each rendering the others with the warp
+ * generator (CPU backend). Prints capture → render latency p50/p95 (sender's frame
+ * capture to the receiver's canvas; camera excluded; same machine, so one clock),
+ * render fps, tracker fps and ms/frame, and landmark kbit/s per sender.
+ */
+import { parseArgs } from 'node:util';
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium } from '../../packages/client/scripts/lib/chromium.ts';
+import { buildHarness } from '../lib/harness.ts';
+import { fakeCameraY4m, stillPng } from '../lib/media.ts';
+import { startTestSfu } from '../lib/sfu.ts';
+
+const CLIPS = ['edtalk-mouth_source.mp4', 'liveportrait-d5.mp4', 'pcavs-00015.mp4', 'liveportrait-d8.mp4'];
+
+const { values } = (() => {
+  try {
+    return parseArgs({ options: { peers: { type: 'string', default: '2' }, seconds: { type: 'string', default: '20' }, json: { type: 'string' } }, strict: true });
+  } catch (err) {
+    console.error(`bench:call: ${(err as Error).message}`);
+    process.exit(2);
+  }
+})();
+const peers = Number(values.peers);
+const seconds = Number(values.seconds);
+if (!Number.isInteger(peers) || peers < 2 || peers > CLIPS.length) {
+  console.error(`bench:call: --peers must be 2..${CLIPS.length}`);
+  process.exit(2);
+}
+if (!Number.isFinite(seconds) || seconds < 5 || seconds > 600) {
+  console.error('bench:call: --seconds must be in [5, 600]');
+  process.exit(2);
+}
+
+const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+
+const staticDir = await buildHarness('sdk-peer', { tracker: true });
+await mkdir(path.join(staticDir, 'stills'), { recursive: true });
+const sfu = await startTestSfu({ VISAGE_STATIC_DIR: staticDir });
+const browsers: Browser[] = [];
+const pages: Page[] = [];
+try {
+  for (let i = 0; i < peers; i++) {
+    const clip = CLIPS[i]!;
+    await stillPng(clip, 0.3, path.join(staticDir, 'stills'), `p${i}.png`);
+    const browser = await launchChromium({
+      args: ['--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream', `--use-file-for-fake-video-capture=${await fakeCameraY4m(clip, { fps: 30 })}`],
+    });
+    browsers.push(browser);
+    const page = await browser.newPage();
+    await page.goto(`${sfu.url}/index.html`);
+    await page.waitForSelector('body[data-ready="1"]', { state: 'attached' });
+    const token = await sfu.token({ room: 'bench', peer: `p${i}` });
+    await page.evaluate(([u, t, p]) => window.visageCall.join(u!, t!, [p!]), [sfu.url, token, `/stills/p${i}.png`]);
+    pages.push(page);
+  }
+  console.error(`${peers} peers joined; warming up…`);
+  await new Promise((r) => setTimeout(r, 8000));
+  for (const page of pages) await page.evaluate(() => window.visageCall.latencySamples());
+  console.error(`measuring for ${seconds} s…`);
+  await new Promise((r) => setTimeout(r, seconds * 1000));
+  const latencies = (await Promise.all(pages.map((p) => p.evaluate(() => window.visageCall.latencySamples())))).flat().sort((a, b) => a - b);
+  const states = await Promise.all(pages.map((p) => p.evaluate(() => window.visageCall.state())));
+  const renderFps = states.flatMap((s) => s.peers.map((p) => p.stats.renderFps));
+  const renderMs = states.flatMap((s) => s.peers.map((p) => p.stats.renderMs));
+  const pubs = states.map((s) => s.publisher!);
+  const mean = (a: number[]) => a.reduce((x, y) => x + y, 0) / Math.max(1, a.length);
+  const result = {
+    peers,
+    seconds,
+    frames_measured: latencies.length,
+    latency_p50_ms: Number(pct(latencies, 50).toFixed(1)),
+    latency_p95_ms: Number(pct(latencies, 95).toFixed(1)),
+    render_fps: Number(mean(renderFps).toFixed(1)),
+    render_ms: Number(mean(renderMs).toFixed(1)),
+    tracker_fps: Number(mean(pubs.map((p) => p.fps)).toFixed(1)),
+    tracker_ms: Number(mean(pubs.map((p) => p.trackerMs)).toFixed(1)),
+    landmark_kbps: Number(mean(pubs.map((p) => p.kbps)).toFixed(2)),
+    face_rate: Number(mean(pubs.map((p) => p.framesWithFace / Math.max(1, p.framesTracked))).toFixed(3)),
+    jitter_delay_ms: Number(mean(states.flatMap((s) => s.peers.map((p) => p.stats.jitterDelayMs))).toFixed(1)),
+    lipsync_delay_ms: Number(mean(states.flatMap((s) => s.peers.map((p) => p.stats.lipSyncDelayMs))).toFixed(1)),
+    av_offset_ms: states.flatMap((s) => s.peers.map((p) => p.stats.avOffsetMs)),
+  };
+  console.log('peers  latency p50  p95 (ms)  render fps  render ms  tracker fps  tracker ms  kbit/s');
+  console.log(
+    `${String(peers).padEnd(5)}  ${result.latency_p50_ms.toFixed(1).padStart(11)}  ${result.latency_p95_ms.toFixed(1).padStart(8)}  ${result.render_fps.toFixed(1).padStart(10)}  ${result.render_ms.toFixed(1).padStart(9)}  ${result.tracker_fps.toFixed(1).padStart(11)}  ${result.tracker_ms.toFixed(1).padStart(10)}  ${result.landmark_kbps.toFixed(2).padStart(6)}`,
+  );
+  console.log(`jitter buffer target ${result.jitter_delay_ms} ms, lip-sync delay ${result.lipsync_delay_ms} ms, video−audio offsets ${JSON.stringify(result.av_offset_ms.map((v) => (v === null ? null : Math.round(v))))} ms, face found in ${(result.face_rate * 100).toFixed(1)} % of frames`);
+  if (values.json) await writeFile(values.json, JSON.stringify(result, null, 2));
+} finally {
+  for (const b of browsers) await b.close().catch(() => undefined);
+  await sfu.close();
+}
