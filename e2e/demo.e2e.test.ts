@@ -91,9 +91,15 @@ describe('demo app', () => {
       await page.waitForSelector('#join:not([disabled])', { timeout: 60_000 });
       await page.waitForSelector('.preview-stage canvas');
     }));
+    // Ada adds a camera snapshot too: a 3-2-1 countdown, then a second checked photo and a rebuild.
+    await ada.click('#snapshot');
+    await expect.poll(() => ada.locator('.countdown').textContent()).toBe('3');
+    await shot('ada', '2-enroll-countdown');
+    await ada.waitForSelector('.thumb:nth-child(2) [data-verdict]', { timeout: 30_000 });
+    await ada.waitForSelector('#join:not([disabled])', { timeout: 60_000 });
     for (const user of USERS) {
       const page = pages.get(user.id)!;
-      expect(await page.locator('.thumb [data-verdict]').textContent()).toBeTruthy();
+      expect(await page.locator('.thumb [data-verdict]').first().textContent()).toBeTruthy();
       expect(await page.locator('[data-progress="tracker"]').getAttribute('class')).toContain('done');
       expect(await page.locator('[data-progress="generator"]').getAttribute('class')).toContain('done');
     }
@@ -132,5 +138,27 @@ describe('demo app', () => {
     await ada.waitForSelector('visage-avatar[name="Ben"]', { state: 'detached', timeout: 15_000 });
     await shot('ada', '4-room-alone');
     expect(foreignRequests).toEqual([]);
+  });
+
+  it('explains a refused token and an unreachable server in words', async () => {
+    const ben = pages.get('ben')!;
+    // Back into the room from the lobby (the photos are still in memory), with the server refusing.
+    await ben.route('**/api/dev-token*', (route) => route.fulfill({ status: 403, contentType: 'application/json', body: '{}' }));
+    await ben.evaluate((room) => {
+      history.pushState(null, '', `/r/${room}${location.search}`);
+      dispatchEvent(new PopStateEvent('popstate'));
+    }, ROOM);
+    const refused = ben.locator('[data-error="unauthorized"]');
+    await refused.waitFor();
+    expect(await refused.textContent()).toContain('Invitation refused');
+    await shot('ben', '5-error-token-refused');
+    await ben.unroute('**/api/dev-token*');
+    await ben.route('**/api/dev-token*', (route) => route.abort('connectionrefused'));
+    await refused.getByRole('button', { name: 'Try again' }).click();
+    const unreachable = ben.locator('[data-error="unreachable"]');
+    await unreachable.waitFor();
+    expect(await unreachable.textContent()).toContain('Cannot reach the Visage server');
+    await shot('ben', '6-error-unreachable');
+    await ben.unroute('**/api/dev-token*');
   });
 });

@@ -69,7 +69,7 @@ export function showEnroll(app: HTMLElement, state: AppState): () => Promise<voi
   const countdown = h('div.countdown', { hidden: true });
   const liveFeedback = h('p.live-feedback', { 'data-testid': 'live-feedback', 'aria-live': 'polite' }, 'Starting camera…');
   const snapBtn = h('button.btn.btn-primary', { type: 'button', id: 'snapshot', disabled: true }, 'Take snapshot');
-  const cameraBox = h('div.camera', { hidden: true }, h('div.camera-frame', {}, video, countdown, h('div.face-guide')), liveFeedback, snapBtn);
+  const cameraBox = h('div.camera', { hidden: true }, h('div.camera-frame', {}, video, countdown), liveFeedback, snapBtn);
   const thumbs = h('div.thumbs', { 'data-testid': 'photos' });
   const emptyThumbs = h('p.muted.thumbs-empty', {}, 'No photos yet. One clear, front-facing photo is enough; two or three from slightly different angles look better.');
 

@@ -43,13 +43,15 @@ export function showRoom(app: HTMLElement, state: AppState): () => Promise<void>
   const selfStatus = h('span.self-status', {}, 'connecting…');
   const selfTile = h('div.tile.self-tile', { 'data-peer': 'self' },
     photoUrl ? h('img', { src: photoUrl, alt: '' }) : null,
-    h('span.tile-badge', {}, 'You · avatar'),
-    h('div.tile-footer', {}, h('span.tile-name', {}, `${state.name} (you)`), selfStatus));
+    h('span.tile-badge', {}, 'You'),
+    h('div.tile-footer', {}, h('span.tile-name', { title: 'Your enrollment photo: the others see your avatar' }, `${state.name} (you)`), selfStatus));
   const grid = h('div.grid', { 'data-testid': 'grid' }, selfTile);
   const statsBody = h('tbody');
+  const trackerLine = h('p.stats-foot', {});
   const statsPanel = h('aside.stats', { 'data-testid': 'stats' },
     h('h2', {}, 'Live stats'),
     h('table', {}, h('thead', {}, h('tr', {}, h('th', {}, ''), h('th', {}, 'kbit/s'), h('th', {}, 'fps'), h('th', {}, 'latency'))), statsBody),
+    trackerLine,
     h('p.stats-note', {}, 'kbit/s: face-motion data received (sent, for you). fps: avatar frames drawn (tracked, for you). Latency: sender capture → drawn here.'));
   const waiting = h('p.waiting.muted', {}, 'Nobody else is here yet. Share the invite link:', h('br'), h('code', {}, roomLink(state.room)));
 
@@ -108,7 +110,7 @@ export function showRoom(app: HTMLElement, state: AppState): () => Promise<void>
     if (!client) return;
     const rows: HTMLElement[] = [];
     const pub = stats.publisher;
-    rows.push(h('tr.self-row', { 'data-peer': 'self' }, h('th', {}, 'You (sending)'), h('td', {}, fmt(pub?.kbps, 1)), h('td', {}, fmt(pub?.fps, 0)), h('td', {}, pub ? `${fmt(pub.trackerMs)} ms track` : '–')));
+    rows.push(h('tr.self-row', { 'data-peer': 'self' }, h('th', {}, 'You (sending)'), h('td', {}, fmt(pub?.kbps, 1)), h('td', {}, fmt(pub?.fps, 0)), h('td', {}, '–')));
     for (const s of stats.peers) {
       const peer = client.peers.get(s.peerId);
       const tile = tiles.get(s.peerId);
@@ -118,7 +120,10 @@ export function showRoom(app: HTMLElement, state: AppState): () => Promise<void>
         h('td', {}, fmt(s.kbps, 1)), h('td', {}, fmt(s.renderFps, 0)), h('td', {}, s.latencyMs === null ? '–' : `${fmt(s.latencyMs)} ms`)));
     }
     statsBody.replaceChildren(...rows);
-    if (pub) selfStatus.textContent = `sending ${fmt(pub.kbps, 1)} kbit/s`;
+    if (pub) {
+      selfStatus.textContent = `sending ${fmt(pub.kbps, 1)} kbit/s`;
+      trackerLine.textContent = `Your face tracker: ${fmt(pub.trackerMs)} ms per frame, ${fmt(pub.fps)} fps, face found in ${fmt((100 * pub.framesWithFace) / Math.max(1, pub.framesTracked))} % of frames.`;
+    }
   };
 
   const join = async () => {
