@@ -1,0 +1,73 @@
+/**
+ * Export parity: the committed PyTorch fixture (models/weights/neural/parity) reproduced by the
+ * tfjs port on the cpu backend within the fixture's tolerance (1e-3 max abs), for E and G.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fileURLToPath } from 'node:url';
+import * as tf from '@tensorflow/tfjs-core';
+import { useTfBackend } from './tf-backend.ts';
+import { loadNeuralWeightsFromDir } from './weights-node.ts';
+import { readParityFixture, type FixtureTensor } from './fixture-node.ts';
+import { NeuralModel } from './model.ts';
+import type { NeuralWeights } from './weights.ts';
+
+const WEIGHTS = fileURLToPath(new URL('../../../../../models/weights/neural/', import.meta.url));
+
+function maxAbsDiff(a: Float32Array | Int32Array | Uint8Array, b: Float32Array): number {
+  expect(a.length).toBe(b.length);
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs((a[i] as number) - (b[i] as number)));
+  return m;
+}
+
+describe('neural export parity (tfjs cpu vs PyTorch fixture)', () => {
+  let weights: NeuralWeights;
+  let model: NeuralModel;
+  let fx: Map<string, FixtureTensor>;
+  let tol: number;
+  const get = (n: string): FixtureTensor => {
+    const t = fx.get(n);
+    if (!t) throw new Error(`fixture has no ${n}`);
+    return t;
+  };
+
+  beforeAll(async () => {
+    await useTfBackend('cpu');
+    weights = await loadNeuralWeightsFromDir(WEIGHTS);
+    model = new NeuralModel(weights);
+    ({ tensors: fx, tolerance: tol } = await readParityFixture(`${WEIGHTS}parity`));
+  });
+  afterAll(() => weights?.dispose());
+
+  it('E: averaged embedding and ψ', async () => {
+    const f = get('ref_frames'), l = get('ref_lms');
+    const [, k, s] = f.shape as [number, number, number];
+    const frames = tf.tensor4d(f.data, [k, s, s, 3]);
+    const lms = tf.tensor4d(l.data, [k, s, s, 3]);
+    const { embedding, psi } = model.embed(frames, lms);
+    const dEmb = maxAbsDiff(await embedding.data(), get('embedding').data);
+    const dPsi = maxAbsDiff(await psi.data(), get('psi').data);
+    tf.dispose([frames, lms, embedding, psi]);
+    console.log(`parity E: embedding max |Δ| ${dEmb.toExponential(2)}, psi ${dPsi.toExponential(2)} (tolerance ${tol})`);
+    expect(dEmb).toBeLessThan(tol);
+    expect(dPsi).toBeLessThan(tol);
+  });
+
+  it('G: rgb and mask from the fixture ψ', async () => {
+    const lm = get('lm'), warp = get('warp'), psiF = get('psi');
+    const before = tf.memory().numTensors;
+    const out = model.generate(
+      tf.tensor4d(lm.data, lm.shape as [number, number, number, number]),
+      tf.tensor2d(psiF.data, psiF.shape as [number, number]),
+      tf.tensor4d(warp.data, warp.shape as [number, number, number, number]),
+    );
+    const dRgb = maxAbsDiff(await out.rgb.data(), get('rgb').data);
+    const dMask = maxAbsDiff(await out.mask.data(), get('mask').data);
+    tf.dispose([out.rgb, out.mask]);
+    // The three inputs above were created outside a tidy: they are the only leftovers.
+    expect(tf.memory().numTensors - before).toBe(3);
+    console.log(`parity G: rgb max |Δ| ${dRgb.toExponential(2)}, mask ${dMask.toExponential(2)} (tolerance ${tol})`);
+    expect(dRgb).toBeLessThan(tol);
+    expect(dMask).toBeLessThan(tol);
+  });
+});

@@ -1,0 +1,82 @@
+/**
+ * The exported neural weights (models/neural/EXPORT.md): a tfjs weights manifest with float16
+ * shards plus a hand-written topology. Loading goes through a tf.io IOHandler — `tf.io.http`
+ * for a URL in the browser, `nodeWeightsHandler` (weights-node.ts) for files in Node.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+
+export const NEURAL_WEIGHTS_FORMAT = 'visage-neural-weights';
+export const NEURAL_WEIGHTS_FORMAT_VERSION = 1;
+
+export interface AdainSlot {
+  name: string;
+  channels: number;
+  offset: number;
+}
+
+/** `modelTopology` of model.json. */
+export interface NeuralTopology {
+  layout: 'NHWC';
+  imageSize: number;
+  valueRange: [number, number];
+  net: {
+    emb_dim: number;
+    g_stem: number;
+    g_down: number[];
+    g_res: number;
+    g_up: number[];
+    e_ch: number[];
+    lm_ch: number;
+    warp_ch: number;
+  };
+  psiDim: number;
+  adainSlots: AdainSlot[];
+  instanceNormEpsilon: number;
+  trainedSteps?: number;
+  trainedSeconds?: number;
+  config?: string;
+}
+
+/** Decoded weights: topology + named float32 tensors (owned; `dispose()` frees them). */
+export interface NeuralWeights {
+  readonly topology: NeuralTopology;
+  readonly tensors: Readonly<Record<string, tf.Tensor>>;
+  dispose(): void;
+}
+
+/** Checks the topology fields the port relies on; throws TypeError with the first problem. */
+export function validateTopology(t: unknown): NeuralTopology {
+  const o = t as Partial<NeuralTopology> | null;
+  if (!o || typeof o !== 'object') throw new TypeError('neural weights: modelTopology missing');
+  if (o.layout !== 'NHWC') throw new TypeError(`neural weights: layout ${String(o.layout)} is not NHWC`);
+  if (!Number.isInteger(o.imageSize) || (o.imageSize as number) % 16 !== 0) throw new TypeError('neural weights: imageSize must be a multiple of 16');
+  if (!o.net || !Array.isArray(o.net.g_down) || !Array.isArray(o.net.g_up) || !Array.isArray(o.net.e_ch)) throw new TypeError('neural weights: net description missing');
+  if (!Array.isArray(o.adainSlots) || !Number.isInteger(o.psiDim)) throw new TypeError('neural weights: adainSlots/psiDim missing');
+  if (typeof o.instanceNormEpsilon !== 'number') throw new TypeError('neural weights: instanceNormEpsilon missing');
+  return o as NeuralTopology;
+}
+
+/**
+ * Loads and decodes the weights through any tf.io handler, or from the URL of model.json
+ * (`tf.io.http`, shards fetched from the same folder). Needs an initialised tfjs backend.
+ */
+export async function loadNeuralWeights(source: string | tf.io.IOHandler, requestInit?: RequestInit): Promise<NeuralWeights> {
+  const handler = typeof source === 'string' ? tf.io.http(source, requestInit ? { requestInit } : {}) : source;
+  if (!handler.load) throw new TypeError('neural weights: IOHandler has no load()');
+  const artifacts = await handler.load();
+  const extra = artifacts as tf.io.ModelArtifacts & { format?: string };
+  if (extra.format !== undefined && extra.format !== NEURAL_WEIGHTS_FORMAT) throw new TypeError(`neural weights: format '${extra.format}' is not ${NEURAL_WEIGHTS_FORMAT}`);
+  const topology = validateTopology(artifacts.modelTopology);
+  if (!artifacts.weightSpecs || !artifacts.weightData) throw new TypeError('neural weights: no weights in the manifest');
+  const tensors = tf.io.decodeWeights(artifacts.weightData, artifacts.weightSpecs);
+  let disposed = false;
+  return {
+    topology,
+    tensors,
+    dispose() {
+      if (disposed) return;
+      disposed = true;
+      tf.dispose(Object.values(tensors));
+    },
+  };
+}
