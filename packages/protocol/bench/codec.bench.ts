@@ -227,7 +227,6 @@ function simulateLoss(
   let next = 0;
   let faces = 0;
   let shown = 0;
-  const end = frames[frames.length - 1]!.t;
   // Render at each capture instant shifted by the buffer's delay; warm-up frames count too.
   for (const f of frames) {
     const now = f.t + 40 + jb.targetDelayMs + 5;
@@ -246,7 +245,6 @@ function simulateLoss(
     const r = jb.render(now);
     if (r.state === 'live' || r.state === 'concealed') shown++;
   }
-  void end;
   return { rendered: faces ? shown / faces : 1, failures };
 }
 

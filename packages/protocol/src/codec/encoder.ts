@@ -9,7 +9,7 @@
  * measured inter-packet prediction against a keyframe did not pay.
  */
 import { BLENDSHAPE_COUNT, LANDMARK_COUNT, type FaceFrame } from '../frame.ts';
-import { encodeAspect, MAX_ASPECT, MIN_ASPECT, quantiseAspect } from './aspect.ts';
+import { encodeAspect, MAX_ASPECT, MIN_ASPECT } from './aspect.ts';
 import { COORDS, POSE_PARAMS, type Basis } from './basis.ts';
 import { defaultBasis } from './defaultBasis.ts';
 import { encodeHeaderInto, PACKET_FORMAT_VERSION, PACKET_HEADER_BYTES } from './header.ts';
@@ -133,4 +133,3 @@ export function createEncoder(options: EncoderOptions): LandmarkEncoder {
   return new LandmarkEncoder(options);
 }
 
-export { quantiseAspect };
