@@ -1,0 +1,105 @@
+/** Command line of `npm run eval`: parsing and validation (UsageError for anything wrong). */
+import { parseArgs } from 'node:util';
+import { CODEC_NAMES, type CodecName } from './codecs.ts';
+import { DEFAULT_EVAL_OPTIONS, type EvalOptions } from './run.ts';
+
+export const USAGE = `usage: npm run eval -- <video> [options]
+
+Self-reenactment benchmark (issue 7): enroll from the first 20 % of the clip, drive the generator
+with the rest through the landmark codec in headless Chromium, and compare with H.264 / VP8 / AV1
+ladders and a static frame on the same face crops.
+
+  --shots K             enrollment frames from the first 20 % (1–8; 1, 4, 8 are the reported ones). Default 1.
+  --generator NAME      generator to drive (default warp).
+  --size N              face-crop side in pixels, even, 64–1024 (256 and 512 are the reported ones). Default 256.
+  --json PATH           also write the result as JSON.
+  --side-by-side PATH   write an mp4: real | ours | each codec at its lowest rate | static.
+  --seed N              fixes the enrollment picks and scored-frame phase (default 0: bin centres, phase 0).
+  --max-eval-frames N   score at most N driven frames, every Nth (default ${DEFAULT_EVAL_OPTIONS.maxEvalFrames}).
+  --codecs LIST         comma list of ${CODEC_NAMES.join(', ')} (default all).
+  --ladder LIST         target kbit/s, comma list (default ${DEFAULT_EVAL_OPTIONS.ladderKbps.join(',')}; 1 probes the floor).
+  --gop S               codec keyframe interval in seconds (default ${DEFAULT_EVAL_OPTIONS.gopSeconds}).
+  --tracks PATH         use this tracks file (.jsonl[.gz], one line per frame) instead of tracking.
+  --no-cache            do not read or write models/.cache/tracks.
+  --quiet               no progress on stderr.
+  -h, --help            this text.`;
+
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+function int(name: string, v: string | undefined, def: number, lo: number, hi: number): number {
+  if (v === undefined) return def;
+  if (!/^\d+$/.test(v) || Number(v) < lo || Number(v) > hi) throw new UsageError(`--${name} must be an integer in [${lo}, ${hi}], got ${JSON.stringify(v)}`);
+  return Number(v);
+}
+
+function num(name: string, v: string | undefined, def: number, lo: number, hi: number): number {
+  if (v === undefined) return def;
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isFinite(n) || n < lo || n > hi) throw new UsageError(`--${name} must be a number in [${lo}, ${hi}], got ${JSON.stringify(v)}`);
+  return n;
+}
+
+export type ParsedArgs = Omit<EvalOptions, 'log'> & { json?: string; quiet: boolean };
+
+/** Parses argv (without node and script); null for --help. Generator names are checked against `generators`. */
+export function parseEvalArgs(argv: string[], generators: readonly string[]): ParsedArgs | null {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        shots: { type: 'string' }, generator: { type: 'string' }, size: { type: 'string' }, json: { type: 'string' },
+        'side-by-side': { type: 'string' }, seed: { type: 'string' }, 'max-eval-frames': { type: 'string' }, codecs: { type: 'string' },
+        ladder: { type: 'string' }, gop: { type: 'string' }, tracks: { type: 'string' }, 'no-cache': { type: 'boolean' },
+        quiet: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (err) {
+    throw new UsageError(err instanceof Error ? err.message : String(err));
+  }
+  const { values: v, positionals } = parsed;
+  if (v.help) return null;
+  if (positionals.length !== 1) throw new UsageError(positionals.length ? `expected one video, got ${positionals.length}: ${positionals.join(' ')}` : 'missing <video>');
+  const size = int('size', v.size, DEFAULT_EVAL_OPTIONS.size, 64, 1024);
+  if (size % 2) throw new UsageError(`--size must be even, got ${size}`);
+  const generator = v.generator ?? DEFAULT_EVAL_OPTIONS.generator;
+  if (!generators.includes(generator)) throw new UsageError(`--generator must be one of ${generators.join(', ')}, got ${JSON.stringify(generator)}`);
+  let codecs = DEFAULT_EVAL_OPTIONS.codecs;
+  if (v.codecs !== undefined) {
+    const list = v.codecs.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean);
+    const bad = list.filter((c) => !(CODEC_NAMES as readonly string[]).includes(c));
+    if (bad.length || list.length === 0) throw new UsageError(`--codecs must list some of ${CODEC_NAMES.join(', ')}, got ${JSON.stringify(v.codecs)}`);
+    codecs = [...new Set(list)] as CodecName[];
+  }
+  let ladderKbps = DEFAULT_EVAL_OPTIONS.ladderKbps;
+  if (v.ladder !== undefined) {
+    ladderKbps = v.ladder.split(',').map((s) => num('ladder', s.trim(), 0, 1, 100_000));
+    if (ladderKbps.length === 0) throw new UsageError('--ladder needs at least one rate');
+  }
+  for (const [name, path] of [['json', v.json], ['side-by-side', v['side-by-side']], ['tracks', v.tracks]] as const) {
+    if (path !== undefined && path.trim() === '') throw new UsageError(`--${name} needs a path`);
+  }
+  return {
+    video: positionals[0]!,
+    shots: int('shots', v.shots, DEFAULT_EVAL_OPTIONS.shots, 1, 8),
+    generator,
+    size,
+    seed: int('seed', v.seed, DEFAULT_EVAL_OPTIONS.seed, 0, 2 ** 32 - 1),
+    maxEvalFrames: int('max-eval-frames', v['max-eval-frames'], DEFAULT_EVAL_OPTIONS.maxEvalFrames, 1, 100_000),
+    codecs,
+    ladderKbps,
+    gopSeconds: num('gop', v.gop, DEFAULT_EVAL_OPTIONS.gopSeconds, 0.04, 60),
+    sideBySide: v['side-by-side'],
+    tracks: v.tracks,
+    cache: !v['no-cache'],
+    cropScale: DEFAULT_EVAL_OPTIONS.cropScale,
+    json: v.json,
+    quiet: v.quiet ?? false,
+  };
+}

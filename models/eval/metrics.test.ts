@@ -1,0 +1,65 @@
+import { describe, expect, it } from 'vitest';
+import { cosine, l1, landmarkDistancePx, meanOf, psnr, PSNR_CAP_DB, ssim, type Rgba } from './metrics.ts';
+
+function pattern(w: number, h: number, f: (x: number, y: number) => number): Rgba {
+  const data = new Uint8ClampedArray(w * h * 4);
+  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) {
+    const v = f(x, y);
+    data.set([v, v, 255 - v, 255], (y * w + x) * 4);
+  }
+  return { width: w, height: h, data };
+}
+
+// Deterministic texture: smooth gradient plus a hash so SSIM sees structure.
+const tex = (x: number, y: number) => (Math.round(128 + 60 * Math.sin(x / 5) * Math.cos(y / 7)) + ((x * 31 + y * 17) % 23)) & 255;
+
+describe('pixel metrics', () => {
+  const a = pattern(64, 48, tex);
+  it('identical images: L1 0, PSNR at the cap, SSIM 1', () => {
+    expect(l1(a, a)).toBe(0);
+    expect(psnr(a, a)).toBe(PSNR_CAP_DB);
+    expect(ssim(a, a)).toBeCloseTo(1, 6);
+  });
+  it('a constant offset gives the known L1 and PSNR', () => {
+    const flat = pattern(32, 32, () => 100);
+    const plus10 = pattern(32, 32, () => 110);
+    expect(l1(flat, plus10)).toBeCloseTo(10 / 255, 9);
+    expect(psnr(flat, plus10)).toBeCloseTo(10 * Math.log10((255 * 255) / 100), 9);
+  });
+  it('a one-pixel shift lowers SSIM and PSNR, more for a larger shift', () => {
+    const smooth = (x: number, y: number) => Math.round(128 + 100 * Math.sin(x / 6) * Math.cos(y / 9));
+    const a = pattern(64, 48, smooth);
+    const s1 = pattern(64, 48, (x, y) => smooth(x + 1, y));
+    const s3 = pattern(64, 48, (x, y) => smooth(x + 3, y));
+    expect(ssim(a, s1)).toBeLessThan(1);
+    expect(ssim(a, s3)).toBeLessThan(ssim(a, s1));
+    expect(psnr(a, s3)).toBeLessThan(psnr(a, s1));
+    expect(ssim(a, s1)).toBeCloseTo(ssim(s1, a), 9);
+  });
+  it('SSIM of an image and its negative is negative', () => {
+    const neg = { ...a, data: a.data.map((v, i) => (i % 4 === 3 ? v : 255 - v)) };
+    expect(ssim(a, neg)).toBeLessThan(0);
+  });
+  it('rejects mismatched sizes and tiny images', () => {
+    expect(() => l1(a, pattern(10, 10, tex))).toThrow(TypeError);
+    expect(() => ssim(pattern(8, 8, tex), pattern(8, 8, tex))).toThrow(/at least 11/);
+  });
+});
+
+describe('landmark and embedding metrics', () => {
+  it('landmark distance is the mean 2-D offset in pixels at the crop size', () => {
+    const a = new Float32Array(478 * 3);
+    const b = a.map((v, i) => (i % 3 === 0 ? v + 0.01 : i % 3 === 2 ? v + 5 : v));
+    expect(landmarkDistancePx(a, b, 256)).toBeCloseTo(2.56, 4);
+    expect(landmarkDistancePx(a, null, 256)).toBeNull();
+  });
+  it('cosine: 1 for the same direction, 0 orthogonal, null for zero vectors', () => {
+    expect(cosine([1, 2, 3], [2, 4, 6])).toBeCloseTo(1, 12);
+    expect(cosine([1, 0], [0, 1])).toBe(0);
+    expect(cosine([0, 0], [1, 1])).toBeNull();
+  });
+  it('meanOf ignores nulls and NaN', () => {
+    expect(meanOf([1, null, 3, Number.NaN])).toBe(2);
+    expect(meanOf([null])).toBeNull();
+  });
+});

@@ -1,0 +1,76 @@
+/**
+ * Which frames do what: K enrollment shots spread over the first 20 % of the clip (never scored),
+ * the rest driven through the codec and generator, and a deterministic subsample of the driven
+ * frames scored (every Nth, with a seeded phase).
+ */
+
+/** Fraction of the clip that enrollment may use. */
+export const ENROLL_FRACTION = 0.2;
+
+export interface FramePlan {
+  total: number;
+  /** Frames [0, enrollEnd) may be used for enrollment; [enrollEnd, total) are driven. */
+  enrollEnd: number;
+  /** Requested and actual enrollment frames (fewer when the first 20 % has fewer faces). */
+  shotsRequested: number;
+  shots: number[];
+  /** Driven frame indices (all of them get a packet and a generated frame). */
+  driven: { start: number; end: number };
+  /** Driven frames that are scored: start + phase + k × every. */
+  evalIndices: number[];
+  every: number;
+  phase: number;
+}
+
+/** mulberry32: a small seeded PRNG so `--seed` fixes every choice. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export class PlanError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PlanError';
+  }
+}
+
+/**
+ * Plans a clip of `hasFace.length` frames. Shots are the face frames of the enrollment part,
+ * picked at the centres of K equal bins (seed 0) or at a seeded position inside each bin.
+ * Throws PlanError (a message for the user) when the clip cannot be evaluated at all.
+ */
+export function planFrames(hasFace: readonly boolean[], shots: number, maxEval: number, seed = 0): FramePlan {
+  const total = hasFace.length;
+  if (total < 2) throw new PlanError(`clip too short: ${total} frame(s); need at least 2 (1 to enroll, 1 to drive)`);
+  const enrollEnd = Math.max(1, Math.floor(total * ENROLL_FRACTION));
+  const candidates: number[] = [];
+  for (let i = 0; i < enrollEnd; i++) if (hasFace[i]) candidates.push(i);
+  if (candidates.length === 0) {
+    const any = hasFace.filter(Boolean).length;
+    throw new PlanError(any === 0
+      ? `no face found in any of the ${total} frames`
+      : `no face in the first 20 % of the clip (frames 0–${enrollEnd - 1}) to enroll from; ${any} of ${total} frames have a face`);
+  }
+  const rnd = seededRandom(seed);
+  const k = Math.min(shots, candidates.length);
+  const chosen: number[] = [];
+  for (let j = 0; j < k; j++) {
+    const lo = (j * candidates.length) / k, hi = ((j + 1) * candidates.length) / k;
+    const pos = seed === 0 ? (lo + hi) / 2 : lo + rnd() * (hi - lo);
+    chosen.push(candidates[Math.min(candidates.length - 1, Math.floor(pos))]!);
+  }
+  const driven = { start: enrollEnd, end: total };
+  const n = total - enrollEnd;
+  const every = Math.max(1, Math.ceil(n / maxEval));
+  const phase = seed === 0 ? 0 : Math.floor(rnd() * every);
+  const evalIndices: number[] = [];
+  for (let i = enrollEnd + phase; i < total; i += every) evalIndices.push(i);
+  return { total, enrollEnd, shotsRequested: shots, shots: [...new Set(chosen)], driven, evalIndices, every, phase };
+}

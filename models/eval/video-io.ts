@@ -1,0 +1,66 @@
+/** Raw RGBA frames out of ffmpeg for the benchmark (cropped source, decoded codec output) and mp4 writing. */
+import { spawn } from 'node:child_process';
+
+/**
+ * Runs ffmpeg with `inputArgs` (everything before the output) and yields each frame (index,
+ * RGBA bytes) of `size`×`size`; frames not in `keep` are skipped without copying. Throws on an
+ * ffmpeg error.
+ */
+export async function* ffmpegFrames(inputArgs: string[], size: number, keep: (index: number) => boolean): AsyncGenerator<[number, Uint8Array]> {
+  const frameBytes = size * size * 4;
+  const ff = spawn('ffmpeg', ['-nostdin', '-v', 'error', ...inputArgs, '-f', 'rawvideo', '-pix_fmt', 'rgba', 'pipe:1'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  ff.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  const exited = new Promise<number>((resolve, reject) => {
+    ff.on('error', reject);
+    ff.on('close', (code) => resolve(code ?? 1));
+  });
+  let buf: Buffer = Buffer.alloc(0);
+  let index = 0;
+  let finished = false;
+  try {
+    for await (const chunk of ff.stdout as AsyncIterable<Buffer>) {
+      buf = buf.length ? Buffer.concat([buf, chunk]) : chunk;
+      while (buf.length >= frameBytes) {
+        const i = index++;
+        if (keep(i)) yield [i, new Uint8Array(buf.subarray(0, frameBytes))];
+        buf = buf.subarray(frameBytes);
+      }
+    }
+    const code = await exited;
+    finished = true;
+    if (code !== 0) throw new Error(`ffmpeg failed after ${index} frames: ${stderr.trim().split('\n').slice(-2).join(' | ') || `exit ${code}`}`);
+  } finally {
+    if (!finished) ff.kill('SIGKILL');
+  }
+}
+
+/** Collects the kept frames into a map. */
+export async function collectFrames(inputArgs: string[], size: number, keep: ReadonlySet<number>): Promise<Map<number, Uint8Array>> {
+  const out = new Map<number, Uint8Array>();
+  for await (const [i, f] of ffmpegFrames(inputArgs, size, (k) => keep.has(k))) out.set(i, f);
+  return out;
+}
+
+/** An mp4 (libx264 CRF 18) fed with RGBA frames. */
+export class Mp4Writer {
+  private readonly proc;
+  private readonly done: Promise<void>;
+  constructor(path: string, width: number, height: number, fps: number) {
+    this.proc = spawn('ffmpeg', ['-nostdin', '-v', 'error', '-y', '-f', 'rawvideo', '-pix_fmt', 'rgba', '-s', `${width}x${height}`, '-r', String(fps), '-i', '-',
+      '-c:v', 'libx264', '-preset', 'veryfast', '-crf', '18', '-pix_fmt', 'yuv420p', path], { stdio: ['pipe', 'ignore', 'pipe'] });
+    let stderr = '';
+    this.proc.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    this.done = new Promise((resolve, reject) => {
+      this.proc.on('error', reject);
+      this.proc.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`ffmpeg (mp4 writer) exited with ${code}: ${stderr.trim()}`))));
+    });
+  }
+  async write(rgba: Uint8Array): Promise<void> {
+    if (!this.proc.stdin.write(rgba)) await new Promise<void>((r) => this.proc.stdin.once('drain', () => r()));
+  }
+  async close(): Promise<void> {
+    this.proc.stdin.end();
+    await this.done;
+  }
+}
