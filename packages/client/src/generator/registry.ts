@@ -4,9 +4,11 @@
  */
 import type { Generator } from './types.ts';
 import { WarpGenerator, type WarpGeneratorOptions } from './warp/warp-generator.ts';
+import { NeuralGenerator, type NeuralGeneratorOptions } from './neural/neural-generator.ts';
 
 export interface GeneratorOptionsMap {
   warp: WarpGeneratorOptions;
+  neural: NeuralGeneratorOptions;
 }
 export type GeneratorName = keyof GeneratorOptionsMap;
 
@@ -30,3 +32,5 @@ export function createGenerator(name: string, options: Record<string, unknown> =
   if (!f) throw new TypeError(`unknown generator '${name}' (known: ${generatorNames().join(', ')})`);
   return f(options);
 }
+
+registerGenerator('neural', (o) => new NeuralGenerator(o as NeuralGeneratorOptions));

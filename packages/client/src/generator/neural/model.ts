@@ -6,19 +6,20 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { AdainSlot, NeuralTopology, NeuralWeights } from './weights.ts';
 
-export interface GeneratorOutput {
+/** (A type alias, not an interface, so it is a tf.TensorContainer for tf.tidy.) */
+export type GeneratorOutput = {
   /** (B, S, S, 3) in [-1, 1]. */
   rgb: tf.Tensor4D;
   /** (B, S, S, 1) in [0, 1] (the blend mask; untrained in the current weights). */
   mask: tf.Tensor4D;
-}
+};
 
-export interface EmbedderOutput {
+export type EmbedderOutput = {
   /** (1, emb_dim): E's output averaged over the K images. */
   embedding: tf.Tensor2D;
   /** (1, psiDim): AdaIN parameters projected from the embedding. */
   psi: tf.Tensor2D;
-}
+};
 
 export class NeuralModel {
   readonly topology: NeuralTopology;

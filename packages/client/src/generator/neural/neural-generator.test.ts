@@ -1,0 +1,112 @@
+/**
+ * NeuralGenerator on the cpu backend with the committed weights: crop pipeline vs Pillow,
+ * enrollment → sections → init → render, tensor hygiene (tf.memory().numTensors unchanged).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import * as tf from '@tensorflow/tfjs-core';
+import { SectionType, type AvatarEmbedding } from '@visage/protocol';
+import { createGenerator } from '../registry.ts';
+import { useTfBackend } from './tf-backend.ts';
+import { loadNeuralWeightsFromDir } from './weights-node.ts';
+import { addNeuralSections } from './enroll.ts';
+import { NeuralGenerator } from './neural-generator.ts';
+import { readNeuralSections } from './sections.ts';
+import { cropBox, cropRect, cropResize, toCropPixels } from './crop.ts';
+import { rasteriseLandmarks } from './landmark-image.ts';
+import type { NeuralWeights } from './weights.ts';
+import { loadFrame, loadLandmarks, faceMask } from '../../../test/warp-fixtures.ts';
+
+const WEIGHTS = fileURLToPath(new URL('../../../../../models/weights/neural/', import.meta.url));
+const EMPTY: AvatarEmbedding = { formatVersion: 1, generator: { family: 'neural', version: 1 }, sections: [] };
+
+describe('neural crop pipeline (port of models/neural/data.py)', () => {
+  const fx = JSON.parse(readFileSync(new URL('../../../test/fixtures/neural/crop.json', import.meta.url), 'utf8')) as { size: number; rect: number[]; frame: string; lmimg: string }[];
+  it('crop rect, resized crop (±1 level) and landmark image (exact) match Pillow', async () => {
+    const img = await loadFrame(30), lm = loadLandmarks(30);
+    for (const e of fx) {
+      const r = cropRect(cropBox(lm, img.width, img.height));
+      expect([r.x0, r.y0, r.side]).toEqual(e.rect);
+      const want = Buffer.from(e.frame, 'base64');
+      const got = cropResize(img, r, e.size);
+      let m = 0;
+      for (let i = 0; i < got.length; i++) m = Math.max(m, Math.abs(Math.round((got[i]! + 1) * 127.5) - want[i]!));
+      expect(m, `${e.size} px`).toBeLessThanOrEqual(1);
+      const lmimg = rasteriseLandmarks(toCropPixels(lm, img.width, img.height, r, e.size), e.size);
+      if (e.size === 64) expect(Buffer.from(lmimg).equals(Buffer.from(e.lmimg, 'base64'))).toBe(true);
+    }
+  });
+});
+
+describe('NeuralGenerator (cpu backend)', () => {
+  let weights: NeuralWeights;
+  let embedding: AvatarEmbedding;
+  beforeAll(async () => {
+    await useTfBackend('cpu');
+    weights = await loadNeuralWeightsFromDir(WEIGHTS);
+    const before = tf.memory().numTensors;
+    embedding = await addNeuralSections(EMPTY, [await loadFrame(30), await loadFrame(50)], [loadLandmarks(30), loadLandmarks(50)], { weights, backend: 'cpu' });
+    expect(tf.memory().numTensors).toBe(before);
+  });
+  afterAll(() => weights?.dispose());
+
+  it('enrollment writes IdentityVector and AdaInParams sections of the weights’ sizes', () => {
+    const types = embedding.sections.map((s) => s.type);
+    expect(types).toEqual([SectionType.IdentityVector, SectionType.AdaInParams]);
+    expect(embedding.sections.every((s) => !s.mandatory)).toBe(true);
+    const id = readNeuralSections(embedding);
+    expect(id.embedding?.length).toBe(weights.topology.net.emb_dim);
+    expect(id.psi?.length).toBe(weights.topology.psiDim);
+    expect(id.psi!.every(Number.isFinite)).toBe(true);
+  });
+
+  it("createGenerator('neural') renders a face into the crop square without leaking tensors", async () => {
+    const g = createGenerator('neural', { backend: 'cpu', weights, cropSmoothing: 0 });
+    expect(g).toBeInstanceOf(NeuralGenerator);
+    expect(g.backend).toBeNull();
+    const t0 = tf.memory().numTensors;
+    await g.init(embedding);
+    expect(g.backend).toBe('cpu');
+    const t1 = tf.memory().numTensors;
+    const lm = loadLandmarks(50);
+    const out = { width: 256, height: 256, data: new Uint8ClampedArray(256 * 256 * 4) };
+    await g.render(lm, out);
+    await g.render(lm, out);
+    expect(tf.memory().numTensors).toBe(t1);
+    // inside the face oval: an image, not black; alpha opaque everywhere
+    const mask = faceMask(lm, 256, 256);
+    let sum = 0, n = 0;
+    for (let p = 0; p < 256 * 256; p++) {
+      expect(out.data[4 * p + 3]).toBe(255);
+      if (mask[p]) { sum += out.data[4 * p]! + out.data[4 * p + 1]! + out.data[4 * p + 2]!; n++; }
+    }
+    expect(sum / n / 3).toBeGreaterThan(10);
+    await expect(g.render(new Float32Array(10), out)).rejects.toThrow(TypeError);
+    g.dispose();
+    g.dispose();
+    expect(tf.memory().numTensors).toBe(t0);
+    await expect(g.render(lm, out)).rejects.toMatchObject({ code: 'invalid_state' });
+  });
+
+  it('init without neural sections fails with a TypeError and leaks nothing', async () => {
+    const g = new NeuralGenerator({ backend: 'cpu', weights });
+    const t0 = tf.memory().numTensors;
+    await expect(g.init(EMPTY)).rejects.toThrow(/no neural sections/);
+    expect(tf.memory().numTensors).toBe(t0);
+  });
+
+  it('ψ from the IdentityVector alone (projected) equals the AdaInParams path', async () => {
+    const onlyVec: AvatarEmbedding = { ...embedding, sections: embedding.sections.filter((s) => s.type === SectionType.IdentityVector) };
+    const lm = loadLandmarks(30);
+    const a = { width: 128, height: 128, data: new Uint8ClampedArray(128 * 128 * 4) };
+    const b = { width: 128, height: 128, data: new Uint8ClampedArray(128 * 128 * 4) };
+    const g1 = new NeuralGenerator({ backend: 'cpu', weights }), g2 = new NeuralGenerator({ backend: 'cpu', weights });
+    await g1.init(embedding); await g2.init(onlyVec);
+    await g1.render(lm, a); await g2.render(lm, b);
+    g1.dispose(); g2.dispose();
+    let m = 0;
+    for (let i = 0; i < a.data.length; i++) m = Math.max(m, Math.abs(a.data[i]! - b.data[i]!));
+    expect(m).toBeLessThanOrEqual(1);
+  });
+});
