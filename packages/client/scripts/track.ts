@@ -11,7 +11,7 @@ import type { WriteStream } from 'node:fs';
 import { basename, extname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createGzip } from 'node:zlib';
-import { faceFrameToTrackLine } from '../src/tracking/tracks-file.ts';
+import { serialiseTrackFrame } from '@visage/protocol';
 import { openTrackSession } from './lib/track-session.ts';
 import { VideoInputError, decodeRgbaFrames, frameTimestampMs, probeVideo } from './lib/video.ts';
 
@@ -146,7 +146,7 @@ async function main(): Promise<number> {
       landmarkerMs += r.ms;
       totalMs += r.totalMs;
       if (!r.frame.landmarks) noFace.push(index);
-      out.write(faceFrameToTrackLine(r.frame) + '\n');
+      out.write(serialiseTrackFrame(r.frame) + '\n');
       if (tracked % 50 === 0) log(`  ${tracked} frames, ${(landmarkerMs / tracked).toFixed(1)} ms/frame\r`);
     }
     ok = true;

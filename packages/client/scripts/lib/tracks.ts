@@ -1,27 +1,8 @@
-/** Reading tracks files (plain or .gz) and comparing two tracks in pixels. */
-import { readFile } from 'node:fs/promises';
-import { gunzipSync } from 'node:zlib';
+/** Comparing two tracks in pixels (reading them: @visage/protocol's tracks/node.ts, re-exported). */
 import type { FaceFrame } from '@visage/protocol';
 import { LANDMARK_COUNT } from '@visage/protocol';
-import { parseTrackLine } from '../../src/tracking/tracks-file.ts';
 
-export async function readTracksFile(path: string): Promise<FaceFrame[]> {
-  let bytes = await readFile(path);
-  if (path.endsWith('.gz')) bytes = gunzipSync(bytes);
-  const frames: FaceFrame[] = [];
-  bytes
-    .toString('utf8')
-    .split('\n')
-    .forEach((line, i) => {
-      if (!line.trim()) return;
-      try {
-        frames.push(parseTrackLine(line));
-      } catch (err) {
-        throw new Error(`${path}:${i + 1}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
-      }
-    });
-  return frames;
-}
+export { readTracksFile } from '../../../protocol/src/tracks/node.ts';
 
 export interface TrackComparison {
   /** Frames present in both tracks (matched by timestamp within 0.5 ms). */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { FaceFrame } from '@visage/protocol';
 import { FaceSmoother } from './face-smoother.ts';
-import { faceFrameToTrackLine, parseTrackLine } from './tracks-file.ts';
+import { parseTrackLine, serialiseTrackFrame as faceFrameToTrackLine } from '@visage/protocol';
 
 function frame(t: number, x: number): FaceFrame {
   const landmarks = new Float32Array(478 * 3);
@@ -52,7 +52,7 @@ describe('tracks file lines', () => {
   });
 
   it('rejects malformed lines', () => {
-    expect(() => parseTrackLine('nope')).toThrow(/not JSON/);
+    expect(() => parseTrackLine('nope')).toThrow(/invalid JSON/);
     expect(() => parseTrackLine('{"t":0,"landmarks":[[0,0,0]],"blendshapes":null,"matrix":null}')).toThrow(/478/);
   });
 });

@@ -6,5 +6,3 @@ export { FaceSmoother, DEFAULT_FACE_SMOOTHING } from './face-smoother.ts';
 export type { FaceSmootherOptions } from './face-smoother.ts';
 export { OneEuroFilter, OneEuroVectorFilter, DEFAULT_ONE_EURO } from './one-euro.ts';
 export type { OneEuroParams, OneEuroVectorOptions } from './one-euro.ts';
-export { faceFrameToTrackLine, parseTrackLine } from './tracks-file.ts';
-export type { TrackLine } from './tracks-file.ts';

@@ -70,10 +70,11 @@ export function parseTracks(text: string): FaceFrame[] {
 
 const round = (v: number, digits: number): number => {
   const k = 10 ** digits;
-  return Math.round(v * k) / k;
+  const r = Math.round(v * k) / k;
+  return Object.is(r, -0) ? 0 : r;
 };
 
-/** Serialises one frame as a JSON line (no trailing newline); numbers rounded to `digits`. */
+/** Serialises one frame as a JSON line (no trailing newline); numbers rounded to `digits`, t to µs. */
 export function serialiseTrackFrame(frame: FaceFrame, digits = 5): string {
   let landmarks: number[][] | null = null;
   if (frame.landmarks) {
@@ -83,7 +84,7 @@ export function serialiseTrackFrame(frame: FaceFrame, digits = 5): string {
     }
   }
   const arr = (a: Float32Array | null): number[] | null => (a ? Array.from(a, (v) => round(v, digits)) : null);
-  return JSON.stringify({ t: frame.t, landmarks, blendshapes: arr(frame.blendshapes), matrix: arr(frame.matrix) });
+  return JSON.stringify({ t: round(frame.t, 3), landmarks, blendshapes: arr(frame.blendshapes), matrix: arr(frame.matrix) });
 }
 
 export function serialiseTracks(frames: readonly FaceFrame[], digits = 5): string {
