@@ -31,7 +31,9 @@ export const CODECS: Record<CodecName, CodecSpec> = {
   },
   vp8: {
     name: 'vp8', encoder: 'libvpx',
-    args: (k, g) => ['-c:v', 'libvpx', '-deadline', 'realtime', '-cpu-used', '4', '-threads', '1', ...cbr(k), '-g', String(g),
+    // 'good' deadline rather than 'realtime': libvpx's realtime mode may adapt its speed to the
+    // wall clock, which made run-to-run numbers differ on a loaded machine; 'good' is at least as good.
+    args: (k, g) => ['-c:v', 'libvpx', '-deadline', 'good', '-cpu-used', '4', '-threads', '1', ...cbr(k), '-g', String(g),
       '-lag-in-frames', '0', '-error-resilient', '1', '-qmin', '2', '-qmax', '63'],
   },
   av1: {

@@ -1,11 +1,9 @@
 /**
  * The one place the benchmark touches the landmark codec: the sender's neutral shape and the
  * encode side (packets whose bytes give our bitrate). Decoding happens in the browser page with
- * the same codec (page/page.ts). @visage/protocol's index does not re-export the codec yet, so
- * this imports the codec folder directly.
+ * the same codec (page/page.ts).
  */
-import type { FaceFrame } from '@visage/protocol';
-import { createEncoder, defaultBasis, estimateNeutral } from '../../packages/protocol/src/codec/index.ts';
+import { createEncoder, defaultBasis, estimateNeutral, type FaceFrame } from '@visage/protocol';
 
 /** The sender's canonical neutral from its enrollment frames (what its embedding would carry). */
 export function senderNeutral(frames: readonly FaceFrame[]): Float32Array {

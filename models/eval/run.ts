@@ -166,7 +166,7 @@ export async function runEval(o: EvalOptions): Promise<EvalResult> {
     let tracks: FaceFrame[] | null = null;
     const hash = await contentHash(o.video);
     if (o.tracks) {
-      const { readTracksFile } = await import('../../packages/client/scripts/lib/tracks.ts');
+      const { readTracksFile } = await import('../../packages/protocol/src/tracks/node.ts');
       tracks = await readTracksFile(o.tracks);
     } else if (o.cache) {
       tracks = await readCachedTracks(hash);
@@ -240,13 +240,15 @@ export async function runEval(o: EvalOptions): Promise<EvalResult> {
 
     // 6. Score: real first (reference landmarks), then each variant on the same frames.
     const realFrames = plan.evalIndices.map((i) => rgba(o.size, real.get(i)!));
+    const analysisMs = { track: 0, embed: 0, calls: 0 };
     const analyseAll = async (frames: Rgba[]): Promise<Analysis[]> => {
-      const out: Analysis[] = [];
-      for (const [k, f] of frames.entries()) {
-        const a = await session.analyse(f.data as Uint8Array, o.size, o.size, cropLm[plan.evalIndices[k]!] ?? null);
-        out.push({ landmarks: a.landmarks, embedding: a.embedding });
+      const rs = await session.analyseMany(frames.map((f) => f.data as Uint8Array), o.size, o.size, plan.evalIndices.map((i) => cropLm[i] ?? null));
+      for (const r of rs) {
+        analysisMs.track += r.trackMs;
+        analysisMs.embed += r.embedMs;
+        analysisMs.calls++;
       }
-      return out;
+      return rs.map((r) => ({ landmarks: r.landmarks, embedding: r.embedding }));
     };
     const realA = await analyseAll(realFrames);
     const realFound = realA.filter((a) => a.landmarks).length;
@@ -322,6 +324,11 @@ export async function runEval(o: EvalOptions): Promise<EvalResult> {
       lap('side_by_side');
     }
     timings.total = Math.round((performance.now() - t0) / 100) / 10;
+    if (analysisMs.calls) {
+      timings.analysis_ms_per_frame_tracker = Math.round(analysisMs.track / analysisMs.calls);
+      timings.analysis_ms_per_frame_faceres = Math.round(analysisMs.embed / analysisMs.calls);
+      timings.analysed_frames = analysisMs.calls;
+    }
 
     return {
       clip: basename(o.video),

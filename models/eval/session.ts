@@ -23,6 +23,8 @@ export interface EvalSession {
   readonly page: Page;
   track(rgba: Uint8Array, width: number, height: number, t: number): Promise<TrackedFrame>;
   analyse(rgba: Uint8Array, width: number, height: number, cropLandmarks: Float32Array | null): Promise<{ landmarks: Float32Array | null; embedding: Float32Array | null; trackMs: number; embedMs: number }>;
+  /** Many frames of one size in one page call. */
+  analyseMany(frames: Uint8Array[], width: number, height: number, cropLandmarks: (Float32Array | null)[]): Promise<{ landmarks: Float32Array | null; embedding: Float32Array | null; trackMs: number; embedMs: number }[]>;
   initReceiver(generator: string, embedding: WireEmbedding, neutral: Float32Array, initialLandmarks: Float32Array): Promise<{ backend: string | null; family: string }>;
   render(packets: Uint8Array[], keep: number[], width: number, height: number): Promise<{ frames: (Uint8Array | null)[]; renderMs: number; decodeMs: number }>;
   close(): Promise<void>;
@@ -102,6 +104,20 @@ export async function openEvalSession(options: EvalSessionOptions = {}): Promise
         check(rgba, w, h);
         const r: AnalysedFrame = await serve(rgba, (url) => call('analyse', url, w, h, cropLandmarks ? Array.from(cropLandmarks) : null));
         return { ...r, landmarks: r.landmarks ? Float32Array.from(r.landmarks) : null, embedding: r.embedding ? Float32Array.from(r.embedding) : null };
+      },
+      async analyseMany(frames, w, h, crops) {
+        const paths = frames.map((f) => {
+          check(f, w, h);
+          const path = `/frames/${n++}`;
+          server.files.set(path, { body: f, type: 'application/octet-stream' });
+          return path;
+        });
+        try {
+          const rs = await call('analyseMany', paths, w, h, crops.map((c) => (c ? Array.from(c) : null)));
+          return rs.map((r) => ({ ...r, landmarks: r.landmarks ? Float32Array.from(r.landmarks) : null, embedding: r.embedding ? Float32Array.from(r.embedding) : null }));
+        } finally {
+          for (const p of paths) server.files.delete(p);
+        }
       },
       initReceiver(generator, embedding, neutral, initial) {
         return call('initReceiver', generator, embedding, Array.from(neutral), Array.from(initial));

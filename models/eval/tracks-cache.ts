@@ -8,9 +8,8 @@ import { mkdir, rename, stat, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
-import type { FaceFrame } from '@visage/protocol';
-import { readTracksFile } from '../../packages/client/scripts/lib/tracks.ts';
-import { faceFrameToTrackLine } from '../../packages/client/src/tracking/tracks-file.ts';
+import { serialiseTrackFrame, type FaceFrame } from '@visage/protocol';
+import { readTracksFile } from '../../packages/protocol/src/tracks/node.ts';
 
 export const CACHE_DIR = process.env.VISAGE_EVAL_CACHE ?? resolve(dirname(fileURLToPath(import.meta.url)), '../.cache');
 
@@ -34,7 +33,7 @@ export async function writeCachedTracks(hash: string, frames: readonly FaceFrame
   const path = tracksCachePath(hash);
   await mkdir(dirname(path), { recursive: true });
   const partial = `${path}.${process.pid}.partial`;
-  await writeFile(partial, gzipSync(frames.map((f) => faceFrameToTrackLine(f) + '\n').join('')));
+  await writeFile(partial, gzipSync(frames.map((f) => serialiseTrackFrame(f) + '\n').join('')));
   await rename(partial, path);
   return path;
 }

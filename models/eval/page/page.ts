@@ -5,12 +5,11 @@
  * travel as raw RGBA over the local server (see session.ts).
  */
 import { Human } from '@vladmandic/human';
-import type { AvatarEmbedding } from '@visage/protocol';
+import { createDecoder, type AvatarEmbedding, type LandmarkDecoder } from '@visage/protocol';
 import { FaceTracker } from '../../../packages/client/src/tracking/index.ts';
 import { createGenerator } from '../../../packages/client/src/generator/registry.ts';
 import { pngCodec } from '../../../packages/client/src/generator/codec.ts';
 import type { Generator } from '../../../packages/client/src/generator/types.ts';
-import { createDecoder, type LandmarkDecoder } from '../../../packages/protocol/src/codec/index.ts';
 import { FACERES_INPUT, identityCrop } from '../crop.ts';
 
 export interface WireEmbedding { formatVersion: number; generator: { family: string; version: number }; sections: { type: number; mandatory: boolean; b64: string }[] }
@@ -51,6 +50,8 @@ export interface EvalPageApi {
    * around `cropLandmarks` (the real frame's; null = its own landmarks).
    */
   analyse(url: string, width: number, height: number, cropLandmarks: number[] | null): Promise<AnalysedFrame>;
+  /** `analyse` over several frames in one call (fewer round trips). */
+  analyseMany(urls: string[], width: number, height: number, cropLandmarks: (number[] | null)[]): Promise<AnalysedFrame[]>;
   /** Creates the receiver: decoder with the sender's neutral, generator from the embedding; shows `initialLandmarks` until a face packet arrives. */
   initReceiver(generator: string, embedding: WireEmbedding, neutral: number[], initialLandmarks: number[]): Promise<{ backend: string | null; family: string }>;
   /**
@@ -146,6 +147,11 @@ const api: EvalPageApi = {
     const t1 = performance.now();
     const embedding = faceres && cropLm ? await embed(img, cropLm) : null;
     return { landmarks: own ? Array.from(own) : null, embedding, trackMs: t1 - t0, embedMs: performance.now() - t1 };
+  },
+  async analyseMany(urls, width, height, crops) {
+    const out: AnalysedFrame[] = [];
+    for (const [i, url] of urls.entries()) out.push(await api.analyse(url, width, height, crops[i] ?? null));
+    return out;
   },
   async initReceiver(name, wire, neutral, initialLandmarks) {
     generator?.dispose();

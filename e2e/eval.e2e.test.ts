@@ -1,0 +1,91 @@
+/**
+ * `npm run eval` end to end on a 0.5 s shared clip (16 frames): real tracking, codec, warp
+ * generator and faceres in headless Chromium, a short x264/VP8/AV1 ladder, small crops and few
+ * scored frames so it stays short. Checks the result's shape, that the numbers are plausible and
+ * reproducible, the side-by-side video, and the bad-input messages.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SHARED_DATA_DIR } from '../packages/client/scripts/lib/paths.ts';
+import { VideoInputError } from '../packages/client/scripts/lib/video.ts';
+import { EvalInputError, runEval, DEFAULT_EVAL_OPTIONS, type EvalOptions, type EvalResult } from '../models/eval/run.ts';
+
+const CLIP = resolve(SHARED_DATA_DIR, 'clips', 'liveportrait-d1.mp4');
+let dir: string;
+let first: EvalResult;
+
+const options = (over: Partial<EvalOptions> = {}): EvalOptions => ({
+  ...DEFAULT_EVAL_OPTIONS, video: CLIP, size: 128, maxEvalFrames: 4, ladderKbps: [1, 60], cache: false, log: () => {}, ...over,
+});
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'visage-eval-e2e-'));
+  first = await runEval(options({ sideBySide: join(dir, 'sbs.mp4') }));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('npm run eval on a short clip', () => {
+  it('produces the issue-7 result shape with plausible numbers', () => {
+    const r = first;
+    expect(r).toMatchObject({ clip: 'liveportrait-d1.mp4', shots: 1, size: 128 });
+    expect(r.frames).toBe(r.details.scoring.indices.length);
+    expect(r.frames).toBeGreaterThan(0);
+    // 16 frames: frames 0–2 may enroll, 3–15 are driven.
+    expect(r.details.driven).toMatchObject({ start: 3, end: 16, count: 13 });
+    expect(r.ours.kbps).toBeGreaterThan(0.5);
+    expect(r.ours.kbps).toBeLessThan(30);
+    expect(r.ours.fps_render).toBeGreaterThan(0);
+    expect(r.ours.ssim).toBeGreaterThan(0.5);
+    expect(r.ours.csim).toBeGreaterThan(0.5);
+    expect(r.ours.face_rate).toBe(1);
+    expect(r.ours.akd).toBeLessThan(10);
+    expect(r.static.kbps).toBe(0);
+    for (const c of ['h264', 'vp8', 'av1'] as const) {
+      expect(r.codecs[c]!.length).toBeGreaterThan(0);
+      for (const rung of r.codecs[c]!) expect(rung.kbps).toBeGreaterThan(0);
+      for (const m of ['ssim', 'psnr', 'csim', 'akd'] as const) {
+        const e = r.equivalent_kbps[c]![m];
+        expect(e === null || e === 'below' || e === 'above' || (typeof e === 'number' && e > 0)).toBe(true);
+      }
+    }
+    expect(r.details.csim).toMatch(/faceres.*wasm/);
+    expect(r.details.render_where).toMatch(/Chromium/);
+    expect(JSON.parse(JSON.stringify(r))).toEqual(r);
+  });
+
+  it('writes the side-by-side video (real | ours | 3 codecs | static)', () => {
+    const p = spawnSync('ffprobe', ['-v', 'error', '-select_streams', 'v:0', '-count_frames', '-show_entries', 'stream=width,height,nb_read_frames', '-of', 'csv=p=0', join(dir, 'sbs.mp4')], { encoding: 'utf8' });
+    expect(p.status).toBe(0);
+    expect(p.stdout.trim()).toBe(`${128 * 6},128,13`);
+  });
+
+  it('gives the same numbers for the same seed', async () => {
+    const again = await runEval(options());
+    const strip = (r: EvalResult) => ({ ...r, ours: { ...r.ours, fps_render: 0 }, details: { ...r.details, timings_s: {}, side_by_side: null } });
+    expect(strip(again)).toEqual(strip(first));
+  });
+
+  it('explains a video without a face', async () => {
+    const noFace = join(dir, 'noface.mp4');
+    const g = spawnSync('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc=size=128x128:rate=25:duration=0.6', '-pix_fmt', 'yuv420p', noFace]);
+    expect(g.status).toBe(0);
+    await expect(runEval(options({ video: noFace }))).rejects.toThrow(EvalInputError);
+    await expect(runEval(options({ video: noFace }))).rejects.toThrow(/no face found in any of the 15 frames/);
+  });
+
+  it('explains a corrupt file', async () => {
+    const bad = join(dir, 'corrupt.mp4');
+    writeFileSync(bad, Buffer.from('definitely not an mp4 file'.repeat(40)));
+    await expect(runEval(options({ video: bad }))).rejects.toThrow(VideoInputError);
+    await expect(runEval(options({ video: join(dir, 'missing.mp4') }))).rejects.toThrow(/not found/);
+  });
+
+  it('the CLI rejects bad arguments with usage (exit 2)', () => {
+    const p = spawnSync(process.execPath, ['--import', 'tsx', resolve('models/eval/eval.ts'), CLIP, '--shots', '0'], { encoding: 'utf8' });
+    expect(p.status).toBe(2);
+    expect(p.stderr).toMatch(/--shots must be an integer/);
+  });
+});

@@ -1,0 +1,39 @@
+import { describe, expect, it } from 'vitest';
+import { parseEvalArgs, UsageError } from './args.ts';
+
+const gens = ['warp'];
+const parse = (...a: string[]) => parseEvalArgs(a, gens);
+
+describe('parseEvalArgs', () => {
+  it('applies the defaults', () => {
+    const a = parse('clip.mp4')!;
+    expect(a).toMatchObject({ video: 'clip.mp4', shots: 1, generator: 'warp', size: 256, seed: 0, codecs: ['h264', 'vp8', 'av1'], cache: true, quiet: false });
+    expect(a.ladderKbps[0]).toBe(1);
+  });
+  it('reads every option', () => {
+    const a = parse('c.mp4', '--shots', '8', '--size', '512', '--json', 'o.json', '--side-by-side', 's.mp4', '--seed', '7', '--codecs', 'AV1,h264', '--ladder', '5,50', '--gop', '1.5', '--max-eval-frames', '10', '--no-cache')!;
+    expect(a).toMatchObject({ shots: 8, size: 512, json: 'o.json', sideBySide: 's.mp4', seed: 7, codecs: ['av1', 'h264'], ladderKbps: [5, 50], gopSeconds: 1.5, maxEvalFrames: 10, cache: false });
+  });
+  it('returns null for --help', () => {
+    expect(parse('--help')).toBeNull();
+  });
+  it.each([
+    [[], /missing <video>/],
+    [['a.mp4', 'b.mp4'], /expected one video/],
+    [['a.mp4', '--shots', '0'], /--shots/],
+    [['a.mp4', '--shots', '9'], /--shots/],
+    [['a.mp4', '--shots', '2.5'], /--shots/],
+    [['a.mp4', '--size', '255'], /even/],
+    [['a.mp4', '--size', '4096'], /--size/],
+    [['a.mp4', '--generator', 'neural'], /--generator must be one of warp/],
+    [['a.mp4', '--codecs', 'hevc'], /--codecs/],
+    [['a.mp4', '--ladder', '10,abc'], /--ladder/],
+    [['a.mp4', '--gop', '0'], /--gop/],
+    [['a.mp4', '--seed', '-1'], /seed|option/i],
+    [['a.mp4', '--json', ''], /--json needs a path/],
+    [['a.mp4', '--bogus'], /bogus/],
+  ])('rejects %j', (argv, msg) => {
+    expect(() => parse(...(argv as string[]))).toThrow(UsageError);
+    expect(() => parse(...(argv as string[]))).toThrow(msg);
+  });
+});

@@ -1,0 +1,93 @@
+/**
+ * npm run eval:all [-- --sizes 256,512 --shots 1 --clips a,b --force --results models/RESULTS.md]
+ * Runs the benchmark over every clip of ../shared/data/clips at each size (one JSON per run under
+ * models/.cache/eval/, reused unless --force), then writes the summary section of models/RESULTS.md.
+ */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { cpus } from 'node:os';
+import { basename, dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { SHARED_DATA_DIR } from '../../packages/client/scripts/lib/paths.ts';
+import { formatResult } from './report.ts';
+import { upsertSection } from './results-md.ts';
+import { DEFAULT_EVAL_OPTIONS, runEval, type EvalResult } from './run.ts';
+import { RESULTS_HEADING, resultsSection } from './summary.ts';
+import { CACHE_DIR } from './tracks-cache.ts';
+
+const here = dirname(fileURLToPath(import.meta.url));
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    options: {
+      sizes: { type: 'string' }, shots: { type: 'string' }, clips: { type: 'string' }, force: { type: 'boolean' },
+      results: { type: 'string' }, 'full-tables': { type: 'boolean' }, 'max-eval-frames': { type: 'string' }, help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    process.stdout.write('usage: npm run eval:all -- [--sizes 256,512] [--shots K] [--clips name,name] [--max-eval-frames N] [--force] [--full-tables] [--results models/RESULTS.md]\n');
+    return 0;
+  }
+  const sizes = (values.sizes ?? '256,512').split(',').map(Number);
+  if (sizes.some((s) => !Number.isInteger(s) || s < 64 || s > 1024 || s % 2)) throw new Error(`--sizes must be even integers in [64, 1024], got ${values.sizes}`);
+  const shots = Number(values.shots ?? 1);
+  if (!Number.isInteger(shots) || shots < 1 || shots > 8) throw new Error(`--shots must be 1–8, got ${values.shots}`);
+  const maxEvalFrames = Number(values['max-eval-frames'] ?? DEFAULT_EVAL_OPTIONS.maxEvalFrames);
+  const clipDir = resolve(SHARED_DATA_DIR, 'clips');
+  let clips = readdirSync(clipDir).filter((f) => f.endsWith('.mp4')).sort();
+  if (values.clips) {
+    const want = values.clips.split(',').map((c) => c.trim().replace(/\.mp4$/, ''));
+    const unknown = want.filter((w) => !clips.includes(`${w}.mp4`));
+    if (unknown.length) throw new Error(`unknown clip(s): ${unknown.join(', ')}`);
+    clips = clips.filter((c) => want.includes(c.replace(/\.mp4$/, '')));
+  }
+  const outDir = resolve(CACHE_DIR, 'eval');
+  await mkdir(outDir, { recursive: true });
+  const results: EvalResult[] = [];
+  const runtimes: { clip: string; size: number; seconds: number }[] = [];
+  const failures: string[] = [];
+  for (const size of sizes) {
+    for (const clip of clips) {
+      const json = resolve(outDir, `${basename(clip, '.mp4')}-${size}-k${shots}-n${maxEvalFrames}.json`);
+      let r: EvalResult;
+      if (!values.force && existsSync(json)) {
+        r = JSON.parse(readFileSync(json, 'utf8')) as EvalResult;
+        process.stderr.write(`${clip} @${size}: cached ${json}\n`);
+      } else {
+        process.stderr.write(`${clip} @${size}: running…\n`);
+        try {
+          r = await runEval({ ...DEFAULT_EVAL_OPTIONS, video: resolve(clipDir, clip), size, shots, maxEvalFrames, log: (s) => process.stderr.write(`  ${s}\n`) });
+        } catch (err) {
+          const msg = `${clip} @${size}: ${err instanceof Error ? err.message : String(err)}`;
+          failures.push(msg);
+          process.stderr.write(`  FAILED ${msg}\n`);
+          continue;
+        }
+        await writeFile(json, JSON.stringify(r, null, 2) + '\n');
+        process.stdout.write(formatResult(r) + '\n\n');
+      }
+      results.push(r);
+      runtimes.push({ clip: clip.replace(/\.mp4$/, ''), size, seconds: r.details.timings_s.total ?? 0 });
+    }
+  }
+  const resultsPath = values.results ?? resolve(here, '../RESULTS.md');
+  const md = existsSync(resultsPath) ? await readFile(resultsPath, 'utf8') : '# Results\n';
+  const argv = process.argv.slice(2).join(' ');
+  let body = resultsSection(results, {
+    command: `npm run eval:all${argv ? ` -- ${argv}` : ''}`,
+    date: new Date().toISOString().slice(0, 10),
+    machine: `${cpus().length} cores, ${cpus()[0]?.model ?? 'unknown CPU'}`,
+    runtimes,
+    fullTables: values['full-tables'] ?? results.length <= 3,
+  });
+  if (failures.length) body += `\n\nNot evaluated:\n${failures.map((f) => `- ${f}`).join('\n')}`;
+  await writeFile(resultsPath, upsertSection(md, RESULTS_HEADING, body));
+  process.stderr.write(`wrote ${results.length} run(s) to ${resultsPath}${failures.length ? `; ${failures.length} failed` : ''}\n`);
+  return 0;
+}
+
+main().then((c) => process.exit(c), (err: unknown) => {
+  process.stderr.write(`eval:all: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

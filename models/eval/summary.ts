@@ -1,0 +1,85 @@
+/** The RESULTS.md section of the benchmark: per-run summary rows, means, and optionally full tables. */
+import type { CodecName } from './codecs.ts';
+import type { Equivalent } from './equivalent.ts';
+import { formatResult } from './report.ts';
+import { fmt, type EvalResult } from './run.ts';
+
+export const RESULTS_HEADING = '## Quality benchmark (npm run eval)';
+
+const eqs = (e: Equivalent | undefined): string => (e === undefined || e === null ? '–' : typeof e === 'string' ? e : e.toFixed(1));
+const sav = (e: Equivalent | undefined): string => (typeof e === 'number' ? `${e.toFixed(1)}×` : eqs(e));
+
+function numericMean(xs: (number | null | undefined)[]): number | null {
+  const v = xs.filter((x): x is number => typeof x === 'number' && Number.isFinite(x));
+  return v.length ? v.reduce((s, x) => s + x, 0) / v.length : null;
+}
+
+/** "mean (n numeric; k below, m above)" for a column of equivalents. */
+function eqMean(xs: (Equivalent | undefined)[], suffix = ''): string {
+  const nums = xs.filter((x): x is number => typeof x === 'number');
+  const below = xs.filter((x) => x === 'below').length, above = xs.filter((x) => x === 'above').length;
+  const m = numericMean(nums);
+  const parts = [m === null ? '–' : `${m.toFixed(1)}${suffix}`];
+  if (below || above) parts.push(`(${[below ? `${below} below` : '', above ? `${above} above` : ''].filter(Boolean).join(', ')})`);
+  return parts.join(' ');
+}
+
+const CODECS: CodecName[] = ['h264', 'vp8', 'av1'];
+
+export function summaryTable(results: readonly EvalResult[]): string {
+  const head = ['clip', 'size', 'K', 'scored', 'ours kbit/s', 'SSIM', 'PSNR', 'AKD px', 'CSIM', 'face', 'static CSIM / AKD',
+    ...CODECS.map((c) => `${c} CSIM ≙ kbit/s (saving)`), ...CODECS.map((c) => `${c} AKD ≙ kbit/s (saving)`), ...CODECS.map((c) => `${c} SSIM ≙`)];
+  const lines = [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`];
+  for (const r of results) {
+    lines.push(`| ${[r.clip.replace(/\.mp4$/, ''), r.size, r.shots, r.frames, r.ours.kbps.toFixed(2), fmt(r.ours.ssim, 3), fmt(r.ours.psnr, 1), fmt(r.ours.akd, 2), fmt(r.ours.csim, 3),
+      r.ours.face_rate === null ? '–' : `${(100 * r.ours.face_rate).toFixed(0)} %`, `${fmt(r.static.csim, 3)} / ${fmt(r.static.akd, 2)}`,
+      ...CODECS.map((c) => `${eqs(r.equivalent_kbps[c]?.csim)} (${sav(r.saving[c]?.csim)})`),
+      ...CODECS.map((c) => `${eqs(r.equivalent_kbps[c]?.akd)} (${sav(r.saving[c]?.akd)})`),
+      ...CODECS.map((c) => eqs(r.equivalent_kbps[c]?.ssim))].join(' | ')} |`);
+  }
+  for (const size of [...new Set(results.map((r) => r.size))].sort((a, b) => a - b)) {
+    const rs = results.filter((r) => r.size === size);
+    if (rs.length < 2) continue;
+    const m = (f: (r: EvalResult) => number | null) => numericMean(rs.map(f));
+    lines.push(`| **mean of ${rs.length}** | ${size} | | | ${fmt(m((r) => r.ours.kbps), 2)} | ${fmt(m((r) => r.ours.ssim), 3)} | ${fmt(m((r) => r.ours.psnr), 1)} | ${fmt(m((r) => r.ours.akd), 2)} | ${fmt(m((r) => r.ours.csim), 3)} | ${fmt(m((r) => r.ours.face_rate === null ? null : 100 * r.ours.face_rate), 0)} % | ${fmt(m((r) => r.static.csim), 3)} / ${fmt(m((r) => r.static.akd), 2)} | ` +
+      [...CODECS.map((c) => `saving ${eqMean(rs.map((r) => r.saving[c]?.csim), '×')}`), ...CODECS.map((c) => `saving ${eqMean(rs.map((r) => r.saving[c]?.akd), '×')}`), ...CODECS.map((c) => eqMean(rs.map((r) => r.equivalent_kbps[c]?.ssim)))].join(' | ') + ' |');
+  }
+  return lines.join('\n');
+}
+
+export interface SummaryContext {
+  command: string;
+  date: string;
+  machine: string;
+  runtimes: { clip: string; size: number; seconds: number }[];
+  fullTables: boolean;
+}
+
+export function resultsSection(results: readonly EvalResult[], ctx: SummaryContext): string {
+  const r0 = results[0];
+  const out: string[] = [];
+  out.push(`Self-reenactment (issue 7): enroll the warp avatar from K frames of the first 20 % of a clip, drive it with the rest of the clip's landmarks after a real encode → decode through the landmark codec, and compare each generated frame with the real one on the same ${results.map((r) => r.size).filter((v, i, a) => a.indexOf(v) === i).join('/')} px face crop; the same crops and frames go through x264, VP8 and SVT-AV1 CBR ladders and a static enrollment frame. "≙" is the equivalent bitrate (the codec's rate where its curve, interpolated on log-bitrate, reaches our score; "below" = even its lowest reachable rate is better, "above" = its ladder up to ~300 kbit/s never gets there); saving = equivalent ÷ our bitrate.`);
+  out.push('');
+  out.push(`Command: \`${ctx.command}\` (${ctx.date}, ${ctx.machine}).`);
+  out.push('');
+  if (r0) {
+    const d = r0.details;
+    out.push(`- Where it runs: tracking, landmark decoding, the ${d.generator} generator (${d.generator_backend} backend) and CSIM in one headless Chromium page; enrollment and landmark encoding (sender side) in Node with the same client code.`);
+    out.push(`- CSIM: ${d.csim}.`);
+    out.push(`- AKD: ${d.akd}. Face: fraction of scored frames where the tracker finds a face.`);
+    out.push(`- Pixels: L1 (mean |Δ| RGB, 0–1), PSNR (RGB), SSIM (luma, 11×11 Gaussian σ 1.5) over the whole crop. Scored frames: at most ${d.scoring.indices.length >= 40 ? 40 : 'all'} driven frames per clip, every Nth (N in each JSON's details.scoring).`);
+    out.push(`- Codecs: ${Object.entries(d.codec_settings).map(([c, s]) => `${c}: \`${s}\``).join('; ')}; GOP ${(d.codec_settings.h264 ?? '').match(/-g (\d+)/)?.[1] ?? '?'} frames at ${d.video.fps} fps for this clip (2 s). Bitrate = coded packet bytes (no container/transport) over the driven duration; ours = landmark packet bytes the same way (the one-off avatar embedding, ${d.enrollment.embedding_bytes} bytes here, is not counted).`);
+    out.push(`- Run time per clip: ${ctx.runtimes.map((t) => `${t.clip} @${t.size} ${t.seconds.toFixed(0)} s`).join(', ')} (2-core machine shared with other jobs).`);
+  }
+  out.push('');
+  out.push(summaryTable(results));
+  if (ctx.fullTables) {
+    for (const r of results) {
+      out.push('');
+      out.push(`### ${r.clip} @ ${r.size}`);
+      out.push('');
+      out.push(formatResult(r));
+    }
+  }
+  return out.join('\n');
+}
