@@ -137,6 +137,17 @@ describe('demo app', () => {
     await ben.waitForSelector('[data-testid="lobby"]');
     await ada.waitForSelector('visage-avatar[name="Ben"]', { state: 'detached', timeout: 15_000 });
     await shot('ada', '4-room-alone');
+    // An impersonation avatar is labelled as not the sender's face.
+    const badge = await ada.evaluate(() => {
+      const el = document.createElement('visage-avatar');
+      el.setAttribute('name', 'Painting');
+      el.toggleAttribute('impersonation', true);
+      document.body.append(el);
+      const text = el.shadowRoot!.querySelector('.badge')!.textContent;
+      el.remove();
+      return text;
+    });
+    expect(badge).toBe('Avatar · not their face');
     expect(foreignRequests).toEqual([]);
   });
 

@@ -71,6 +71,12 @@ export default defineConfig({
     chunkSizeWarningLimit: 4096,
   },
   server: {
+    // `npx vite` in packages/client: the app with hot reload, talking to an SFU started
+    // separately with `npm run sfu -- --dev` (VISAGE_SFU, default http://localhost:3000).
+    proxy: {
+      '/api': process.env.VISAGE_SFU ?? 'http://localhost:3000',
+      '/signaling': { target: process.env.VISAGE_SFU ?? 'http://localhost:3000', ws: true },
+    },
     headers: {
       'cross-origin-opener-policy': 'same-origin',
       'cross-origin-embedder-policy': 'require-corp',
