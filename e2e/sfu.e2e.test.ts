@@ -100,3 +100,20 @@ it('mints dev tokens only in dev mode, and validates them', async () => {
   expect(claims).toMatchObject({ room: 'demo', name: 'Ada L.' });
   expect(claims.peer).toMatch(/^Ada_L\.-[0-9a-f]{8}$/);
 });
+
+it('serves static files with revalidation (ETag, 304) and HEAD', async () => {
+  const first = await fetch(`${sfu.url}/harness.js`);
+  expect(first.status).toBe(200);
+  const etag = first.headers.get('etag')!;
+  expect(etag).toMatch(/^"[0-9a-f]+-[0-9a-f]+"$/);
+  expect(first.headers.get('content-security-policy')).toContain("connect-src 'self'");
+  const again = await fetch(`${sfu.url}/harness.js`, { headers: { 'if-none-match': etag } });
+  expect(again.status).toBe(304);
+  const head = await fetch(`${sfu.url}/harness.js`, { method: 'HEAD' });
+  expect(head.status).toBe(200);
+  expect(Number(head.headers.get('content-length'))).toBeGreaterThan(1000);
+  expect((await fetch(`${sfu.url}/r/some-room`)).headers.get('content-type')).toContain('text/html');
+  // Path traversal never leaves the static folder (the SPA fallback answers instead).
+  const traversal = await fetch(`${sfu.url}/%2e%2e/%2e%2e/%2e%2e/etc/passwd`);
+  expect(await traversal.text()).not.toContain('root:');
+});

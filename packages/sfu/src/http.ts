@@ -41,7 +41,7 @@ export interface HttpOptions {
   health: () => { ok: boolean; [k: string]: unknown };
 }
 
-async function serveStatic(root: string, urlPath: string, res: http.ServerResponse): Promise<boolean> {
+async function serveStatic(root: string, urlPath: string, req: http.IncomingMessage, res: http.ServerResponse): Promise<boolean> {
   let rel: string;
   try {
     rel = decodeURIComponent(urlPath);
@@ -57,16 +57,25 @@ async function serveStatic(root: string, urlPath: string, res: http.ServerRespon
     st = await stat(target).catch(() => undefined);
   }
   if (!st?.isFile()) return false;
-  res.writeHead(200, {
-    'content-type': TYPES[path.extname(target)] ?? 'application/octet-stream',
-    'content-length': st.size,
+  // Revalidated caching: the model and wasm (tens of MB) are fetched once per browser.
+  const etag = `"${st.size.toString(16)}-${Math.floor(st.mtimeMs).toString(16)}"`;
+  const common = {
+    etag,
+    'cache-control': path.extname(target) === '.html' ? 'no-cache' : 'public, max-age=3600, must-revalidate',
     'content-security-policy': CONTENT_SECURITY_POLICY,
     'x-content-type-options': 'nosniff',
     // Cross-origin isolation: lets the generator use SharedArrayBuffer / wasm threads.
     'cross-origin-opener-policy': 'same-origin',
     'cross-origin-embedder-policy': 'require-corp',
-  });
-  createReadStream(target).pipe(res);
+  };
+  if (req.headers['if-none-match'] === etag) {
+    res.writeHead(304, common);
+    res.end();
+    return true;
+  }
+  res.writeHead(200, { ...common, 'content-type': TYPES[path.extname(target)] ?? 'application/octet-stream', 'content-length': st.size });
+  if (req.method === 'HEAD') res.end();
+  else createReadStream(target).pipe(res);
   return true;
 }
 
@@ -98,10 +107,10 @@ export function createHttpServer(options: HttpOptions): http.Server {
         res.end(JSON.stringify({ token: await options.devToken(room, name) }));
         return;
       }
-      if (req.method === 'GET' && options.staticDir) {
-        if (await serveStatic(options.staticDir, url.pathname, res)) return;
+      if ((req.method === 'GET' || req.method === 'HEAD') && options.staticDir) {
+        if (await serveStatic(options.staticDir, url.pathname, req, res)) return;
         // Single-page app: unknown paths (room links) get index.html.
-        if (!path.extname(url.pathname) && (await serveStatic(options.staticDir, '/index.html', res))) return;
+        if (!path.extname(url.pathname) && (await serveStatic(options.staticDir, '/index.html', req, res))) return;
       }
       res.writeHead(404, { 'content-type': 'text/plain' });
       res.end('not found\n');

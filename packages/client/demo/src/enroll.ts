@@ -24,30 +24,6 @@ interface Photo {
   card: HTMLElement;
 }
 
-/**
- * One FaceTracker shared by enrollment stills and the preview: calls are queued (the
- * tracker forbids overlap) and timestamps mapped onto one increasing clock (stills use
- * performance.now(), camera frames wall-clock ms).
- */
-function serialTracker(tracker: FaceTracker): FaceTracker {
-  let chain: Promise<unknown> = Promise.resolve();
-  let last = 0;
-  const wrapper = {
-    delegate: tracker.delegate,
-    track(input: Parameters<FaceTracker['track']>[0], t: number) {
-      const run = chain.then(() => {
-        const local = t > 1e11 ? t - performance.timeOrigin : t;
-        last = Math.max(last + 1, local);
-        return tracker.track(input, last);
-      });
-      chain = run.catch(() => undefined);
-      return run;
-    },
-  };
-  // Only `track` is used by enrollPhotos and LandmarkPublisher.
-  return wrapper as unknown as FaceTracker;
-}
-
 export function showEnroll(app: HTMLElement, state: AppState): () => Promise<void> {
   let disposed = false;
   const photos: Photo[] = [];
@@ -114,7 +90,7 @@ export function showEnroll(app: HTMLElement, state: AppState): () => Promise<voi
       await t.close();
       throw new Error('disposed');
     }
-    tracker = serialTracker(t);
+    tracker = t; // one tracker for stills and the preview: it queues calls on one clock
     realTracker = t;
     trackerBar.set(0.9, 'starting photo checker');
     analyzer = await FaceAnalyzer.create();
@@ -294,6 +270,7 @@ export function showEnroll(app: HTMLElement, state: AppState): () => Promise<voi
       generatorBar.set(null, `building your avatar from ${chosen.length} photo${chosen.length > 1 ? 's' : ''}`);
       const made = await enrollPhotos(tracker!, chosen.map((p) => p.blob), state.name);
       if (generation !== buildGeneration || disposed) return;
+      state.enrollment = made;
       generatorBar.set(0.7, `starting generator (${(made.bytes.byteLength / 1024).toFixed(0)} KB avatar)`);
       const avatar = new RemoteAvatar({ peerId: 'you', name: state.name, impersonation: false, size: 320, backend: state.backend });
       await avatar.setEmbedding(made.embedding, made.hash);

@@ -14,6 +14,8 @@ export interface AppState {
   room: string;
   /** Enrollment photos, as the user chose them; they never leave this page. */
   photos: Blob[];
+  /** The avatar made on the enroll screen (the room reuses it rather than enrolling again). */
+  enrollment?: import('../../src/sender/enroll.ts').Enrollment;
   /** Debug knobs from the query string: `?backend=cpu&delegate=CPU`. */
   backend: 'auto' | 'webgpu' | 'webgl' | 'cpu';
   delegate: 'auto' | 'CPU' | 'GPU';

@@ -133,7 +133,13 @@ export function showRoom(app: HTMLElement, state: AppState): () => Promise<void>
       joinBar.set(0.1, 'getting an invitation');
       const token = await fetchToken(state.room, state.name);
       joinBar.set(0.25, 'connecting to the server');
-      const c = await createVisageClient({ url: location.origin, token, tracker: { delegate: state.delegate }, backend: state.backend });
+      const c = await createVisageClient({
+        url: location.origin,
+        token,
+        tracker: { delegate: state.delegate },
+        backend: state.backend,
+        ...(state.enrollment ? { enrollment: state.enrollment } : {}),
+      });
       if (disposed) {
         await c.leave();
         return;
@@ -148,11 +154,14 @@ export function showRoom(app: HTMLElement, state: AppState): () => Promise<void>
       });
       c.on('stats', renderStats);
       c.on('error', (err) => showError(err));
-      c.on('disconnected', (reason) => showError(new VisageClientError(ClientErrorCode.Closed, `The connection to the server was lost (${reason}).`), () => void rejoin()));
+      // The SDK rejoins by itself; say so, and clear it when it is back.
+      c.on('disconnected', (reason) => showError(new VisageClientError(ClientErrorCode.Closed, `The connection to the server was lost (${reason}); reconnecting…`), () => void rejoin()));
+      c.on('reconnected', () => banners.replaceChildren());
+      c.on('peerUpdated', (peer) => tiles.get(peer.id)?.toggleAttribute('muted', peer.audioMuted));
       for (const peer of c.peers.values()) addPeer(peer);
       for (const peer of c.peers.values()) if (peer.avatar.ready) tiles.get(peer.id)?.setAttribute('data-ready', '');
       joinBar.set(0.45, 'preparing your avatar (loading the face tracker)');
-      await c.enroll(state.photos, { name: state.name });
+      if (!state.enrollment) await c.enroll(state.photos, { name: state.name });
       joinBar.set(0.8, 'starting camera and microphone');
       try {
         await c.publish({ camera: true, microphone: true });

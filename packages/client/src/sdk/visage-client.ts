@@ -33,6 +33,8 @@ export interface VisageClientOptions {
   token: string;
   /** Where the app serves the tracker's model and wasm (defaults: same origin, see FaceTracker). */
   tracker?: Pick<FaceTrackerOptions, 'modelAssetPath' | 'wasmBasePath' | 'delegate' | 'thread' | 'workerFactory'>;
+  /** An enrollment made earlier (e.g. on the preview screen with `enrollPhotos`): no need to enroll again. */
+  enrollment?: Enrollment;
   /** Remote avatars' size in pixels (default 256) and render rate (default 30). */
   avatarSize?: number;
   avatarFps?: number;
@@ -64,6 +66,8 @@ export type VisageClientEvents = {
   peerLeft: [peerId: string];
   /** A remote peer's embedding arrived; its avatar renders. */
   avatarReady: [peer: RemotePeer];
+  /** Something about a remote peer changed (its audio muted or unmuted). */
+  peerUpdated: [peer: RemotePeer];
   /** `peerId` is null for the local sender. */
   faceLost: [info: { peerId: string | null; lost: boolean }];
   /** Every ~2 s. */
@@ -121,6 +125,7 @@ export class VisageClient extends TypedEmitter<VisageClientEvents> {
     super();
     this.#options = options;
     this.#conn = conn;
+    this.#enrollment = options.enrollment ?? null;
     this.#wire(conn);
     this.#statsTimer = setInterval(() => this.safeEmit('stats', this.stats), 2000);
   }
@@ -418,7 +423,13 @@ export class VisageClient extends TypedEmitter<VisageClientEvents> {
       const consumer = await this.#conn.consume(producerId);
       peer.avatar.addAudio(consumer.track, consumer.rtpReceiver ?? undefined);
       peer.audioMuted = false;
-      consumer.on('trackended', () => (peer.audioMuted = true));
+      this.safeEmit('peerUpdated', peer);
+      const muted = () => {
+        peer.audioMuted = true;
+        this.safeEmit('peerUpdated', peer);
+      };
+      consumer.on('trackended', muted);
+      consumer.on('transportclose', muted);
     } catch (err) {
       this.safeEmit('error', err instanceof Error ? err : new Error(String(err)));
     }

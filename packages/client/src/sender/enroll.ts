@@ -48,11 +48,9 @@ export async function toRgba(input: PhotoInput, maxSide = 1024): Promise<RgbaIma
   return { width, height, data };
 }
 
-let clock = 0;
-/** A strictly increasing timestamp for feeding stills to the VIDEO-mode tracker. */
+/** Stills are stamped on the same wall clock as camera frames (the tracker keeps them increasing). */
 function nextStillTime(): number {
-  clock = Math.max(clock + 40, performance.now());
-  return clock;
+  return performance.timeOrigin + performance.now();
 }
 
 /** Finds the face of a still: the VIDEO-mode tracker is fed it a few times to settle. */

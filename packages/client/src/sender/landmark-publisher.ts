@@ -55,6 +55,7 @@ export class LandmarkPublisher extends TypedEmitter<PublisherEvents> {
   #encoder: LandmarkEncoder | null = null;
   #warmup: FaceFrame[] = [];
   #running = false;
+  #loopDone: Promise<void> = Promise.resolve();
   #lost: boolean | null = null;
   #lastLostPacket = -Infinity;
   readonly #stats: PublisherStats = { framesTracked: 0, framesWithFace: 0, packetsSent: 0, bytesSent: 0, kbps: 0, trackerMs: 0, fps: 0 };
@@ -78,11 +79,13 @@ export class LandmarkPublisher extends TypedEmitter<PublisherEvents> {
     if (this.#running) return;
     this.#running = true;
     this.#window.start = performance.now();
-    void this.#loop();
+    this.#loopDone = this.#loop();
   }
 
-  stop(): void {
+  /** Stops; resolves once the frame in flight (if any) has been tracked and dropped. */
+  stop(): Promise<void> {
     this.#running = false;
+    return this.#loopDone;
   }
 
   async #loop(): Promise<void> {

@@ -70,7 +70,7 @@ export class FaceTracker {
   readonly #backend: TrackerBackend;
   readonly #smoother: FaceSmoother | null;
   #lastT = -Infinity;
-  #busy = false;
+  #queue: Promise<void> = Promise.resolve();
   #closed = false;
 
   private constructor(backend: TrackerBackend, delegate: TrackerDelegate, reasons: string[], smoother: FaceSmoother | null) {
@@ -125,25 +125,32 @@ export class FaceTracker {
   }
 
   /**
-   * Tracks one frame captured at `timestampMs` (must increase from call to call).
-   * ImageBitmap and VideoFrame inputs are consumed: the tracker closes them. Calls
-   * must not overlap; await each before the next. The frame's size is needed for
-   * smoothing and is read from the input.
+   * Tracks one frame captured at `timestampMs` (wall-clock ms, `Date.now()` scale, for
+   * every caller of one tracker: camera frames and enrollment stills share it). Calls
+   * that overlap are queued and run in order; a timestamp that is not after the previous
+   * one is moved 1 ms past it (MediaPipe needs them increasing), so stills taken while
+   * the camera is tracked never fail. ImageBitmap and VideoFrame inputs are consumed: the
+   * tracker closes them. The frame's size is needed for smoothing and is read from the input.
    */
-  async track(input: TrackerInput, timestampMs: number): Promise<TrackResult> {
-    if (this.#closed) throw VisageError.invalidState('FaceTracker is closed');
-    if (this.#busy) throw VisageError.invalidState('FaceTracker.track() called while a previous call is still running');
-    if (typeof timestampMs !== 'number' || !Number.isFinite(timestampMs)) throw new TypeError(`timestampMs must be a finite number, got ${String(timestampMs)}`);
-    if (timestampMs <= this.#lastT) throw new TypeError(`timestampMs must increase: ${timestampMs} after ${this.#lastT}`);
-    const [w, h] = inputSize(input);
-    this.#busy = true;
-    try {
-      this.#lastT = timestampMs;
-      const { frame, ms } = await this.#backend.detect(input, timestampMs);
-      return { frame: this.#smoother ? this.#smoother.smooth(frame, w, h) : frame, ms };
-    } finally {
-      this.#busy = false;
+  track(input: TrackerInput, timestampMs: number): Promise<TrackResult> {
+    if (typeof timestampMs !== 'number' || !Number.isFinite(timestampMs)) {
+      return Promise.reject(new TypeError(`timestampMs must be a finite number, got ${String(timestampMs)}`));
     }
+    const run = this.#queue.then(() => this.#trackNow(input, timestampMs));
+    this.#queue = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
+  }
+
+  async #trackNow(input: TrackerInput, timestampMs: number): Promise<TrackResult> {
+    if (this.#closed) throw VisageError.invalidState('FaceTracker is closed');
+    const t = timestampMs > this.#lastT ? timestampMs : this.#lastT + 1;
+    const [w, h] = inputSize(input);
+    this.#lastT = t;
+    const { frame, ms } = await this.#backend.detect(input, t);
+    return { frame: this.#smoother ? this.#smoother.smooth(frame, w, h) : frame, ms };
   }
 
   /** Releases the landmarker (and the Worker). Idempotent. */
