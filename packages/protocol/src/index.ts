@@ -8,3 +8,4 @@ export * from './jitter/index.ts';
 export * from './embedding/container.ts';
 export * from './embedding/chunking.ts';
 export * from './tracks/format.ts';
+export * from './web.ts';

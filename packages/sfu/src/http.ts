@@ -5,30 +5,10 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import http from 'node:http';
 import path from 'node:path';
+import { CONTENT_SECURITY_POLICY, contentType } from '@visage/protocol';
 import type { Metrics } from './metrics.ts';
 
-const TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json',
-  '.wasm': 'application/wasm',
-  '.png': 'image/png',
-  '.jpg': 'image/jpeg',
-  '.svg': 'image/svg+xml',
-  '.task': 'application/octet-stream',
-  '.bin': 'application/octet-stream',
-  '.ico': 'image/x-icon',
-};
-
-/**
- * Pages that run MediaPipe must not phone home: everything comes from this origin.
- * 'wasm-unsafe-eval' lets the tracker's and tfjs's WebAssembly compile.
- */
-export const CONTENT_SECURITY_POLICY =
-  "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; connect-src 'self' ws: wss:; " +
-  "img-src 'self' blob: data:; media-src 'self' blob: mediastream:; worker-src 'self' blob:; style-src 'self' 'unsafe-inline'";
+export { CONTENT_SECURITY_POLICY };
 
 export interface HttpOptions {
   staticDir: string | undefined;
@@ -73,7 +53,7 @@ async function serveStatic(root: string, urlPath: string, req: http.IncomingMess
     res.end();
     return true;
   }
-  res.writeHead(200, { ...common, 'content-type': TYPES[path.extname(target)] ?? 'application/octet-stream', 'content-length': st.size });
+  res.writeHead(200, { ...common, 'content-type': contentType(target), 'content-length': st.size });
   if (req.method === 'HEAD') res.end();
   else createReadStream(target).pipe(res);
   return true;

@@ -9,38 +9,12 @@ import { stat } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { extname, join, normalize, sep } from 'node:path';
+import { join, normalize, sep } from 'node:path';
+import { CONTENT_SECURITY_POLICY, contentType } from '@visage/protocol';
 
-/** Pages may talk only to their own origin; wasm may compile. */
-export const NO_PHONE_HOME_CSP = [
-  "default-src 'self'",
-  "script-src 'self' 'wasm-unsafe-eval'",
-  "worker-src 'self'",
-  "connect-src 'self'",
-  "img-src 'self' data: blob:",
-  "style-src 'self' 'unsafe-inline'",
-  "object-src 'none'",
-  "base-uri 'none'",
-].join('; ');
-
-const TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json',
-  '.wasm': 'application/wasm',
-  '.task': 'application/octet-stream',
-  '.png': 'image/png',
-  '.jpg': 'image/jpeg',
-  '.y4m': 'video/x-yuv4mpeg',
-  '.mp4': 'video/mp4',
-  '.map': 'application/json',
-};
-
-export function contentType(path: string): string {
-  return TYPES[extname(path).toLowerCase()] ?? 'application/octet-stream';
-}
+/** Pages may talk only to their own origin; wasm may compile (the product's one policy). */
+export const NO_PHONE_HOME_CSP = CONTENT_SECURITY_POLICY;
+export { contentType };
 
 export interface StaticFile {
   body: string | Uint8Array;
