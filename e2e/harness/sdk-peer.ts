@@ -45,6 +45,27 @@ async function sentSummary(photoUrl: string) {
   return { messages: sent.length, bytes: sentBytes, embeddingChunks, other, photoBytes: photo.length, photoBytesFound };
 }
 
+/** Every RTCPeerConnection the page made (to read raw WebRTC stats in tests and benches). */
+const peerConnections: RTCPeerConnection[] = [];
+const OriginalPC = window.RTCPeerConnection;
+window.RTCPeerConnection = class extends OriginalPC {
+  constructor(config?: RTCConfiguration) {
+    super(config);
+    peerConnections.push(this);
+  }
+} as typeof RTCPeerConnection;
+
+/** Inbound audio RTP stats of every connection. */
+async function audioInbound(): Promise<Record<string, unknown>[]> {
+  const out: Record<string, unknown>[] = [];
+  for (const pc of peerConnections) {
+    (await pc.getStats()).forEach((s: Record<string, unknown>) => {
+      if (s.type === 'inbound-rtp' && s.kind === 'audio') out.push(s);
+    });
+  }
+  return out;
+}
+
 const workerFactory = () => new Worker('/tracker.worker.js', { type: 'module', name: 'visage-face-tracker' });
 let client: VisageClient | null = null;
 const events: string[] = [];
@@ -52,7 +73,16 @@ const errors: string[] = [];
 
 async function join(url: string, token: string, photoUrls: string[]): Promise<{ delegate: string; embeddingBytes: number }> {
   client = await createVisageClient({ url, token, tracker: { workerFactory, delegate: 'CPU' }, backend: 'cpu' });
-  client.on('peerJoined', (p) => events.push(`joined:${p.id}`));
+  client.on('peerJoined', (p) => {
+    events.push(`joined:${p.id}`);
+    // Play each remote stream like an app would (audio decoding and lip sync need a sink).
+    const el = document.createElement('video');
+    el.autoplay = true;
+    el.volume = 0.01;
+    el.srcObject = p.stream;
+    document.body.append(el);
+    void el.play().catch(() => undefined);
+  });
   client.on('avatarReady', (p) => events.push(`ready:${p.id}`));
   client.on('peerLeft', (id) => events.push(`left:${id}`));
   client.on('faceLost', ({ peerId, lost }) => events.push(`faceLost:${peerId ?? 'self'}:${lost}`));
@@ -129,8 +159,8 @@ async function leave(): Promise<void> {
 
 declare global {
   interface Window {
-    visageCall: { join: typeof join; state: typeof state; sentSummary: typeof sentSummary; latencySamples: typeof latencySamples; snapshot: typeof snapshot; avatarHasFace: typeof avatarHasFace; audioPackets: typeof audioPackets; leave: typeof leave };
+    visageCall: { audioInbound: typeof audioInbound; join: typeof join; state: typeof state; sentSummary: typeof sentSummary; latencySamples: typeof latencySamples; snapshot: typeof snapshot; avatarHasFace: typeof avatarHasFace; audioPackets: typeof audioPackets; leave: typeof leave };
   }
 }
-window.visageCall = { join, state, sentSummary, latencySamples, snapshot, avatarHasFace, audioPackets, leave };
+window.visageCall = { audioInbound, join, state, sentSummary, latencySamples, snapshot, avatarHasFace, audioPackets, leave };
 document.body.dataset.ready = '1';
