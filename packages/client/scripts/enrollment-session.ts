@@ -59,6 +59,7 @@ export async function openEnrollmentSession(options: EnrollmentSessionOptions = 
   const t0 = performance.now();
   const files = await bundleBrowser({ entries: { enroll: resolve(CLIENT_DIR, 'scripts/enrollment-page/page.ts') }, publicPath: '/bundle/' });
   files.set('/', { body: PAGE_HTML, type: 'text/html; charset=utf-8' });
+  files.set('/favicon.ico', { body: new Uint8Array(0), type: 'image/x-icon' }); // keeps a 404 out of consoleErrors
   const server = await startStaticServer({ files, mounts: { ...trackingAssetMounts(), ...identityAssetMounts() } });
   const ownBrowser = options.browser ? null : await launchChromium();
   const browser = options.browser ?? ownBrowser!;

@@ -200,7 +200,7 @@ export function laplacianVariance(grey: Float32Array, size: number): number {
  * Contrast-invariant sharpness: energy of the Laplacian over energy of the gradient on the
  * inner-face crop (both ∝ contrast², so the ratio measures how much of the detail is at the
  * finest scale, not how much detail or light there is). Calibrated on the shared stills:
- * 0.80–4.3 for all 30 of them, ≤ 0.63 once blurred with a Gaussian of σ = 1 px at the
+ * 0.80–4.3 for all 31 of them, ≤ 0.63 once blurred with a Gaussian of σ = 1 px at the
  * measurement scale (README "Enrollment").
  */
 export function sharpnessRatio(grey: Float32Array, size: number): number {
