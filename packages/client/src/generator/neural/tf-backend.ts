@@ -16,6 +16,11 @@ export const TF_AUTO_ORDER: readonly TfBackendName[] = ['webgpu', 'webgl', 'wasm
 export interface TfBackendOptions {
   /** Folder (URL in browsers, path in Node) with the tfjs-backend-wasm .wasm files; wasm is skipped without it. */
   wasmPath?: string;
+  /**
+   * Let tfjs-backend-wasm use its multi-threaded build; default false. Threads need a
+   * cross-origin-isolated page whose CSP allows blob: workers (tfjs spawns them from blob URLs).
+   */
+  wasmThreads?: boolean;
 }
 
 let wasmPathSet: string | null = null;
@@ -38,6 +43,7 @@ async function register(name: TfBackendName, options: TfBackendOptions): Promise
         wasm.setWasmPaths(options.wasmPath.endsWith('/') ? options.wasmPath : `${options.wasmPath}/`);
         wasmPathSet = options.wasmPath;
       }
+      if (!options.wasmThreads) tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
       return true;
     }
     case 'cpu':
