@@ -44,7 +44,7 @@ export interface EvalOptions {
 }
 
 export const DEFAULT_EVAL_OPTIONS = {
-  shots: 1, generator: 'warp', size: 256, seed: 0, maxEvalFrames: 40, codecs: ['h264', 'vp8', 'av1'] as CodecName[],
+  shots: 1, generator: 'warp', size: 256, seed: 0, maxEvalFrames: 30, codecs: ['h264', 'vp8', 'av1'] as CodecName[],
   ladderKbps: [...DEFAULT_LADDER_KBPS], gopSeconds: 2, cache: true, cropScale: DEFAULT_CROP_SCALE,
 } satisfies Partial<EvalOptions>;
 

@@ -67,7 +67,7 @@ export function resultsSection(results: readonly EvalResult[], ctx: SummaryConte
     out.push(`- Where it runs: tracking, landmark decoding, the ${d.generator} generator (${d.generator_backend} backend) and CSIM in one headless Chromium page; enrollment and landmark encoding (sender side) in Node with the same client code.`);
     out.push(`- CSIM: ${d.csim}.`);
     out.push(`- AKD: ${d.akd}. Face: fraction of scored frames where the tracker finds a face.`);
-    out.push(`- Pixels: L1 (mean |Δ| RGB, 0–1), PSNR (RGB), SSIM (luma, 11×11 Gaussian σ 1.5) over the whole crop. Scored frames: at most ${d.scoring.indices.length >= 40 ? 40 : 'all'} driven frames per clip, every Nth (N in each JSON's details.scoring).`);
+    out.push(`- Pixels: L1 (mean |Δ| RGB, 0–1), PSNR (RGB), SSIM (luma, 11×11 Gaussian σ 1.5) over the whole crop. Scored frames: at most 30 driven frames per clip (--max-eval-frames), every Nth (N in each JSON's details.scoring).`);
     out.push(`- Codecs: ${Object.entries(d.codec_settings).map(([c, s]) => `${c}: \`${s}\``).join('; ')}; GOP ${(d.codec_settings.h264 ?? '').match(/-g (\d+)/)?.[1] ?? '?'} frames at ${d.video.fps} fps for this clip (2 s). Bitrate = coded packet bytes (no container/transport) over the driven duration; ours = landmark packet bytes the same way (the one-off avatar embedding, ${d.enrollment.embedding_bytes} bytes here, is not counted).`);
     out.push(`- Run time per clip: ${ctx.runtimes.map((t) => `${t.clip} @${t.size} ${t.seconds.toFixed(0)} s`).join(', ')} (2-core machine shared with other jobs).`);
   }

@@ -52,6 +52,8 @@ export interface EvalPageApi {
   analyse(url: string, width: number, height: number, cropLandmarks: number[] | null): Promise<AnalysedFrame>;
   /** `analyse` over several frames in one call (fewer round trips). */
   analyseMany(urls: string[], width: number, height: number, cropLandmarks: (number[] | null)[]): Promise<AnalysedFrame[]>;
+  /** Frames per faceres call in analyseMany (default 8). */
+  setFaceresBatch(n: number): Promise<void>;
   /** Creates the receiver: decoder with the sender's neutral, generator from the embedding; shows `initialLandmarks` until a face packet arrives. */
   initReceiver(generator: string, embedding: WireEmbedding, neutral: number[], initialLandmarks: number[]): Promise<{ backend: string | null; family: string }>;
   /**
@@ -87,17 +89,28 @@ async function fetchRgba(url: string, width: number, height: number): Promise<Im
   return new ImageData(new Uint8ClampedArray(await res.arrayBuffer()), width, height);
 }
 
-async function embed(img: ImageData, lm: Float32Array): Promise<number[]> {
-  const crop = identityCrop(img, lm);
-  const input = tf!.tensor4d(crop, [1, FACERES_INPUT, FACERES_INPUT, 3]);
-  const outs = faceres!.execute(input) as unknown as { shape: number[]; data(): Promise<Float32Array> ; dispose(): void }[];
-  input.dispose();
-  const desc = outs.find((t) => t.shape[1] === 1024);
-  const out = desc ? Array.from(await desc.data()) : null;
-  for (const t of outs) t.dispose();
-  if (!out) throw new Error('faceres gave no 1024-d descriptor');
+/** faceres descriptors of several 224² crops, `batch` at a time. */
+async function embedCrops(crops: Float32Array[], batch: number): Promise<number[][]> {
+  const out: number[][] = [];
+  const px = FACERES_INPUT * FACERES_INPUT * 3;
+  for (let s = 0; s < crops.length; s += batch) {
+    const part = crops.slice(s, s + batch);
+    const flat = new Float32Array(part.length * px);
+    part.forEach((c, i) => flat.set(c, i * px));
+    const input = tf!.tensor4d(flat, [part.length, FACERES_INPUT, FACERES_INPUT, 3]);
+    const outs = faceres!.execute(input) as unknown as { shape: number[]; data(): Promise<Float32Array>; dispose(): void }[];
+    input.dispose();
+    const desc = outs.find((t) => t.shape[1] === 1024);
+    const data = desc ? await desc.data() : null;
+    for (const t of outs) t.dispose();
+    if (!data) throw new Error('faceres gave no 1024-d descriptor');
+    for (let i = 0; i < part.length; i++) out.push(Array.from(data.subarray(i * 1024, (i + 1) * 1024)));
+  }
   return out;
 }
+
+/** Frames per faceres call. */
+let faceresBatch = 8;
 
 const api: EvalPageApi = {
   async init(o) {
@@ -145,13 +158,36 @@ const api: EvalPageApi = {
     const own = frame.landmarks;
     const cropLm = cropLandmarks ? Float32Array.from(cropLandmarks) : own;
     const t1 = performance.now();
-    const embedding = faceres && cropLm ? await embed(img, cropLm) : null;
+    const embedding = faceres && cropLm ? (await embedCrops([identityCrop(img, cropLm)], 1))[0]! : null;
     return { landmarks: own ? Array.from(own) : null, embedding, trackMs: t1 - t0, embedMs: performance.now() - t1 };
   },
   async analyseMany(urls, width, height, crops) {
+    if (!tracker) throw new Error('init() first');
+    // Track every frame (each from scratch), then embed all crops in batches.
     const out: AnalysedFrame[] = [];
-    for (const [i, url] of urls.entries()) out.push(await api.analyse(url, width, height, crops[i] ?? null));
+    const pending: { k: number; crop: Float32Array }[] = [];
+    analyseT = Math.max(analyseT, 1e9);
+    for (const [k, url] of urls.entries()) {
+      const img = await fetchRgba(url, width, height);
+      const t0 = performance.now();
+      await tracker.track(await createImageBitmap(new ImageData(BLANK, BLANK)), (analyseT += 1000));
+      const { frame } = await tracker.track(await createImageBitmap(img), (analyseT += 1000));
+      const own = frame.landmarks;
+      const c = crops[k] ? Float32Array.from(crops[k]!) : own;
+      if (faceres && c) pending.push({ k, crop: identityCrop(img, c) });
+      out.push({ landmarks: own ? Array.from(own) : null, embedding: null, trackMs: performance.now() - t0, embedMs: 0 });
+    }
+    const t1 = performance.now();
+    const embeddings = await embedCrops(pending.map((p) => p.crop), faceresBatch);
+    const per = pending.length ? (performance.now() - t1) / pending.length : 0;
+    pending.forEach((p, i) => {
+      out[p.k]!.embedding = embeddings[i]!;
+      out[p.k]!.embedMs = per;
+    });
     return out;
+  },
+  async setFaceresBatch(n) {
+    faceresBatch = n;
   },
   async initReceiver(name, wire, neutral, initialLandmarks) {
     generator?.dispose();
