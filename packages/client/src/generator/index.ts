@@ -7,3 +7,4 @@ export { defaultBackendFactory, selectBackend } from './backends/select.ts';
 export { retarget, Retargeter, canonicalize, estimateNeutral, type RetargetOptions } from './retarget.ts';
 export { pngCodec, canvasCodec, defaultImageCodec, sniffMime, type ImageCodec, type ImageMime } from './codec.ts';
 export type { RgbaImage } from './image.ts';
+export { NeuralGenerator, NEURAL_FAMILY, DEFAULT_NEURAL_WEIGHTS_URL, addNeuralSections, computeNeuralIdentity, NeuralModel, loadNeuralWeights, useTfBackend, type NeuralGeneratorOptions, type NeuralEnrollOptions, type NeuralWeights, type TfBackendName, type TfBackendPreference } from './neural/index.ts';
