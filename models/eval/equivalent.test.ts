@@ -32,8 +32,11 @@ describe('equivalentBitrate', () => {
     expect(equivalentBitrate(wiggle, 0.8, 'higher')).toBeGreaterThan(10);
     expect(equivalentBitrate(wiggle, 0.8, 'higher')).toBeLessThan(20);
   });
-  it('skips missing scores and returns null without data', () => {
+  it('counts a rung without a score as not reaching ours, and returns null without data', () => {
     expect(equivalentBitrate([{ kbps: 10, value: null }, { kbps: 20, value: 0.9 }], 0.95, 'higher')).toBe('above');
+    // No face at the floor: AKD missing there, so the codec is not 'below'; the crossing is bounded by the next rung.
+    expect(equivalentBitrate([{ kbps: 7, value: null }, { kbps: 60, value: 0.3 }], 0.4, 'lower')).toBe(60);
+    expect(equivalentBitrate([{ kbps: 7, value: null }, { kbps: 30, value: 0.5 }, { kbps: 60, value: 0.3 }], 0.4, 'lower')).toBeCloseTo(Math.sqrt(30 * 60), 9);
     expect(equivalentBitrate([{ kbps: 10, value: null }], 0.5, 'higher')).toBeNull();
     expect(equivalentBitrate(curve, null, 'higher')).toBeNull();
   });

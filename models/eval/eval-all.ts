@@ -12,7 +12,7 @@ import { parseArgs } from 'node:util';
 import { SHARED_DATA_DIR } from '../../packages/client/scripts/lib/paths.ts';
 import { formatResult } from './report.ts';
 import { upsertSection } from './results-md.ts';
-import { DEFAULT_EVAL_OPTIONS, runEval, type EvalResult } from './run.ts';
+import { DEFAULT_EVAL_OPTIONS, headline, runEval, type EvalResult } from './run.ts';
 import { RESULTS_HEADING, resultsSection } from './summary.ts';
 import { CACHE_DIR } from './tracks-cache.ts';
 
@@ -53,6 +53,10 @@ async function main(): Promise<number> {
       let r: EvalResult;
       if (!values.force && existsSync(json)) {
         r = JSON.parse(readFileSync(json, 'utf8')) as EvalResult;
+        // Recompute the headline from the stored rungs so the summary follows the current definition.
+        const h = headline(r.codecs, r.ours, r.ours.kbps);
+        r.equivalent_kbps = h.equivalent;
+        r.saving = h.saving;
         process.stderr.write(`${clip} @${size}: cached ${json}\n`);
       } else {
         process.stderr.write(`${clip} @${size}: running…\n`);

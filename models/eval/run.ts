@@ -292,17 +292,7 @@ export async function runEval(o: EvalOptions): Promise<EvalResult> {
     }
 
     // 8. Headline.
-    const equivalent: Partial<Record<CodecName, Record<HeadlineMetric, Equivalent>>> = {};
-    const saving: Partial<Record<CodecName, Record<HeadlineMetric, Equivalent>>> = {};
-    for (const c of o.codecs) {
-      const e = {} as Record<HeadlineMetric, Equivalent>, s = {} as Record<HeadlineMetric, Equivalent>;
-      for (const m of HEADLINE_METRICS) {
-        e[m] = equivalentBitrate(codecs[c]!.map((r) => ({ kbps: r.kbps, value: r[m] })), oursScores[m], DIRECTION[m]);
-        s[m] = savingFactor(e[m], oursKbps);
-      }
-      equivalent[c] = e;
-      saving[c] = s;
-    }
+    const { equivalent, saving } = headline(codecs, oursScores, oursKbps);
 
     // 9. Side by side: real | ours | each codec at its lowest rate | static.
     let sbs: string | null = null;
@@ -364,6 +354,22 @@ export async function runEval(o: EvalOptions): Promise<EvalResult> {
     await session.close();
     await rm(tmp, { recursive: true, force: true });
   }
+}
+
+/** Equivalent bitrate and saving per codec and headline metric, from the rungs and our scores. */
+export function headline(codecs: EvalResult['codecs'], ours: Scores, oursKbps: number): { equivalent: EvalResult['equivalent_kbps']; saving: EvalResult['saving'] } {
+  const equivalent: EvalResult['equivalent_kbps'] = {};
+  const saving: EvalResult['saving'] = {};
+  for (const [c, rungs] of Object.entries(codecs) as [CodecName, Rung[]][]) {
+    const e = {} as Record<HeadlineMetric, Equivalent>, s = {} as Record<HeadlineMetric, Equivalent>;
+    for (const m of HEADLINE_METRICS) {
+      e[m] = equivalentBitrate(rungs.map((r) => ({ kbps: r.kbps, value: r[m] })), ours[m], DIRECTION[m]);
+      s[m] = savingFactor(e[m], oursKbps);
+    }
+    equivalent[c] = e;
+    saving[c] = s;
+  }
+  return { equivalent, saving };
 }
 
 export function fmt(v: number | null | undefined, digits: number): string {
