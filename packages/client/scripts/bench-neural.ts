@@ -4,14 +4,9 @@
  * plus Node's cpu backend; agreement of each backend's frame with Node cpu.
  *   npx tsx packages/client/scripts/bench-neural.ts [--frames 10] [--g-size 256] [--backends wasm,webgl,cpu,webgpu]
  */
-import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { AvatarEmbedding } from '@visage/protocol';
-import { bundleBrowser } from './lib/bundle.ts';
-import { launchChromium } from './lib/chromium.ts';
-import { CLIENT_DIR, REPO_ROOT } from './lib/paths.ts';
-import { startStaticServer } from './lib/static-server.ts';
-import type { NeuralPageApi, WireEmbedding } from './neural-page/page.ts';
+import { openNeuralSession, toWire, NEURAL_WEIGHTS_DIR } from './neural-session.ts';
 import { useTfBackend } from '../src/generator/neural/tf-backend.ts';
 import { loadNeuralWeightsFromDir } from '../src/generator/neural/weights-node.ts';
 import { addNeuralSections } from '../src/generator/neural/enroll.ts';
@@ -23,7 +18,7 @@ const n = Number(values.frames ?? 10);
 const gSize = Number(values['g-size'] ?? 256);
 const size = Number(values.size ?? 256);
 const backends = (values.backends ?? 'wasm,webgl,cpu,webgpu').split(',') as ('webgpu' | 'webgl' | 'wasm' | 'cpu')[];
-const WEIGHTS_DIR = resolve(REPO_ROOT, 'models/weights/neural');
+const WEIGHTS_DIR = NEURAL_WEIGHTS_DIR;
 
 await useTfBackend('cpu');
 const weights = await loadNeuralWeightsFromDir(WEIGHTS_DIR);
@@ -40,37 +35,21 @@ console.log(`node tfjs-cpu: render ${((performance.now() - t) / n).toFixed(1)} m
 g.dispose();
 weights.dispose();
 
-const files = await bundleBrowser({ entries: { page: resolve(CLIENT_DIR, 'scripts/neural-page/page.ts') }, publicPath: '/bundle/' });
-files.set('/', { body: '<!doctype html><meta charset="utf-8"><title>loading</title><script type="module" src="/bundle/page.js"></script>', type: 'text/html; charset=utf-8' });
-const server = await startStaticServer({
-  files,
-  mounts: { '/models/neural/': WEIGHTS_DIR, '/tfjs-wasm/': resolve(REPO_ROOT, 'node_modules/@tensorflow/tfjs-backend-wasm/dist') },
-});
-const browser = await launchChromium({ args: ['--enable-unsafe-webgpu'] });
+const session = await openNeuralSession();
 try {
-  const page = await browser.newPage();
-  const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(e.message));
-  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
-  await page.goto(server.origin + '/');
-  await page.waitForFunction(() => document.title === 'ready', undefined, { timeout: 60_000 }).catch(() => { throw new Error(`page did not load: ${errors.join('; ')}`); });
-  const wire: WireEmbedding = { ...embedding, sections: embedding.sections.map((s) => ({ type: s.type, mandatory: s.mandatory, b64: Buffer.from(s.bytes).toString('base64') })) };
+  const wire = toWire(embedding);
   for (const b of backends) {
     const slow = b === 'webgpu';
     try {
-      const r = await page.evaluate(
-        ([bk, w, l, s, nn, gs, gn]) => (globalThis as unknown as { visageNeural: NeuralPageApi }).visageNeural.run(bk, w, l, s, s, nn, gs, gn),
-        [b, wire, Array.from(lm), size, slow ? 2 : n, slow ? 64 : gSize, slow ? 1 : Math.max(2, Math.round(n / 2))] as const,
-      );
+      const r = await session.run(b, wire, Array.from(lm), size, size, slow ? 2 : n, slow ? 64 : gSize, slow ? 1 : Math.max(2, Math.round(n / 2)));
       const px = Buffer.from(r.pixels, 'base64');
       let maxd = 0;
       for (let i = 0; i < px.length; i++) maxd = Math.max(maxd, Math.abs(px[i]! - ref.data[i]!));
       console.log(`chromium ${r.backend}: render ${r.renderMs.toFixed(1)} ms/frame; bare G at ${r.gSize}×${r.gSize}: ${r.gMs?.toFixed(1)} ms; leaked tensors ${r.leakedTensors}; max |Δ| vs node cpu ${maxd} levels`);
     } catch (err) {
-      console.log(`chromium ${b}: failed: ${err instanceof Error ? err.message.split('\n')[0] : String(err)} ${errors.join('; ')}`);
+      console.log(`chromium ${b}: failed: ${err instanceof Error ? err.message : String(err)}`);
     }
   }
 } finally {
-  await browser.close();
-  await server.close();
+  await session.close();
 }
