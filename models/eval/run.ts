@@ -65,7 +65,7 @@ const DIRECTION: Record<HeadlineMetric, Direction> = { ssim: 'higher', psnr: 'hi
 
 export interface EvalResult {
   clip: string;
-  /** Frames scored per variant. */
+  /** Frames scored per variant (driven frames with a face in the real crop, subsampled). */
   frames: number;
   shots: number;
   size: number;
@@ -106,13 +106,16 @@ export class EvalInputError extends Error {
 
 interface Analysis { landmarks: Float32Array | null; embedding: Float32Array | null }
 
-/** Scores one variant's frames (same order as `real`) against the real frames. */
+/**
+ * Scores one variant's frames (same order as `real`) against the real frames, on the usable
+ * frames only: those where the tracker finds a face in the real crop.
+ */
 function score(real: Rgba[], realA: Analysis[], frames: Rgba[], analyses: Analysis[], size: number): Scores {
-  const n = frames.length;
-  if (n === 0) return { l1: null, psnr: null, ssim: null, akd: null, csim: null, face_rate: null };
   const l1s: number[] = [], ps: number[] = [], ss: number[] = [], akd: (number | null)[] = [], cs: (number | null)[] = [];
-  let found = 0;
-  for (let i = 0; i < n; i++) {
+  let found = 0, n = 0;
+  for (let i = 0; i < frames.length; i++) {
+    if (!realA[i]!.landmarks) continue;
+    n++;
     l1s.push(l1(real[i]!, frames[i]!));
     ps.push(psnr(real[i]!, frames[i]!));
     ss.push(ssim(real[i]!, frames[i]!));
@@ -120,6 +123,7 @@ function score(real: Rgba[], realA: Analysis[], frames: Rgba[], analyses: Analys
     cs.push(cosine(realA[i]!.embedding, analyses[i]!.embedding));
     if (analyses[i]!.landmarks) found++;
   }
+  if (n === 0) return { l1: null, psnr: null, ssim: null, akd: null, csim: null, face_rate: null };
   return { l1: meanOf(l1s), psnr: meanOf(ps), ssim: meanOf(ss), akd: meanOf(akd), csim: meanOf(cs), face_rate: found / n };
 }
 
@@ -252,8 +256,8 @@ export async function runEval(o: EvalOptions): Promise<EvalResult> {
     };
     const realA = await analyseAll(realFrames);
     const realFound = realA.filter((a) => a.landmarks).length;
-    if (realFound < realA.length) warn(`the tracker finds a face in ${realFound} of ${realA.length} scored real crops; AKD uses those frames only`);
-    if (realFound === 0) warn('no scored real frame has a face: AKD is unavailable');
+    if (realFound < realA.length) warn(`the tracker finds a face in ${realFound} of ${realA.length} selected real crops; only those ${realFound} are scored`);
+    if (realFound === 0) throw new EvalInputError(`${basename(o.video)}: the tracker finds no face in any of the ${realA.length} selected real crops: nothing to score`);
     const scoreVariant = async (frames: Rgba[]) => score(realFrames, realA, frames, await analyseAll(frames), o.size);
     const oursFrames = evalPos.map((p) => rgba(o.size, ours.get(p)!));
     const oursScores = await scoreVariant(oursFrames);
@@ -322,7 +326,7 @@ export async function runEval(o: EvalOptions): Promise<EvalResult> {
 
     return {
       clip: basename(o.video),
-      frames: plan.evalIndices.length,
+      frames: realFound,
       shots: plan.shots.length,
       size: o.size,
       ours: { kbps: oursKbps, ...oursScores, fps_render: fpsRender },

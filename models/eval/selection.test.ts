@@ -33,7 +33,13 @@ describe('planFrames', () => {
     const p = planFrames(faces(50, (i) => i < 8), 1, 40);
     expect(p.shots[0]).toBeGreaterThanOrEqual(8);
   });
+  it('scores only driven frames with a face', () => {
+    const p = planFrames(faces(40, (i) => i >= 30), 1, 100);
+    expect(p.evalIndices).toEqual(Array.from({ length: 22 }, (_, k) => 8 + k));
+    expect(p.driven).toEqual({ start: 8, end: 40 });
+  });
   it('explains clips it cannot use', () => {
+    expect(() => planFrames(faces(20, (i) => i >= 4), 1, 40)).toThrow(/no face in the driven part/);
     expect(() => planFrames(faces(1), 1, 40)).toThrow(/too short: 1 frame/);
     expect(() => planFrames(faces(20, () => true), 1, 40)).toThrow(/no face found in any of the 20 frames/);
     expect(() => planFrames(faces(20, (i) => i < 10), 1, 40)).toThrow(PlanError);

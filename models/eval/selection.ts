@@ -16,7 +16,7 @@ export interface FramePlan {
   shots: number[];
   /** Driven frame indices (all of them get a packet and a generated frame). */
   driven: { start: number; end: number };
-  /** Driven frames that are scored: start + phase + k × every. */
+  /** Driven frames that are scored: of the driven frames with a face, those at phase + k × every. */
   evalIndices: number[];
   every: number;
   phase: number;
@@ -43,7 +43,8 @@ export class PlanError extends Error {
 
 /**
  * Plans a clip of `hasFace.length` frames. Shots are the face frames of the enrollment part,
- * picked at the centres of K equal bins (seed 0) or at a seeded position inside each bin.
+ * picked at the centres of K equal bins (seed 0) or at a seeded position inside each bin; scored
+ * frames are driven frames with a face (a frame without one has nothing to compare with).
  * Throws PlanError (a message for the user) when the clip cannot be evaluated at all.
  */
 export function planFrames(hasFace: readonly boolean[], shots: number, maxEval: number, seed = 0): FramePlan {
@@ -67,10 +68,12 @@ export function planFrames(hasFace: readonly boolean[], shots: number, maxEval: 
     chosen.push(candidates[Math.min(candidates.length - 1, Math.floor(pos))]!);
   }
   const driven = { start: enrollEnd, end: total };
-  const n = total - enrollEnd;
-  const every = Math.max(1, Math.ceil(n / maxEval));
+  const drivenFaces: number[] = [];
+  for (let i = enrollEnd; i < total; i++) if (hasFace[i]) drivenFaces.push(i);
+  if (drivenFaces.length === 0) throw new PlanError(`no face in the driven part of the clip (frames ${enrollEnd}–${total - 1}): nothing to score`);
+  const every = Math.max(1, Math.ceil(drivenFaces.length / maxEval));
   const phase = seed === 0 ? 0 : Math.floor(rnd() * every);
   const evalIndices: number[] = [];
-  for (let i = enrollEnd + phase; i < total; i += every) evalIndices.push(i);
+  for (let k = phase; k < drivenFaces.length; k += every) evalIndices.push(drivenFaces[k]!);
   return { total, enrollEnd, shotsRequested: shots, shots: [...new Set(chosen)], driven, evalIndices, every, phase };
 }
