@@ -19,7 +19,7 @@ const pages = new Map<string, Page>();
 const state = (id: string) => pages.get(id)!.evaluate(() => window.visageCall.state());
 
 beforeAll(async () => {
-  staticDir = await buildHarness('sdk-peer', { tracker: true });
+  staticDir = await buildHarness('sdk-peer', { tracker: true, identity: true });
   await mkdir(path.join(staticDir, 'stills'), { recursive: true });
   sfu = await startTestSfu({ VISAGE_STATIC_DIR: staticDir });
   const peers = [
@@ -54,6 +54,11 @@ async function bothLive(): Promise<void> {
   }
 }
 
+it('lets each sender through once its live face matches its enrollment (identity guard)', async () => {
+  await bothLive();
+  for (const id of ['ada', 'ben']) expect((await state(id)).events).toContain('identity:match');
+});
+
 it('reports a face leaving the frame to the sender and the receivers, then recovers', async () => {
   await bothLive();
   // ben's camera shows 4 s of face, then 3 s of an empty frame, in a loop.
@@ -84,4 +89,30 @@ it('rejoins by itself when the SFU restarts, keeping the same MediaStreams', asy
   await bothLive();
   const streamsAfter = await Promise.all(['ada', 'ben'].map(async (id) => (await state(id)).peers[0]!.streamId));
   expect(streamsAfter).toEqual(streamsBefore);
+});
+
+it('does not publish an avatar of someone else without the right (identity guard)', async () => {
+  // eve's camera shows one person, her enrollment photo another (ada's still).
+  const browser = await launchChromium({
+    args: ['--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream', `--use-file-for-fake-video-capture=${await fakeCameraY4m('pcavs-00015.mp4')}`],
+  });
+  browsers.push(browser);
+  const page = await browser.newPage();
+  await page.goto(`${sfu.url}/index.html`);
+  await page.waitForSelector('body[data-ready="1"]', { state: 'attached' });
+  pages.set('eve', page);
+  const token = await sfu.token({ room: 'resilience', peer: 'eve', ttlSeconds: 600 });
+  await page.evaluate(([u, t, p]) => window.visageCall.join(u!, t!, [p!]), [sfu.url, token, '/stills/ada.png']);
+  await expect.poll(async () => (await state('eve')).events.some((e) => e === 'identity:mismatch'), { timeout: 60_000 }).toBe(true);
+  const eve = await state('eve');
+  expect(eve.events).not.toContain('identity:match');
+  // Tracked frames went out as face-lost packets only: ada never sees eve's avatar move.
+  await expect.poll(async () => (await state('ada')).peers.find((p) => p.id === 'eve')?.ready ?? false, { timeout: 30_000 }).toBe(true);
+  const seenStates = new Set<string>();
+  for (let i = 0; i < 8; i++) {
+    await new Promise((r) => setTimeout(r, 1000));
+    seenStates.add((await state('ada')).peers.find((p) => p.id === 'eve')!.stats.state);
+  }
+  expect(seenStates.has('live')).toBe(false);
+  expect(seenStates.has('lost')).toBe(true);
 });

@@ -4,6 +4,7 @@
  */
 import { createVisageClient, type VisageClient } from '../../packages/client/src/sdk/visage-client.ts';
 import { FaceTracker } from '../../packages/client/src/tracking/index.ts';
+import { FaceIdentity, similarity } from '../../packages/client/src/identity/index.ts';
 
 /**
  * Every message this page sends on a data channel, kept to prove what leaves the page:
@@ -71,8 +72,9 @@ let client: VisageClient | null = null;
 const events: string[] = [];
 const errors: string[] = [];
 
-async function join(url: string, token: string, photoUrls: string[]): Promise<{ delegate: string; embeddingBytes: number }> {
-  client = await createVisageClient({ url, token, tracker: { workerFactory, delegate: 'CPU' }, backend: 'cpu' });
+async function join(url: string, token: string, photoUrls: string[], options: { identity?: boolean } = {}): Promise<{ delegate: string; embeddingBytes: number }> {
+  client = await createVisageClient({ url, token, tracker: { workerFactory, delegate: 'CPU' }, backend: 'cpu', identity: options.identity === false ? false : {} });
+  client.on('identity', ({ status }) => events.push(`identity:${status}`));
   client.on('peerJoined', (p) => {
     events.push(`joined:${p.id}`);
     // Play each remote stream like an app would (audio decoding and lip sync need a sink).
@@ -137,6 +139,26 @@ async function avatarHasFace(peerId: string): Promise<boolean> {
   return found;
 }
 
+let identity: FaceIdentity | null = null;
+/**
+ * Face-recognition similarity of a remote peer's rendered avatar to each of the given
+ * stills (the enrollment photos of everyone in the call).
+ */
+async function avatarIdentity(peerId: string, stills: Record<string, string>): Promise<Record<string, number>> {
+  const peer = client?.peers.get(peerId);
+  if (!peer) throw new Error(`no peer ${peerId}`);
+  identity ??= await FaceIdentity.create();
+  const avatar = await identity.describe(await createImageBitmap(peer.avatar.canvas));
+  if (!avatar) throw new Error(`no face recognised on ${peerId}'s avatar`);
+  const out: Record<string, number> = {};
+  for (const [id, url] of Object.entries(stills)) {
+    const still = await identity.describe(await createImageBitmap(await (await fetch(url)).blob()));
+    if (!still) throw new Error(`no face recognised on ${url}`);
+    out[id] = similarity(avatar.descriptor, still.descriptor);
+  }
+  return out;
+}
+
 /** Inbound audio RTP packets per remote peer. */
 async function audioPackets(): Promise<Record<string, number>> {
   const out: Record<string, number> = {};
@@ -159,8 +181,8 @@ async function leave(): Promise<void> {
 
 declare global {
   interface Window {
-    visageCall: { audioInbound: typeof audioInbound; join: typeof join; state: typeof state; sentSummary: typeof sentSummary; latencySamples: typeof latencySamples; snapshot: typeof snapshot; avatarHasFace: typeof avatarHasFace; audioPackets: typeof audioPackets; leave: typeof leave };
+    visageCall: { avatarIdentity: typeof avatarIdentity; audioInbound: typeof audioInbound; join: typeof join; state: typeof state; sentSummary: typeof sentSummary; latencySamples: typeof latencySamples; snapshot: typeof snapshot; avatarHasFace: typeof avatarHasFace; audioPackets: typeof audioPackets; leave: typeof leave };
   }
 }
-window.visageCall = { audioInbound, join, state, sentSummary, latencySamples, snapshot, avatarHasFace, audioPackets, leave };
+window.visageCall = { avatarIdentity, audioInbound, join, state, sentSummary, latencySamples, snapshot, avatarHasFace, audioPackets, leave };
 document.body.dataset.ready = '1';

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bundleBrowser } from '../../packages/client/scripts/lib/bundle.ts';
 import { CLIENT_DIR, trackingAssetMounts } from '../../packages/client/scripts/lib/paths.ts';
+import { identityAssetMounts } from '../../packages/client/scripts/enrollment-session.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -13,18 +14,17 @@ const here = path.dirname(fileURLToPath(import.meta.url));
  * With `tracker`, also the tracker's worker bundle and the model + wasm at the
  * FaceTracker's default URLs (served from the repo's own copies, never a CDN).
  */
-export async function buildHarness(name: string, options: { tracker?: boolean } = {}): Promise<string> {
+export async function buildHarness(name: string, options: { tracker?: boolean; identity?: boolean } = {}): Promise<string> {
   const dir = await mkdtemp(path.join(tmpdir(), `visage-${name}-`));
   const entries: Record<string, string> = { harness: path.join(here, '../harness', `${name}.ts`) };
   if (options.tracker) entries['tracker.worker'] = path.join(CLIENT_DIR, 'src/tracking/tracker.worker.ts');
   const files = await bundleBrowser({ entries, publicPath: '/' });
   for (const [url, file] of files) await writeFile(path.join(dir, url.slice(1)), file.body);
-  if (options.tracker) {
-    for (const [prefix, folder] of Object.entries(trackingAssetMounts())) {
-      const target = path.join(dir, prefix);
-      await mkdir(path.dirname(target.replace(/\/$/, '')), { recursive: true });
-      await symlink(folder, target.replace(/\/$/, ''));
-    }
+  const mounts = { ...(options.tracker ? trackingAssetMounts() : {}), ...(options.identity ? identityAssetMounts() : {}) };
+  for (const [prefix, folder] of Object.entries(mounts)) {
+    const target = path.join(dir, prefix).replace(/\/$/, '');
+    await mkdir(path.dirname(target), { recursive: true });
+    await symlink(folder, target);
   }
   await writeFile(
     path.join(dir, 'index.html'),

@@ -15,14 +15,20 @@ const repoRoot = path.resolve(here, '../..');
 
 /** URL prefix (without slashes) → files to serve under it. */
 function trackerAssets(): { prefix: string; dir: string; files: string[] | null }[] {
-  const wasmDir = path.join(path.dirname(createRequire(import.meta.url).resolve('@mediapipe/tasks-vision')), 'wasm');
+  const require = createRequire(import.meta.url);
+  const wasmDir = path.join(path.dirname(require.resolve('@mediapipe/tasks-vision')), 'wasm');
+  const humanModels = path.resolve(path.dirname(require.resolve('@vladmandic/human')), '../models');
+  const tfjsWasm = path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm'));
   return [
     { prefix: 'models/mediapipe', dir: path.join(repoRoot, 'models/mediapipe'), files: ['face_landmarker.task'] },
     { prefix: 'mediapipe/wasm', dir: wasmDir, files: null },
+    // The identity guard (FaceIdentity defaults): human's face detector, mesh and recognition models, tfjs wasm.
+    { prefix: 'models/human', dir: humanModels, files: ['blazeface', 'facemesh', 'faceres'].flatMap((m) => [`${m}.json`, `${m}.bin`]) },
+    { prefix: 'tfjs-wasm', dir: tfjsWasm, files: ['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm', 'tfjs-backend-wasm-threaded-simd.wasm'] },
   ];
 }
 
-const MIME: Record<string, string> = { '.js': 'text/javascript', '.wasm': 'application/wasm', '.task': 'application/octet-stream' };
+const MIME: Record<string, string> = { '.js': 'text/javascript', '.wasm': 'application/wasm', '.task': 'application/octet-stream', '.json': 'application/json' };
 
 /** Copies the tracker assets into the build output; serves them from the repo in `vite dev`. */
 function visageTrackerAssets(): Plugin {

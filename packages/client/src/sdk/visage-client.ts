@@ -25,6 +25,7 @@ import { enrollPhotos, type Enrollment, type PhotoInput } from '../sender/enroll
 import { LandmarkPublisher, type PublisherStats } from '../sender/landmark-publisher.ts';
 import { avatarCodecNeutral, RemoteAvatar, type RemoteAvatarStats } from '../receiver/remote-avatar.ts';
 import { unpackWarpContent } from '../generator/warp/content.ts';
+import { FaceIdentity, IdentityGuard, cameraDescriptorSource, type FaceIdentityOptions, type IdentityCheck, type IdentityStatus } from '../identity/index.ts';
 
 export interface VisageClientOptions {
   /** Base URL of the Visage SFU, e.g. https://visage.example.com. */
@@ -33,6 +34,14 @@ export interface VisageClientOptions {
   token: string;
   /** Where the app serves the tracker's model and wasm (defaults: same origin, see FaceTracker). */
   tracker?: Pick<FaceTrackerOptions, 'modelAssetPath' | 'wasmBasePath' | 'delegate' | 'thread' | 'workerFactory'>;
+  /**
+   * Identity binding (on by default): the avatar is published only while the live camera
+   * face matches the enrolled photos (face-recognition similarity checked every 2 s). An
+   * avatar of someone else needs a token with the `impersonate` right, and receivers are
+   * always told. `false` turns the guard off (tests, kiosks); an object sets where the
+   * face-recognition model and wasm are served.
+   */
+  identity?: false | Partial<FaceIdentityOptions>;
   /** An enrollment made earlier (e.g. on the preview screen with `enrollPhotos`): no need to enroll again. */
   enrollment?: Enrollment;
   /** Remote avatars' size in pixels (default 256) and render rate (default 30). */
@@ -75,6 +84,8 @@ export type VisageClientEvents = {
   error: [error: VisageClientError | Error];
   /** The connection to the server was lost or the server asked us to rejoin; the client rejoins by itself. */
   disconnected: [reason: string];
+  /** The identity guard's verdict changed ('match' lets the avatar through). */
+  identity: [info: { status: IdentityStatus; check: IdentityCheck | null }];
   /** Rejoined after `disconnected`, after this many attempts. */
   reconnected: [attempts: number];
 };
@@ -105,6 +116,12 @@ export class VisageClient extends TypedEmitter<VisageClientEvents> {
   #conn: RoomConnection;
   #connUnsubscribe: (() => void)[] = [];
   #micTrack: MediaStreamTrack | null = null;
+  #identity: Promise<FaceIdentity> | null = null;
+  #guard: IdentityGuard | null = null;
+  /** Descriptors of the enrollment photos, for the identity guard. */
+  #enrolledDescriptors: Float32Array[] = [];
+  /** The enrolled avatar is declared not to be the sender's face (needs the token's right). */
+  #impersonation = false;
   #reconnecting = false;
   /** Peers that (re)joined since the last (re)connection. */
   readonly #joinedSince = new Set<string>();
@@ -236,9 +253,11 @@ export class VisageClient extends TypedEmitter<VisageClientEvents> {
    * Computes the avatar embedding from 1–8 photos on this device. Only the embedding
    * (texture atlas, shape, background plate) is ever sent; the photos are not.
    */
-  async enroll(photos: readonly PhotoInput[], options: { name?: string } = {}): Promise<Enrollment> {
+  async enroll(photos: readonly PhotoInput[], options: { name?: string; impersonation?: boolean } = {}): Promise<Enrollment> {
     const enrollment = await enrollPhotos(await this.tracker(), photos, options.name);
     this.#enrollment = enrollment;
+    this.#impersonation = options.impersonation === true;
+    this.#enrolledDescriptors = [];
     if (this.#embeddingProducer) this.#sendEmbedding();
     return enrollment;
   }
@@ -251,6 +270,7 @@ export class VisageClient extends TypedEmitter<VisageClientEvents> {
     this.#micTrack = micTrack;
     if (cameraTrack) {
       this.#camera = await CameraSource.open(cameraTrack);
+      const guard = this.#options.identity === false ? null : await this.#startIdentityGuard(this.#camera);
       const content = await unpackWarpContent(this.#enrollment.embedding);
       const publisher = new LandmarkPublisher({
         source: this.#camera,
@@ -264,6 +284,7 @@ export class VisageClient extends TypedEmitter<VisageClientEvents> {
         },
         // Self-avatar: the codec neutral both ends derive from the embedding.
         neutral: avatarCodecNeutral(content.plateLandmarks, content.plate.height / content.plate.width),
+        ...(guard ? { gate: () => guard.publishAllowed } : {}),
       });
       publisher.on('faceLost', (lost) => this.safeEmit('faceLost', { peerId: null, lost }));
       publisher.on('error', (err) => this.safeEmit('error', err));
@@ -271,6 +292,34 @@ export class VisageClient extends TypedEmitter<VisageClientEvents> {
     }
     await this.#producePublished();
     this.#publisher?.start();
+  }
+
+  /** The face-recognition model, loaded on first use. */
+  #faceIdentity(): Promise<FaceIdentity> {
+    this.#identity ??= FaceIdentity.create(this.#options.identity || {});
+    return this.#identity;
+  }
+
+  async #startIdentityGuard(camera: CameraSource): Promise<IdentityGuard> {
+    const identity = await this.#faceIdentity();
+    const enrollment = this.#enrollment!;
+    if (this.#enrolledDescriptors.length === 0) {
+      for (const image of enrollment.images) {
+        const face = await identity.describe(new ImageData(new Uint8ClampedArray(image.data), image.width, image.height));
+        if (face) this.#enrolledDescriptors.push(face.descriptor);
+      }
+    }
+    const rights = tokenRights(this.#options.token);
+    const guard = new IdentityGuard({
+      enrolled: this.#enrolledDescriptors,
+      // Without a match in any photo the avatar is not the sender's face: only allowed with the right.
+      impersonation: this.#impersonation || this.#enrolledDescriptors.length === 0,
+      rights: { impersonation: rights.impersonate },
+    });
+    guard.on('status', (status) => this.safeEmit('identity', { status, check: guard.lastCheck }));
+    guard.start(cameraDescriptorSource(identity, () => camera.snapshot()));
+    this.#guard = guard;
+    return guard;
   }
 
   /** Creates this connection's producers for what we publish. */
@@ -331,7 +380,9 @@ export class VisageClient extends TypedEmitter<VisageClientEvents> {
 
   /** Stops sending face motion and audio; stays in the room as a viewer. */
   async unpublish(): Promise<void> {
-    this.#publisher?.stop();
+    this.#guard?.close();
+    this.#guard = null;
+    await this.#publisher?.stop();
     this.#publisher = null;
     this.#camera?.close();
     this.#camera = null;
@@ -354,6 +405,7 @@ export class VisageClient extends TypedEmitter<VisageClientEvents> {
     for (const id of [...this.#peers.keys()]) this.#removePeer(id);
     await this.#conn.leave();
     await (await this.#tracker?.catch(() => null))?.close();
+    (await this.#identity?.catch(() => null))?.dispose();
   }
 
   #addPeer(info: PeerInfo): Peer {
@@ -433,6 +485,16 @@ export class VisageClient extends TypedEmitter<VisageClientEvents> {
     } catch (err) {
       this.safeEmit('error', err instanceof Error ? err : new Error(String(err)));
     }
+  }
+}
+
+/** The rights a join token claims (read, not verified: the server verifies and enforces them). */
+function tokenRights(token: string): { impersonate: boolean } {
+  try {
+    const payload = JSON.parse(atob(token.split('.')[1]!.replace(/-/g, '+').replace(/_/g, '/'))) as { impersonate?: unknown };
+    return { impersonate: payload.impersonate === true };
+  } catch {
+    return { impersonate: false };
   }
 }
 

@@ -72,6 +72,12 @@ export class CameraSource {
     }
   }
 
+  /** A still of what the camera shows now (for identity checks), or null once closed. */
+  async snapshot(): Promise<ImageBitmap | null> {
+    if (this.#closed || this.#video.readyState < 2) return null;
+    return createImageBitmap(this.#video);
+  }
+
   /** The next frame after this call, or null once closed. */
   next(): Promise<CameraFrame | null> {
     if (this.#closed) return Promise.resolve(null);

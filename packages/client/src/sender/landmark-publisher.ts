@@ -48,6 +48,12 @@ export interface LandmarkPublisherOptions {
    */
   neutral?: Float32Array;
   streamId?: number;
+  /**
+   * While this returns false, frames go out as face-lost packets: receivers hold, then
+   * show the enrollment photo (the identity guard closes it when the live face is not
+   * the enrolled one).
+   */
+  gate?: () => boolean;
 }
 
 export class LandmarkPublisher extends TypedEmitter<PublisherEvents> {
@@ -99,7 +105,8 @@ export class LandmarkPublisher extends TypedEmitter<PublisherEvents> {
       try {
         const aspect = cam.height / cam.width;
         const { frame, ms } = await tracker.track(cam.bitmap, cam.t);
-        this.#onTracked({ ...frame, t: cam.t }, ms, aspect);
+        const open = this.#options.gate?.() ?? true;
+        this.#onTracked(open ? { ...frame, t: cam.t } : { t: cam.t, landmarks: null, blendshapes: null, matrix: null }, ms, aspect);
       } catch (err) {
         this.safeEmit('error', err instanceof Error ? err : new Error(String(err)));
       }
