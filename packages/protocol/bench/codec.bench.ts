@@ -12,6 +12,7 @@
  * --aspect auto reads width/height from INDEX.tsv beside the file, else assumes 1.
  * --basis uses a basis written by scripts/learn-basis.ts --out x.json (held-out evaluation).
  */
+import { mulberry32 } from '../src/random.ts';
 import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -100,17 +101,7 @@ async function aspectFor(file: string, fixed: number | 'auto'): Promise<number> 
   return 1;
 }
 
-/** Small deterministic PRNG (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = mulberry32;
 
 /**
  * Best (minimum) over repeated passes (≥ ~1500 calls in all) of the mean µs per call:

@@ -9,3 +9,4 @@ export * from './embedding/container.ts';
 export * from './embedding/chunking.ts';
 export * from './tracks/format.ts';
 export * from './web.ts';
+export * from './random.ts';

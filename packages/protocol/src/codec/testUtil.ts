@@ -3,16 +3,8 @@ import type { FaceFrame } from '../frame.ts';
 import type { Basis } from './basis.ts';
 import { synthesise } from './shape.ts';
 
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from '../random.ts';
+export { mulberry32 };
 
 /** A smooth synthetic talking-head track of `n` frames at 30 fps. */
 export function syntheticTrack(basis: Basis, neutral: Float32Array, n: number, seed = 1, aspect = 1): FaceFrame[] {
