@@ -22,18 +22,6 @@ export interface FramePlan {
   phase: number;
 }
 
-/** mulberry32: a small seeded PRNG so `--seed` fixes every choice. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 export class PlanError extends Error {
   constructor(message: string) {
     super(message);
@@ -59,7 +47,7 @@ export function planFrames(hasFace: readonly boolean[], shots: number, maxEval: 
       ? `no face found in any of the ${total} frames`
       : `no face in the first 20 % of the clip (frames 0–${enrollEnd - 1}) to enroll from; ${any} of ${total} frames have a face`);
   }
-  const rnd = seededRandom(seed);
+  const rnd = mulberry32(seed);
   const k = Math.min(shots, candidates.length);
   const chosen: number[] = [];
   for (let j = 0; j < k; j++) {
