@@ -4,6 +4,8 @@
  * frames scored (every Nth, with a seeded phase).
  */
 
+import { mulberry32 } from '@visage/protocol';
+
 /** Fraction of the clip that enrollment may use. */
 export const ENROLL_FRACTION = 0.2;
 
