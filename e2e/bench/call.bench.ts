@@ -1,5 +1,5 @@
 /**
- * npm run bench:call -- [--peers 2] [--seconds 20] [--json out.json]
+ * npm run bench:call -- [--peers 2] [--seconds 20] [--identity on|off] [--json out.json]
  *
  * A real call on this machine: N headless Chromium peers with fake cameras from
  * shared clips, through the real SFU, each rendering the others with the warp
@@ -20,7 +20,10 @@ const CLIPS = ['edtalk-mouth_source.mp4', 'liveportrait-d5.mp4', 'pcavs-00015.mp
 
 const { values } = (() => {
   try {
-    return parseArgs({ options: { peers: { type: 'string', default: '2' }, seconds: { type: 'string', default: '20' }, json: { type: 'string' } }, strict: true });
+    return parseArgs({
+      options: { peers: { type: 'string', default: '2' }, seconds: { type: 'string', default: '20' }, identity: { type: 'string', default: 'on' }, json: { type: 'string' } },
+      strict: true,
+    });
   } catch (err) {
     console.error(`bench:call: ${(err as Error).message}`);
     process.exit(2);
@@ -37,9 +40,15 @@ if (!Number.isFinite(seconds) || seconds < 5 || seconds > 600) {
   process.exit(2);
 }
 
+if (values.identity !== 'on' && values.identity !== 'off') {
+  console.error('bench:call: --identity must be on or off');
+  process.exit(2);
+}
+const identity = values.identity === 'on';
+
 const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 
-const staticDir = await buildHarness('sdk-peer', { tracker: true });
+const staticDir = await buildHarness('sdk-peer', { tracker: true, identity: true });
 await mkdir(path.join(staticDir, 'stills'), { recursive: true });
 const sfu = await startTestSfu({ VISAGE_STATIC_DIR: staticDir });
 const browsers: Browser[] = [];
@@ -56,7 +65,7 @@ try {
     await page.goto(`${sfu.url}/index.html`);
     await page.waitForSelector('body[data-ready="1"]', { state: 'attached' });
     const token = await sfu.token({ room: 'bench', peer: `p${i}` });
-    await page.evaluate(([u, t, p]) => window.visageCall.join(u!, t!, [p!]), [sfu.url, token, `/stills/p${i}.png`]);
+    await page.evaluate(([u, t, p, id]) => window.visageCall.join(u as string, t as string, [p as string], { identity: id as boolean }), [sfu.url, token, `/stills/p${i}.png`, identity] as const);
     pages.push(page);
   }
   console.error(`${peers} peers joined; warming up…`);
@@ -73,6 +82,7 @@ try {
   const result = {
     peers,
     seconds,
+    identity_guard: identity,
     frames_measured: latencies.length,
     latency_p50_ms: Number(pct(latencies, 50).toFixed(1)),
     latency_p95_ms: Number(pct(latencies, 95).toFixed(1)),
