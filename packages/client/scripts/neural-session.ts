@@ -4,13 +4,9 @@
  * here, never from a CDN). Used by bench-neural.ts and e2e/neural-generator.e2e.test.ts.
  */
 import { resolve } from 'node:path';
-import type { Browser } from 'playwright-core';
-import type { AvatarEmbedding } from '@visage/protocol';
-import { bundleBrowser } from './lib/bundle.ts';
-import { launchChromium } from './lib/chromium.ts';
 import { CLIENT_DIR, REPO_ROOT } from './lib/paths.ts';
-import { startStaticServer, type StaticServer } from './lib/static-server.ts';
-import type { NeuralPageApi, NeuralRunResult, WireEmbedding } from './neural-page/page.ts';
+import { openPageSession, toWireEmbedding } from './lib/page-session.ts';
+import type { NeuralPageApi, NeuralRunResult } from './neural-page/page.ts';
 
 export const NEURAL_WEIGHTS_DIR = resolve(REPO_ROOT, 'models/weights/neural');
 
@@ -19,41 +15,21 @@ export interface NeuralSession {
   close(): Promise<void>;
 }
 
-export function toWire(e: AvatarEmbedding): WireEmbedding {
-  return { ...e, sections: e.sections.map((s) => ({ type: s.type, mandatory: s.mandatory, b64: Buffer.from(s.bytes).toString('base64') })) };
-}
+/** An embedding as JSON for `page.evaluate` (section bytes as base64). */
+export const toWire = toWireEmbedding;
 
 export async function openNeuralSession(): Promise<NeuralSession> {
-  const files = await bundleBrowser({ entries: { page: resolve(CLIENT_DIR, 'scripts/neural-page/page.ts') }, publicPath: '/bundle/' });
-  files.set('/', { body: '<!doctype html><meta charset="utf-8"><title>loading</title><script type="module" src="/bundle/page.js"></script>', type: 'text/html; charset=utf-8' });
-  const server: StaticServer = await startStaticServer({
-    files,
+  const { page, errors, close } = await openPageSession({
+    entry: resolve(CLIENT_DIR, 'scripts/neural-page/page.ts'),
     mounts: { '/models/neural/': NEURAL_WEIGHTS_DIR, '/tfjs-wasm/': resolve(REPO_ROOT, 'node_modules/@tensorflow/tfjs-backend-wasm/dist') },
+    readyTimeoutMs: 60_000,
+    name: 'neural page',
   });
-  let browser: Browser | null = null;
-  try {
-    browser = await launchChromium({ args: ['--enable-unsafe-webgpu'] });
-    const page = await browser.newPage();
-    const errors: string[] = [];
-    page.on('pageerror', (e) => errors.push(e.message));
-    await page.goto(server.origin + '/');
-    await page.waitForFunction(() => document.title === 'ready', undefined, { timeout: 60_000 }).catch(() => {
-      throw new Error(`neural page did not load: ${errors.join('; ')}`);
-    });
-    const b = browser;
-    return {
-      run: (...args) =>
-        page.evaluate((a) => (globalThis as unknown as { visageNeural: NeuralPageApi }).visageNeural.run(...a), args).catch((err: unknown) => {
-          throw new Error(`${err instanceof Error ? err.message.split('\n')[0] : String(err)} ${errors.join('; ')}`);
-        }),
-      async close() {
-        await b.close().catch(() => {});
-        await server.close();
-      },
-    };
-  } catch (err) {
-    await browser?.close().catch(() => {});
-    await server.close();
-    throw err;
-  }
+  return {
+    run: (...args) =>
+      page.evaluate((a) => (globalThis as unknown as { visageNeural: NeuralPageApi }).visageNeural.run(...a), args).catch((err: unknown) => {
+        throw new Error(`${err instanceof Error ? err.message.split('\n')[0] : String(err)} ${errors.join('; ')}`);
+      }),
+    close,
+  };
 }
