@@ -70,10 +70,11 @@ try {
   }
   console.error(`${peers} peers joined; warming up…`);
   await new Promise((r) => setTimeout(r, 8000));
-  for (const page of pages) await page.evaluate(() => window.visageCall.latencySamples());
+  for (const page of pages) await page.evaluate(() => [window.visageCall.latencySamples(), window.visageCall.transitSamples()]);
   console.error(`measuring for ${seconds} s…`);
   await new Promise((r) => setTimeout(r, seconds * 1000));
   const latencies = (await Promise.all(pages.map((p) => p.evaluate(() => window.visageCall.latencySamples())))).flat().sort((a, b) => a - b);
+  const transits = (await Promise.all(pages.map((p) => p.evaluate(() => window.visageCall.transitSamples())))).flat().sort((a, b) => a - b);
   const states = await Promise.all(pages.map((p) => p.evaluate(() => window.visageCall.state())));
   const renderFps = states.flatMap((s) => s.peers.map((p) => p.stats.renderFps));
   const renderMs = states.flatMap((s) => s.peers.map((p) => p.stats.renderMs));
@@ -86,6 +87,9 @@ try {
     frames_measured: latencies.length,
     latency_p50_ms: Number(pct(latencies, 50).toFixed(1)),
     latency_p95_ms: Number(pct(latencies, 95).toFixed(1)),
+    transit_p5_ms: Number(pct(transits, 5).toFixed(1)),
+    transit_p50_ms: Number(pct(transits, 50).toFixed(1)),
+    transit_p95_ms: Number(pct(transits, 95).toFixed(1)),
     render_fps: Number(mean(renderFps).toFixed(1)),
     render_ms: Number(mean(renderMs).toFixed(1)),
     tracker_fps: Number(mean(pubs.map((p) => p.fps)).toFixed(1)),
@@ -100,6 +104,7 @@ try {
   console.log(
     `${String(peers).padEnd(5)}  ${result.latency_p50_ms.toFixed(1).padStart(11)}  ${result.latency_p95_ms.toFixed(1).padStart(8)}  ${result.render_fps.toFixed(1).padStart(10)}  ${result.render_ms.toFixed(1).padStart(9)}  ${result.tracker_fps.toFixed(1).padStart(11)}  ${result.tracker_ms.toFixed(1).padStart(10)}  ${result.landmark_kbps.toFixed(2).padStart(6)}`,
   );
+  console.log(`capture → arrival (tracking, encode, SFU, data channel) p5 ${result.transit_p5_ms} / p50 ${result.transit_p50_ms} / p95 ${result.transit_p95_ms} ms over ${transits.length} packets`);
   console.log(`jitter buffer target ${result.jitter_delay_ms} ms, lip-sync delay ${result.lipsync_delay_ms} ms, video−audio offsets ${JSON.stringify(result.av_offset_ms.map((v) => (v === null ? null : Math.round(v))))} ms, face found in ${(result.face_rate * 100).toFixed(1)} % of frames`);
   if (values.json) await writeFile(values.json, JSON.stringify(result, null, 2));
 } finally {

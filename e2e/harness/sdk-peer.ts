@@ -68,12 +68,13 @@ async function audioInbound(): Promise<Record<string, unknown>[]> {
 }
 
 const workerFactory = () => new Worker('/tracker.worker.js', { type: 'module', name: 'visage-face-tracker' });
+const identityWorkerFactory = () => new Worker('/identity.worker.js', { type: 'module', name: 'visage-face-identity' });
 let client: VisageClient | null = null;
 const events: string[] = [];
 const errors: string[] = [];
 
 async function join(url: string, token: string, photoUrls: string[], options: { identity?: boolean } = {}): Promise<{ delegate: string; embeddingBytes: number }> {
-  client = await createVisageClient({ url, token, tracker: { workerFactory, delegate: 'CPU' }, backend: 'cpu', identity: options.identity === false ? false : {} });
+  client = await createVisageClient({ url, token, tracker: { workerFactory, delegate: 'CPU' }, backend: 'cpu', identity: options.identity === false ? false : { thread: 'worker', workerFactory: identityWorkerFactory } });
   client.on('identity', ({ status }) => events.push(`identity:${status}`));
   client.on('peerJoined', (p) => {
     events.push(`joined:${p.id}`);
@@ -174,6 +175,10 @@ function latencySamples(): number[] {
   return [...(client?.peers.values() ?? [])].flatMap((p) => p.avatar.takeLatencySamples());
 }
 
+function transitSamples(): number[] {
+  return [...(client?.peers.values() ?? [])].flatMap((p) => p.avatar.takeTransitSamples());
+}
+
 async function leave(): Promise<void> {
   await client?.leave();
   client = null;
@@ -181,8 +186,8 @@ async function leave(): Promise<void> {
 
 declare global {
   interface Window {
-    visageCall: { avatarIdentity: typeof avatarIdentity; audioInbound: typeof audioInbound; join: typeof join; state: typeof state; sentSummary: typeof sentSummary; latencySamples: typeof latencySamples; snapshot: typeof snapshot; avatarHasFace: typeof avatarHasFace; audioPackets: typeof audioPackets; leave: typeof leave };
+    visageCall: { avatarIdentity: typeof avatarIdentity; audioInbound: typeof audioInbound; join: typeof join; state: typeof state; sentSummary: typeof sentSummary; latencySamples: typeof latencySamples; transitSamples: typeof transitSamples; snapshot: typeof snapshot; avatarHasFace: typeof avatarHasFace; audioPackets: typeof audioPackets; leave: typeof leave };
   }
 }
-window.visageCall = { avatarIdentity, audioInbound, join, state, sentSummary, latencySamples, snapshot, avatarHasFace, audioPackets, leave };
+window.visageCall = { avatarIdentity, audioInbound, join, state, sentSummary, latencySamples, transitSamples, snapshot, avatarHasFace, audioPackets, leave };
 document.body.dataset.ready = '1';

@@ -65,6 +65,8 @@ export function pickFace<T extends { box: PixelBox }>(faces: readonly T[], hint?
 }
 
 export class FaceIdentity {
+  /** Where this instance computes: a worker's global scope or the page's main thread. */
+  readonly thread: 'worker' | 'main' = typeof document === 'undefined' ? 'worker' : 'main';
   readonly #human: Human;
   #disposed = false;
   #busy: Promise<unknown> = Promise.resolve();
@@ -163,7 +165,7 @@ export class FaceIdentity {
  * landmark box) or the largest, and closes the frame.
  */
 export function cameraDescriptorSource(
-  identity: FaceIdentity,
+  identity: Pick<FaceIdentity, 'describe'>,
   grab: () => Promise<IdentityInput | null>,
   hint?: () => PixelBox | undefined,
 ): () => Promise<FaceDescriptor | null> {

@@ -6,3 +6,5 @@ export { IdentityGuard, IdentityGuardError, IdentityGuardErrorCode, IdentityStat
 export type { IdentityCheck, IdentityGuardEvents, IdentityGuardOptions, DescriptorSource } from './identity-guard.ts';
 export { FaceIdentity, DEFAULT_FACE_IDENTITY_OPTIONS, pickFace, cameraDescriptorSource } from './face-identity.ts';
 export type { FaceIdentityOptions, IdentityBackend, IdentityFace, IdentityInput, PixelBox } from './face-identity.ts';
+export { WorkerFaceIdentity, createFaceIdentity } from './worker-face-identity.ts';
+export type { FaceDescriber, FaceIdentityThreadOptions } from './worker-face-identity.ts';

@@ -101,6 +101,7 @@ export class RemoteAvatar extends TypedEmitter<RemoteAvatarEvents> {
   #packets = 0;
   #decodeErrors = 0;
   #latencySamples: number[] = [];
+  #transitSamples: number[] = [];
   #stats: RemoteAvatarStats;
   #frameInterval: number;
 
@@ -139,6 +140,13 @@ export class RemoteAvatar extends TypedEmitter<RemoteAvatarEvents> {
   takeLatencySamples(): number[] {
     const out = this.#latencySamples;
     this.#latencySamples = [];
+    return out;
+  }
+
+  /** Capture → arrival times (ms) of the landmark packets received since the last call (for benchmarks). */
+  takeTransitSamples(): number[] {
+    const out = this.#transitSamples;
+    this.#transitSamples = [];
     return out;
   }
 
@@ -206,6 +214,7 @@ export class RemoteAvatar extends TypedEmitter<RemoteAvatarEvents> {
       // Capture time on the sender's wall clock (the header keeps 16 bits of ms).
       const t = unwrapTimestamp(decoded.header.timestamp, performance.timeOrigin + arrivalMs);
       const landmarks = decoded.frame?.landmarks ?? null;
+      if (this.#transitSamples.length < 4096) this.#transitSamples.push(performance.timeOrigin + arrivalMs - t);
       this.#jitter.push(
         { t, landmarks: landmarks ? this.#toOutput(landmarks, decoded.aspect) : null, blendshapes: decoded.frame?.blendshapes ?? null },
         performance.timeOrigin + arrivalMs,

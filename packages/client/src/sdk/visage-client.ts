@@ -25,7 +25,7 @@ import { enrollPhotos, type Enrollment, type PhotoInput } from '../sender/enroll
 import { LandmarkPublisher, type PublisherStats } from '../sender/landmark-publisher.ts';
 import { avatarCodecNeutral, RemoteAvatar, type RemoteAvatarStats } from '../receiver/remote-avatar.ts';
 import { unpackWarpContent } from '../generator/warp/content.ts';
-import { FaceIdentity, IdentityGuard, cameraDescriptorSource, type FaceIdentityOptions, type IdentityCheck, type IdentityStatus } from '../identity/index.ts';
+import { IdentityGuard, cameraDescriptorSource, createFaceIdentity, type FaceDescriber, type FaceIdentityOptions, type FaceIdentityThreadOptions, type IdentityCheck, type IdentityStatus } from '../identity/index.ts';
 
 export interface VisageClientOptions {
   /** Base URL of the Visage SFU, e.g. https://visage.example.com. */
@@ -39,9 +39,10 @@ export interface VisageClientOptions {
    * face matches the enrolled photos (face-recognition similarity checked every 2 s). An
    * avatar of someone else needs a token with the `impersonate` right, and receivers are
    * always told. `false` turns the guard off (tests, kiosks); an object sets where the
-   * face-recognition model and wasm are served.
+   * face-recognition model and wasm are served and where it runs (default: its own
+   * module Worker, so checks never stall capture or rendering).
    */
-  identity?: false | Partial<FaceIdentityOptions>;
+  identity?: false | (Partial<FaceIdentityOptions> & FaceIdentityThreadOptions);
   /** An enrollment made earlier (e.g. on the preview screen with `enrollPhotos`): no need to enroll again. */
   enrollment?: Enrollment;
   /** Remote avatars' size in pixels (default 256) and render rate (default 30). */
@@ -116,7 +117,7 @@ export class VisageClient extends TypedEmitter<VisageClientEvents> {
   #conn: RoomConnection;
   #connUnsubscribe: (() => void)[] = [];
   #micTrack: MediaStreamTrack | null = null;
-  #identity: Promise<FaceIdentity> | null = null;
+  #identity: Promise<FaceDescriber> | null = null;
   #guard: IdentityGuard | null = null;
   /** Descriptors of the enrollment photos, for the identity guard. */
   #enrolledDescriptors: Float32Array[] = [];
@@ -295,8 +296,8 @@ export class VisageClient extends TypedEmitter<VisageClientEvents> {
   }
 
   /** The face-recognition model, loaded on first use. */
-  #faceIdentity(): Promise<FaceIdentity> {
-    this.#identity ??= FaceIdentity.create(this.#options.identity || {});
+  #faceIdentity(): Promise<FaceDescriber> {
+    this.#identity ??= createFaceIdentity(this.#options.identity || {});
     return this.#identity;
   }
 

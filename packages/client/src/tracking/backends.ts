@@ -7,6 +7,7 @@ import type { FaceFrame } from '@visage/protocol';
 import { detectFrame, loadLandmarker } from './landmarker.ts';
 import type { LandmarkerConfig, TrackerDelegate } from './landmarker.ts';
 import type { FromWorker, ToWorker, TransferableFrame } from './worker-protocol.ts';
+import { WorkerRpc } from '../util/worker-rpc.ts';
 
 /** Anything FaceTracker accepts; ImageBitmap and VideoFrame are consumed (closed). */
 export type TrackerInput = TransferableFrame | HTMLVideoElement | HTMLCanvasElement | OffscreenCanvas | ImageData | HTMLImageElement;
@@ -59,51 +60,16 @@ export class MainThreadBackend implements TrackerBackend {
   }
 }
 
-interface Pending {
-  resolve: (msg: FromWorker) => void;
-  reject: (err: Error) => void;
-}
-
 export class WorkerBackend implements TrackerBackend {
   readonly thread = 'worker' as const;
-  readonly #worker: Worker;
-  readonly #pending = new Map<number, Pending>();
-  #nextId = 1;
-  #dead: Error | null = null;
+  readonly #rpc: WorkerRpc<ToWorker, FromWorker>;
 
   constructor(worker: Worker) {
-    this.#worker = worker;
-    worker.onmessage = (ev: MessageEvent<FromWorker>) => {
-      const p = this.#pending.get(ev.data.id);
-      if (!p) return;
-      this.#pending.delete(ev.data.id);
-      if (ev.data.type === 'error') p.reject(new Error(ev.data.message));
-      else p.resolve(ev.data);
-    };
-    worker.onerror = (ev: ErrorEvent) => {
-      ev.preventDefault();
-      this.#fail(new Error(`tracker worker failed: ${ev.message || 'script error (could not load the worker module)'}`));
-    };
-    worker.onmessageerror = () => this.#fail(new Error('tracker worker sent a message that could not be deserialised'));
-  }
-
-  #fail(err: Error): void {
-    this.#dead = err;
-    for (const p of this.#pending.values()) p.reject(err);
-    this.#pending.clear();
-  }
-
-  #call(msg: ToWorker, transfer: Transferable[] = []): Promise<FromWorker> {
-    if (this.#dead) return Promise.reject(this.#dead);
-    return new Promise((resolve, reject) => {
-      this.#pending.set(msg.id, { resolve, reject });
-      this.#worker.postMessage(msg, transfer);
-    });
+    this.#rpc = new WorkerRpc(worker, 'tracker');
   }
 
   async init(config: LandmarkerConfig): Promise<BackendInfo> {
-    const msg = await this.#call({ type: 'init', id: this.#nextId++, config });
-    if (msg.type !== 'ready') throw new Error(`unexpected worker reply ${msg.type}`);
+    const msg = await this.#rpc.call({ type: 'init', config }, 'ready');
     return { delegate: msg.delegate, ...(msg.gpuError ? { gpuError: msg.gpuError } : {}) };
   }
 
@@ -111,17 +77,15 @@ export class WorkerBackend implements TrackerBackend {
     let frame: TransferableFrame;
     if (isTransferable(input)) frame = input;
     else frame = await createImageBitmap(input);
-    const msg = await this.#call({ type: 'detect', id: this.#nextId++, frame, t }, [frame]);
-    if (msg.type !== 'result') throw new Error(`unexpected worker reply ${msg.type}`);
+    const msg = await this.#rpc.call({ type: 'detect', frame, t }, 'result', [frame]);
     return { frame: msg.frame, ms: msg.ms };
   }
 
   async close(): Promise<void> {
     try {
-      if (!this.#dead) await this.#call({ type: 'close', id: this.#nextId++ });
+      if (!this.#rpc.dead) await this.#rpc.call({ type: 'close' }, 'closed');
     } finally {
-      this.#worker.terminate();
-      this.#fail(new Error('tracker worker closed'));
+      this.#rpc.terminate();
     }
   }
 }

@@ -71,7 +71,24 @@ describe('JitterBuffer', () => {
     expect(jb.targetDelayMs).toBeLessThan(40);
   });
 
+  it('covers the configured quantile of the transit spread', () => {
+    // 80 % of packets take 20 ms, 20 % take 120 ms: the 90th percentile sees the slow
+    // ones (≈ 100 ms spread), the 75th does not (≈ 0 ms spread, min delay).
+    const run = (quantile: number): number => {
+      const jb = new JitterBuffer({ quantile, initialDelayMs: 50, minDelayMs: 10, marginMs: 0, slewMs: 1000 });
+      for (let i = 0; i < 200; i++) {
+        jb.push(frame(i * 33), i * 33 + (i % 5 === 0 ? 120 : 20));
+        jb.render(i * 33 + 150);
+      }
+      return jb.targetDelayMs;
+    };
+    expect(run(0.9)).toBeCloseTo(100, 0);
+    expect(run(0.75)).toBe(10);
+  });
+
   it('validates options', () => {
+    expect(() => new JitterBuffer({ quantile: 0 })).toThrow(TypeError);
+    expect(() => new JitterBuffer({ quantile: 1.5 })).toThrow(TypeError);
     expect(() => new JitterBuffer({ minDelayMs: 100, maxDelayMs: 50 })).toThrow(TypeError);
     expect(() => new JitterBuffer({ concealMs: 50, extrapolateMs: 100 })).toThrow(TypeError);
     expect(() => new JitterBuffer({ marginMs: -1 })).toThrow(TypeError);

@@ -1,9 +1,12 @@
 /**
  * Receiver-side jitter buffer for decoded face frames.
  *
- * - Adaptive target delay: the 95th percentile of recent transit-time variation
- *   (arrival − capture, relative to the fastest recent packet) plus a margin,
- *   clamped to [minDelayMs, maxDelayMs] and slewed smoothly.
+ * - Adaptive target delay: a high quantile (default the 90th percentile) of recent
+ *   transit-time variation (arrival − capture, relative to the fastest recent packet)
+ *   plus a margin, clamped to [minDelayMs, maxDelayMs] and slewed smoothly. Face
+ *   motion extrapolates well over a few frames, so a late frame costs a brief
+ *   extrapolation, not a glitch: the buffer trades the last few percent of late
+ *   frames for latency, unlike an audio jitter buffer.
  * - Reordering and duplicates: frames are kept sorted by capture time; late
  *   frames (older than what was already rendered) are dropped.
  * - Interpolation to the display rate between the two frames around the playout time.
@@ -20,6 +23,8 @@ export interface JitterBufferOptions {
   maxDelayMs?: number;
   /** Target delay before any statistics exist, ms. Default 60. */
   initialDelayMs?: number;
+  /** Quantile of the transit spread the delay covers, in (0, 1]. Default 0.9. */
+  quantile?: number;
   /** Safety margin added to the measured jitter, ms. Default 10. */
   marginMs?: number;
   /** Hold/extrapolate this long past the newest frame, then report face-lost. Default 200. */
@@ -36,6 +41,7 @@ export const DEFAULT_JITTER_OPTIONS: Required<JitterBufferOptions> = {
   minDelayMs: 20,
   maxDelayMs: 400,
   initialDelayMs: 60,
+  quantile: 0.9,
   marginMs: 10,
   concealMs: 200,
   extrapolateMs: 100,
@@ -96,6 +102,7 @@ export class JitterBuffer {
     }
     if (o.minDelayMs > o.maxDelayMs) throw new TypeError('minDelayMs must be ≤ maxDelayMs');
     if (o.extrapolateMs > o.concealMs) throw new TypeError('extrapolateMs must be ≤ concealMs');
+    if (!(o.quantile > 0 && o.quantile <= 1)) throw new TypeError('quantile must be in (0, 1]');
     if (o.historySize < 1) throw new TypeError('historySize must be ≥ 1');
     this.target = Math.min(o.maxDelayMs, Math.max(o.minDelayMs, o.initialDelayMs));
   }
@@ -185,8 +192,8 @@ export class JitterBuffer {
     let base = Infinity;
     for (const v of this.transits) if (v < base) base = v;
     const jitter = this.transits.map((v) => v - base).sort((x, y) => x - y);
-    const p95 = jitter[Math.min(n - 1, Math.floor(n * 0.95))]!;
-    const want = Math.min(this.opts.maxDelayMs, Math.max(this.opts.minDelayMs, p95 + this.opts.marginMs));
+    const spread = jitter[Math.min(n - 1, Math.floor(n * this.opts.quantile))]!;
+    const want = Math.min(this.opts.maxDelayMs, Math.max(this.opts.minDelayMs, spread + this.opts.marginMs));
     const step = this.opts.slewMs;
     this.target += Math.max(-step, Math.min(step, want - this.target));
   }

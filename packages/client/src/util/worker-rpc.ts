@@ -1,0 +1,59 @@
+/**
+ * Request/reply over a module Worker: every message carries an `id`, the worker answers
+ * each with the same id (or `{ type: 'error', message }`). A worker that fails to load or
+ * dies rejects every pending and later call with one clear error.
+ */
+export class WorkerRpc<To extends { id: number }, From extends { id: number; type: string }> {
+  readonly #worker: Worker;
+  readonly #name: string;
+  readonly #pending = new Map<number, { resolve: (msg: From) => void; reject: (err: Error) => void }>();
+  #nextId = 1;
+  #dead: Error | null = null;
+
+  constructor(worker: Worker, name: string) {
+    this.#worker = worker;
+    this.#name = name;
+    worker.onmessage = (ev: MessageEvent<From>) => {
+      const p = this.#pending.get(ev.data.id);
+      if (!p) return;
+      this.#pending.delete(ev.data.id);
+      if (ev.data.type === 'error') p.reject(new Error((ev.data as unknown as { message: string }).message));
+      else p.resolve(ev.data);
+    };
+    worker.onerror = (ev: ErrorEvent) => {
+      ev.preventDefault();
+      this.#fail(new Error(`${name} worker failed: ${ev.message || 'script error (could not load the worker module)'}`));
+    };
+    worker.onmessageerror = () => this.#fail(new Error(`${name} worker sent a message that could not be deserialised`));
+  }
+
+  /** Sends `msg` (its id is assigned here) and resolves with the reply of the expected type. */
+  async call<T extends From['type']>(msg: DistributiveOmit<To, 'id'>, expect: T, transfer: Transferable[] = []): Promise<Extract<From, { type: T }>> {
+    if (this.#dead) throw this.#dead;
+    const id = this.#nextId++;
+    const reply = await new Promise<From>((resolve, reject) => {
+      this.#pending.set(id, { resolve, reject });
+      this.#worker.postMessage({ ...msg, id }, transfer);
+    });
+    if (reply.type !== expect) throw new Error(`${this.#name} worker: expected '${expect}', got '${reply.type}'`);
+    return reply as Extract<From, { type: T }>;
+  }
+
+  /** Terminates the worker; pending and later calls reject. Idempotent. */
+  terminate(): void {
+    this.#worker.terminate();
+    if (!this.#dead) this.#fail(new Error(`${this.#name} worker closed`));
+  }
+
+  get dead(): boolean {
+    return this.#dead !== null;
+  }
+
+  #fail(err: Error): void {
+    this.#dead = err;
+    for (const p of this.#pending.values()) p.reject(err);
+    this.#pending.clear();
+  }
+}
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
