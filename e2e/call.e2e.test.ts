@@ -33,7 +33,8 @@ beforeAll(async () => {
     await stillPng(peer.clip, 0.3, stills, `${peer.id}.png`);
     const camera = await fakeCameraY4m(peer.clip);
     const browser = await launchChromium({
-      args: ['--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream', `--use-file-for-fake-video-capture=${camera}`],
+      // The app's join click is the user gesture that lets its <video> elements play with sound.
+      args: ['--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream', '--autoplay-policy=no-user-gesture-required', `--use-file-for-fake-video-capture=${camera}`],
     });
     browsers.push(browser);
     const page = await browser.newPage();
@@ -85,6 +86,10 @@ describe('three peers', () => {
         expect(remote.videoTracks).toBe(1);
         expect(remote.audioTracks).toBe(1);
         expect(remote.stats.decodeErrors).toBe(0);
+        // Rendered in a worker on an OffscreenCanvas, and the app's <video> shows the stream.
+        expect(remote.stats.thread).toBe('worker');
+        expect(remote.shownFrames, remote.shownState).toBeGreaterThan(10);
+        expect(remote.shownWidth).toBe(256);
         const png = await pages.get(peer.id)!.evaluate((id) => window.visageCall.snapshot(id), remote.id);
         await writeFile(path.join(ARTIFACTS, `${peer.id}-sees-${remote.id}.png`), Buffer.from(png.split(',')[1]!, 'base64'));
         // A face detector finds a face on the rendered avatar.

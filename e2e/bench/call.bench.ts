@@ -58,7 +58,7 @@ try {
     const clip = CLIPS[i]!;
     await stillPng(clip, 0.3, path.join(staticDir, 'stills'), `p${i}.png`);
     const browser = await launchChromium({
-      args: ['--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream', `--use-file-for-fake-video-capture=${await fakeCameraY4m(clip, { fps: 30 })}`],
+      args: ['--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream', '--autoplay-policy=no-user-gesture-required', `--use-file-for-fake-video-capture=${await fakeCameraY4m(clip, { fps: 30 })}`],
     });
     browsers.push(browser);
     const page = await browser.newPage();
@@ -70,11 +70,12 @@ try {
   }
   console.error(`${peers} peers joined; warming up…`);
   await new Promise((r) => setTimeout(r, 8000));
-  for (const page of pages) await page.evaluate(() => [window.visageCall.latencySamples(), window.visageCall.transitSamples()]);
+  for (const page of pages) await page.evaluate(() => window.visageCall.samples());
   console.error(`measuring for ${seconds} s…`);
   await new Promise((r) => setTimeout(r, seconds * 1000));
-  const latencies = (await Promise.all(pages.map((p) => p.evaluate(() => window.visageCall.latencySamples())))).flat().sort((a, b) => a - b);
-  const transits = (await Promise.all(pages.map((p) => p.evaluate(() => window.visageCall.transitSamples())))).flat().sort((a, b) => a - b);
+  const measured = await Promise.all(pages.map((p) => p.evaluate(() => window.visageCall.samples())));
+  const latencies = measured.flatMap((m) => m.latency).sort((a, b) => a - b);
+  const transits = measured.flatMap((m) => m.transit).sort((a, b) => a - b);
   const states = await Promise.all(pages.map((p) => p.evaluate(() => window.visageCall.state())));
   const renderFps = states.flatMap((s) => s.peers.map((p) => p.stats.renderFps));
   const renderMs = states.flatMap((s) => s.peers.map((p) => p.stats.renderMs));

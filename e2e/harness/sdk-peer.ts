@@ -2,7 +2,7 @@
  * Browser side of the call tests: the real SDK (createVisageClient) with the
  * page's fake camera and microphone, exposed on `window.visageCall`.
  */
-import { createVisageClient, type VisageClient } from '../../packages/client/src/sdk/visage-client.ts';
+import { createVisageClient, type RemotePeer, type VisageClient } from '../../packages/client/src/sdk/visage-client.ts';
 import { FaceTracker } from '../../packages/client/src/tracking/index.ts';
 import { FaceIdentity, similarity } from '../../packages/client/src/identity/index.ts';
 
@@ -68,24 +68,41 @@ async function audioInbound(): Promise<Record<string, unknown>[]> {
 }
 
 const workerFactory = () => new Worker('/tracker.worker.js', { type: 'module', name: 'visage-face-tracker' });
+const avatarWorkerFactory = () => new Worker('/avatar.worker.js', { type: 'module', name: 'visage-avatar' });
 const identityWorkerFactory = () => new Worker('/identity.worker.js', { type: 'module', name: 'visage-face-identity' });
 let client: VisageClient | null = null;
+/** Per remote peer: the <video> playing its MediaStream and how many frames it showed. */
+const playback = new Map<string, { el: HTMLVideoElement; frames: number }>();
 const events: string[] = [];
 const errors: string[] = [];
 
+/** Plays a remote stream like an app would (audio decoding and lip sync need a sink), counting the frames its <video> shows. */
+function play(p: RemotePeer): void {
+  if (playback.has(p.id)) return;
+  const el = document.createElement('video');
+  el.autoplay = true;
+  el.volume = 0.01;
+  el.srcObject = p.stream;
+  document.body.append(el);
+  const shown = { el, frames: 0 };
+  playback.set(p.id, shown);
+  const count = () => {
+    shown.frames++;
+    el.requestVideoFrameCallback(count);
+  };
+  el.requestVideoFrameCallback(count);
+  void el.play().catch(() => undefined);
+}
+
 async function join(url: string, token: string, photoUrls: string[], options: { identity?: boolean } = {}): Promise<{ delegate: string; embeddingBytes: number }> {
-  client = await createVisageClient({ url, token, tracker: { workerFactory, delegate: 'CPU' }, backend: 'cpu', identity: options.identity === false ? false : { thread: 'worker', workerFactory: identityWorkerFactory } });
+  client = await createVisageClient({ url, token, tracker: { workerFactory, delegate: 'CPU' }, backend: 'cpu', render: { thread: 'worker', workerFactory: avatarWorkerFactory }, identity: options.identity === false ? false : { thread: 'worker', workerFactory: identityWorkerFactory } });
   client.on('identity', ({ status }) => events.push(`identity:${status}`));
   client.on('peerJoined', (p) => {
     events.push(`joined:${p.id}`);
-    // Play each remote stream like an app would (audio decoding and lip sync need a sink).
-    const el = document.createElement('video');
-    el.autoplay = true;
-    el.volume = 0.01;
-    el.srcObject = p.stream;
-    document.body.append(el);
-    void el.play().catch(() => undefined);
+    play(p);
   });
+  // Peers already in the room when we joined were added before we could listen.
+  for (const p of client.peers.values()) play(p);
   client.on('avatarReady', (p) => events.push(`ready:${p.id}`));
   client.on('peerLeft', (id) => events.push(`left:${id}`));
   client.on('faceLost', ({ peerId, lost }) => events.push(`faceLost:${peerId ?? 'self'}:${lost}`));
@@ -112,16 +129,28 @@ function state() {
       streamId: p.stream.id,
       audioTracks: p.stream.getAudioTracks().length,
       videoTracks: p.stream.getVideoTracks().length,
+      shownFrames: playback.get(p.id)?.frames ?? 0,
+      shownWidth: playback.get(p.id)?.el.videoWidth ?? 0,
+      shownState: (() => {
+        const el = playback.get(p.id)?.el;
+        return el ? `paused=${el.paused} readyState=${el.readyState} error=${el.error?.message ?? null} tracks=${p.stream.getTracks().map((t) => `${t.kind}:${t.readyState}:${t.muted}`).join(',')}` : 'no element';
+      })(),
       stats: p.avatar.stats,
     })),
   };
 }
 
-/** PNG data URL of a remote peer's avatar canvas as drawn now. */
-function snapshot(peerId: string): string {
+/** PNG data URL of a remote peer's avatar as drawn now. */
+async function snapshot(peerId: string): Promise<string> {
   const peer = client?.peers.get(peerId);
   if (!peer) throw new Error(`no peer ${peerId}`);
-  return peer.avatar.canvas.toDataURL('image/png');
+  const bitmap = await peer.avatar.snapshot();
+  const canvas = document.createElement('canvas');
+  canvas.width = bitmap.width;
+  canvas.height = bitmap.height;
+  canvas.getContext('2d')!.drawImage(bitmap, 0, 0);
+  bitmap.close();
+  return canvas.toDataURL('image/png');
 }
 
 let checker: FaceTracker | null = null;
@@ -133,7 +162,7 @@ async function avatarHasFace(peerId: string): Promise<boolean> {
   checker ??= await FaceTracker.create({ workerFactory, delegate: 'CPU' });
   let found = false;
   for (let k = 0; k < 2; k++) {
-    const bitmap = await createImageBitmap(peer.avatar.canvas);
+    const bitmap = await peer.avatar.snapshot();
     checkerClock += 50;
     found = (await checker.track(bitmap, checkerClock)).frame.landmarks !== null;
   }
@@ -149,7 +178,7 @@ async function avatarIdentity(peerId: string, stills: Record<string, string>): P
   const peer = client?.peers.get(peerId);
   if (!peer) throw new Error(`no peer ${peerId}`);
   identity ??= await FaceIdentity.create();
-  const avatar = await identity.describe(await createImageBitmap(peer.avatar.canvas));
+  const avatar = await identity.describe(await peer.avatar.snapshot());
   if (!avatar) throw new Error(`no face recognised on ${peerId}'s avatar`);
   const out: Record<string, number> = {};
   for (const [id, url] of Object.entries(stills)) {
@@ -171,12 +200,10 @@ async function audioPackets(): Promise<Record<string, number>> {
 }
 
 /** Per-frame capture → render latencies of every remote avatar since the last call. */
-function latencySamples(): number[] {
-  return [...(client?.peers.values() ?? [])].flatMap((p) => p.avatar.takeLatencySamples());
-}
-
-function transitSamples(): number[] {
-  return [...(client?.peers.values() ?? [])].flatMap((p) => p.avatar.takeTransitSamples());
+/** Capture → drawn latencies and capture → arrival transits (ms) of every remote avatar since the last call. */
+async function samples(): Promise<{ latency: number[]; transit: number[] }> {
+  const all = await Promise.all([...(client?.peers.values() ?? [])].map((p) => p.avatar.takeSamples()));
+  return { latency: all.flatMap((s) => s.latency), transit: all.flatMap((s) => s.transit) };
 }
 
 async function leave(): Promise<void> {
@@ -186,8 +213,8 @@ async function leave(): Promise<void> {
 
 declare global {
   interface Window {
-    visageCall: { avatarIdentity: typeof avatarIdentity; audioInbound: typeof audioInbound; join: typeof join; state: typeof state; sentSummary: typeof sentSummary; latencySamples: typeof latencySamples; transitSamples: typeof transitSamples; snapshot: typeof snapshot; avatarHasFace: typeof avatarHasFace; audioPackets: typeof audioPackets; leave: typeof leave };
+    visageCall: { avatarIdentity: typeof avatarIdentity; audioInbound: typeof audioInbound; join: typeof join; state: typeof state; sentSummary: typeof sentSummary; samples: typeof samples; snapshot: typeof snapshot; avatarHasFace: typeof avatarHasFace; audioPackets: typeof audioPackets; leave: typeof leave };
   }
 }
-window.visageCall = { avatarIdentity, audioInbound, join, state, sentSummary, latencySamples, transitSamples, snapshot, avatarHasFace, audioPackets, leave };
+window.visageCall = { avatarIdentity, audioInbound, join, state, sentSummary, samples, snapshot, avatarHasFace, audioPackets, leave };
 document.body.dataset.ready = '1';

@@ -10,14 +10,18 @@ import { identityAssetMounts } from '../../packages/client/scripts/enrollment-se
 const here = path.dirname(fileURLToPath(import.meta.url));
 
 /**
- * Returns the folder holding index.html + harness.js for `e2e/harness/<name>.ts`.
+ * Returns the folder holding index.html + harness.js for `e2e/harness/<name>.ts`, and the
+ * remote-avatar render worker (avatar.worker.js).
  * With `tracker`, also the tracker's worker bundle and the model + wasm at the
  * FaceTracker's default URLs (served from the repo's own copies, never a CDN); with
  * `identity`, the face-recognition worker bundle and models likewise.
  */
 export async function buildHarness(name: string, options: { tracker?: boolean; identity?: boolean } = {}): Promise<string> {
   const dir = await mkdtemp(path.join(tmpdir(), `visage-${name}-`));
-  const entries: Record<string, string> = { harness: path.join(here, '../harness', `${name}.ts`) };
+  const entries: Record<string, string> = {
+    harness: path.join(here, '../harness', `${name}.ts`),
+    'avatar.worker': path.join(CLIENT_DIR, 'src/receiver/avatar.worker.ts'),
+  };
   if (options.tracker) entries['tracker.worker'] = path.join(CLIENT_DIR, 'src/tracking/tracker.worker.ts');
   if (options.identity) entries['identity.worker'] = path.join(CLIENT_DIR, 'src/identity/identity.worker.ts');
   const files = await bundleBrowser({ entries, publicPath: '/' });

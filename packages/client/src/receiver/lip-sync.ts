@@ -9,7 +9,7 @@ const NTP_UNIX_OFFSET_MS = 2_208_988_800_000;
 export interface AudioPlayoutSample {
   /** Sender capture time (Unix ms) of the audio playing out at `atMs`. */
   captureMs: number;
-  /** Local performance.now() of the sample. */
+  /** Wall-clock time (Unix ms, `performance.timeOrigin + performance.now()`) of the sample. */
   atMs: number;
 }
 
@@ -21,7 +21,7 @@ export async function sampleAudioPlayout(receiver: { getStats(): Promise<RTCStat
     if (s.type === 'inbound-rtp' && s.kind === 'audio' && s.estimatedPlayoutTimestamp) {
       const captureMs = s.estimatedPlayoutTimestamp - NTP_UNIX_OFFSET_MS;
       // Stats timestamps are on the performance timeline's origin-shifted clock (Unix ms).
-      sample = { captureMs, atMs: s.timestamp - performance.timeOrigin };
+      sample = { captureMs, atMs: s.timestamp };
     }
   });
   return sample;

@@ -23,7 +23,7 @@ import { RoomConnection } from '../transport/room-connection.ts';
 import { CameraSource } from '../sender/camera-source.ts';
 import { enrollPhotos, type Enrollment, type PhotoInput } from '../sender/enroll.ts';
 import { LandmarkPublisher, type PublisherStats } from '../sender/landmark-publisher.ts';
-import { avatarCodecNeutral, RemoteAvatar, type RemoteAvatarStats } from '../receiver/remote-avatar.ts';
+import { avatarCodecNeutral, RemoteAvatar, type RemoteAvatarOptions, type RemoteAvatarStats } from '../receiver/remote-avatar.ts';
 import { unpackWarpContent } from '../generator/warp/content.ts';
 import { IdentityGuard, cameraDescriptorSource, createFaceIdentity, type FaceDescriber, type FaceIdentityOptions, type FaceIdentityThreadOptions, type IdentityCheck, type IdentityStatus } from '../identity/index.ts';
 
@@ -50,6 +50,8 @@ export interface VisageClientOptions {
   avatarFps?: number;
   /** Generator backend for remote avatars (default 'auto': WebGPU → WebGL → CPU). */
   backend?: 'auto' | 'webgpu' | 'webgl' | 'cpu';
+  /** Where remote avatars render (default: a module Worker each, on an OffscreenCanvas, when supported). */
+  render?: Pick<RemoteAvatarOptions, 'thread' | 'workerFactory'>;
 }
 
 export interface RemotePeer {
@@ -419,6 +421,7 @@ export class VisageClient extends TypedEmitter<VisageClientEvents> {
       ...(this.#options.avatarSize ? { size: this.#options.avatarSize } : {}),
       ...(this.#options.avatarFps ? { fps: this.#options.avatarFps } : {}),
       ...(this.#options.backend ? { backend: this.#options.backend } : {}),
+      ...this.#options.render,
     });
     const peer = new Peer(info.id, info.name, info.impersonation, avatar);
     avatar.on('ready', () => this.safeEmit('avatarReady', peer));

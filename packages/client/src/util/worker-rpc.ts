@@ -10,12 +10,16 @@ export class WorkerRpc<To extends { id: number }, From extends { id: number; typ
   #nextId = 1;
   #dead: Error | null = null;
 
-  constructor(worker: Worker, name: string) {
+  /** `onEvent` receives the messages that answer no call (the worker's own events). */
+  constructor(worker: Worker, name: string, onEvent?: (msg: From) => void) {
     this.#worker = worker;
     this.#name = name;
     worker.onmessage = (ev: MessageEvent<From>) => {
       const p = this.#pending.get(ev.data.id);
-      if (!p) return;
+      if (!p) {
+        onEvent?.(ev.data);
+        return;
+      }
       this.#pending.delete(ev.data.id);
       if (ev.data.type === 'error') p.reject(new Error((ev.data as unknown as { message: string }).message));
       else p.resolve(ev.data);
@@ -37,6 +41,11 @@ export class WorkerRpc<To extends { id: number }, From extends { id: number; typ
     });
     if (reply.type !== expect) throw new Error(`${this.#name} worker: expected '${expect}', got '${reply.type}'`);
     return reply as Extract<From, { type: T }>;
+  }
+
+  /** Sends `msg` with id 0, expecting no reply (errors come back as events). */
+  notify(msg: DistributiveOmit<To, 'id'>, transfer: Transferable[] = []): void {
+    if (!this.#dead) this.#worker.postMessage({ ...msg, id: 0 }, transfer);
   }
 
   /** Terminates the worker; pending and later calls reject. Idempotent. */

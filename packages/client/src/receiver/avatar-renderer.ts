@@ -1,0 +1,410 @@
+/**
+ * The render core of one remote speaker, free of the DOM so it runs in a Worker on an
+ * OffscreenCanvas (or on the main thread on a canvas):
+ * landmark packets → decoder → jitter buffer → retarget → generator → canvas.
+ * Degrades instead of failing: a placeholder until the embedding arrives, hold and then
+ * a fade to the enrollment photo when the face is lost, a smaller drawing size and then
+ * fewer frames per second when the generator cannot keep up.
+ *
+ * All times handed in and out are wall-clock ms (`performance.timeOrigin + now`), so the
+ * main thread and a worker (whose `performance` clocks differ) agree.
+ */
+import {
+  JitterBuffer,
+  TypedEmitter,
+  canonicaliseNeutral,
+  createDecoder,
+  defaultBasis,
+  unwrapTimestamp,
+  type AvatarEmbedding,
+  type LandmarkDecoder,
+  type RenderState,
+} from '@visage/protocol';
+import { createGenerator } from '../generator/registry.ts';
+import type { Generator } from '../generator/types.ts';
+import { unpackWarpContent } from '../generator/warp/content.ts';
+import { Retargeter } from '../generator/retarget.ts';
+import { LipSync, type AudioPlayoutSample } from './lip-sync.ts';
+
+export interface AvatarRenderOptions {
+  peerId: string;
+  name: string;
+  /** The sender may publish an avatar that is not its own face; always shown to the user. */
+  impersonation: boolean;
+  /** Output size in pixels (square). Default 256. */
+  size?: number;
+  /** Target render rate. Default 30. */
+  fps?: number;
+  /** Generator family and backend. Default: the embedding's family, 'auto'. */
+  generator?: string;
+  backend?: 'auto' | 'webgpu' | 'webgl' | 'cpu';
+}
+
+export interface RemoteAvatarStats {
+  peerId: string;
+  /** Landmark payload received, kbit/s over the last ~2 s. */
+  kbps: number;
+  /** Frames drawn per second over the last ~2 s. */
+  renderFps: number;
+  /** Mean generator time per frame, ms. */
+  renderMs: number;
+  /** Side of the square the generator draws, px (below the output size while degraded). */
+  renderSize: number;
+  /** Sender capture → drawn on the canvas, ms (needs roughly synced clocks: same machine or NTP). */
+  latencyMs: number | null;
+  /** Jitter buffer target delay, ms. */
+  jitterDelayMs: number;
+  /** Extra delay added for lip sync, ms, and the last measured video−audio offset. */
+  lipSyncDelayMs: number;
+  avOffsetMs: number | null;
+  state: RenderState | 'no-avatar';
+  backend: string | null;
+  /** Where rendering runs. */
+  thread: 'worker' | 'main';
+  packets: number;
+  decodeErrors: number;
+}
+
+export type AvatarRendererEvents = {
+  /** The embedding arrived and the generator is ready. */
+  ready: [];
+  faceLost: [lost: boolean];
+  stats: [stats: RemoteAvatarStats];
+  error: [error: Error];
+};
+
+/** After this long without a face, the enrollment photo fades in (ms). */
+export const FADE_AFTER_MS = 1_000;
+export const FADE_DURATION_MS = 800;
+/** Drawing sizes tried, as fractions of the output size, when the generator is too slow. */
+export const DEGRADE_SCALES = [1, 0.75, 0.5] as const;
+
+type Canvas2D = CanvasRenderingContext2D | OffscreenCanvasRenderingContext2D;
+
+const wallNow = (): number => performance.timeOrigin + performance.now();
+
+export class AvatarRenderer extends TypedEmitter<AvatarRendererEvents> {
+  readonly #canvas: HTMLCanvasElement | OffscreenCanvas;
+  readonly #ctx: Canvas2D;
+  readonly #options: AvatarRenderOptions;
+  readonly #thread: 'worker' | 'main';
+  readonly #size: number;
+  readonly #frameInterval: number;
+  readonly #jitter = new JitterBuffer();
+  readonly #lipSync = new LipSync();
+  #generator: Generator | null = null;
+  #plateBitmap: ImageBitmap | null = null;
+  #decoder: LandmarkDecoder | null = null;
+  #retargeter: Retargeter | null = null;
+  #embeddingHash: string | null = null;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #closed = false;
+  #lostSince: number | null = null;
+  #lostReported = false;
+  #lastState: RenderState | 'no-avatar' = 'no-avatar';
+  /** Capture time last drawn, and when (wall ms). */
+  #lastMediaTime = Number.NaN;
+  #lastDrawnAt = Number.NaN;
+  #pending: { bytes: Uint8Array; arrival: number }[] = [];
+  #window = { start: wallNow(), bytes: 0, frames: 0, renderMs: 0, latency: 0, latencyN: 0 };
+  #packets = 0;
+  #decodeErrors = 0;
+  #latencySamples: number[] = [];
+  #transitSamples: number[] = [];
+  #stats: RemoteAvatarStats;
+  /** Index into DEGRADE_SCALES, and a scratch canvas for the smaller drawing sizes. */
+  #scaleIndex = 0;
+  #small: OffscreenCanvas | null = null;
+  #slowWindows = 0;
+  #fastWindows = 0;
+
+  constructor(canvas: HTMLCanvasElement | OffscreenCanvas, options: AvatarRenderOptions) {
+    super();
+    this.#canvas = canvas;
+    this.#options = options;
+    this.#thread = typeof document === 'undefined' ? 'worker' : 'main';
+    this.#size = options.size ?? 256;
+    this.#frameInterval = 1000 / (options.fps ?? 30);
+    canvas.width = canvas.height = this.#size;
+    const ctx = canvas.getContext('2d') as Canvas2D | null;
+    if (!ctx) throw new TypeError('no 2D canvas context');
+    this.#ctx = ctx;
+    this.#stats = this.#emptyStats();
+    this.#drawPlaceholder();
+    this.#timer = setTimeout(() => void this.#tick(), this.#frameInterval);
+  }
+
+  #emptyStats(): RemoteAvatarStats {
+    return {
+      peerId: this.#options.peerId, kbps: 0, renderFps: 0, renderMs: 0, renderSize: this.#size, latencyMs: null, jitterDelayMs: 0,
+      lipSyncDelayMs: 0, avOffsetMs: null, state: 'no-avatar', backend: null, thread: this.#thread, packets: 0, decodeErrors: 0,
+    };
+  }
+
+  get stats(): Readonly<RemoteAvatarStats> {
+    return this.#stats;
+  }
+
+  get embeddingHash(): string | null {
+    return this.#embeddingHash;
+  }
+
+  get ready(): boolean {
+    return this.#generator !== null;
+  }
+
+  /** Capture → drawn latencies (ms) of the frames drawn since the last call (for benchmarks). */
+  takeLatencySamples(): number[] {
+    const out = this.#latencySamples;
+    this.#latencySamples = [];
+    return out;
+  }
+
+  /** Capture → arrival times (ms) of the landmark packets received since the last call (for benchmarks). */
+  takeTransitSamples(): number[] {
+    const out = this.#transitSamples;
+    this.#transitSamples = [];
+    return out;
+  }
+
+  /** What the canvas shows now. */
+  snapshot(): Promise<ImageBitmap> {
+    return createImageBitmap(this.#canvas);
+  }
+
+  /** Installs a (new) avatar embedding. `hash` identifies it for caching. */
+  async setEmbedding(embedding: AvatarEmbedding, hash: string): Promise<void> {
+    if (this.#closed || hash === this.#embeddingHash) return;
+    const content = await unpackWarpContent(embedding);
+    const generator = createGenerator(this.#options.generator ?? embedding.generator.family, { backend: this.#options.backend ?? 'auto' });
+    await generator.init(embedding);
+    if (this.#closed) {
+      generator.dispose();
+      return;
+    }
+    this.#generator?.dispose();
+    this.#generator = generator;
+    this.#embeddingHash = hash;
+    this.#plateBitmap?.close();
+    const plate = content.plate;
+    this.#plateBitmap = await createImageBitmap(new ImageData(new Uint8ClampedArray(plate.data), plate.width, plate.height));
+    this.#decoder = createDecoder({ neutral: avatarCodecNeutral(content.plateLandmarks, plate.height / plate.width) });
+    // Decoded landmarks already carry the avatar's identity (decoded onto its neutral):
+    // the retargeter only anchors the motion to where the photo put the head.
+    this.#retargeter = new Retargeter(content.neutral, content.plateLandmarks, plate.width / plate.height, { drivingNeutral: content.neutral });
+    this.#jitter.reset();
+    const pending = this.#pending;
+    this.#pending = [];
+    for (const p of pending) this.pushLandmarkPacket(p.bytes, p.arrival);
+    this.safeEmit('ready');
+  }
+
+  /** A landmark packet arrived at wall-clock time `arrivalMs`. */
+  pushLandmarkPacket(bytes: Uint8Array, arrivalMs = wallNow()): void {
+    if (this.#closed) return;
+    this.#packets++;
+    this.#window.bytes += bytes.byteLength;
+    if (!this.#decoder) {
+      // Keep a little until the embedding is here (it is sent first, but channels race).
+      if (this.#pending.length < 60) this.#pending.push({ bytes, arrival: arrivalMs });
+      return;
+    }
+    try {
+      const decoded = this.#decoder.decode(bytes);
+      // Capture time on the sender's wall clock (the header keeps 16 bits of ms).
+      const t = unwrapTimestamp(decoded.header.timestamp, arrivalMs);
+      if (this.#transitSamples.length < 4096) this.#transitSamples.push(arrivalMs - t);
+      const landmarks = decoded.frame?.landmarks ?? null;
+      this.#jitter.push(
+        { t, landmarks: landmarks ? this.#retargeter!.apply(landmarks, 1 / decoded.aspect) : null, blendshapes: decoded.frame?.blendshapes ?? null },
+        arrivalMs,
+      );
+    } catch (err) {
+      this.#decodeErrors++;
+      if (this.#decodeErrors <= 3) this.safeEmit('error', err instanceof Error ? err : new Error(String(err)));
+    }
+  }
+
+  /** Where the speaker's audio is in its playout (wall-clock `atMs`): lip sync follows it. */
+  audioPlayout(sample: AudioPlayoutSample): void {
+    const now = wallNow();
+    if (Number.isFinite(this.#lastMediaTime)) this.#lipSync.update(this.#lastMediaTime + (now - this.#lastDrawnAt), sample, now);
+  }
+
+  async #tick(): Promise<void> {
+    if (this.#closed) return;
+    const start = wallNow();
+    try {
+      await this.#renderOnce(start);
+    } catch (err) {
+      this.safeEmit('error', err instanceof Error ? err : new Error(String(err)));
+    }
+    this.#updateStats();
+    if (this.#closed) return;
+    // Never fall behind: the next frame no sooner than one interval after this one ended
+    // (so the rate drops once the smallest drawing size is still too slow).
+    const spent = wallNow() - start;
+    this.#timer = setTimeout(() => void this.#tick(), Math.max(0, this.#frameInterval - spent));
+  }
+
+  async #renderOnce(now: number): Promise<void> {
+    if (!this.#generator) {
+      this.#lastState = 'no-avatar';
+      return;
+    }
+    const result = this.#jitter.render(now - this.#lipSync.extraDelayMs);
+    this.#lastState = result.state;
+    if (result.state === 'lost') this.#lostSince ??= now;
+    else this.#lostSince = null;
+    const reportLost = this.#lostSince !== null && now - this.#lostSince > 200;
+    if (reportLost !== this.#lostReported) {
+      this.#lostReported = reportLost;
+      this.safeEmit('faceLost', reportLost);
+    }
+    if (result.frame?.landmarks) {
+      const t0 = wallNow();
+      await this.#draw(result.frame.landmarks);
+      const drawn = wallNow();
+      const w = this.#window;
+      w.renderMs += drawn - t0;
+      w.frames++;
+      this.#lastMediaTime = result.mediaTime;
+      this.#lastDrawnAt = t0;
+      const latency = drawn - result.mediaTime;
+      w.latency += latency;
+      w.latencyN++;
+      if (this.#latencySamples.length < 4096) this.#latencySamples.push(latency);
+      this.#drawBadge();
+    } else if (this.#lostSince !== null && now - this.#lostSince > FADE_AFTER_MS && this.#plateBitmap) {
+      // Hold the last frame, then fade to the enrollment photo.
+      const alpha = Math.min(1, (now - this.#lostSince - FADE_AFTER_MS) / FADE_DURATION_MS);
+      this.#ctx.globalAlpha = alpha * 0.25;
+      this.#drawPlate();
+      this.#ctx.globalAlpha = 1;
+      this.#drawBadge();
+    }
+  }
+
+  /** Draws at the current (possibly reduced) size and scales up to the output. */
+  async #draw(landmarks: Float32Array): Promise<void> {
+    const scale = DEGRADE_SCALES[this.#scaleIndex]!;
+    if (scale === 1) {
+      await this.#generator!.render(landmarks, this.#canvas);
+      return;
+    }
+    const side = Math.round(this.#size * scale);
+    if (!this.#small || this.#small.width !== side) this.#small = new OffscreenCanvas(side, side);
+    await this.#generator!.render(landmarks, this.#small);
+    this.#ctx.imageSmoothingEnabled = true;
+    this.#ctx.drawImage(this.#small, 0, 0, this.#size, this.#size);
+  }
+
+  /**
+   * Every stats window: a generator that used more than 80 % of the frame interval for two
+   * windows running gets a smaller drawing size; one under 35 % for three windows gets a
+   * bigger one back.
+   */
+  #adaptSize(renderMs: number): void {
+    const budget = this.#frameInterval;
+    if (renderMs > 0.8 * budget) {
+      this.#fastWindows = 0;
+      if (++this.#slowWindows >= 2 && this.#scaleIndex < DEGRADE_SCALES.length - 1) {
+        this.#scaleIndex++;
+        this.#slowWindows = 0;
+      }
+    } else if (renderMs < 0.35 * budget) {
+      this.#slowWindows = 0;
+      if (++this.#fastWindows >= 3 && this.#scaleIndex > 0) {
+        this.#scaleIndex--;
+        this.#fastWindows = 0;
+      }
+    } else {
+      this.#slowWindows = this.#fastWindows = 0;
+    }
+  }
+
+  #drawPlate(): void {
+    const bmp = this.#plateBitmap;
+    if (!bmp) return;
+    const s = this.#size / Math.max(bmp.width, bmp.height);
+    const w = bmp.width * s;
+    const h = bmp.height * s;
+    this.#ctx.drawImage(bmp, (this.#size - w) / 2, (this.#size - h) / 2, w, h);
+  }
+
+  #drawPlaceholder(): void {
+    const ctx = this.#ctx;
+    const name = this.#options.name || this.#options.peerId;
+    ctx.fillStyle = '#1f2430';
+    ctx.fillRect(0, 0, this.#size, this.#size);
+    ctx.fillStyle = '#8a93a6';
+    ctx.font = `${Math.round(this.#size / 12)}px sans-serif`;
+    ctx.textAlign = 'center';
+    ctx.fillText(name, this.#size / 2, this.#size / 2);
+    ctx.font = `${Math.round(this.#size / 20)}px sans-serif`;
+    ctx.fillText('waiting for avatar…', this.#size / 2, this.#size / 2 + this.#size / 10);
+    this.#drawBadge();
+  }
+
+  /** Burned into the stream, so the label travels wherever the MediaStream goes. */
+  #drawBadge(): void {
+    const ctx = this.#ctx;
+    const h = Math.max(12, Math.round(this.#size / 16));
+    const impersonation = this.#options.impersonation;
+    const text = impersonation ? 'AVATAR · NOT THEIR FACE' : 'AVATAR';
+    ctx.font = `bold ${Math.round(h * 0.7)}px sans-serif`;
+    const w = ctx.measureText(text).width + h;
+    ctx.fillStyle = impersonation ? 'rgba(200, 40, 40, 0.85)' : 'rgba(20, 20, 20, 0.7)';
+    ctx.fillRect(4, 4, w, h);
+    ctx.fillStyle = '#fff';
+    ctx.textAlign = 'left';
+    ctx.textBaseline = 'middle';
+    ctx.fillText(text, 4 + h / 2, 4 + h / 2);
+    ctx.textBaseline = 'alphabetic';
+  }
+
+  #updateStats(): void {
+    const w = this.#window;
+    const elapsed = wallNow() - w.start;
+    if (elapsed < 2000) return;
+    const renderMs = w.frames ? w.renderMs / w.frames : 0;
+    this.#stats = {
+      peerId: this.#options.peerId,
+      kbps: (w.bytes * 8) / elapsed,
+      renderFps: (w.frames * 1000) / elapsed,
+      renderMs,
+      renderSize: Math.round(this.#size * DEGRADE_SCALES[this.#scaleIndex]!),
+      latencyMs: w.latencyN ? w.latency / w.latencyN : null,
+      jitterDelayMs: this.#jitter.targetDelayMs,
+      lipSyncDelayMs: this.#lipSync.extraDelayMs,
+      avOffsetMs: this.#lipSync.offsetMs,
+      state: this.#lastState,
+      backend: this.#generator?.backend ?? null,
+      thread: this.#thread,
+      packets: this.#packets,
+      decodeErrors: this.#decodeErrors,
+    };
+    if (w.frames > 0) this.#adaptSize(renderMs);
+    this.#window = { start: wallNow(), bytes: 0, frames: 0, renderMs: 0, latency: 0, latencyN: 0 };
+    this.safeEmit('stats', this.#stats);
+  }
+
+  /** Stops rendering and releases the generator. Idempotent. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearTimeout(this.#timer);
+    this.#generator?.dispose();
+    this.#generator = null;
+    this.#plateBitmap?.close();
+    this.removeAllListeners();
+  }
+}
+
+/**
+ * The codec's neutral shape of an avatar, derived from its embedding alone (the
+ * plate photo's landmarks), so sender and receivers compute the same one.
+ */
+export function avatarCodecNeutral(plateLandmarks: Float32Array, plateAspectHW: number): Float32Array {
+  return canonicaliseNeutral(plateLandmarks, defaultBasis().template, plateAspectHW);
+}
