@@ -8,6 +8,7 @@ import numpy as np
 import torch
 
 from .data import load_clip
+from .warp_cache import load_warp
 
 SPLIT_FILE = Path(__file__).resolve().parent / "split.json"
 
@@ -23,15 +24,34 @@ def to_tensor(a: np.ndarray) -> torch.Tensor:
     return t.movedim(-1, -3)
 
 
+def warp_tensor(a: np.ndarray) -> torch.Tensor:
+    """uint8 (..., H, W, 4) warp cache rows -> float (..., 4, H, W): RGB in [-1, 1], mask in [0, 1]."""
+    t = torch.from_numpy(np.ascontiguousarray(a)).float()
+    t[..., :3] = t[..., :3] / 127.5 - 1
+    t[..., 3] = t[..., 3] / 255
+    return t.movedim(-1, -3)
+
+
+def _warp_for(name: str, size: int, n: int, cache_dir) -> np.ndarray:
+    w = load_warp(name, size, cache_dir)
+    if w is None:
+        raise FileNotFoundError(f"{name}: no warp renders at {size} px; run `python -m neural.warp_cache boxes` "
+                                f"then `npx tsx packages/client/scripts/neural-warp-cache.ts --size {size}`")
+    if len(w) != n:
+        raise ValueError(f"{name}: {len(w)} warp renders for {n} frames (stale cache?)")
+    return np.asarray(w)
+
+
 class EpisodeSampler:
     """Each episode: a video i, K reference (frame, landmark) pairs and one distinct target pair.
     K is drawn per batch from [k_min, k_max] (one K for the whole batch)."""
 
-    def __init__(self, clips: list[str], size: int, seed: int = 0, cache_dir=None):
+    def __init__(self, clips: list[str], size: int, seed: int = 0, cache_dir=None, warp: bool = False):
         self.names = clips
         self.data = [load_clip(n, size, cache_dir) for n in clips]
         self.frames = [np.asarray(d.frames) for d in self.data]
         self.lmimg = [np.asarray(d.lmimg) for d in self.data]
+        self.warp = [_warp_for(n, size, len(f), cache_dir) for n, f in zip(clips, self.frames)] if warp else None
         self.rng = np.random.default_rng(seed)
 
     def __len__(self):
@@ -40,7 +60,7 @@ class EpisodeSampler:
     def sample(self, batch: int, k_min: int, k_max: int):
         k = int(self.rng.integers(k_min, k_max + 1))
         vids = self.rng.integers(0, len(self.names), batch)
-        rf, rl, tf, tl = [], [], [], []
+        rf, rl, tf, tl, tw = [], [], [], [], []
         for v in vids:
             n = len(self.frames[v])
             idx = self.rng.choice(n, size=k + 1, replace=n < k + 1)
@@ -48,11 +68,16 @@ class EpisodeSampler:
             rl.append(self.lmimg[v][idx[:k]])
             tf.append(self.frames[v][idx[k]])
             tl.append(self.lmimg[v][idx[k]])
-        return {
+            if self.warp is not None:
+                tw.append(self.warp[v][idx[k]])
+        out = {
             "ref_frames": to_tensor(np.stack(rf)), "ref_lms": to_tensor(np.stack(rl)),
             "frame": to_tensor(np.stack(tf)), "lm": to_tensor(np.stack(tl)),
             "vid": torch.from_numpy(vids).long(), "k": k,
         }
+        if self.warp is not None:
+            out["warp"] = warp_tensor(np.stack(tw))
+        return out
 
     def rng_state(self):
         return self.rng.bit_generator.state
@@ -61,9 +86,10 @@ class EpisodeSampler:
         self.rng.bit_generator.state = s
 
 
-def fixed_episodes(clips: list[str], size: int, k: int, targets: int = 4, cache_dir=None):
+def fixed_episodes(clips: list[str], size: int, k: int, targets: int = 4, cache_dir=None, warp: bool = False):
     """Deterministic evaluation episodes: K references evenly spaced over the first half of each
-    clip, `targets` targets evenly spaced over the second half (so targets never are references)."""
+    clip, `targets` targets evenly spaced over the second half (so targets never are references).
+    warp=True adds the targets' v1 warp channels (the warp avatar is enrolled at 10 % of the clip)."""
     out = []
     for n in clips:
         d = load_clip(n, size, cache_dir)
@@ -71,7 +97,8 @@ def fixed_episodes(clips: list[str], size: int, k: int, targets: int = 4, cache_
         half = max(1, m // 2)
         ri = np.linspace(0, half - 1, k).round().astype(int)
         ti = np.linspace(half, m - 1, targets).round().astype(int)
-        out.append({
+        extra = {"warp": warp_tensor(_warp_for(n, size, m, cache_dir)[ti])} if warp else {}
+        out.append({**extra,
             "name": n,
             "ref_frames": to_tensor(np.asarray(d.frames)[ri])[None].expand(targets, -1, -1, -1, -1),
             "ref_lms": to_tensor(np.asarray(d.lmimg)[ri])[None].expand(targets, -1, -1, -1, -1),

@@ -15,7 +15,7 @@ import numpy as np
 import torch
 import torch.nn as nn
 
-from .nets import AdaINSlot, AffineIN, Embedder, Generator, NetConfig
+from .nets import AdaINSlot, AffineIN, Embedder, Generator, NetConfig, composite
 
 FORMAT = "visage-neural-weights"
 VERSION = 1
@@ -87,6 +87,8 @@ def export(g: Generator, e: Embedder, out_dir: Path, size: int, meta: dict | Non
             "psiDim": g.psi_dim,
             "adainSlots": adain_slots(g),
             "instanceNormEpsilon": 1e-5,
+            **({"composite": "frame = warpRGB * (1 - mask) + rgb * mask (bi-layer refiner; see EXPORT.md)"}
+               if g.cfg.refine else {}),
             **(meta or {}),
         },
         "weightsManifest": [{
@@ -150,20 +152,22 @@ def nchw_to_nhwc(t: torch.Tensor) -> np.ndarray:
 
 def write_parity(model_dir: Path, inputs: dict[str, torch.Tensor]) -> dict:
     """Run the *exported* weights (re-loaded) on `inputs` and write parity/fixture.json + .bin.
-    inputs: ref_frames (1,K,3,S,S), ref_lms (1,K,3,S,S), lm (1,3,S,S), warp (1,4,S,S)."""
+    inputs: ref_frames (1,K,3,S,S), ref_lms (1,K,3,S,S), lm (1,3,S,S), warp (1,4,S,S).
+    Outputs: embedding, psi, rgb, mask, and composite = warp·(1−mask) + rgb·mask."""
     g, e, _ = load_nets(model_dir)
     with torch.no_grad():
         emb = e(inputs["ref_frames"], inputs["ref_lms"])
         psi = g.adain_params(emb)
         rgb, mask = g(inputs["lm"], psi, inputs["warp"])
-    tensors = {**inputs, "embedding": emb, "psi": psi, "rgb": rgb, "mask": mask}
+        comp = composite(rgb, mask, inputs["warp"][:, :3])
+    tensors = {**inputs, "embedding": emb, "psi": psi, "rgb": rgb, "mask": mask, "composite": comp}
     pdir = Path(model_dir) / "parity"
     pdir.mkdir(exist_ok=True)
     entries, blob, off = [], b"", 0
     for name, t in tensors.items():
         a = nchw_to_nhwc(t).astype("<f4")
         entries.append({"name": name, "shape": list(a.shape), "dtype": "float32", "byteOffset": off,
-                        "role": "output" if name in ("embedding", "psi", "rgb", "mask") else "input"})
+                        "role": "output" if name in ("embedding", "psi", "rgb", "mask", "composite") else "input"})
         blob += a.tobytes()
         off += a.nbytes
     (pdir / "fixture.bin").write_bytes(blob)
@@ -181,11 +185,13 @@ def read_parity(model_dir: Path) -> dict[str, np.ndarray]:
             for t in fx["tensors"]}
 
 
-def parity_inputs(size: int, k: int = 2, clip: str = "liveportrait-d1") -> dict[str, torch.Tensor]:
+def parity_inputs(size: int, k: int = 2, clip: str = "liveportrait-d1", warp: bool = False) -> dict[str, torch.Tensor]:
+    """warp=True: the target's real v1 warp channels from the warp cache (refiner weights);
+    otherwise zeros (weights trained without them)."""
     from .episodes import fixed_episodes
-    ep = fixed_episodes([clip], size, k, targets=1)[0]
+    ep = fixed_episodes([clip], size, k, targets=1, warp=warp)[0]
     return {"ref_frames": ep["ref_frames"].contiguous(), "ref_lms": ep["ref_lms"].contiguous(),
-            "lm": ep["lm"], "warp": torch.zeros(1, 4, size, size)}
+            "lm": ep["lm"], "warp": ep["warp"].contiguous() if warp else torch.zeros(1, 4, size, size)}
 
 
 def export_run(ckpt_path: Path, out_dir: Path, parity_clip: str = "liveportrait-d1") -> Path:
@@ -196,7 +202,7 @@ def export_run(ckpt_path: Path, out_dir: Path, parity_clip: str = "liveportrait-
     size = ck["config"]["size"]
     meta = {"trainedSteps": ck["step"], "trainedSeconds": round(ck["elapsed"]), "config": ck["config"]["name"]}
     export(g, e, out_dir, size, meta)
-    write_parity(out_dir, parity_inputs(size, clip=parity_clip))
+    write_parity(out_dir, parity_inputs(size, clip=parity_clip, warp=cfg.refine))
     return Path(out_dir)
 
 

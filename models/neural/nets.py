@@ -32,6 +32,8 @@ class NetConfig:
     e_ch: list[int] = field(default_factory=lambda: [16, 32, 64, 128, 256])  # E/D: stem + ResDown
     lm_ch: int = 3                        # landmark image channels
     warp_ch: int = 4                      # warped v1 render RGB + its mask (zero-filled when absent)
+    refine: bool = False                  # bi-layer refiner: frame = warp·(1−m) + rgb·m, m starts ≈ 0
+    mask_bias: float = -5.0               # refiner: initial mask logit (sigmoid(−5) = 0.0067)
 
     @property
     def g_in(self) -> int:
@@ -131,6 +133,12 @@ class Generator(nn.Module):
         self.up = nn.ModuleList(ResUpAdaIN(a, b) for a, b in zip(ups, ups[1:]))
         self.out_norm = AdaINSlot(ups[-1])
         self.out = conv(ups[-1], 4, 3)
+        if cfg.refine:
+            # The blend mask starts (almost) shut everywhere, so at initialisation the composite
+            # IS the warp render; G learns where its own RGB beats the warp.
+            with torch.no_grad():
+                self.out.weight[3].zero_()
+                self.out.bias[3] = cfg.mask_bias
         self.slots = [m for m in self.modules() if isinstance(m, AdaINSlot)]
         self.psi_dim = sum(2 * s.ch for s in self.slots)
         # ψ = P ê + b; zero-initialised so the untrained AdaIN starts as plain instance norm.
@@ -167,6 +175,14 @@ class Generator(nn.Module):
 def composite(rgb, mask, warp_rgb=None):
     """Final frame: mask·G + (1−mask)·warp when the v1 render is given, else G's RGB alone."""
     return rgb if warp_rgb is None else mask * rgb + (1 - mask) * warp_rgb
+
+
+def upsample_composite(rgb, mask, warp_full):
+    """The refiner at a higher output resolution: G's rgb and mask (B,·,S,S) bilinearly upsampled
+    to the warp render's size (B,3,H,W) and composited onto it (the warp keeps its sharpness)."""
+    size = warp_full.shape[-2:]
+    up = lambda t: F.interpolate(t, size=size, mode="bilinear", align_corners=False)
+    return composite(up(rgb), up(mask), warp_full)
 
 
 class Encoder(nn.Module):

@@ -89,4 +89,5 @@ def run(model_dir, fixture: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     emb = embed(w, topo, fixture["ref_frames"], fixture["ref_lms"])
     psi = emb @ w["G/proj/kernel"] + w["G/proj/bias"]
     rgb, mask = generate(w, topo, fixture["lm"], psi, fixture["warp"])
-    return {"embedding": emb, "psi": psi, "rgb": rgb, "mask": mask}
+    comp = fixture["warp"][..., :3] * (1 - mask) + rgb * mask  # the refiner's frame at S×S
+    return {"embedding": emb, "psi": psi, "rgb": rgb, "mask": mask, "composite": comp}

@@ -9,6 +9,7 @@ import argparse
 import csv
 import json
 import math
+import os
 import sys
 import time
 from dataclasses import asdict, dataclass, field
@@ -19,7 +20,7 @@ import torch
 
 from . import losses as L
 from .episodes import EpisodeSampler, fixed_episodes, load_split
-from .nets import Discriminator, Embedder, Generator, NetConfig
+from .nets import Discriminator, Embedder, Generator, NetConfig, composite
 
 MODELS_DIR = Path(__file__).resolve().parent.parent
 CONFIG_DIR = Path(__file__).resolve().parent / "configs"
@@ -44,6 +45,7 @@ class TrainConfig:
     w_fm: float = 10.0
     w_adv: float = 1.0
     w_mch: float = 10.0
+    w_mask: float = 0.0               # refiner: L1 on the blend mask (keeps G out where the warp is right)
     log_every: int = 10
     val_every: int = 500
     ckpt_every: int = 250
@@ -69,7 +71,8 @@ class Trainer:
     def __init__(self, cfg: TrainConfig, run_dir: Path, train_clips, val_clips, cache_dir=None, sampler=None):
         self.cfg, self.run_dir = cfg, run_dir
         torch.manual_seed(cfg.seed)
-        self.sampler = sampler or EpisodeSampler(train_clips, cfg.size, cfg.seed, cache_dir)
+        self.refine = cfg.net.refine
+        self.sampler = sampler or EpisodeSampler(train_clips, cfg.size, cfg.seed, cache_dir, warp=self.refine)
         self.val_clips = val_clips
         self.cache_dir = cache_dir
         self.G, self.E = Generator(cfg.net), Embedder(cfg.net)
@@ -83,8 +86,10 @@ class Trainer:
         c = self.cfg
         self.G.train(), self.E.train(), self.D.train()
         emb = self.E(b["ref_frames"], b["ref_lms"])
-        rgb, _mask = self.G(b["lm"], self.G.adain_params(emb))
-        fake = rgb  # no v1 warp channels yet: composite == G's RGB
+        warp = b.get("warp") if self.refine else None
+        rgb, mask = self.G(b["lm"], self.G.adain_params(emb), warp)
+        # refiner: the loss is on the composite with the v1 warp render; otherwise G's RGB alone
+        fake = composite(rgb, mask, warp[:, :3]) if warp is not None else rgb
         # generator + embedder
         for p in self.D.parameters():
             p.requires_grad_(False)
@@ -96,7 +101,10 @@ class Trainer:
         l_fm = L.feature_matching(f_fake, f_real)
         l_adv = L.hinge_g(s_fake)
         l_mch = L.embedding_match(emb, self.D.W(b["vid"]))
+        l_mask = mask.mean()
         loss_g = c.w_l1 * l_l1 + c.w_ssim * l_ssim + c.w_fm * l_fm + c.w_adv * l_adv + c.w_mch * l_mch
+        if warp is not None and c.w_mask:
+            loss_g = loss_g + c.w_mask * l_mask
         self.opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
         self.opt_g.step()
@@ -113,37 +121,56 @@ class Trainer:
         self.step += 1
         return {"loss_g": loss_g.item(), "l1": l_l1.item(), "ssim_loss": l_ssim.item(), "fm": l_fm.item(),
                 "adv_g": l_adv.item(), "mch": l_mch.item(), "loss_d": l_d.item(),
-                "d_real": s_real.mean().item(), "d_fake": s_fake.mean().item(), "k": b["k"]}
+                "d_real": s_real.mean().item(), "d_fake": s_fake.mean().item(), "mask": l_mask.item(), "k": b["k"]}
 
     @torch.no_grad()
-    def generate(self, ep):
+    def generate(self, ep, with_mask: bool = False):
+        """The frame for a fixed episode: the composite with the warp (refiner) or G's RGB."""
         self.G.eval(), self.E.eval()
         emb = self.E(ep["ref_frames"], ep["ref_lms"])
-        rgb, _ = self.G(ep["lm"], self.G.adain_params(emb))
-        return rgb
+        warp = ep.get("warp") if self.refine else None
+        rgb, mask = self.G(ep["lm"], self.G.adain_params(emb), warp)
+        fake = composite(rgb, mask, warp[:, :3]) if warp is not None else rgb
+        return (fake, mask) if with_mask else fake
 
     @torch.no_grad()
     def validate(self) -> dict[str, float]:
+        """Held-out persons: L1 (on a [0,1] scale) and SSIM of the frame at K=1 and K=8; for the
+        refiner also the warp render alone (the baseline) and the mean blend mask."""
         out = {}
         for k in (1, 8):
-            l1s, ss = [], []
-            for ep in fixed_episodes(self.val_clips, self.cfg.size, k, cache_dir=self.cache_dir):
-                fake = self.generate(ep)
+            l1s, ss, wl1, wss, ms = [], [], [], [], []
+            for ep in fixed_episodes(self.val_clips, self.cfg.size, k, cache_dir=self.cache_dir, warp=self.refine):
+                fake, mask = self.generate(ep, with_mask=True)
                 l1s.append(((fake - ep["frame"]).abs().mean() / 2).item())  # on [0,1] scale
                 ss.append(L.ssim(fake, ep["frame"]).item())
+                if self.refine:
+                    w = ep["warp"][:, :3]
+                    wl1.append(((w - ep["frame"]).abs().mean() / 2).item())
+                    wss.append(L.ssim(w, ep["frame"]).item())
+                    ms.append(mask.mean().item())
             out[f"val_l1_k{k}"] = float(np.mean(l1s))
             out[f"val_ssim_k{k}"] = float(np.mean(ss))
+            if self.refine and k == 1:
+                out["val_l1_warp"], out["val_ssim_warp"] = float(np.mean(wl1)), float(np.mean(wss))
+            if self.refine:
+                out[f"val_mask_k{k}"] = float(np.mean(ms))
         return out
 
     @torch.no_grad()
     def sample_grid(self, path: Path, clips: list[str]):
-        """Rows: one per clip (2 targets each); columns: ref (K=8 first), landmarks, generated, real."""
+        """Rows: one per clip (2 targets each); columns: ref (K=8 first), landmarks, generated, real;
+        refiner: ref, landmarks, warp alone, composite, blend mask, real."""
         from PIL import Image
         rows = []
-        for ep in fixed_episodes(clips, self.cfg.size, 8, targets=2, cache_dir=self.cache_dir):
-            fake = self.generate(ep)
+        for ep in fixed_episodes(clips, self.cfg.size, 8, targets=2, cache_dir=self.cache_dir, warp=self.refine):
+            fake, mask = self.generate(ep, with_mask=True)
             for j in range(2):
-                cols = [ep["ref_frames"][j, 0], ep["lm"][j], fake[j], ep["frame"][j]]
+                if self.refine:
+                    cols = [ep["ref_frames"][j, 0], ep["lm"][j], ep["warp"][j, :3], fake[j],
+                            mask[j].expand(3, -1, -1) * 2 - 1, ep["frame"][j]]
+                else:
+                    cols = [ep["ref_frames"][j, 0], ep["lm"][j], fake[j], ep["frame"][j]]
                 rows.append(torch.cat(cols, 2))
         img = ((torch.cat(rows, 1).clamp(-1, 1) + 1) * 127.5).round().byte().permute(1, 2, 0).numpy()
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -158,6 +185,19 @@ class Trainer:
                     "torch_rng": torch.get_rng_state(), "config": asdict(self.cfg),
                     "train_clips": self.sampler.names, "val_clips": self.val_clips}, tmp)
         tmp.replace(self.run_dir / "ckpt.pt")
+
+    def init_from(self, path: Path):
+        """Warm start G, E and D from another run's checkpoint (e.g. the zero-warp `tiny` run).
+        For the refiner, G's stem weights on the 4 warp channels are zeroed (they never saw a
+        signal) and the mask head is re-initialised shut, so step 0 is still exactly the warp."""
+        ck = torch.load(path, weights_only=False)
+        self.G.load_state_dict(ck["G"]), self.E.load_state_dict(ck["E"]), self.D.load_state_dict(ck["D"])
+        if self.refine:
+            with torch.no_grad():
+                self.G.stem.weight[:, self.cfg.net.lm_ch:].zero_()
+                self.G.out.weight[3].zero_()
+                self.G.out.bias[3] = self.cfg.net.mask_bias
+        return ck.get("step", 0)
 
     def load(self, path: Path):
         ck = torch.load(path, weights_only=False)
@@ -196,6 +236,8 @@ def plot_losses(csv_path: Path, png_path: Path):
         return
     steps = [int(r["step"]) for r in rows]
     keys = ["loss_g", "l1", "ssim_loss", "fm", "adv_g", "mch", "loss_d"]
+    if rows[0].get("mask"):
+        keys.append("mask")
     fig, axes = plt.subplots(len(keys), 1, figsize=(7, 2 * len(keys)), sharex=True)
     for ax, k in zip(axes, keys):
         v = np.array([float(r[k]) for r in rows])
@@ -219,6 +261,7 @@ def main(argv=None):
                     help="override the training-time limit (minutes, counted across resumes)")
     ap.add_argument("--runs", default=str(MODELS_DIR / "runs"), help="runs directory")
     ap.add_argument("--no-export", action="store_true")
+    ap.add_argument("--init", help="warm start G/E/D from this checkpoint (new runs only), e.g. runs/tiny/ckpt.pt")
     a = ap.parse_args(argv)
     cfg = TrainConfig.load(a.config)
     if a.steps is not None:
@@ -239,14 +282,25 @@ def main(argv=None):
     if a.resume and ckpt.exists():
         tr.load(ckpt)
         print(f"train: resumed at step {tr.step} ({_fmt(tr.elapsed)} trained)", file=sys.stderr)
+    elif a.init:
+        p = Path(a.init)
+        if not p.exists() and os.environ.get("INIT_CWD"):
+            p = Path(os.environ["INIT_CWD"]) / a.init
+        if not p.exists():
+            p = MODELS_DIR / a.init
+        n = tr.init_from(p)
+        (run_dir / "init.txt").write_text(f"{p} (step {n})\n")
+        print(f"train: warm start from {p} (its step {n})", file=sys.stderr)
     loss_csv, val_csv = run_dir / "losses.csv", run_dir / "val.csv"
-    fields = ["step", "elapsed_s", "loss_g", "l1", "ssim_loss", "fm", "adv_g", "mch", "loss_d", "d_real", "d_fake", "k"]
+    fields = ["step", "elapsed_s", "loss_g", "l1", "ssim_loss", "fm", "adv_g", "mch", "loss_d", "d_real", "d_fake", "mask", "k"]
     new_l = not loss_csv.exists() or tr.step == 0
     lf = loss_csv.open("w" if new_l else "a", newline="")
     lw = csv.DictWriter(lf, fields)
     if new_l:
         lw.writeheader()
     vfields = ["step", "elapsed_s", "val_l1_k1", "val_ssim_k1", "val_l1_k8", "val_ssim_k8"]
+    if cfg.net.refine:
+        vfields += ["val_l1_warp", "val_ssim_warp", "val_mask_k1", "val_mask_k8"]
     new_v = not val_csv.exists() or tr.step == 0
     vf = val_csv.open("w" if new_v else "a", newline="")
     vw = csv.DictWriter(vf, vfields)
@@ -286,7 +340,7 @@ def main(argv=None):
                 lw.writerow({"step": tr.step, "elapsed_s": round(tr.elapsed, 1), **row})
                 acc.clear()
                 rate = session_steps / (time.time() - session_start)
-                progress(tr.step, cfg.steps, rate, f"G {row['loss_g']:.3f} l1 {row['l1']:.3f} D {row['loss_d']:.3f}",
+                progress(tr.step, cfg.steps, rate, f"G {row['loss_g']:.3f} l1 {row['l1']:.3f} D {row['loss_d']:.3f} m {row['mask']:.3f}",
                          limit_s, tr.elapsed)
             if tr.step % cfg.ckpt_every == 0:
                 checkpoint()

@@ -58,3 +58,31 @@ def test_generator_flop_budget():
     f = generator_flops(CFG, 256)
     assert f["total"] <= 1.5e9, f
     assert f["total"] > 1.0e9  # sanity: the counter sees the convs
+
+
+def test_refiner_is_the_warp_at_initialisation():
+    """Bi-layer refiner: the mask head starts shut, so the composite equals the warp input."""
+    from neural.nets import upsample_composite
+    torch.manual_seed(0)
+    cfg = NetConfig(refine=True)
+    g = Generator(cfg)
+    lm = torch.rand(2, 3, 64, 64) * 2 - 1
+    warp = torch.cat([torch.rand(2, 3, 64, 64) * 2 - 1, torch.rand(2, 1, 64, 64)], 1)
+    psi = torch.randn(2, g.psi_dim) * 0.1
+    rgb, mask = g(lm, psi, warp)
+    out = composite(rgb, mask, warp[:, :3])
+    assert mask.max() < 0.01  # sigmoid(-5) = 0.0067 everywhere
+    assert (out - warp[:, :3]).abs().max() < 0.014, (out - warp[:, :3]).abs().max()
+    # upsampled onto a full-resolution warp render: still the render
+    full = torch.rand(2, 3, 256, 256) * 2 - 1
+    up = upsample_composite(rgb, mask, full)
+    assert up.shape == full.shape and (up - full).abs().max() < 0.014
+    # the mask head still learns: its weights get a gradient
+    l = (out - torch.zeros_like(out)).abs().mean()
+    l.backward()
+    assert g.out.weight.grad[3].abs().sum() > 0 and g.out.bias.grad[3].abs() > 0
+
+
+def test_refiner_keeps_the_flop_budget():
+    f = generator_flops(NetConfig(refine=True), 256)
+    assert f["total"] <= 1.5e9

@@ -7,7 +7,7 @@ from neural.train import TrainConfig, Trainer
 
 
 class FixedSampler:
-    def __init__(self, size=32, k=2, b=2):
+    def __init__(self, size=32, k=2, b=2, warp=False):
         g = torch.Generator().manual_seed(0)
         yy, xx = torch.meshgrid(torch.linspace(-1, 1, size), torch.linspace(-1, 1, size), indexing="ij")
         # two smooth "faces": different colour gradients; landmark images: a disc at different places
@@ -17,6 +17,9 @@ class FixedSampler:
                       "ref_lms": lms[:, None].expand(-1, k, -1, -1, -1).contiguous(),
                       "frame": frames + 0.05 * torch.randn(frames.shape, generator=g), "lm": lms,
                       "vid": torch.tensor([0, 1]), "k": k}
+        if warp:  # a "warp render": the real frame, blurred and off in colour, with a full mask
+            w = torch.nn.functional.avg_pool2d(frames, 5, 1, 2) * 0.7 + 0.1
+            self.batch["warp"] = torch.cat([w, torch.ones(2, 1, size, size)], 1)
         self.names = ["a", "b"]
 
     def __len__(self):
@@ -33,3 +36,18 @@ def test_overfit_tiny_batch(tmp_path):
         last = tr.train_step(s.batch)
     assert last["l1"] < 0.6 * first["l1"], (first, last)
     assert all(torch.isfinite(torch.tensor(v)) for v in last.values())
+
+
+def test_overfit_refiner(tmp_path):
+    """Refiner: starts as the warp (step 0 L1 = the warp's), and the composite beats it within a
+    few steps as the mask opens."""
+    torch.manual_seed(0)
+    cfg = TrainConfig(name="overfit-refine", size=32, batch=2, lr_g=3e-3, lr_d=1e-4, net=NetConfig(refine=True))
+    s = FixedSampler(warp=True)
+    tr = Trainer(cfg, tmp_path, ["a", "b"], [], sampler=s)
+    warp_l1 = __import__("neural.losses", fromlist=["ms_l1"]).ms_l1(s.batch["warp"][:, :3], s.batch["frame"]).item()
+    first = tr.train_step(s.batch)
+    assert abs(first["l1"] - warp_l1) < 0.01 and first["mask"] < 0.01, (first, warp_l1)
+    for _ in range(24):
+        last = tr.train_step(s.batch)
+    assert last["l1"] < 0.75 * first["l1"] and last["mask"] > first["mask"], (first, last)
