@@ -32,7 +32,8 @@ const stills = new Map<string, string>();
 const foreignRequests: string[] = [];
 const pageErrors: string[] = [];
 
-const shot = (id: string, screen: string) => pages.get(id)!.screenshot({ path: path.join(ARTIFACTS, `${id}-${screen}.png`), fullPage: true });
+const shot2 = (page: Page, id: string, screen: string) => page.screenshot({ path: path.join(ARTIFACTS, `${id}-${screen}.png`), fullPage: true });
+const shot = (id: string, screen: string) => shot2(pages.get(id)!, id, screen);
 
 beforeAll(async () => {
   work = await mkdtemp(path.join(tmpdir(), 'visage-demo-'));
@@ -128,6 +129,51 @@ describe('demo app', () => {
     for (const user of USERS) await shot(user.id, '3-room');
 
     expect(pageErrors).toEqual([]);
+    expect(foreignRequests).toEqual([]);
+  });
+
+  it('explains a blocked or missing camera, and a user without one still joins to watch', async () => {
+    const origin = new URL(sfu.url).origin;
+    const open = async (id: string, args: string[]) => {
+      const browser = await launchChromium({ args });
+      browsers.push(browser);
+      const page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
+      page.on('pageerror', (e) => pageErrors.push(`[${id}] ${e.message}`));
+      page.on('request', (r) => {
+        const url = r.url();
+        if (!url.startsWith('data:') && !url.startsWith('blob:') && new URL(url).origin !== origin) foreignRequests.push(url);
+      });
+      await page.goto(`${sfu.url}/r/${ROOM}${QUERY}`);
+      await page.fill('#name', id === 'cyd' ? 'Cyd' : 'Dee');
+      await page.click('#continue');
+      await page.waitForSelector('[data-testid="enroll"]');
+      return page;
+    };
+    // Cyd's browser refuses the camera permission; Dee's machine has no camera at all.
+    const cyd = await open('cyd', ['--use-fake-device-for-media-stream', '--deny-permission-prompts']);
+    const dee = await open('dee', ['--use-fake-ui-for-media-stream']);
+    for (const [page, code, title] of [[cyd, 'permission_denied', 'Camera or microphone blocked'], [dee, 'no_device', 'No camera found']] as const) {
+      await page.click('#camera-on');
+      const banner = page.locator(`[data-error="${code}"]`);
+      await banner.waitFor({ timeout: 15_000 });
+      expect(await banner.textContent()).toContain(title);
+    }
+    await shot2(cyd, 'cyd', '7-enroll-camera-blocked');
+    await shot2(dee, 'dee', '7-enroll-no-camera');
+    // Uploading a photo still works; Cyd joins, is told why nothing is published, and watches the others.
+    await cyd.setInputFiles('#photo-upload', stills.get('ada')!);
+    await cyd.waitForSelector('#join:not([disabled])', { timeout: 60_000 });
+    await cyd.click('#join');
+    const blocked = cyd.locator('[data-error="permission_denied"]');
+    await blocked.waitFor({ timeout: 60_000 });
+    await cyd.waitForSelector('body[data-joined="1"]', { state: 'attached', timeout: 30_000 });
+    expect(await cyd.getByText('not sending · camera blocked').count()).toBe(1);
+    for (const other of USERS) await cyd.waitForSelector(`visage-avatar[name="${other.name}"][data-live]`, { timeout: 60_000 });
+    await shot2(cyd, 'cyd', '8-room-watching-without-camera');
+    await cyd.close();
+    await dee.close();
+    // The others drop Cyd's tile again once her page is gone.
+    await pages.get('ada')!.waitForSelector('visage-avatar[name="Cyd"]', { state: 'detached', timeout: 30_000 });
     expect(foreignRequests).toEqual([]);
   });
 

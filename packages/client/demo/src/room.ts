@@ -163,17 +163,8 @@ export function showRoom(app: HTMLElement, state: AppState): () => Promise<void>
       joinBar.set(0.45, 'preparing your avatar (loading the face tracker)');
       if (!state.enrollment) await c.enroll(state.photos, { name: state.name });
       joinBar.set(0.8, 'starting camera and microphone');
-      try {
-        await c.publish({ camera: true, microphone: true });
-        selfStatus.textContent = 'live';
-      } catch (err) {
-        if (!(err instanceof VisageClientError && err.code === ClientErrorCode.NoDevice)) throw err;
-        // No microphone: still show the face, muted.
-        await c.publish({ camera: true, microphone: false });
-        selfTile.classList.add('muted');
-        selfStatus.textContent = 'live · no microphone';
-      }
-      joinBar.set(1, 'joined');
+      const watching = !(await publish(c));
+      joinBar.set(1, watching ? 'joined · watching only' : 'joined');
       joinBox.hidden = true;
       document.body.dataset.joined = '1';
       renderStats(c.stats);
@@ -181,6 +172,40 @@ export function showRoom(app: HTMLElement, state: AppState): () => Promise<void>
       if (disposed) return;
       joinBar.fail('could not join');
       showError(err, () => void rejoin());
+    }
+  };
+
+  /**
+   * Publishes camera and microphone. Without a microphone: the face, muted. Without a
+   * camera, or with it blocked: stays in the room watching, says why, and offers a retry.
+   * Returns whether the avatar is being sent.
+   */
+  const publish = async (c: VisageClient): Promise<boolean> => {
+    try {
+      await c.publish({ camera: true, microphone: true });
+      selfStatus.textContent = 'live';
+      return true;
+    } catch (err) {
+      if (!(err instanceof VisageClientError)) throw err;
+      if (err.code === ClientErrorCode.NoDevice) {
+        try {
+          await c.publish({ camera: true, microphone: false });
+          selfTile.classList.add('muted');
+          selfStatus.textContent = 'live · no microphone';
+          return true;
+        } catch (camErr) {
+          if (!(camErr instanceof VisageClientError)) throw camErr;
+          err = camErr;
+        }
+      }
+      const e = err as VisageClientError;
+      if (e.code !== ClientErrorCode.NoDevice && e.code !== ClientErrorCode.PermissionDenied) throw e;
+      selfStatus.textContent = e.code === ClientErrorCode.NoDevice ? 'not sending · no camera' : 'not sending · camera blocked';
+      showError(e, () => {
+        banners.replaceChildren();
+        void publish(c);
+      });
+      return false;
     }
   };
 

@@ -97,10 +97,19 @@ export function describeError(err: unknown): { title: string; detail: string } {
   return { title: 'Something went wrong', detail: err instanceof Error ? err.message : String(err) };
 }
 
+/** A stable code for an error (the SDK's, or the browser's camera errors mapped onto it). */
+export function errorCode(err: unknown): string {
+  if (err instanceof VisageClientError) return err.code;
+  const name = (err as { name?: string })?.name;
+  if (name === 'NotAllowedError' || name === 'SecurityError') return ClientErrorCode.PermissionDenied;
+  if (name === 'NotFoundError' || name === 'OverconstrainedError') return ClientErrorCode.NoDevice;
+  return 'error';
+}
+
 /** A dismissible error banner. */
 export function errorBanner(err: unknown, onRetry?: () => void): HTMLElement {
   const { title, detail } = describeError(err);
-  const code = err instanceof VisageClientError ? err.code : 'error';
+  const code = errorCode(err);
   const banner = h('div.banner.banner-error', { role: 'alert', 'data-error': code },
     h('div.banner-text', {}, h('strong', {}, title), h('span', {}, detail)),
     onRetry ? h('button.btn.btn-ghost', { type: 'button', onclick: onRetry }, 'Try again') : null,
