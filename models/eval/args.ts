@@ -16,6 +16,9 @@ ladders and a static frame on the same face crops.
   --side-by-side PATH   write an mp4: real | ours | each codec at its lowest rate | static.
   --seed N              fixes the enrollment picks and scored-frame phase (default 0: bin centres, phase 0).
   --max-eval-frames N   score at most N driven frames, every Nth (default ${DEFAULT_EVAL_OPTIONS.maxEvalFrames}).
+  --rung-frames N       codec rungs: AKD, CSIM and face rate on N of the scored frames (evenly spaced,
+                        seeded; ours and static on all, and on the same N for the headline). 0 = all.
+                        Pixel metrics always use all scored frames. Default ${DEFAULT_EVAL_OPTIONS.rungFrames}.
   --codecs LIST         comma list of ${CODEC_NAMES.join(', ')} (default all).
   --ladder LIST         target kbit/s, comma list (default ${DEFAULT_EVAL_OPTIONS.ladderKbps.join(',')}; 1 probes the floor).
   --gop S               codec keyframe interval in seconds (default ${DEFAULT_EVAL_OPTIONS.gopSeconds}).
@@ -55,7 +58,7 @@ export function parseEvalArgs(argv: string[], generators: readonly string[]): Pa
       allowPositionals: true,
       options: {
         shots: { type: 'string' }, generator: { type: 'string' }, size: { type: 'string' }, json: { type: 'string' },
-        'side-by-side': { type: 'string' }, seed: { type: 'string' }, 'max-eval-frames': { type: 'string' }, codecs: { type: 'string' },
+        'side-by-side': { type: 'string' }, seed: { type: 'string' }, 'max-eval-frames': { type: 'string' }, 'rung-frames': { type: 'string' }, codecs: { type: 'string' },
         ladder: { type: 'string' }, gop: { type: 'string' }, tracks: { type: 'string' }, 'no-cache': { type: 'boolean' },
         quiet: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
       },
@@ -92,6 +95,7 @@ export function parseEvalArgs(argv: string[], generators: readonly string[]): Pa
     size,
     seed: int('seed', v.seed, DEFAULT_EVAL_OPTIONS.seed, 0, 2 ** 32 - 1),
     maxEvalFrames: int('max-eval-frames', v['max-eval-frames'], DEFAULT_EVAL_OPTIONS.maxEvalFrames, 1, 100_000),
+    rungFrames: int('rung-frames', v['rung-frames'], DEFAULT_EVAL_OPTIONS.rungFrames, 0, 100_000),
     codecs,
     ladderKbps,
     gopSeconds: num('gop', v.gop, DEFAULT_EVAL_OPTIONS.gopSeconds, 0.04, 60),

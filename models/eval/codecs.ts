@@ -51,6 +51,8 @@ export interface SourceCut {
   start: number;
   end: number;
   fps: number;
+  /** The cut, already cropped and in yuv420p (see `writeCut`): encoders read it instead of decoding and scaling the clip again. */
+  y4m?: string;
 }
 
 export function run(cmd: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -69,10 +71,20 @@ export function cutFilter(cut: SourceCut): string {
   return `trim=start_frame=${cut.start}:end_frame=${cut.end},setpts=PTS-STARTPTS,${cut.cropFilter}`;
 }
 
+/**
+ * Writes the cut (cropped, scaled, yuv420p: exactly the frames an encoder would get) to a y4m
+ * file once, so every rung of every codec reads it instead of decoding and scaling the clip.
+ */
+export async function writeCut(cut: SourceCut, y4m: string): Promise<SourceCut> {
+  const r = await run('ffmpeg', ['-nostdin', '-v', 'error', '-y', '-i', cut.path, '-an', '-vf', cutFilter(cut) + ',format=yuv420p', '-r', String(cut.fps), '-f', 'yuv4mpegpipe', '-strict', '-1', y4m]);
+  if (r.code !== 0) throw new Error(`ffmpeg could not cut the clip: ${r.stderr.trim().split('\n').slice(-2).join(' | ')}`);
+  return { ...cut, y4m };
+}
+
 /** Encodes the driven part at `kbps`; returns the achieved bitrate (coded bytes × 8 ÷ duration). */
 export async function encodeRung(cut: SourceCut, codec: CodecName, kbps: number, gopFrames: number, out: string): Promise<{ kbps: number; frames: number }> {
-  const enc = await run('ffmpeg', ['-nostdin', '-v', 'error', '-y', '-i', cut.path, '-an', '-vf', cutFilter(cut) + ',format=yuv420p',
-    '-r', String(cut.fps), ...CODECS[codec].args(kbps, gopFrames), out]);
+  const input = cut.y4m ? ['-i', cut.y4m, '-an'] : ['-i', cut.path, '-an', '-vf', cutFilter(cut) + ',format=yuv420p'];
+  const enc = await run('ffmpeg', ['-nostdin', '-v', 'error', '-y', ...input, '-r', String(cut.fps), ...CODECS[codec].args(kbps, gopFrames), out]);
   if (enc.code !== 0) throw new Error(`${CODECS[codec].encoder} at ${kbps} kbit/s failed: ${enc.stderr.trim().split('\n').slice(-2).join(' | ')}`);
   const probe = await run('ffprobe', ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'packet=size', '-of', 'csv=p=0', out]);
   if (probe.code !== 0) throw new Error(`ffprobe failed on ${out}: ${probe.stderr.trim()}`);

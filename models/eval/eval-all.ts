@@ -1,7 +1,10 @@
 /**
- * npm run eval:all [-- --sizes 256,512 --shots 1 --clips a,b --force --results models/RESULTS.md]
- * Runs the benchmark over every clip of ../shared/data/clips at each size (one JSON per run under
- * models/.cache/eval/, reused unless --force), then writes the summary section of models/RESULTS.md.
+ * npm run eval:all [-- --sizes 256,512 --shots 1 --generator warp --clips a,b --force --results models/RESULTS.md]
+ * Runs the benchmark over every clip of ../shared/data/clips at each size, smallest size first.
+ * Resumable: one JSON per run under models/.cache/eval/ (git-ignored), named by clip, size,
+ * shots, generator, scored-frame cap, rung subset and EVAL_METHOD_VERSION, is reused unless --force; the
+ * RESULTS.md section is rewritten after every clip, so an interrupted batch still leaves a summary
+ * of what is done (with how many of the clips it covers). --limit-minutes stops starting new clips.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
@@ -12,7 +15,9 @@ import { parseArgs } from 'node:util';
 import { SHARED_DATA_DIR } from '../../packages/client/scripts/lib/paths.ts';
 import { formatResult } from './report.ts';
 import { upsertSection } from './results-md.ts';
-import { DEFAULT_EVAL_OPTIONS, headline, runEval, type EvalResult } from './run.ts';
+import { DEFAULT_EVAL_OPTIONS, EVAL_METHOD_VERSION, headline, headlineScores, runEval, type EvalResult } from './run.ts';
+import { formatStages } from './profile.ts';
+import { generatorNames } from '../../packages/client/src/generator/registry.ts';
 import { RESULTS_HEADING, resultsSection } from './summary.ts';
 import { CACHE_DIR } from './tracks-cache.ts';
 
@@ -22,11 +27,12 @@ async function main(): Promise<number> {
   const { values } = parseArgs({
     options: {
       sizes: { type: 'string' }, shots: { type: 'string' }, clips: { type: 'string' }, force: { type: 'boolean' },
-      results: { type: 'string' }, 'full-tables': { type: 'boolean' }, 'max-eval-frames': { type: 'string' }, help: { type: 'boolean', short: 'h' },
+      results: { type: 'string' }, 'full-tables': { type: 'boolean' }, 'max-eval-frames': { type: 'string' }, 'rung-frames': { type: 'string' }, generator: { type: 'string' },
+      'limit-minutes': { type: 'string' }, help: { type: 'boolean', short: 'h' },
     },
   });
   if (values.help) {
-    process.stdout.write('usage: npm run eval:all -- [--sizes 256,512] [--shots K] [--clips name,name] [--max-eval-frames N] [--force] [--full-tables] [--results models/RESULTS.md]\n');
+    process.stdout.write('usage: npm run eval:all -- [--sizes 256,512] [--shots K] [--generator warp] [--clips name,name] [--max-eval-frames N] [--rung-frames N] [--limit-minutes M] [--force] [--full-tables] [--results models/RESULTS.md]\n');
     return 0;
   }
   const sizes = (values.sizes ?? '256,512').split(',').map(Number);
@@ -34,6 +40,13 @@ async function main(): Promise<number> {
   const shots = Number(values.shots ?? 1);
   if (!Number.isInteger(shots) || shots < 1 || shots > 8) throw new Error(`--shots must be 1–8, got ${values.shots}`);
   const maxEvalFrames = Number(values['max-eval-frames'] ?? DEFAULT_EVAL_OPTIONS.maxEvalFrames);
+  const rungFrames = Number(values['rung-frames'] ?? DEFAULT_EVAL_OPTIONS.rungFrames);
+  if (!Number.isInteger(rungFrames) || rungFrames < 0) throw new Error(`--rung-frames must be an integer ≥ 0, got ${values['rung-frames']}`);
+  const generator = values.generator ?? DEFAULT_EVAL_OPTIONS.generator;
+  if (!generatorNames().includes(generator)) throw new Error(`--generator must be one of ${generatorNames().join(', ')}, got ${generator}`);
+  const limitMs = values['limit-minutes'] === undefined ? Infinity : Number(values['limit-minutes']) * 60_000;
+  if (!(limitMs > 0)) throw new Error(`--limit-minutes must be a positive number, got ${values['limit-minutes']}`);
+  const started = Date.now();
   const clipDir = resolve(SHARED_DATA_DIR, 'clips');
   let clips = readdirSync(clipDir).filter((f) => f.endsWith('.mp4')).sort();
   if (values.clips) {
@@ -47,25 +60,46 @@ async function main(): Promise<number> {
   const results: EvalResult[] = [];
   const runtimes: { clip: string; size: number; seconds: number }[] = [];
   const failures: string[] = [];
+  const resultsPath = values.results ?? resolve(here, '../RESULTS.md');
+  const argv = process.argv.slice(2).join(' ');
+  const writeSummary = async () => {
+    const md = existsSync(resultsPath) ? await readFile(resultsPath, 'utf8') : '# Results\n';
+    let body = resultsSection(results, {
+      command: `npm run eval:all${argv ? ` -- ${argv}` : ''}`,
+      date: new Date().toISOString().slice(0, 10),
+      machine: `${cpus().length} cores, ${cpus()[0]?.model ?? 'unknown CPU'}`,
+      runtimes,
+      fullTables: values['full-tables'] ?? results.length <= 3,
+      clipsTotal: clips.length,
+      sizes,
+    });
+    if (failures.length) body += `\n\nNot evaluated:\n${failures.map((f) => `- ${f}`).join('\n')}`;
+    await writeFile(resultsPath, upsertSection(md, RESULTS_HEADING, body));
+  };
+  let stopped = 0;
   for (const size of sizes) {
     for (const clip of clips) {
-      const json = resolve(outDir, `${basename(clip, '.mp4')}-${size}-k${shots}-n${maxEvalFrames}.json`);
+      const json = resolve(outDir, `${basename(clip, '.mp4')}-${size}-k${shots}-${generator}-n${maxEvalFrames}-r${rungFrames}-v${EVAL_METHOD_VERSION}.json`);
       let r: EvalResult;
       if (!values.force && existsSync(json)) {
         r = JSON.parse(readFileSync(json, 'utf8')) as EvalResult;
         // Recompute the headline from the stored rungs so the summary follows the current definition.
-        const h = headline(r.codecs, r.ours, r.ours.kbps);
+        const h = headline(r.codecs, headlineScores(r), r.ours.kbps);
         r.equivalent_kbps = h.equivalent;
         r.saving = h.saving;
         process.stderr.write(`${clip} @${size}: cached ${json}\n`);
+      } else if (Date.now() - started > limitMs) {
+        stopped++;
+        continue;
       } else {
-        process.stderr.write(`${clip} @${size}: running…\n`);
+        process.stderr.write(`${clip} @${size}: running… (${new Date().toISOString().slice(11, 19)} UTC)\n`);
         try {
-          r = await runEval({ ...DEFAULT_EVAL_OPTIONS, video: resolve(clipDir, clip), size, shots, maxEvalFrames, log: (s) => process.stderr.write(`  ${s}\n`) });
+          r = await runEval({ ...DEFAULT_EVAL_OPTIONS, video: resolve(clipDir, clip), size, shots, generator, maxEvalFrames, rungFrames, log: (s) => process.stderr.write(`  ${s}\n`) });
         } catch (err) {
           const msg = `${clip} @${size}: ${err instanceof Error ? err.message : String(err)}`;
           failures.push(msg);
           process.stderr.write(`  FAILED ${msg}\n`);
+          await writeSummary();
           continue;
         }
         await writeFile(json, JSON.stringify(r, null, 2) + '\n');
@@ -73,21 +107,12 @@ async function main(): Promise<number> {
       }
       results.push(r);
       runtimes.push({ clip: clip.replace(/\.mp4$/, ''), size, seconds: r.details.timings_s.total ?? 0 });
+      if (r.details.stages_s) process.stderr.write(formatStages(r.details.stages_s, r.details.timings_s.total ?? 0, r.details.load ?? '') + '\n');
+      await writeSummary();
     }
   }
-  const resultsPath = values.results ?? resolve(here, '../RESULTS.md');
-  const md = existsSync(resultsPath) ? await readFile(resultsPath, 'utf8') : '# Results\n';
-  const argv = process.argv.slice(2).join(' ');
-  let body = resultsSection(results, {
-    command: `npm run eval:all${argv ? ` -- ${argv}` : ''}`,
-    date: new Date().toISOString().slice(0, 10),
-    machine: `${cpus().length} cores, ${cpus()[0]?.model ?? 'unknown CPU'}`,
-    runtimes,
-    fullTables: values['full-tables'] ?? results.length <= 3,
-  });
-  if (failures.length) body += `\n\nNot evaluated:\n${failures.map((f) => `- ${f}`).join('\n')}`;
-  await writeFile(resultsPath, upsertSection(md, RESULTS_HEADING, body));
-  process.stderr.write(`wrote ${results.length} run(s) to ${resultsPath}${failures.length ? `; ${failures.length} failed` : ''}\n`);
+  await writeSummary();
+  process.stderr.write(`wrote ${results.length} run(s) to ${resultsPath}${failures.length ? `; ${failures.length} failed` : ''}${stopped ? `; ${stopped} not started (--limit-minutes)` : ''}\n`);
   return 0;
 }
 

@@ -22,6 +22,11 @@ export function formatResult(r: EvalResult): string {
   for (const [c, rungs] of Object.entries(r.codecs) as [CodecName, EvalResult['codecs'][CodecName]][]) {
     for (const g of rungs ?? []) lines.push(row(c, g.kbps, g));
   }
+  const sub = r.details.rung_subset;
+  if (sub) {
+    lines.push('');
+    lines.push(`Codec rungs: AKD, CSIM and face rate on ${sub.frames} of the ${r.frames} scored frames (evenly spaced, seeded subset: ${sub.indices.join(', ')}); L1/PSNR/SSIM on all ${r.frames}. On the same ${sub.frames} frames ours has AKD ${fmt(sub.ours.akd, 2)}, CSIM ${fmt(sub.ours.csim, 4)}, face ${sub.ours.face_rate === null ? '–' : (100 * sub.ours.face_rate).toFixed(0) + ' %'} (static: AKD ${fmt(sub.static.akd, 2)}, CSIM ${fmt(sub.static.csim, 4)}); the AKD and CSIM equivalents below compare these.`);
+  }
   lines.push('');
   lines.push(`| codec | ${HEADLINE_METRICS.map((m) => `equiv. kbit/s ${m.toUpperCase()}`).join(' | ')} | ${HEADLINE_METRICS.map((m) => `saving ${m.toUpperCase()}`).join(' | ')} |`);
   lines.push(`|---|${HEADLINE_METRICS.map(() => '---:|').join('')}${HEADLINE_METRICS.map(() => '---:|').join('')}`);

@@ -8,19 +8,23 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import type { FaceFrame } from '@visage/protocol';
 import { enrollWarpAvatar } from '../../packages/client/src/enrollment/atlas/enroll.ts';
+import { existsSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { pngCodec } from '../../packages/client/src/generator/codec.ts';
 import { encodePng } from '../../packages/client/src/generator/png.ts';
 import { decodeRgbaFrames, frameTimestampMs, probeVideo, type VideoInfo } from '../../packages/client/scripts/lib/video.ts';
-import { CODECS, DEFAULT_LADDER_KBPS, FLOOR_TOLERANCE, cutFilter, encodeRung, missingEncoders, run, type CodecName, type SourceCut } from './codecs.ts';
+import { CODECS, DEFAULT_LADDER_KBPS, FLOOR_TOLERANCE, cutFilter, encodeRung, missingEncoders, run, writeCut, type CodecName, type SourceCut } from './codecs.ts';
 import { clipCropBox, toCropLandmarks, DEFAULT_CROP_SCALE, FACERES_CROP_SCALE, FACERES_INPUT, type CropBox } from './crop.ts';
 import { equivalentBitrate, savingFactor, type Direction, type Equivalent } from './equivalent.ts';
 import { encodeFrames, packetKbps, senderNeutral } from './landmark-codec.ts';
 import { cosine, l1, landmarkDistancePx, meanOf, psnr, ssim, type Rgba } from './metrics.ts';
-import { planFrames, type FramePlan } from './selection.ts';
-import { openEvalSession, type EvalSession } from './session.ts';
+import { planFrames, subsetPositions, type FramePlan } from './selection.ts';
+import { NEURAL_WEIGHTS_DIR, openEvalSession, type Analysis, type EvalSession } from './session.ts';
+import { formatStages, StageProfile } from './profile.ts';
 import { contentHash, readCachedTracks, writeCachedTracks } from './tracks-cache.ts';
 import { collectFrames, Mp4Writer } from './video-io.ts';
 import type { WireEmbedding } from './page/page.ts';
+import { toWireEmbedding } from '../../packages/client/scripts/lib/page-session.ts';
 
 export interface EvalOptions {
   video: string;
@@ -30,6 +34,12 @@ export interface EvalOptions {
   seed: number;
   /** At most this many driven frames are scored (every Nth). */
   maxEvalFrames: number;
+  /**
+   * AKD, CSIM and face rate of the codec rungs are measured on this many of the scored frames (a
+   * fixed, evenly spaced, seeded subset; 0 = all). Ours and static are always measured on all
+   * scored frames, and the headline compares ours on the same subset. Pixel metrics: all frames.
+   */
+  rungFrames: number;
   codecs: CodecName[];
   ladderKbps: number[];
   /** Keyframe interval of the codec baselines in seconds. */
@@ -40,11 +50,22 @@ export interface EvalOptions {
   /** Use and fill the tracks cache (default true). */
   cache: boolean;
   cropScale: number;
+  /** Let faceres use tfjs' multi-threaded wasm build (default false: one pool thread on 2 cores, no gain). */
+  faceresThreads?: boolean;
   log: (line: string) => void;
 }
 
+/**
+ * Version of the method: bump it whenever a change can move any number of a result (what is
+ * measured, how, on which frames). eval:all keys its cached per-clip JSON by it.
+ */
+export const EVAL_METHOD_VERSION = 2;
+
+/** AKD/CSIM/face rate of ours or static on the codec rungs' subset of frames. */
+export interface SubsetScores { akd: number | null; csim: number | null; face_rate: number | null }
+
 export const DEFAULT_EVAL_OPTIONS = {
-  shots: 1, generator: 'warp', size: 256, seed: 0, maxEvalFrames: 30, codecs: ['h264', 'vp8', 'av1'] as CodecName[],
+  shots: 1, generator: 'warp', size: 256, seed: 0, maxEvalFrames: 30, rungFrames: 10, codecs: ['h264', 'vp8', 'av1'] as CodecName[],
   ladderKbps: [...DEFAULT_LADDER_KBPS], gopSeconds: 2, cache: true, cropScale: DEFAULT_CROP_SCALE,
 } satisfies Partial<EvalOptions>;
 
@@ -78,6 +99,8 @@ export interface EvalResult {
 }
 
 export interface EvalDetails {
+  /** EVAL_METHOD_VERSION of the code that produced this result. */
+  method_version?: number;
   seed: number;
   generator: string;
   generator_backend: string | null;
@@ -88,12 +111,22 @@ export interface EvalDetails {
   enrollment: { region: [number, number]; shots_requested: number; frames: number[]; embedding_bytes: number };
   driven: { start: number; end: number; count: number; packets_bytes: number; face_lost_packets: number };
   scoring: { every: number; phase: number; indices: number[]; real_face_found: number };
+  /**
+   * When the codec rungs' AKD/CSIM/face rate use a subset of the scored frames: its clip frame
+   * indices and ours / static on the same frames (the headline's AKD and CSIM use these). Null: all frames.
+   */
+  rung_subset?: { frames: number; indices: number[]; ours: SubsetScores; static: SubsetScores } | null;
   csim: string;
   akd: string;
   tracker: string;
   codec_settings: Record<string, string>;
   side_by_side: string | null;
+  /** Wall-clock seconds per phase (total = the whole run). */
   timings_s: Record<string, number>;
+  /** Busy seconds per stage (see profile.ts; overlapping stages run at the same time). */
+  stages_s?: Record<string, number>;
+  /** Machine load average (1 min) at the start and end of the run. */
+  load?: string;
   warnings: string[];
 }
 
@@ -104,49 +137,130 @@ export class EvalInputError extends Error {
   }
 }
 
-interface Analysis { landmarks: Float32Array | null; embedding: Float32Array | null }
-
 /**
  * Scores one variant's frames (same order as `real`) against the real frames, on the usable
- * frames only: those where the tracker finds a face in the real crop.
+ * frames only: those where the tracker finds a face in the real crop. Pixel metrics use every
+ * usable frame; AKD, CSIM and face rate those that were analysed (`analyses[k]` not null).
  */
-function score(real: Rgba[], realA: Analysis[], frames: Rgba[], analyses: Analysis[], size: number): Scores {
+function score(real: Rgba[], realA: Analysis[], frames: Rgba[], analyses: (Analysis | null)[], size: number): Scores {
   const l1s: number[] = [], ps: number[] = [], ss: number[] = [], akd: (number | null)[] = [], cs: (number | null)[] = [];
-  let found = 0, n = 0;
+  let found = 0, n = 0, analysed = 0;
   for (let i = 0; i < frames.length; i++) {
     if (!realA[i]!.landmarks) continue;
     n++;
     l1s.push(l1(real[i]!, frames[i]!));
     ps.push(psnr(real[i]!, frames[i]!));
     ss.push(ssim(real[i]!, frames[i]!));
-    akd.push(landmarkDistancePx(realA[i]!.landmarks, analyses[i]!.landmarks, size));
-    cs.push(cosine(realA[i]!.embedding, analyses[i]!.embedding));
-    if (analyses[i]!.landmarks) found++;
+    const a = analyses[i];
+    if (!a) continue;
+    analysed++;
+    akd.push(landmarkDistancePx(realA[i]!.landmarks, a.landmarks, size));
+    cs.push(cosine(realA[i]!.embedding, a.embedding));
+    if (a.landmarks) found++;
   }
   if (n === 0) return { l1: null, psnr: null, ssim: null, akd: null, csim: null, face_rate: null };
-  return { l1: meanOf(l1s), psnr: meanOf(ps), ssim: meanOf(ss), akd: meanOf(akd), csim: meanOf(cs), face_rate: found / n };
+  return { l1: meanOf(l1s), psnr: meanOf(ps), ssim: meanOf(ss), akd: meanOf(akd), csim: meanOf(cs), face_rate: analysed ? found / analysed : null };
 }
 
+/** AKD/CSIM/face rate on the positions in `subset` only (analyses of all frames given). */
+function subsetScores(realA: Analysis[], analyses: Analysis[], subset: readonly number[], size: number): SubsetScores {
+  let found = 0, n = 0;
+  const akd: (number | null)[] = [], cs: (number | null)[] = [];
+  for (const k of subset) {
+    if (!realA[k]!.landmarks) continue;
+    n++;
+    akd.push(landmarkDistancePx(realA[k]!.landmarks, analyses[k]!.landmarks, size));
+    cs.push(cosine(realA[k]!.embedding, analyses[k]!.embedding));
+    if (analyses[k]!.landmarks) found++;
+  }
+  return { akd: meanOf(akd), csim: meanOf(cs), face_rate: n ? found / n : null };
+}
+
+/** Our scores as the headline compares them: AKD/CSIM/face rate on the rungs' subset when there is one. */
+export function headlineScores(r: Pick<EvalResult, 'ours' | 'details'>): Scores {
+  const sub = r.details.rung_subset;
+  return sub ? { ...r.ours, ...sub.ours } : r.ours;
+}
+
+/** VIDEO-mode tracking of every frame of the clip, 25 frames per page call. */
 async function trackClip(session: EvalSession, info: VideoInfo, log: (s: string) => void): Promise<FaceFrame[]> {
   const frames: FaceFrame[] = [];
-  let i = 0;
+  let chunk: Uint8Array[] = [];
+  const flush = async () => {
+    if (!chunk.length) return;
+    const ts = chunk.map((_, k) => frameTimestampMs(frames.length + k, info.fps));
+    const rs = await session.trackMany(chunk, info.width, info.height, ts);
+    rs.forEach((r, k) => frames.push({ t: ts[k]!, landmarks: r.landmarks ? Float32Array.from(r.landmarks) : null, blendshapes: r.blendshapes ? Float32Array.from(r.blendshapes) : null, matrix: r.matrix ? Float32Array.from(r.matrix) : null }));
+    if (Math.floor(frames.length / 100) !== Math.floor((frames.length - chunk.length) / 100)) log(`  tracked ${frames.length} frames`);
+    chunk = [];
+  };
   for await (const rgba of decodeRgbaFrames(info)) {
-    const t = frameTimestampMs(i++, info.fps);
-    const r = await session.track(rgba, info.width, info.height, t);
-    frames.push({ t, landmarks: r.landmarks ? Float32Array.from(r.landmarks) : null, blendshapes: r.blendshapes ? Float32Array.from(r.blendshapes) : null, matrix: r.matrix ? Float32Array.from(r.matrix) : null });
-    if (i % 100 === 0) log(`  tracked ${i} frames`);
+    chunk.push(rgba);
+    if (chunk.length === 25) await flush();
   }
+  await flush();
   return frames;
-}
-
-function toWire(e: { formatVersion: number; generator: { family: string; version: number }; sections: { type: number; mandatory: boolean; bytes: Uint8Array }[] }): WireEmbedding {
-  return { formatVersion: e.formatVersion, generator: e.generator, sections: e.sections.map((s) => ({ type: s.type, mandatory: s.mandatory, b64: Buffer.from(s.bytes).toString('base64') })) };
 }
 
 const rgba = (size: number, data: Uint8Array): Rgba => ({ width: size, height: size, data });
 
+/** One rung of a codec ladder, encoded and decoded (the scored positions only). */
+interface EncodedRung { codec: CodecName; target: number; kbps: number; frames: number; file: string; decoded: Map<number, Uint8Array> }
+
+/**
+ * The codec ladders as a background producer: the cut is written once (y4m), then each rung is
+ * encoded and decoded by ffmpeg while the page scores the previous ones. A rung whose achieved
+ * rate is still at the codec's floor (within FLOOR_TOLERANCE of the previous) is skipped.
+ * At most `depth` rungs are done ahead of the consumer.
+ */
+function codecLadders(o: EvalOptions, cut: SourceCut, gopFrames: number, tmp: string, keep: ReadonlySet<number>, prof: StageProfile, depth = 2) {
+  async function* produce(): AsyncGenerator<EncodedRung> {
+    const y4m = await prof.time('ffmpeg_cut', () => writeCut(cut, join(tmp, 'cut.y4m')));
+    for (const c of o.codecs) {
+      let prev = 0;
+      for (const target of [...o.ladderKbps].sort((a, b) => a - b)) {
+        const file = join(tmp, `${c}-${target}.mkv`);
+        const enc = await prof.time(`ffmpeg_encode_${c}`, () => encodeRung(y4m, c, target, gopFrames, file));
+        if (enc.kbps < prev * FLOOR_TOLERANCE) continue; // still at the codec's floor
+        prev = enc.kbps;
+        const decoded = await prof.time('ffmpeg_decode_rungs', () => collectFrames(['-i', file, '-fps_mode', 'passthrough'], o.size, keep));
+        yield { codec: c, target, kbps: enc.kbps, frames: enc.frames, file, decoded };
+      }
+    }
+  }
+  const it = produce();
+  const queue: Promise<IteratorResult<EncodedRung>>[] = [];
+  const fill = () => {
+    while (queue.length < depth) {
+      const p = it.next();
+      p.catch(() => {}); // surfaced when consumed
+      queue.push(p);
+    }
+  };
+  fill();
+  return {
+    async next(): Promise<EncodedRung | null> {
+      const r = await queue.shift()!;
+      fill();
+      return r.done ? null : r.value;
+    },
+    async stop(): Promise<void> {
+      await Promise.allSettled(queue);
+      await it.return(undefined).catch(() => {});
+    },
+  };
+}
+
+/** Escapes a label for ffmpeg's drawtext inside a filtergraph (keeps letters, digits and a few signs). */
+function drawtextLabel(s: string): string {
+  return s.replace(/[^A-Za-z0-9 ./()×-]/g, ' ').replace(/\s+/g, ' ').trim();
+}
+
+const DEJAVU = '/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf';
+
 export async function runEval(o: EvalOptions): Promise<EvalResult> {
-  const t0 = performance.now();
+  const prof = new StageProfile();
+  const loadStart = loadavg();
   const timings: Record<string, number> = {};
   let mark = performance.now();
   const lap = (name: string) => {
@@ -159,13 +273,19 @@ export async function runEval(o: EvalOptions): Promise<EvalResult> {
     warnings.push(s);
     o.log(`warning: ${s}`);
   };
-  const info = await probeVideo(o.video);
+  const info = await prof.time('probe', () => probeVideo(o.video));
   const missing = await missingEncoders(o.codecs);
   if (missing.length) throw new EvalInputError(`this ffmpeg lacks encoder(s) ${missing.join(', ')}; choose others with --codecs`);
   const tmp = await mkdtemp(join(tmpdir(), 'visage-eval-'));
-  const session = await openEvalSession();
-  o.log(`chromium page ready: tracker ${session.info.trackerDelegate}/${session.info.trackerThread}, faceres on tfjs ${session.info.tfVersion} '${session.info.tfBackend}' backend`);
+  let session: EvalSession | null = null;
+  let ladders: ReturnType<typeof codecLadders> | null = null;
   try {
+    session = await prof.time('page_start', () => openEvalSession({ faceresThreads: o.faceresThreads ?? false }));
+    const si = session.info;
+    const faceresRuntime = si.tfBackend ? `tfjs ${si.tfVersion} ${si.tfBackend}${si.tfBackend === 'wasm' ? ` (${si.faceresSimd ? 'SIMD' : 'no SIMD'}, ${si.faceresThreads} thread${si.faceresThreads === 1 ? '' : 's'})` : ''}` : 'not loaded';
+    o.log(`chromium page ready: tracker ${si.trackerDelegate}/${si.trackerThread}, faceres on ${faceresRuntime} in a worker, cross-origin isolated: ${si.crossOriginIsolated ? 'yes' : 'no'}`);
+    if (si.tfBackend === 'wasm' && !si.faceresSimd) warn('faceres runs on wasm without SIMD (slow)');
+    lap('page_start');
     // 1. Tracks of the whole clip (cached by content).
     let tracks: FaceFrame[] | null = null;
     const hash = await contentHash(o.video);
@@ -178,7 +298,8 @@ export async function runEval(o: EvalOptions): Promise<EvalResult> {
     }
     if (!tracks) {
       o.log(`tracking ${info.frameCount ?? '?'} frames of ${basename(o.video)} (${info.width}×${info.height}) in Chromium…`);
-      tracks = await trackClip(session, info, o.log);
+      const s = session;
+      tracks = await prof.time('track_clip', () => trackClip(s, info, o.log));
       if (o.cache) await writeCachedTracks(hash, tracks);
     }
     lap('track');
@@ -202,16 +323,36 @@ export async function runEval(o: EvalOptions): Promise<EvalResult> {
     const cropLm = tracks.map((f) => (f.landmarks ? toCropLandmarks(f.landmarks, box, info.width, info.height) : null));
     const cropFrames: FaceFrame[] = tracks.map((f, i) => ({ ...f, landmarks: cropLm[i]! }));
     o.log(`crop ${box.side}px at (${box.x}, ${box.y}) → ${o.size}²; enroll from frames ${plan.shots.join(', ')}; drive ${drivenCount} frames, score ${plan.evalIndices.length} (every ${plan.every})`);
+    if (box.side < o.size) warn(`the face crop is ${box.side} px in the source, upscaled to ${o.size}²`);
+
+    // The codec ladders start now, in ffmpeg beside the page (encode + decode), and are scored in step 7.
+    const evalPos = plan.evalIndices.map((i) => i - plan.driven.start);
+    const evalPosSet = new Set(evalPos);
+    const gopFrames = Math.max(1, Math.round(o.gopSeconds * info.fps));
+    const cut: SourceCut = { path: o.video, cropFilter, start: plan.driven.start, end: plan.driven.end, fps: info.fps };
+    if (o.codecs.length) ladders = codecLadders(o, cut, gopFrames, tmp, evalPosSet, prof);
 
     // 3. Real crops of the shots and scored frames.
     const need = new Set([...plan.shots, ...plan.evalIndices]);
-    const real = await collectFrames(['-i', o.video, '-map', '0:v:0', '-fps_mode', 'passthrough', '-vf', cropFilter], o.size, need);
+    const real = await prof.time('decode_real', () => collectFrames(['-i', o.video, '-map', '0:v:0', '-fps_mode', 'passthrough', '-vf', cropFilter], o.size, need));
     for (const i of need) if (!real.has(i)) throw new EvalInputError(`${basename(o.video)}: frame ${i} could not be decoded (the clip has fewer frames than tracked)`);
     lap('decode');
 
-    // 4. Enrollment (sender side, Node: same client code as the browser).
+    // 4. Enrollment (sender side, Node: same client code as the browser; the neural sections in the page).
     const photos = plan.shots.map((i) => ({ image: { width: o.size, height: o.size, data: new Uint8ClampedArray(real.get(i)!.buffer) }, landmarks: cropLm[i]! }));
-    const enrolled = await enrollWarpAvatar(photos, { codec: pngCodec, plateIndex: 0 });
+    const enrolled = await prof.time('enroll', () => enrollWarpAvatar(photos, { codec: pngCodec, plateIndex: 0 }));
+    let wire: WireEmbedding = toWireEmbedding(enrolled.embedding);
+    let embeddingBytes = enrolled.bytes;
+    if (o.generator === 'neural') {
+      const s = session;
+      try {
+        wire = await prof.time('enroll_neural', () => s.enrollNeural(wire, plan.shots.map((i) => real.get(i)!), o.size, plan.shots.map((i) => cropLm[i]!)));
+      } catch (err) {
+        throw new EvalInputError(`the neural generator could not enroll (weights ${NEURAL_WEIGHTS_DIR} served at /models/neural/): ${err instanceof Error ? err.message : String(err)}`);
+      }
+      const warpSections = new Set(enrolled.embedding.sections.map((x) => x.type));
+      embeddingBytes += wire.sections.filter((x) => !warpSections.has(x.type)).reduce((n, x) => n + Buffer.from(x.b64, 'base64').length, 0);
+    }
     lap('enroll');
 
     // 5. Landmark codec: encode in Node (sender), decode + render in Chromium (receiver).
@@ -219,110 +360,149 @@ export async function runEval(o: EvalOptions): Promise<EvalResult> {
     const driven = cropFrames.slice(plan.driven.start, plan.driven.end);
     const packets = encodeFrames(driven, neutral);
     const oursKbps = packetKbps(packets, drivenCount, info.fps);
-    const receiver = await session.initReceiver(o.generator, toWire(enrolled.embedding), neutral, cropLm[plan.shots[0]!]!);
-    const evalPos = plan.evalIndices.map((i) => i - plan.driven.start);
-    const evalPosSet = new Set(evalPos);
+    let receiver: { backend: string | null; family: string; detail: string | null };
+    try {
+      const s = session;
+      receiver = await prof.time('generator_init', () => s.initReceiver(o.generator, wire, neutral, cropLm[plan.shots[0]!]!));
+    } catch (err) {
+      throw new EvalInputError(`the ${o.generator} generator failed to load in the page${o.generator === 'neural' ? ` (weights ${NEURAL_WEIGHTS_DIR})` : ''}: ${err instanceof Error ? err.message : String(err)}`);
+    }
     const ours = new Map<number, Uint8Array>();
     const writer = o.sideBySide ? new Mp4Writer(join(tmp, 'ours.mp4'), o.size, o.size, info.fps) : null;
     let renderMs = 0;
     const CHUNK = 25;
+    const tRender = performance.now();
     for (let s = 0; s < packets.length; s += CHUNK) {
       const chunk = packets.slice(s, s + CHUNK);
       const keep = chunk.map((_, k) => s + k).filter((p) => writer || evalPosSet.has(p)).map((p) => p - s);
       const r = await session.render(chunk, keep, o.size, o.size);
       renderMs += r.renderMs;
       for (const k of keep) {
-        const f = r.frames[k]!;
+        const f = r.frames.get(k)!;
         if (evalPosSet.has(s + k)) ours.set(s + k, f);
         if (writer) await writer.write(f);
       }
     }
     await writer?.close();
+    prof.add('render', performance.now() - tRender, drivenCount);
     const fpsRender = drivenCount / (renderMs / 1000);
-    o.log(`ours: ${oursKbps.toFixed(2)} kbit/s (${packets.length} packets), ${receiver.family} generator on the ${receiver.backend} backend in Chromium, ${fpsRender.toFixed(1)} fps at ${o.size}²`);
+    o.log(`ours: ${oursKbps.toFixed(2)} kbit/s (${packets.length} packets), ${receiver.family} generator on the ${receiver.backend}${receiver.detail ? ` (${receiver.detail})` : ''} backend in Chromium, ${fpsRender.toFixed(1)} fps at ${o.size}²`);
     lap('render');
 
-    // 6. Score: real first (reference landmarks), then each variant on the same frames.
+    // 6. Score: real first (reference landmarks and descriptors, once per run), then each variant
+    // on the same frames; faceres always crops around the real frame's landmarks.
     const realFrames = plan.evalIndices.map((i) => rgba(o.size, real.get(i)!));
-    const analysisMs = { track: 0, embed: 0, calls: 0 };
-    const analyseAll = async (frames: Rgba[]): Promise<Analysis[]> => {
-      const rs = await session.analyseMany(frames.map((f) => f.data as Uint8Array), o.size, o.size, plan.evalIndices.map((i) => cropLm[i] ?? null));
-      for (const r of rs) {
-        analysisMs.track += r.trackMs;
-        analysisMs.embed += r.embedMs;
-        analysisMs.calls++;
-      }
-      return rs.map((r) => ({ landmarks: r.landmarks, embedding: r.embedding }));
+    const embedCrops = plan.evalIndices.map((i) => cropLm[i] ?? null);
+    const s = session;
+    /** Tracker + faceres on the frames at `positions` (default all); null elsewhere. */
+    const analyseAll = async (stage: string, frames: Rgba[], positions?: readonly number[]): Promise<(Analysis | null)[]> => {
+      const t = performance.now();
+      const ks = positions ?? frames.map((_, k) => k);
+      const r = await s.analyseMany(ks.map((k) => ({ rgba: frames[k]!.data as Uint8Array, embedCrop: embedCrops[k]! })), o.size, o.size);
+      prof.add(stage, performance.now() - t, ks.length);
+      prof.add('page_tracker', r.stats.trackMs, r.stats.tracked);
+      prof.add('page_faceres', r.stats.embedMs, r.stats.embedded);
+      const out: (Analysis | null)[] = frames.map(() => null);
+      ks.forEach((k, j) => (out[k] = r.analyses[j]!));
+      return out;
     };
-    const realA = await analyseAll(realFrames);
+    const realA = (await analyseAll('analyse_real', realFrames)) as Analysis[];
     const realFound = realA.filter((a) => a.landmarks).length;
     if (realFound < realA.length) warn(`the tracker finds a face in ${realFound} of ${realA.length} selected real crops; only those ${realFound} are scored`);
     if (realFound === 0) throw new EvalInputError(`${basename(o.video)}: the tracker finds no face in any of the ${realA.length} selected real crops: nothing to score`);
-    const scoreVariant = async (frames: Rgba[]) => score(realFrames, realA, frames, await analyseAll(frames), o.size);
+    // The codec rungs' AKD/CSIM subset: evenly spaced among the usable scored frames.
+    const usable = realA.flatMap((a, k) => (a.landmarks ? [k] : []));
+    const subset = o.rungFrames > 0 && o.rungFrames < usable.length ? subsetPositions(usable.length, o.rungFrames, o.seed).map((j) => usable[j]!) : null;
+    if (subset) o.log(`codec rungs: AKD, CSIM and face rate on ${subset.length} of the ${usable.length} scored frames (--rung-frames ${o.rungFrames}); ours and static on all, and on the same ${subset.length} for the headline`);
+    const scoreVariant = async (stage: string, frames: Rgba[], positions?: readonly number[]) => {
+      const a = await analyseAll(stage, frames, positions);
+      return { scores: await prof.time('metrics', async () => score(realFrames, realA, frames, a, o.size)), analyses: a };
+    };
     const oursFrames = evalPos.map((p) => rgba(o.size, ours.get(p)!));
-    const oursScores = await scoreVariant(oursFrames);
+    const oursRun = await scoreVariant('analyse_ours', oursFrames);
+    const oursScores = oursRun.scores;
     const staticFrame = rgba(o.size, real.get(plan.shots[0]!)!);
-    const staticScores = await scoreVariant(realFrames.map(() => staticFrame));
+    const staticRun = await scoreVariant('analyse_static', realFrames.map(() => staticFrame));
+    const staticScores = staticRun.scores;
+    const rungSubset = subset ? {
+      frames: subset.length,
+      indices: subset.map((k) => plan.evalIndices[k]!),
+      ours: subsetScores(realA, oursRun.analyses as Analysis[], subset, o.size),
+      static: subsetScores(realA, staticRun.analyses as Analysis[], subset, o.size),
+    } : null;
     lap('score_ours_static');
 
     // 7. Codec ladders on the same crop, frames and metrics.
-    const gopFrames = Math.max(1, Math.round(o.gopSeconds * info.fps));
-    const cut: SourceCut = { path: o.video, cropFilter, start: plan.driven.start, end: plan.driven.end, fps: info.fps };
     const codecs: Partial<Record<CodecName, Rung[]>> = {};
-    const lowest: Partial<Record<CodecName, string>> = {};
-    for (const c of o.codecs) {
-      const rungs: Rung[] = [];
-      let prev = 0;
-      for (const target of [...o.ladderKbps].sort((a, b) => a - b)) {
-        const file = join(tmp, `${c}-${target}.mkv`);
-        const enc = await encodeRung(cut, c, target, gopFrames, file);
-        if (enc.kbps < prev * FLOOR_TOLERANCE) continue; // still at the codec's floor
-        prev = enc.kbps;
-        const decoded = await collectFrames(['-i', file, '-fps_mode', 'passthrough'], o.size, evalPosSet);
-        if (enc.frames !== drivenCount) warn(`${c} at ${target} kbit/s coded ${enc.frames} of ${drivenCount} frames (dropped frames are shown as the previous one)`);
-        // A frame the encoder dropped is shown as the previous scored one (a receiver holds its last frame).
-        let last: Uint8Array | null = null;
-        const frames = evalPos.map((p) => {
-          last = decoded.get(p) ?? last;
-          if (!last) throw new Error(`${c} at ${target} kbit/s: frame ${p} missing from the decoded stream`);
-          return rgba(o.size, last);
-        });
-        rungs.push({ kbps: enc.kbps, target_kbps: target, ...(await scoreVariant(frames)) });
-        lowest[c] ??= file;
-        o.log(`  ${c} ${enc.kbps.toFixed(1)} kbit/s: SSIM ${fmt(rungs.at(-1)!.ssim, 3)}, CSIM ${fmt(rungs.at(-1)!.csim, 3)}, AKD ${fmt(rungs.at(-1)!.akd, 2)}`);
+    const lowest: Partial<Record<CodecName, { file: string; kbps: number }>> = {};
+    for (const c of o.codecs) codecs[c] = [];
+    let lastCodec: CodecName | null = null;
+    for (;;) {
+      const rung = await prof.time('wait_encoder', () => ladders!.next());
+      if (rung && lastCodec && rung.codec !== lastCodec) lap(`codec_${lastCodec}`);
+      if (!rung) {
+        if (lastCodec) lap(`codec_${lastCodec}`);
+        break;
       }
-      codecs[c] = rungs;
-      lap(`codec_${c}`);
+      lastCodec = rung.codec;
+      const c = rung.codec;
+      if (rung.frames !== drivenCount) warn(`${c} at ${rung.target} kbit/s coded ${rung.frames} of ${drivenCount} frames (dropped frames are shown as the previous one)`);
+      // A frame the encoder dropped is shown as the previous scored one (a receiver holds its last frame).
+      let last: Uint8Array | null = null;
+      const frames = evalPos.map((p) => {
+        last = rung.decoded.get(p) ?? last;
+        if (!last) throw new Error(`${c} at ${rung.target} kbit/s: frame ${p} missing from the decoded stream`);
+        return rgba(o.size, last);
+      });
+      const sc = (await scoreVariant(`analyse_${c}`, frames, subset ?? undefined)).scores;
+      codecs[c]!.push({ kbps: rung.kbps, target_kbps: rung.target, ...sc });
+      lowest[c] ??= { file: rung.file, kbps: rung.kbps };
+      o.log(`  ${c} ${rung.kbps.toFixed(1)} kbit/s: SSIM ${fmt(sc.ssim, 3)}, CSIM ${fmt(sc.csim, 3)}, AKD ${fmt(sc.akd, 2)}`);
     }
 
     // 8. Headline.
-    const { equivalent, saving } = headline(codecs, oursScores, oursKbps);
+    const { equivalent, saving } = headline(codecs, rungSubset ? { ...oursScores, ...rungSubset.ours } : oursScores, oursKbps);
 
-    // 9. Side by side: real | ours | each codec at its lowest rate | static.
+    // 9. Side by side: real | ours | each codec at its lowest rate | static, each panel labelled.
     let sbs: string | null = null;
     if (o.sideBySide) {
+      const t = performance.now();
       const staticPng = join(tmp, 'static.png');
       await writeFile(staticPng, await encodePng({ width: o.size, height: o.size, data: new Uint8ClampedArray(staticFrame.data) }));
-      const inputs = ['-i', o.video, '-i', join(tmp, 'ours.mp4'), ...o.codecs.flatMap((c) => (lowest[c] ? ['-i', lowest[c]!] : [])), '-loop', '1', '-i', staticPng];
-      const n = inputs.filter((x) => x === '-i').length;
-      const labels = ['real', 'ours', ...o.codecs.filter((c) => lowest[c]), 'static'];
-      const graph = `[0:v]${cutFilter(cut)},format=yuv420p[v0];` + Array.from({ length: n - 1 }, (_, k) => `[${k + 1}:v]format=yuv420p,setpts=PTS-STARTPTS[v${k + 1}];`).join('') +
-        Array.from({ length: n }, (_, k) => `[v${k}]`).join('') + `hstack=inputs=${n}:shortest=1[out]`;
-      const r = await run('ffmpeg', ['-nostdin', '-v', 'error', '-y', ...inputs, '-filter_complex', graph, '-map', '[out]', '-frames:v', String(drivenCount),
-        '-r', String(info.fps), '-c:v', 'libx264', '-crf', '18', '-pix_fmt', 'yuv420p', o.sideBySide]);
+      const shown = o.codecs.filter((c) => lowest[c]);
+      const inputs = ['-i', o.video, '-i', join(tmp, 'ours.mp4'), ...shown.flatMap((c) => ['-i', lowest[c]!.file]), '-loop', '1', '-i', staticPng];
+      const n = shown.length + 3;
+      const labels = ['real', `ours ${o.generator} ${oursKbps.toFixed(1)} kbit/s`, ...shown.map((c) => `${c} ${lowest[c]!.kbps.toFixed(1)} kbit/s`), 'static'];
+      const fontSize = Math.max(10, Math.round(o.size / 16));
+      const graph = (withText: boolean, font: string) => {
+        const text = (k: number) => (withText ? `,drawtext=${font}:text='${drawtextLabel(labels[k]!)}':x=4:y=4:fontsize=${fontSize}:fontcolor=white:box=1:boxcolor=black@0.6:boxborderw=3` : '');
+        return `[0:v]${cutFilter(cut)},format=yuv420p${text(0)}[v0];` +
+          Array.from({ length: n - 1 }, (_, k) => `[${k + 1}:v]format=yuv420p,setpts=PTS-STARTPTS${text(k + 1)}[v${k + 1}];`).join('') +
+          Array.from({ length: n }, (_, k) => `[v${k}]`).join('') + `hstack=inputs=${n}:shortest=1[out]`;
+      };
+      const ffmpegSbs = (g: string) => run('ffmpeg', ['-nostdin', '-v', 'error', '-y', ...inputs, '-filter_complex', g, '-map', '[out]', '-frames:v', String(drivenCount),
+        '-r', String(info.fps), '-c:v', 'libx264', '-crf', '18', '-pix_fmt', 'yuv420p', o.sideBySide!]);
+      // DejaVu (Debian's fonts-dejavu-core) when present, else fontconfig's default sans; unlabelled as the last resort.
+      let r = await ffmpegSbs(graph(true, existsSync(DEJAVU) ? `fontfile=${DEJAVU}` : 'font=Sans'));
+      let labelled = true;
+      if (r.code !== 0) {
+        warn(`side-by-side labels failed (${r.stderr.trim().split('\n').pop()}); writing the video without labels`);
+        r = await ffmpegSbs(graph(false, ''));
+        labelled = false;
+      }
       if (r.code !== 0) warn(`side-by-side video failed: ${r.stderr.trim().split('\n').pop()}`);
       else {
-        sbs = `${o.sideBySide} (${labels.join(' | ')})`;
+        sbs = `${o.sideBySide} (${labels.join(' | ')}${labelled ? '' : '; panels unlabelled'})`;
         o.log(`side by side: ${sbs}`);
       }
+      prof.add('side_by_side', performance.now() - t);
       lap('side_by_side');
     }
-    timings.total = Math.round((performance.now() - t0) / 100) / 10;
-    if (analysisMs.calls) {
-      timings.analysis_ms_per_frame_tracker = Math.round(analysisMs.track / analysisMs.calls);
-      timings.analysis_ms_per_frame_faceres = Math.round(analysisMs.embed / analysisMs.calls);
-      timings.analysed_frames = analysisMs.calls;
-    }
+    timings.total = Math.round(prof.wallMs() / 100) / 10;
+    const loadEnd = loadavg();
+    const loadNote = `load average ${loadStart[0]!.toFixed(1)} at start, ${loadEnd[0]!.toFixed(1)} at end`;
+    const stages = prof.record();
+    o.log(formatStages(stages, timings.total, loadNote));
 
     return {
       clip: basename(o.video),
@@ -335,27 +515,32 @@ export async function runEval(o: EvalOptions): Promise<EvalResult> {
       equivalent_kbps: equivalent,
       saving,
       details: {
+        method_version: EVAL_METHOD_VERSION,
         seed: o.seed,
         generator: o.generator,
-        generator_backend: receiver.backend,
+        generator_backend: receiver.detail ? `${receiver.backend} (${receiver.detail})` : receiver.backend,
         render_where: 'headless Chromium (decoder + generator in the page)',
         video: { path: o.video, width: info.width, height: info.height, fps: info.fps, frames: tracks.length },
         crop: { ...box, scale: o.cropScale },
         frames_with_face: withFace,
-        enrollment: { region: [0, plan.enrollEnd], shots_requested: o.shots, frames: plan.shots, embedding_bytes: enrolled.bytes },
-        driven: { ...plan.driven, count: drivenCount, packets_bytes: packets.reduce((s, p) => s + p.length, 0), face_lost_packets: driven.filter((f) => !f.landmarks).length },
+        enrollment: { region: [0, plan.enrollEnd], shots_requested: o.shots, frames: plan.shots, embedding_bytes: embeddingBytes },
+        driven: { ...plan.driven, count: drivenCount, packets_bytes: packets.reduce((n, p) => n + p.length, 0), face_lost_packets: driven.filter((f) => !f.landmarks).length },
         scoring: { every: plan.every, phase: plan.phase, indices: plan.evalIndices, real_face_found: realFound },
-        csim: `cosine of Human 3.3.6 faceres descriptors (1024-d), tfjs ${session.info.tfVersion} ${session.info.tfBackend} backend in Chromium; input ${FACERES_INPUT}² roll-corrected crop, side ${FACERES_CROP_SCALE}× the real frame's landmark box`,
+        rung_subset: rungSubset,
+        csim: `cosine of Human 3.3.6 faceres descriptors (1024-d), ${faceresRuntime} in Chromium; input ${FACERES_INPUT}² roll-corrected crop, side ${FACERES_CROP_SCALE}× the real frame's landmark box`,
         akd: 'mean distance over the 478 MediaPipe landmarks (2-D) between the real and the generated/decoded crop, each tracked from scratch; px at crop size; frames where both have a face',
-        tracker: `MediaPipe FaceLandmarker (client FaceTracker, ${session.info.trackerDelegate} delegate, no smoothing)`,
+        tracker: `MediaPipe FaceLandmarker (client FaceTracker, ${si.trackerDelegate} delegate, no smoothing)`,
         codec_settings: Object.fromEntries(o.codecs.map((c) => [c, `${CODECS[c].encoder} ${CODECS[c].args(0, gopFrames).join(' ').replace(/ 0k/g, ' <rate>k')}`])),
         side_by_side: sbs,
         timings_s: timings,
+        stages_s: stages,
+        load: loadNote,
         warnings,
       },
     };
   } finally {
-    await session.close();
+    await ladders?.stop();
+    await session?.close();
     await rm(tmp, { recursive: true, force: true });
   }
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { planFrames, PlanError } from './selection.ts';
+import { planFrames, PlanError, subsetPositions } from './selection.ts';
 
 const faces = (n: number, missing: (i: number) => boolean = () => false) => Array.from({ length: n }, (_, i) => !missing(i));
 
@@ -44,5 +44,28 @@ describe('planFrames', () => {
     expect(() => planFrames(faces(20, () => true), 1, 40)).toThrow(/no face found in any of the 20 frames/);
     expect(() => planFrames(faces(20, (i) => i < 10), 1, 40)).toThrow(PlanError);
     expect(() => planFrames(faces(20, (i) => i < 10), 1, 40)).toThrow(/first 20 %.*10 of 20 frames have a face/);
+  });
+});
+
+describe('subsetPositions', () => {
+  it('takes every ⌈n/count⌉-th position, phase 0 for seed 0', () => {
+    expect(subsetPositions(30, 10)).toEqual([0, 3, 6, 9, 12, 15, 18, 21, 24, 27]);
+    expect(subsetPositions(29, 10)).toEqual([0, 3, 6, 9, 12, 15, 18, 21, 24, 27]);
+    expect(subsetPositions(7, 3)).toEqual([0, 3, 6]);
+  });
+  it('returns everything when the subset would not be smaller', () => {
+    expect(subsetPositions(5, 0)).toEqual([0, 1, 2, 3, 4]);
+    expect(subsetPositions(5, 5)).toEqual([0, 1, 2, 3, 4]);
+    expect(subsetPositions(5, 9)).toEqual([0, 1, 2, 3, 4]);
+  });
+  it('is a pure function of (n, count, seed), at most count long, inside [0, n)', () => {
+    for (const seed of [1, 2, 3, 1234]) {
+      const a = subsetPositions(28, 10, seed);
+      expect(subsetPositions(28, 10, seed)).toEqual(a);
+      expect(a.length).toBeLessThanOrEqual(10);
+      expect(a.length).toBeGreaterThanOrEqual(9);
+      expect(a.every((k) => k >= 0 && k < 28)).toBe(true);
+      expect([...a].sort((x, y) => x - y)).toEqual(a);
+    }
   });
 });

@@ -67,3 +67,17 @@ export function planFrames(hasFace: readonly boolean[], shots: number, maxEval: 
   for (let k = phase; k < drivenFaces.length; k += every) evalIndices.push(drivenFaces[k]!);
   return { total, enrollEnd, shotsRequested: shots, shots: [...new Set(chosen)], driven, evalIndices, every, phase };
 }
+
+/**
+ * `count` of the positions 0…n−1, evenly spaced (every ⌈n / count⌉-th, starting at a phase that
+ * seed 0 puts at 0 and any other seed draws), ascending. All positions when count ≤ 0 or count ≥ n.
+ * Used for the codec rungs' AKD/CSIM subset (see run.ts).
+ */
+export function subsetPositions(n: number, count: number, seed = 0): number[] {
+  if (count <= 0 || count >= n) return Array.from({ length: n }, (_, i) => i);
+  const every = Math.ceil(n / count);
+  const phase = seed === 0 ? 0 : Math.floor(mulberry32((seed ^ 0x5bd1e995) >>> 0)() * every);
+  const out: number[] = [];
+  for (let k = phase; k < n && out.length < count; k += every) out.push(k);
+  return out;
+}

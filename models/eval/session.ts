@@ -1,54 +1,104 @@
 /**
  * The one headless-Chromium page of an eval run (see page/page.ts): bundling, the local
- * server (tracker assets, Human's models, tfjs wasm binaries) and typed calls into the page.
+ * server (tracker assets, Human's models, tfjs wasm binaries, the neural weights; COOP/COEP so
+ * the page is cross-origin isolated and faceres may use wasm threads) and typed calls into the
+ * page. Frames go to the page as raw RGBA (GET /frames/…) and come back the same way
+ * (PUT /upload/…): no PNG, no base64.
  */
+import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { bundleBrowser } from '../../packages/client/scripts/lib/bundle.ts';
 import { launchChromium } from '../../packages/client/scripts/lib/chromium.ts';
-import { CLIENT_DIR, trackingAssetMounts } from '../../packages/client/scripts/lib/paths.ts';
+import { CLIENT_DIR, REPO_ROOT, trackingAssetMounts } from '../../packages/client/scripts/lib/paths.ts';
 import { NO_PHONE_HOME_CSP, startStaticServer, type StaticServer } from '../../packages/client/scripts/lib/static-server.ts';
-import type { AnalysedFrame, EvalPageApi, EvalPageInfo, TrackedFrame, WireEmbedding } from './page/page.ts';
+import type { AnalyseItem, EvalPageApi, EvalPageInfo, NeuralPageOptions, TrackedFrame, WireEmbedding } from './page/page.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const require = createRequire(import.meta.url);
 const HUMAN_MODELS_DIR = resolve(dirname(require.resolve('@vladmandic/human')), '../models');
 const TFJS_WASM_DIR = dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm'));
+/** models/weights/neural, served at /models/neural/ (the neural generator's default URL). */
+export const NEURAL_WEIGHTS_DIR = resolve(REPO_ROOT, 'models/weights/neural');
+export const NEURAL_PAGE_OPTIONS: NeuralPageOptions = { weightsUrl: '/models/neural/model.json', wasmPath: '/tfjs-wasm/' };
 
+export interface Analysis { landmarks: Float32Array | null; embedding: Float32Array | null }
+
+/** One frame to analyse: its pixels and the landmarks (normalised to it) faceres crops around (null: its own). */
+export interface AnalyseRequest { rgba: Uint8Array; embedCrop: Float32Array | null }
+
+export interface AnalyseStats { trackMs: number; embedMs: number; wallMs: number; tracked: number; embedded: number; reusedTracks: number }
 
 export interface EvalSession {
   readonly info: EvalPageInfo;
   readonly page: Page;
-  track(rgba: Uint8Array, width: number, height: number, t: number): Promise<TrackedFrame>;
-  analyse(rgba: Uint8Array, width: number, height: number, cropLandmarks: Float32Array | null): Promise<{ landmarks: Float32Array | null; embedding: Float32Array | null; trackMs: number; embedMs: number }>;
-  /** Many frames of one size in one page call. */
-  analyseMany(frames: Uint8Array[], width: number, height: number, cropLandmarks: (Float32Array | null)[]): Promise<{ landmarks: Float32Array | null; embedding: Float32Array | null; trackMs: number; embedMs: number }[]>;
-  initReceiver(generator: string, embedding: WireEmbedding, neutral: Float32Array, initialLandmarks: Float32Array): Promise<{ backend: string | null; family: string }>;
-  render(packets: Uint8Array[], keep: number[], width: number, height: number): Promise<{ frames: (Uint8Array | null)[]; renderMs: number; decodeMs: number }>;
+  /** Continuous tracking of consecutive frames (VIDEO mode, clip timestamps). */
+  trackMany(frames: Uint8Array[], width: number, height: number, ts: number[]): Promise<TrackedFrame[]>;
+  /**
+   * Landmarks from scratch + faceres descriptor for each frame. A frame whose pixels were
+   * tracked before in this session is not tracked again (tracking from scratch is a pure
+   * function of the pixels), so e.g. the 30 identical static frames are tracked once.
+   */
+  analyseMany(frames: AnalyseRequest[], width: number, height: number): Promise<{ analyses: Analysis[]; stats: AnalyseStats }>;
+  enrollNeural(embedding: WireEmbedding, frames: Uint8Array[], size: number, landmarks: Float32Array[]): Promise<WireEmbedding>;
+  initReceiver(generator: string, embedding: WireEmbedding, neutral: Float32Array, initialLandmarks: Float32Array): Promise<{ backend: string | null; family: string; detail: string | null }>;
+  /** Renders every packet; returns the frames at `keep` positions. */
+  render(packets: Uint8Array[], keep: number[], width: number, height: number): Promise<{ frames: Map<number, Uint8Array>; renderMs: number; decodeMs: number }>;
   close(): Promise<void>;
 }
 
 export interface EvalSessionOptions {
   /** Load faceres for CSIM (default true). */
   faceres?: boolean;
+  /**
+   * Multi-threaded wasm for faceres (default false). tfjs sizes its pthread pool at half the
+   * cores, i.e. one thread on this 2-core machine, so it only helps on bigger machines.
+   */
+  faceresThreads?: boolean;
   browser?: Browser;
 }
 
+/**
+ * With faceres threads: the product's policy (nothing leaves the origin) plus blob: scripts, as
+ * tfjs' threaded wasm starts its pthreads from a blob: worker that importScripts() a blob: copy
+ * of its loader. Without: the product's policy unchanged.
+ */
+export const THREADED_WASM_CSP = NO_PHONE_HOME_CSP.replace("script-src 'self'", "script-src 'self' blob:");
+
+/** The page bundle, built once per process (eval:all runs many clips; edits made meanwhile do not leak into a running batch). */
+let bundled: ReturnType<typeof bundleBrowser> | null = null;
+
+const sha1 = (b: Uint8Array) => createHash('sha1').update(b).digest('hex');
+
 export async function openEvalSession(options: EvalSessionOptions = {}): Promise<EvalSession> {
-  const files = await bundleBrowser({
+  bundled ??= bundleBrowser({
     entries: {
       page: resolve(here, 'page/page.ts'),
+      'faceres.worker': resolve(here, 'page/faceres.worker.ts'),
       'tracker.worker': resolve(CLIENT_DIR, 'src/tracking/tracker.worker.ts'),
     },
     publicPath: '/bundle/',
   });
+  const files = new Map(await bundled);
   files.set('/', { body: '<!doctype html><meta charset="utf-8"><title>loading</title><script type="module" src="/bundle/page.js"></script>', type: 'text/html; charset=utf-8' });
+  const uploads = new Map<string, Uint8Array>();
   const server: StaticServer = await startStaticServer({
     files,
-    mounts: { ...trackingAssetMounts(), '/human-models/': HUMAN_MODELS_DIR, '/tfjs-wasm/': TFJS_WASM_DIR },
-    csp: NO_PHONE_HOME_CSP,
+    mounts: { ...trackingAssetMounts(), '/human-models/': HUMAN_MODELS_DIR, '/tfjs-wasm/': TFJS_WASM_DIR, '/models/neural/': NEURAL_WEIGHTS_DIR },
+    csp: options.faceresThreads ? THREADED_WASM_CSP : NO_PHONE_HOME_CSP,
+    handlers: [
+      async (req, res) => {
+        if (req.method !== 'PUT' || !req.url?.startsWith('/upload/')) return false;
+        const parts: Buffer[] = [];
+        for await (const c of req) parts.push(c as Buffer);
+        uploads.set(req.url, new Uint8Array(Buffer.concat(parts)));
+        res.writeHead(204);
+        res.end();
+        return true;
+      },
+    ],
   });
   const own = options.browser ? null : await launchChromium();
   const browser = options.browser ?? own!;
@@ -65,8 +115,11 @@ export async function openEvalSession(options: EvalSessionOptions = {}): Promise
     page = await context.newPage();
     page.on('pageerror', (e) => errors.push(e.message));
     page.on('crash', () => errors.push('page crashed'));
+    context.on('response', (r) => {
+      if (r.status() >= 400) errors.push(`${r.status()} ${new URL(r.url()).pathname}`);
+    });
     page.on('console', (m) => {
-      if (m.type() === 'error' || process.env.VISAGE_EVAL_DEBUG) errors.push(m.text());
+      if (m.type() === 'error' || process.env.VISAGE_EVAL_DEBUG) errors.push(`${m.text()}${m.location().url ? ` [${new URL(m.location().url).pathname}]` : ''}`);
       if (process.env.VISAGE_EVAL_DEBUG) process.stderr.write(`[page] ${m.text()}\n`);
     });
     await page.goto(server.origin + '/');
@@ -78,53 +131,74 @@ export async function openEvalSession(options: EvalSessionOptions = {}): Promise
       p.evaluate(([name, a]) => {
         const api = (globalThis as unknown as { visageEval: Record<string, (...x: unknown[]) => unknown> }).visageEval;
         return api[name as string]!(...(a as unknown[]));
-      }, [m, args] as const) as Promise<Awaited<ReturnType<EvalPageApi[K]>>>;
-    const info = await call('init', { faceres: options.faceres ?? true });
+      }, [m, args] as const).catch((err: unknown) => {
+        const msg = err instanceof Error ? err.message.replace(/^page\.evaluate: /, '').split('\n')[0] : String(err);
+        throw new Error(`eval page: ${msg}${errors.length ? ` (${errors.slice(-3).join('; ')})` : ''}`);
+      }) as Promise<Awaited<ReturnType<EvalPageApi[K]>>>;
+    const info = await call('init', { faceres: options.faceres ?? true, faceresThreads: options.faceresThreads ?? false });
     let n = 0;
-    const serve = async <T>(rgba: Uint8Array, fn: (url: string) => Promise<T>): Promise<T> => {
-      const path = `/frames/${n++}`;
-      server.files.set(path, { body: rgba, type: 'application/octet-stream' });
+    /** Serves frames under fresh paths for the duration of `fn`. */
+    const serving = async <T>(frames: Uint8Array[], w: number, h: number, fn: (paths: string[]) => Promise<T>): Promise<T> => {
+      const paths = frames.map((f) => {
+        if (f.length !== w * h * 4) throw new TypeError(`expected ${w * h * 4} RGBA bytes, got ${f.length}`);
+        const path = `/frames/${n++}`;
+        server.files.set(path, { body: f, type: 'application/octet-stream' });
+        return path;
+      });
       try {
-        return await fn(path);
+        return await fn(paths);
       } finally {
-        server.files.delete(path);
+        for (const path of paths) server.files.delete(path);
       }
     };
-    const check = (rgba: Uint8Array, w: number, h: number) => {
-      if (rgba.length !== w * h * 4) throw new TypeError(`expected ${w * h * 4} RGBA bytes, got ${rgba.length}`);
-    };
+    /** Landmarks from scratch by pixel content (sha1 + size). */
+    const tracked = new Map<string, Float32Array | null>();
+    let renders = 0;
     return {
       info,
       page: p,
-      track(rgba, w, h, t) {
-        check(rgba, w, h);
-        return serve(rgba, (url) => call('track', url, w, h, t));
+      trackMany(frames, w, h, ts) {
+        return serving(frames, w, h, (paths) => call('trackMany', paths, w, h, ts));
       },
-      async analyse(rgba, w, h, cropLandmarks) {
-        check(rgba, w, h);
-        const r: AnalysedFrame = await serve(rgba, (url) => call('analyse', url, w, h, cropLandmarks ? Array.from(cropLandmarks) : null));
-        return { ...r, landmarks: r.landmarks ? Float32Array.from(r.landmarks) : null, embedding: r.embedding ? Float32Array.from(r.embedding) : null };
-      },
-      async analyseMany(frames, w, h, crops) {
-        const paths = frames.map((f) => {
-          check(f, w, h);
-          const path = `/frames/${n++}`;
-          server.files.set(path, { body: f, type: 'application/octet-stream' });
-          return path;
+      async analyseMany(frames, w, h) {
+        const keys = frames.map((f) => `${w}x${h}:${sha1(f.rgba)}`);
+        const first = new Map<string, number>();
+        // A frame faceres crops around its own landmarks is always tracked here (keeps this simple).
+        const track = keys.map((k, i) => {
+          if (frames[i]!.embedCrop && (tracked.has(k) || first.has(k))) return false;
+          if (!first.has(k)) first.set(k, i);
+          return true;
         });
-        try {
-          const rs = await call('analyseMany', paths, w, h, crops.map((c) => (c ? Array.from(c) : null)));
-          return rs.map((r) => ({ ...r, landmarks: r.landmarks ? Float32Array.from(r.landmarks) : null, embedding: r.embedding ? Float32Array.from(r.embedding) : null }));
-        } finally {
-          for (const p of paths) server.files.delete(p);
-        }
+        const r = await serving(frames.map((f) => f.rgba), w, h, (paths) => {
+          const items: AnalyseItem[] = paths.map((url, i) => ({ url, track: track[i]!, embedCrop: frames[i]!.embedCrop ? Array.from(frames[i]!.embedCrop!) : null }));
+          return call('analyseMany', items, w, h);
+        });
+        r.frames.forEach((f, i) => {
+          if (track[i]) tracked.set(keys[i]!, f.landmarks ? Float32Array.from(f.landmarks) : null);
+        });
+        const analyses = r.frames.map((f, i) => ({
+          landmarks: tracked.get(keys[i]!) ?? null,
+          embedding: f.embedding ? Float32Array.from(f.embedding) : null,
+        }));
+        return { analyses, stats: { trackMs: r.trackMs, embedMs: r.embedMs, wallMs: r.wallMs, tracked: r.tracked, embedded: r.embedded, reusedTracks: frames.length - r.tracked } };
+      },
+      enrollNeural(embedding, frames, size, landmarks) {
+        return serving(frames, size, size, (paths) => call('enrollNeural', embedding, paths, size, size, landmarks.map((l) => Array.from(l)), NEURAL_PAGE_OPTIONS));
       },
       initReceiver(generator, embedding, neutral, initial) {
-        return call('initReceiver', generator, embedding, Array.from(neutral), Array.from(initial));
+        return call('initReceiver', generator, embedding, Array.from(neutral), Array.from(initial), NEURAL_PAGE_OPTIONS);
       },
       async render(packets, keep, w, h) {
-        const r = await call('render', packets.map((b) => Buffer.from(b).toString('base64')), keep, w, h);
-        return { ...r, frames: r.frames.map((f) => (f === null ? null : new Uint8Array(Buffer.from(f, 'base64')))) };
+        const prefix = `/upload/${renders++}/`;
+        const r = await call('render', packets.map((b) => Buffer.from(b).toString('base64')), keep, w, h, prefix);
+        const frames = new Map<number, Uint8Array>();
+        for (const k of keep) {
+          const f = uploads.get(prefix + k);
+          if (!f || f.length !== w * h * 4) throw new Error(`eval page: rendered frame ${k} did not arrive`);
+          frames.set(k, f);
+          uploads.delete(prefix + k);
+        }
+        return { ...r, frames };
       },
       close,
     };

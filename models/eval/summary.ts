@@ -53,23 +53,48 @@ export interface SummaryContext {
   machine: string;
   runtimes: { clip: string; size: number; seconds: number }[];
   fullTables: boolean;
+  /** Clips the batch was asked to cover, and its sizes (for the coverage line). */
+  clipsTotal?: number;
+  sizes?: number[];
+}
+
+/** "256: 12 of 40 clips; 512: 3 of 40 clips" */
+export function coverageLine(results: readonly EvalResult[], clipsTotal: number, sizes: readonly number[]): string {
+  return sizes.map((size) => `${size} px: ${results.filter((r) => r.size === size).length} of ${clipsTotal} clips`).join('; ');
+}
+
+function runtimeSummary(runtimes: SummaryContext['runtimes']): string {
+  const bySize = new Map<number, number[]>();
+  for (const t of runtimes) bySize.set(t.size, [...(bySize.get(t.size) ?? []), t.seconds]);
+  return [...bySize].sort((a, b) => a[0] - b[0]).map(([size, xs]) => {
+    const sorted = xs.slice().sort((a, b) => a - b);
+    const worst = runtimes.filter((t) => t.size === size).sort((a, b) => b.seconds - a.seconds)[0]!;
+    return `@${size}: median ${sorted[Math.floor(sorted.length / 2)]!.toFixed(0)} s, longest ${worst.seconds.toFixed(0)} s (${worst.clip}), ${xs.length} run(s)`;
+  }).join('; ');
 }
 
 export function resultsSection(results: readonly EvalResult[], ctx: SummaryContext): string {
   const r0 = results[0];
   const out: string[] = [];
-  out.push(`Self-reenactment (issue 7): enroll the warp avatar from K frames of the first 20 % of a clip, drive it with the rest of the clip's landmarks after a real encode → decode through the landmark codec, and compare each generated frame with the real one on the same ${results.map((r) => r.size).filter((v, i, a) => a.indexOf(v) === i).join('/')} px face crop; the same crops and frames go through x264, VP8 and SVT-AV1 CBR ladders and a static enrollment frame. "≙" is the equivalent bitrate (the codec's rate where its curve, interpolated on log-bitrate, reaches our score; "below" = even its lowest reachable rate is better, "above" = its ladder up to ~300 kbit/s never gets there); saving = equivalent ÷ our bitrate.`);
+  const gens = [...new Set(results.map((r) => r.details.generator))].join('/') || 'warp';
+  out.push(`Self-reenactment (issue 7): enroll the ${gens} avatar from K frames of the first 20 % of a clip, drive it with the rest of the clip's landmarks after a real encode → decode through the landmark codec, and compare each generated frame with the real one on the same ${results.map((r) => r.size).filter((v, i, a) => a.indexOf(v) === i).join('/')} px face crop; the same crops and frames go through x264, VP8 and SVT-AV1 CBR ladders and a static enrollment frame. "≙" is the equivalent bitrate (the codec's rate where its curve, interpolated on log-bitrate, reaches our score; "below" = even its lowest reachable rate is better, "above" = its ladder up to ~300 kbit/s never gets there); saving = equivalent ÷ our bitrate.`);
   out.push('');
   out.push(`Command: \`${ctx.command}\` (${ctx.date}, ${ctx.machine}).`);
   out.push('');
+  if (ctx.clipsTotal !== undefined && ctx.sizes) {
+    out.push(`**Coverage: ${coverageLine(results, ctx.clipsTotal, ctx.sizes)}** (the batch is resumable: re-running the command evaluates only the clips still missing).`);
+    out.push('');
+  }
   if (r0) {
     const d = r0.details;
     out.push(`- Where it runs: tracking, landmark decoding, the ${d.generator} generator (${d.generator_backend} backend) and CSIM in one headless Chromium page; enrollment and landmark encoding (sender side) in Node with the same client code.`);
     out.push(`- CSIM: ${d.csim}.`);
     out.push(`- AKD: ${d.akd}. Face: fraction of scored frames where the tracker finds a face.`);
-    out.push(`- Pixels: L1 (mean |Δ| RGB, 0–1), PSNR (RGB), SSIM (luma, 11×11 Gaussian σ 1.5) over the whole crop. Scored frames: at most 30 driven frames per clip (--max-eval-frames), every Nth (N in each JSON's details.scoring).`);
+    out.push(`- Pixels: L1 (mean |Δ| RGB, 0–1), PSNR (RGB), SSIM (luma, 11×11 Gaussian σ 1.5) over the whole crop. Scored frames: at most 30 driven frames per clip (--max-eval-frames), every Nth (N in each JSON's details.scoring).${d.rung_subset ? ` Codec rungs: AKD, CSIM and face rate on ${d.rung_subset.frames} of those frames (--rung-frames; evenly spaced, seeded subset, listed in details.rung_subset), pixel metrics on all; ours and static are measured on all scored frames (the table's columns) and, for the AKD/CSIM equivalents, on the same subset as the codecs.` : ''}`);
     out.push(`- Codecs: ${Object.entries(d.codec_settings).map(([c, s]) => `${c}: \`${s}\``).join('; ')}; GOP ${(d.codec_settings.h264 ?? '').match(/-g (\d+)/)?.[1] ?? '?'} frames at ${d.video.fps} fps for this clip (2 s). Bitrate = coded packet bytes (no container/transport) over the driven duration; ours = landmark packet bytes the same way (the one-off avatar embedding, ${d.enrollment.embedding_bytes} bytes here, is not counted).`);
-    out.push(`- Run time per clip: ${ctx.runtimes.map((t) => `${t.clip} @${t.size} ${t.seconds.toFixed(0)} s`).join(', ')} (2-core machine shared with other jobs).`);
+    out.push(ctx.runtimes.length > 6
+      ? `- Run time per clip (wall clock, on a 2-core machine shared with other jobs): ${runtimeSummary(ctx.runtimes)}; per clip and stage in each JSON's details.timings_s / stages_s.`
+      : `- Run time per clip: ${ctx.runtimes.map((t) => `${t.clip} @${t.size} ${t.seconds.toFixed(0)} s`).join(', ')} (2-core machine shared with other jobs).`);
   }
   out.push('');
   out.push(summaryTable(results));

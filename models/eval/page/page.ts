@@ -1,22 +1,27 @@
 /**
  * Browser side of `npm run eval`: one page holds the real client code of a call's two ends —
- * FaceTracker (sender), LandmarkDecoder + generator (receiver) — and the identity model used
- * for CSIM (Human's faceres graph model on tfjs). Driven from Node with page.evaluate; frames
- * travel as raw RGBA over the local server (see session.ts).
+ * FaceTracker (sender; MediaPipe in its own worker), LandmarkDecoder + generator (receiver, on
+ * the main thread) — and the identity model used for CSIM (Human's faceres on tfjs wasm, in a
+ * third thread: faceres.worker.ts). Tracking and faceres of a batch of frames run at the same
+ * time. Driven from Node with page.evaluate; frames travel as raw RGBA over the local server
+ * (GET /frames/… to the page, PUT /upload/… back; see session.ts) — no PNG, no base64.
  */
-import { Human } from '@vladmandic/human';
 import { createDecoder, type AvatarEmbedding, type LandmarkDecoder } from '@visage/protocol';
 import { FaceTracker } from '../../../packages/client/src/tracking/index.ts';
 import { createGenerator } from '../../../packages/client/src/generator/registry.ts';
 import { pngCodec } from '../../../packages/client/src/generator/codec.ts';
+import { addNeuralSections } from '../../../packages/client/src/generator/neural/enroll.ts';
 import type { Generator } from '../../../packages/client/src/generator/types.ts';
 import { FACERES_INPUT, identityCrop } from '../crop.ts';
+import type { FaceresInfo, FaceresReply, FaceresRequest } from './faceres.worker.ts';
 
 export interface WireEmbedding { formatVersion: number; generator: { family: string; version: number }; sections: { type: number; mandatory: boolean; b64: string }[] }
 
 export interface EvalPageInit {
   /** Load the identity model (CSIM). */
   faceres: boolean;
+  /** Let faceres use multi-threaded wasm when the page is cross-origin isolated (default false). */
+  faceresThreads?: boolean;
 }
 
 export interface EvalPageInfo {
@@ -26,41 +31,69 @@ export interface EvalPageInfo {
   /** tfjs backend running faceres, or null when not loaded. */
   tfBackend: string | null;
   tfVersion: string | null;
+  /** faceres' wasm build: SIMD and thread count (null when not loaded). */
+  faceresSimd: boolean | null;
+  faceresThreads: number | null;
+  faceresInfo: FaceresInfo | null;
+  crossOriginIsolated: boolean;
 }
 
 export interface TrackedFrame { landmarks: number[] | null; blendshapes: number[] | null; matrix: number[] | null }
 
+export interface AnalyseItem {
+  url: string;
+  /** Track this frame from scratch (false: the caller already knows its landmarks). */
+  track: boolean;
+  /** Landmarks (normalised to this frame) around which faceres crops; null = the frame's own tracked landmarks; absent = no faceres. */
+  embedCrop?: number[] | null;
+}
+
 export interface AnalysedFrame {
-  /** Landmarks the tracker found in this frame (scored from scratch), or null. */
+  /** Landmarks the tracker found in this frame (scored from scratch), or null (also when not tracked). */
   landmarks: number[] | null;
   /** faceres descriptor (1024) of the crop, or null when there was no crop. */
   embedding: number[] | null;
-  /** Time in the tracker (blank + frame) and in the identity model, ms. */
+}
+
+export interface AnalyseResult {
+  frames: AnalysedFrame[];
+  /** Busy time of the tracker and of faceres over the call (they overlap), ms; wall time of the call, ms. */
   trackMs: number;
   embedMs: number;
+  wallMs: number;
+  tracked: number;
+  embedded: number;
+}
+
+export interface NeuralPageOptions {
+  weightsUrl: string;
+  wasmPath: string;
 }
 
 export interface EvalPageApi {
   init(o: EvalPageInit): Promise<EvalPageInfo>;
-  /** Continuous VIDEO-mode tracking of the clip (frame after frame, timestamps from the clip). */
-  track(url: string, width: number, height: number, t: number): Promise<TrackedFrame>;
+  /** Continuous VIDEO-mode tracking of consecutive clip frames (timestamps from the clip). */
+  trackMany(urls: string[], width: number, height: number, ts: number[]): Promise<TrackedFrame[]>;
   /**
-   * Tracks one frame from scratch (a blank frame first resets MediaPipe's tracking state, so the
-   * result depends neither on order nor on the previous variant) and embeds the face, cropped
-   * around `cropLandmarks` (the real frame's; null = its own landmarks).
+   * Tracks frames from scratch (a blank frame first resets MediaPipe's tracking state, so the
+   * result depends neither on order nor on the previous variant) and embeds each face, cropped
+   * around `embedCrop`, with faceres — tracking and faceres in their two workers at once.
    */
-  analyse(url: string, width: number, height: number, cropLandmarks: number[] | null): Promise<AnalysedFrame>;
-  /** `analyse` over several frames in one call (fewer round trips). */
-  analyseMany(urls: string[], width: number, height: number, cropLandmarks: (number[] | null)[]): Promise<AnalysedFrame[]>;
-  /** Frames per faceres call in analyseMany (default 8). */
+  analyseMany(items: AnalyseItem[], width: number, height: number): Promise<AnalyseResult>;
+  /** Frames per faceres call (default 8). */
   setFaceresBatch(n: number): Promise<void>;
-  /** Creates the receiver: decoder with the sender's neutral, generator from the embedding; shows `initialLandmarks` until a face packet arrives. */
-  initReceiver(generator: string, embedding: WireEmbedding, neutral: number[], initialLandmarks: number[]): Promise<{ backend: string | null; family: string }>;
   /**
-   * Decodes and renders packets in order (a face-lost packet repeats the last landmarks, as a
-   * receiver would); returns the frames at `keep` positions (base64 RGBA) and the render time.
+   * Sender-side neural enrollment (client `addNeuralSections`): adds the IdentityVector and
+   * AdaInParams sections computed from the enrollment frames to the warp embedding.
    */
-  render(packets: string[], keep: number[], width: number, height: number): Promise<{ frames: (string | null)[]; renderMs: number; decodeMs: number }>;
+  enrollNeural(embedding: WireEmbedding, urls: string[], width: number, height: number, landmarks: number[][], options: NeuralPageOptions): Promise<WireEmbedding>;
+  /** Creates the receiver: decoder with the sender's neutral, generator from the embedding; shows `initialLandmarks` until a face packet arrives. */
+  initReceiver(generator: string, embedding: WireEmbedding, neutral: number[], initialLandmarks: number[], neural?: NeuralPageOptions): Promise<{ backend: string | null; family: string; detail: string | null }>;
+  /**
+   * Decodes and renders packets (base64) in order (a face-lost packet repeats the last
+   * landmarks, as a receiver would); the frames at `keep` positions are PUT to `uploadPrefix + position`.
+   */
+  render(packets: string[], keep: number[], width: number, height: number, uploadPrefix: string): Promise<{ renderMs: number; decodeMs: number }>;
   close(): Promise<void>;
 }
 
@@ -70,140 +103,174 @@ function bytesToB64(b: Uint8Array): string {
   for (let i = 0; i < b.length; i += 0x8000) s += String.fromCharCode(...b.subarray(i, i + 0x8000));
   return btoa(s);
 }
-
-type Tf = Human['tf'];
-type GraphModel = Awaited<ReturnType<Tf['loadGraphModel']>>;
+const fromWire = (w: WireEmbedding): AvatarEmbedding => ({ ...w, sections: w.sections.map((s) => ({ type: s.type, mandatory: s.mandatory, bytes: b64ToBytes(s.b64) })) });
+const toWire = (e: AvatarEmbedding): WireEmbedding => ({ formatVersion: e.formatVersion, generator: e.generator, sections: e.sections.map((s) => ({ type: s.type, mandatory: s.mandatory, b64: bytesToB64(s.bytes) })) });
 
 let tracker: FaceTracker | null = null;
-let tf: Tf | null = null;
-let faceres: GraphModel | null = null;
+let faceres: Worker | null = null;
+let faceresInfo: FaceresInfo | null = null;
 let decoder: LandmarkDecoder | null = null;
 let generator: Generator | null = null;
 let lastLandmarks: Float32Array | null = null;
 let analyseT = 0;
 const BLANK = 16;
+/** Frames per faceres call. */
+let faceresBatch = 8;
 
 async function fetchRgba(url: string, width: number, height: number): Promise<ImageData> {
   const res = await fetch(url);
   if (!res.ok) throw new Error(`GET ${url}: ${res.status}`);
-  return new ImageData(new Uint8ClampedArray(await res.arrayBuffer()), width, height);
+  const buf = await res.arrayBuffer();
+  if (buf.byteLength !== width * height * 4) throw new Error(`GET ${url}: ${buf.byteLength} bytes, expected ${width * height * 4}`);
+  return new ImageData(new Uint8ClampedArray(buf), width, height);
 }
 
-/** faceres descriptors of several 224² crops, `batch` at a time. */
-async function embedCrops(crops: Float32Array[], batch: number): Promise<number[][]> {
-  const out: number[][] = [];
+let nextId = 0;
+const waiting = new Map<number, { resolve: (r: { descriptors: Float32Array; ms: number }) => void; reject: (e: Error) => void }>();
+
+function startFaceres(threads: boolean): Promise<FaceresInfo> {
+  const w = new Worker('/bundle/faceres.worker.js', { type: 'module', name: 'visage-eval-faceres' });
+  faceres = w;
+  return new Promise((resolve, reject) => {
+    w.onerror = (e) => reject(new Error(`faceres worker: ${e.message}`));
+    w.onmessage = (ev: MessageEvent<FaceresReply>) => {
+      const m = ev.data;
+      if (m.type === 'ready') resolve(m.info);
+      else if (m.type === 'embedded') {
+        waiting.get(m.id)?.resolve(m);
+        waiting.delete(m.id);
+      } else if (m.id === undefined) reject(new Error(m.message));
+      else {
+        waiting.get(m.id)?.reject(new Error(m.message));
+        waiting.delete(m.id);
+      }
+    };
+    w.postMessage({ type: 'init', threads } satisfies FaceresRequest);
+  });
+}
+
+/** faceres descriptors of n 224² crops (concatenated), computed in the worker. */
+function embedCrops(crops: Float32Array[]): Promise<{ descriptors: Float32Array; ms: number }> {
+  if (!faceres) return Promise.reject(new Error('faceres not loaded'));
   const px = FACERES_INPUT * FACERES_INPUT * 3;
-  for (let s = 0; s < crops.length; s += batch) {
-    const part = crops.slice(s, s + batch);
-    const flat = new Float32Array(part.length * px);
-    part.forEach((c, i) => flat.set(c, i * px));
-    const input = tf!.tensor4d(flat, [part.length, FACERES_INPUT, FACERES_INPUT, 3]);
-    const outs = faceres!.execute(input) as unknown as { shape: number[]; data(): Promise<Float32Array>; dispose(): void }[];
-    input.dispose();
-    const desc = outs.find((t) => t.shape[1] === 1024);
-    const data = desc ? await desc.data() : null;
-    for (const t of outs) t.dispose();
-    if (!data) throw new Error('faceres gave no 1024-d descriptor');
-    for (let i = 0; i < part.length; i++) out.push(Array.from(data.subarray(i * 1024, (i + 1) * 1024)));
-  }
-  return out;
+  const flat = new Float32Array(crops.length * px);
+  crops.forEach((c, i) => flat.set(c, i * px));
+  const id = nextId++;
+  const w = faceres;
+  return new Promise((resolve, reject) => {
+    waiting.set(id, { resolve, reject });
+    w.postMessage({ type: 'embed', id, crops: flat, n: crops.length, batch: faceresBatch } satisfies FaceresRequest, [flat.buffer]);
+  });
 }
 
-/** Frames per faceres call. */
-let faceresBatch = 8;
+async function trackFromScratch(img: ImageData): Promise<Float32Array | null> {
+  // Clip tracking used timestamps up to the clip's length; stay far above them.
+  analyseT = Math.max(analyseT, 1e9);
+  await tracker!.track(await createImageBitmap(new ImageData(BLANK, BLANK)), (analyseT += 1000));
+  const { frame } = await tracker!.track(await createImageBitmap(img), (analyseT += 1000));
+  return frame.landmarks;
+}
+
+async function putFrame(url: string, data: Uint8ClampedArray<ArrayBuffer>): Promise<void> {
+  const res = await fetch(url, { method: 'PUT', body: data });
+  if (!res.ok) throw new Error(`PUT ${url}: ${res.status}`);
+}
 
 const api: EvalPageApi = {
   async init(o) {
-    tracker = await FaceTracker.create({
-      delegate: 'CPU',
-      thread: 'auto',
-      smoothing: false,
-      workerFactory: () => new Worker('/bundle/tracker.worker.js', { type: 'module', name: 'visage-face-tracker' }),
-    });
-    let tfBackend: string | null = null, tfVersion: string | null = null;
-    if (o.faceres) {
-      const human = new Human({
-        backend: 'wasm', wasmPath: '/tfjs-wasm/', modelBasePath: '/human-models/', debug: false, warmup: 'none',
-        face: { enabled: false }, body: { enabled: false }, hand: { enabled: false }, object: { enabled: false },
-        gesture: { enabled: false }, segmentation: { enabled: false },
-      });
-      // Single-threaded wasm: deterministic, and its thread pool would need blob: workers the CSP forbids.
-      human.tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
-      await human.init();
-      tf = human.tf;
-      faceres = await tf.loadGraphModel('/human-models/faceres.json');
-      tfBackend = tf.getBackend();
-      tfVersion = human.tf.version_core;
-    }
-    return { trackerDelegate: tracker.delegate, trackerThread: tracker.thread, fallbackReasons: [...tracker.fallbackReasons], tfBackend, tfVersion };
-  },
-  async track(url, width, height, t) {
-    if (!tracker) throw new Error('init() first');
-    const bitmap = await createImageBitmap(await fetchRgba(url, width, height));
-    const { frame } = await tracker.track(bitmap, t);
+    const threads = o.faceresThreads ?? false;
+    const [t, info] = await Promise.all([
+      FaceTracker.create({
+        delegate: 'CPU',
+        thread: 'auto',
+        smoothing: false,
+        workerFactory: () => new Worker('/bundle/tracker.worker.js', { type: 'module', name: 'visage-face-tracker' }),
+      }),
+      o.faceres ? startFaceres(threads) : Promise.resolve(null),
+    ]);
+    tracker = t;
+    faceresInfo = info;
     return {
-      landmarks: frame.landmarks ? Array.from(frame.landmarks) : null,
-      blendshapes: frame.blendshapes ? Array.from(frame.blendshapes) : null,
-      matrix: frame.matrix ? Array.from(frame.matrix) : null,
+      trackerDelegate: t.delegate, trackerThread: t.thread, fallbackReasons: [...t.fallbackReasons],
+      tfBackend: info?.tfBackend ?? null, tfVersion: info?.tfVersion ?? null,
+      faceresSimd: info?.simd ?? null, faceresThreads: info?.threads ?? null, faceresInfo: info,
+      crossOriginIsolated: globalThis.crossOriginIsolated === true,
     };
   },
-  async analyse(url, width, height, cropLandmarks) {
+  async trackMany(urls, width, height, ts) {
     if (!tracker) throw new Error('init() first');
-    const img = await fetchRgba(url, width, height);
-    // Clip tracking used timestamps up to the clip's length; stay far above them.
-    analyseT = Math.max(analyseT, 1e9);
-    const t0 = performance.now();
-    await tracker.track(await createImageBitmap(new ImageData(BLANK, BLANK)), (analyseT += 1000));
-    const { frame } = await tracker.track(await createImageBitmap(img), (analyseT += 1000));
-    const own = frame.landmarks;
-    const cropLm = cropLandmarks ? Float32Array.from(cropLandmarks) : own;
-    const t1 = performance.now();
-    const embedding = faceres && cropLm ? (await embedCrops([identityCrop(img, cropLm)], 1))[0]! : null;
-    return { landmarks: own ? Array.from(own) : null, embedding, trackMs: t1 - t0, embedMs: performance.now() - t1 };
-  },
-  async analyseMany(urls, width, height, crops) {
-    if (!tracker) throw new Error('init() first');
-    // Track every frame (each from scratch), then embed all crops in batches.
-    const out: AnalysedFrame[] = [];
-    const pending: { k: number; crop: Float32Array }[] = [];
-    analyseT = Math.max(analyseT, 1e9);
-    for (const [k, url] of urls.entries()) {
-      const img = await fetchRgba(url, width, height);
-      const t0 = performance.now();
-      await tracker.track(await createImageBitmap(new ImageData(BLANK, BLANK)), (analyseT += 1000));
-      const { frame } = await tracker.track(await createImageBitmap(img), (analyseT += 1000));
-      const own = frame.landmarks;
-      const c = crops[k] ? Float32Array.from(crops[k]!) : own;
-      if (faceres && c) pending.push({ k, crop: identityCrop(img, c) });
-      out.push({ landmarks: own ? Array.from(own) : null, embedding: null, trackMs: performance.now() - t0, embedMs: 0 });
+    const out: TrackedFrame[] = [];
+    let next = fetchRgba(urls[0]!, width, height);
+    for (let i = 0; i < urls.length; i++) {
+      const img = await next;
+      if (i + 1 < urls.length) next = fetchRgba(urls[i + 1]!, width, height);
+      const { frame } = await tracker.track(await createImageBitmap(img), ts[i]!);
+      out.push({
+        landmarks: frame.landmarks ? Array.from(frame.landmarks) : null,
+        blendshapes: frame.blendshapes ? Array.from(frame.blendshapes) : null,
+        matrix: frame.matrix ? Array.from(frame.matrix) : null,
+      });
     }
-    const t1 = performance.now();
-    const embeddings = await embedCrops(pending.map((p) => p.crop), faceresBatch);
-    const per = pending.length ? (performance.now() - t1) / pending.length : 0;
-    pending.forEach((p, i) => {
-      out[p.k]!.embedding = embeddings[i]!;
-      out[p.k]!.embedMs = per;
-    });
     return out;
+  },
+  async analyseMany(items, width, height) {
+    if (!tracker) throw new Error('init() first');
+    const t0 = performance.now();
+    const imgs = await Promise.all(items.map((it) => fetchRgba(it.url, width, height)));
+    const frames: AnalysedFrame[] = items.map(() => ({ landmarks: null, embedding: null }));
+    const wantsEmbed = (it: AnalyseItem) => faceresInfo !== null && it.embedCrop !== undefined;
+    // Crops around given landmarks go to faceres now; crops around the frame's own landmarks after tracking.
+    const given = items.flatMap((it, k) => (wantsEmbed(it) && it.embedCrop ? [k] : []));
+    const embedGiven = given.length ? embedCrops(given.map((k) => identityCrop(imgs[k]!, Float32Array.from(items[k]!.embedCrop!)))) : null;
+    let trackMs = 0, tracked = 0;
+    const tTrack = performance.now();
+    for (const [k, it] of items.entries()) {
+      if (!it.track) continue;
+      const lm = await trackFromScratch(imgs[k]!);
+      frames[k]!.landmarks = lm ? Array.from(lm) : null;
+      tracked++;
+    }
+    trackMs = performance.now() - tTrack;
+    const own = items.flatMap((it, k) => (wantsEmbed(it) && it.embedCrop === null && frames[k]!.landmarks ? [k] : []));
+    const embedOwn = own.length ? embedCrops(own.map((k) => identityCrop(imgs[k]!, Float32Array.from(frames[k]!.landmarks!)))) : null;
+    let embedMs = 0;
+    for (const [ks, p] of [[given, embedGiven], [own, embedOwn]] as const) {
+      if (!p) continue;
+      const r = await p;
+      embedMs += r.ms;
+      ks.forEach((k, i) => (frames[k]!.embedding = Array.from(r.descriptors.subarray(i * 1024, (i + 1) * 1024))));
+    }
+    return { frames, trackMs, embedMs, wallMs: performance.now() - t0, tracked, embedded: given.length + own.length };
   },
   async setFaceresBatch(n) {
     faceresBatch = n;
   },
-  async initReceiver(name, wire, neutral, initialLandmarks) {
+  async enrollNeural(wire, urls, width, height, landmarks, options) {
+    const imgs = await Promise.all(urls.map((u) => fetchRgba(u, width, height)));
+    const e = await addNeuralSections(fromWire(wire), imgs.map((i) => ({ width: i.width, height: i.height, data: i.data })), landmarks.map((l) => Float32Array.from(l)), {
+      weightsUrl: options.weightsUrl, backend: 'wasm', wasmPath: options.wasmPath,
+    });
+    return toWire(e);
+  },
+  async initReceiver(name, wire, neutral, initialLandmarks, neural) {
     generator?.dispose();
-    const embedding: AvatarEmbedding = { ...wire, sections: wire.sections.map((s) => ({ type: s.type, mandatory: s.mandatory, bytes: b64ToBytes(s.b64) })) };
+    generator = null;
     decoder = createDecoder({ neutral: Float32Array.from(neutral) });
-    generator = createGenerator(name, { backend: 'cpu', codec: pngCodec });
-    await generator.init(embedding);
+    const g = name === 'neural'
+      ? createGenerator('neural', { backend: 'wasm', ...(neural ? { weightsUrl: neural.weightsUrl, wasmPath: neural.wasmPath } : {}) })
+      : createGenerator(name, { backend: 'cpu', codec: pngCodec });
+    await g.init(fromWire(wire));
+    generator = g;
     // Until the first face packet arrives the receiver shows the avatar as enrolled.
     lastLandmarks = Float32Array.from(initialLandmarks);
-    return { backend: generator.backend, family: generator.family };
+    const tfBackend = (g as Generator & { tfBackend?: string | null }).tfBackend;
+    return { backend: g.backend, family: g.family, detail: tfBackend ? `tfjs ${tfBackend}` : null };
   },
-  async render(packets, keep, width, height) {
+  async render(packets, keep, width, height, uploadPrefix) {
     if (!decoder || !generator) throw new Error('initReceiver() first');
     const want = new Set(keep);
-    const frames: (string | null)[] = packets.map(() => null);
     const out = { width, height, data: new Uint8ClampedArray(width * height * 4) };
+    const uploads: Promise<void>[] = [];
     let renderMs = 0, decodeMs = 0;
     for (const [i, b64] of packets.entries()) {
       const t0 = performance.now();
@@ -213,14 +280,16 @@ const api: EvalPageApi = {
       if (decoded.frame?.landmarks) lastLandmarks = decoded.frame.landmarks;
       await generator.render(lastLandmarks!, out);
       renderMs += performance.now() - t1;
-      if (want.has(i)) frames[i] = bytesToB64(new Uint8Array(out.data.buffer));
+      if (want.has(i)) uploads.push(putFrame(`${uploadPrefix}${i}`, out.data.slice()));
     }
-    return { frames, renderMs, decodeMs };
+    await Promise.all(uploads);
+    return { renderMs, decodeMs };
   },
   async close() {
     generator?.dispose();
     generator = null;
-    faceres?.dispose();
+    faceres?.terminate();
+    faceres = null;
     await tracker?.close();
     tracker = null;
   },
