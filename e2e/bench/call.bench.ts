@@ -1,11 +1,14 @@
 /**
- * npm run bench:call -- [--peers 2] [--seconds 20] [--identity on|off] [--json out.json]
+ * npm run bench:call -- [--peers 2] [--seconds 20] [--identity on|off] [--senders all|one] [--json out.json]
  *
  * A real call on this machine: N headless Chromium peers with fake cameras from
  * shared clips, through the real SFU, each rendering the others with the warp
  * generator (CPU backend). Prints capture → render latency p50/p95 (sender's frame
  * capture to the receiver's canvas; camera excluded; same machine, so one clock),
  * render fps, tracker fps and ms/frame, and landmark kbit/s per sender.
+ * `--senders one`: only the first peer publishes and the others watch, so the sender's
+ * tracker and the receivers' generators do not all share these two cores (in a real call
+ * every participant has their own machine).
  */
 import { parseArgs } from 'node:util';
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -21,7 +24,7 @@ const CLIPS = ['edtalk-mouth_source.mp4', 'liveportrait-d5.mp4', 'pcavs-00015.mp
 const { values } = (() => {
   try {
     return parseArgs({
-      options: { peers: { type: 'string', default: '2' }, seconds: { type: 'string', default: '20' }, identity: { type: 'string', default: 'on' }, json: { type: 'string' } },
+      options: { peers: { type: 'string', default: '2' }, seconds: { type: 'string', default: '20' }, identity: { type: 'string', default: 'on' }, senders: { type: 'string', default: 'all' }, json: { type: 'string' } },
       strict: true,
     });
   } catch (err) {
@@ -45,6 +48,11 @@ if (values.identity !== 'on' && values.identity !== 'off') {
   process.exit(2);
 }
 const identity = values.identity === 'on';
+if (values.senders !== 'all' && values.senders !== 'one') {
+  console.error('bench:call: --senders must be all or one');
+  process.exit(2);
+}
+const oneSender = values.senders === 'one';
 
 const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 
@@ -65,7 +73,8 @@ try {
     await page.goto(`${sfu.url}/index.html`);
     await page.waitForSelector('body[data-ready="1"]', { state: 'attached' });
     const token = await sfu.token({ room: 'bench', peer: `p${i}` });
-    await page.evaluate(([u, t, p, id]) => window.visageCall.join(u as string, t as string, [p as string], { identity: id as boolean }), [sfu.url, token, `/stills/p${i}.png`, identity] as const);
+    const publish = !oneSender || i === 0;
+    await page.evaluate(([u, t, p, id, pub]) => window.visageCall.join(u as string, t as string, [p as string], { identity: id as boolean, publish: pub as boolean }), [sfu.url, token, `/stills/p${i}.png`, identity, publish] as const);
     pages.push(page);
   }
   console.error(`${peers} peers joined; warming up…`);
@@ -75,19 +84,26 @@ try {
   await new Promise((r) => setTimeout(r, seconds * 1000));
   const measured = await Promise.all(pages.map((p) => p.evaluate(() => window.visageCall.samples())));
   const latencies = measured.flatMap((m) => m.latency).sort((a, b) => a - b);
+  // The same frames without the wait for the audio: what the landmark pipeline itself takes.
+  const pipeline = measured.flatMap((m) => m.latency.map((v, i) => v - (m.syncWait[i] ?? 0))).sort((a, b) => a - b);
   const transits = measured.flatMap((m) => m.transit).sort((a, b) => a - b);
   const states = await Promise.all(pages.map((p) => p.evaluate(() => window.visageCall.state())));
-  const renderFps = states.flatMap((s) => s.peers.map((p) => p.stats.renderFps));
-  const renderMs = states.flatMap((s) => s.peers.map((p) => p.stats.renderMs));
-  const pubs = states.map((s) => s.publisher!);
+  // Remote avatars that render (with --senders one, the watchers have none to render).
+  const live = states.flatMap((s) => s.peers.filter((p) => p.ready));
+  const renderFps = live.map((p) => p.stats.renderFps);
+  const renderMs = live.map((p) => p.stats.renderMs);
+  const pubs = states.flatMap((s) => (s.publisher ? [s.publisher] : []));
   const mean = (a: number[]) => a.reduce((x, y) => x + y, 0) / Math.max(1, a.length);
   const result = {
     peers,
     seconds,
     identity_guard: identity,
+    senders: oneSender ? 1 : peers,
     frames_measured: latencies.length,
     latency_p50_ms: Number(pct(latencies, 50).toFixed(1)),
     latency_p95_ms: Number(pct(latencies, 95).toFixed(1)),
+    pipeline_p50_ms: Number(pct(pipeline, 50).toFixed(1)),
+    pipeline_p95_ms: Number(pct(pipeline, 95).toFixed(1)),
     transit_p5_ms: Number(pct(transits, 5).toFixed(1)),
     transit_p50_ms: Number(pct(transits, 50).toFixed(1)),
     transit_p95_ms: Number(pct(transits, 95).toFixed(1)),
@@ -97,16 +113,19 @@ try {
     tracker_ms: Number(mean(pubs.map((p) => p.trackerMs)).toFixed(1)),
     landmark_kbps: Number(mean(pubs.map((p) => p.kbps)).toFixed(2)),
     face_rate: Number(mean(pubs.map((p) => p.framesWithFace / Math.max(1, p.framesTracked))).toFixed(3)),
-    jitter_delay_ms: Number(mean(states.flatMap((s) => s.peers.map((p) => p.stats.jitterDelayMs))).toFixed(1)),
-    lipsync_delay_ms: Number(mean(states.flatMap((s) => s.peers.map((p) => p.stats.lipSyncDelayMs))).toFixed(1)),
-    av_offset_ms: states.flatMap((s) => s.peers.map((p) => p.stats.avOffsetMs)),
+    jitter_delay_ms: Number(mean(live.map((p) => p.stats.jitterDelayMs)).toFixed(1)),
+    lipsync_delay_ms: Number(mean(live.map((p) => p.stats.lipSyncDelayMs)).toFixed(1)),
+    av_offset_ms: live.map((p) => p.stats.avOffsetMs),
+    lip_sync_source: live.map((p) => p.stats.lipSyncSource),
+    render_thread: live.map((p) => p.stats.thread),
   };
   console.log('peers  latency p50  p95 (ms)  render fps  render ms  tracker fps  tracker ms  kbit/s');
   console.log(
     `${String(peers).padEnd(5)}  ${result.latency_p50_ms.toFixed(1).padStart(11)}  ${result.latency_p95_ms.toFixed(1).padStart(8)}  ${result.render_fps.toFixed(1).padStart(10)}  ${result.render_ms.toFixed(1).padStart(9)}  ${result.tracker_fps.toFixed(1).padStart(11)}  ${result.tracker_ms.toFixed(1).padStart(10)}  ${result.landmark_kbps.toFixed(2).padStart(6)}`,
   );
+  console.log(`without the lip-sync wait for the audio: p50 ${result.pipeline_p50_ms} / p95 ${result.pipeline_p95_ms} ms`);
   console.log(`capture → arrival (tracking, encode, SFU, data channel) p5 ${result.transit_p5_ms} / p50 ${result.transit_p50_ms} / p95 ${result.transit_p95_ms} ms over ${transits.length} packets`);
-  console.log(`jitter buffer target ${result.jitter_delay_ms} ms, lip-sync delay ${result.lipsync_delay_ms} ms, video−audio offsets ${JSON.stringify(result.av_offset_ms.map((v) => (v === null ? null : Math.round(v))))} ms, face found in ${(result.face_rate * 100).toFixed(1)} % of frames`);
+  console.log(`jitter buffer target ${result.jitter_delay_ms} ms, lip-sync delay ${result.lipsync_delay_ms} ms, video−audio offsets ${JSON.stringify(result.av_offset_ms.map((v) => (v === null ? null : Math.round(v))))} ms (${result.lip_sync_source.join(', ')}), rendering in ${result.render_thread.join(', ')}, face found in ${(result.face_rate * 100).toFixed(1)} % of frames`);
   if (values.json) await writeFile(values.json, JSON.stringify(result, null, 2));
 } finally {
   for (const b of browsers) await b.close().catch(() => undefined);

@@ -94,7 +94,7 @@ function play(p: RemotePeer): void {
   void el.play().catch(() => undefined);
 }
 
-async function join(url: string, token: string, photoUrls: string[], options: { identity?: boolean } = {}): Promise<{ delegate: string; embeddingBytes: number }> {
+async function join(url: string, token: string, photoUrls: string[], options: { identity?: boolean; publish?: boolean } = {}): Promise<{ delegate: string; embeddingBytes: number }> {
   client = await createVisageClient({ url, token, tracker: { workerFactory, delegate: 'CPU' }, backend: 'cpu', render: { thread: 'worker', workerFactory: avatarWorkerFactory }, identity: options.identity === false ? false : { thread: 'worker', workerFactory: identityWorkerFactory } });
   client.on('identity', ({ status }) => events.push(`identity:${status}`));
   client.on('peerJoined', (p) => {
@@ -110,6 +110,7 @@ async function join(url: string, token: string, photoUrls: string[], options: { 
   client.on('disconnected', (r) => events.push(`disconnected:${r}`));
   client.on('reconnected', (n) => events.push(`reconnected:${n}`));
   const photos = await Promise.all(photoUrls.map(async (u) => (await fetch(u)).blob()));
+  if (options.publish === false) return { delegate: 'none', embeddingBytes: 0 };
   const enrollment = await client.enroll(photos);
   await client.publish({ camera: true, microphone: true });
   return { delegate: (await client.tracker()).delegate, embeddingBytes: enrollment.bytes.byteLength };
@@ -201,9 +202,9 @@ async function audioPackets(): Promise<Record<string, number>> {
 
 /** Per-frame capture → render latencies of every remote avatar since the last call. */
 /** Capture → drawn latencies and capture → arrival transits (ms) of every remote avatar since the last call. */
-async function samples(): Promise<{ latency: number[]; transit: number[] }> {
+async function samples(): Promise<{ latency: number[]; syncWait: number[]; transit: number[] }> {
   const all = await Promise.all([...(client?.peers.values() ?? [])].map((p) => p.avatar.takeSamples()));
-  return { latency: all.flatMap((s) => s.latency), transit: all.flatMap((s) => s.transit) };
+  return { latency: all.flatMap((s) => s.latency), syncWait: all.flatMap((s) => s.syncWait), transit: all.flatMap((s) => s.transit) };
 }
 
 async function leave(): Promise<void> {

@@ -57,6 +57,8 @@ export interface RemoteAvatarStats {
   /** Extra delay added for lip sync, ms, and the last measured video−audio offset. */
   lipSyncDelayMs: number;
   avOffsetMs: number | null;
+  /** How the audio's playout position is known: on the sender's clock, estimated, or not yet. */
+  lipSyncSource: 'sender-clock' | 'estimate' | null;
   state: RenderState | 'no-avatar';
   backend: string | null;
   /** Where rendering runs. */
@@ -105,11 +107,13 @@ export class AvatarRenderer extends TypedEmitter<AvatarRendererEvents> {
   /** Capture time last drawn, and when (wall ms). */
   #lastMediaTime = Number.NaN;
   #lastDrawnAt = Number.NaN;
+  #lipSyncSource: 'sender-clock' | 'estimate' | null = null;
   #pending: { bytes: Uint8Array; arrival: number }[] = [];
   #window = { start: wallNow(), bytes: 0, frames: 0, renderMs: 0, latency: 0, latencyN: 0 };
   #packets = 0;
   #decodeErrors = 0;
   #latencySamples: number[] = [];
+  #syncWaitSamples: number[] = [];
   #transitSamples: number[] = [];
   #stats: RemoteAvatarStats;
   /** Index into DEGRADE_SCALES, and a scratch canvas for the smaller drawing sizes. */
@@ -137,7 +141,7 @@ export class AvatarRenderer extends TypedEmitter<AvatarRendererEvents> {
   #emptyStats(): RemoteAvatarStats {
     return {
       peerId: this.#options.peerId, kbps: 0, renderFps: 0, renderMs: 0, renderSize: this.#size, latencyMs: null, jitterDelayMs: 0,
-      lipSyncDelayMs: 0, avOffsetMs: null, state: 'no-avatar', backend: null, thread: this.#thread, packets: 0, decodeErrors: 0,
+      lipSyncDelayMs: 0, avOffsetMs: null, lipSyncSource: null, state: 'no-avatar', backend: null, thread: this.#thread, packets: 0, decodeErrors: 0,
     };
   }
 
@@ -157,6 +161,13 @@ export class AvatarRenderer extends TypedEmitter<AvatarRendererEvents> {
   takeLatencySamples(): number[] {
     const out = this.#latencySamples;
     this.#latencySamples = [];
+    return out;
+  }
+
+  /** How much of each of those latencies was the wait for the audio (lip sync), ms. */
+  takeSyncWaitSamples(): number[] {
+    const out = this.#syncWaitSamples;
+    this.#syncWaitSamples = [];
     return out;
   }
 
@@ -227,6 +238,7 @@ export class AvatarRenderer extends TypedEmitter<AvatarRendererEvents> {
 
   /** Where the speaker's audio is in its playout (wall-clock `atMs`): lip sync follows it. */
   audioPlayout(sample: AudioPlayoutSample): void {
+    this.#lipSyncSource = sample.source ?? 'sender-clock';
     const now = wallNow();
     if (Number.isFinite(this.#lastMediaTime)) this.#lipSync.update(this.#lastMediaTime + (now - this.#lastDrawnAt), sample, now);
   }
@@ -273,7 +285,10 @@ export class AvatarRenderer extends TypedEmitter<AvatarRendererEvents> {
       const latency = drawn - result.mediaTime;
       w.latency += latency;
       w.latencyN++;
-      if (this.#latencySamples.length < 4096) this.#latencySamples.push(latency);
+      if (this.#latencySamples.length < 4096) {
+        this.#latencySamples.push(latency);
+        this.#syncWaitSamples.push(this.#lipSync.extraDelayMs);
+      }
       this.#drawBadge();
     } else if (this.#lostSince !== null && now - this.#lostSince > FADE_AFTER_MS && this.#plateBitmap) {
       // Hold the last frame, then fade to the enrollment photo.
@@ -378,6 +393,7 @@ export class AvatarRenderer extends TypedEmitter<AvatarRendererEvents> {
       jitterDelayMs: this.#jitter.targetDelayMs,
       lipSyncDelayMs: this.#lipSync.extraDelayMs,
       avOffsetMs: this.#lipSync.offsetMs,
+      lipSyncSource: this.#lipSyncSource,
       state: this.#lastState,
       backend: this.#generator?.backend ?? null,
       thread: this.#thread,

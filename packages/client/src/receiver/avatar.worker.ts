@@ -47,7 +47,7 @@ scope.onmessage = async (ev: MessageEvent<AvatarToWorker>) => {
         break;
       case 'samples': {
         const r = need();
-        reply({ type: 'samples', id: msg.id, latency: r.takeLatencySamples(), transit: r.takeTransitSamples() });
+        reply({ type: 'samples', id: msg.id, latency: r.takeLatencySamples(), syncWait: r.takeSyncWaitSamples(), transit: r.takeTransitSamples() });
         break;
       }
       case 'snapshot': {

@@ -14,7 +14,7 @@ import {
   type AvatarRenderOptions,
   type RemoteAvatarStats,
 } from './avatar-renderer.ts';
-import { sampleAudioPlayout } from './lip-sync.ts';
+import { AudioPlayoutSampler } from './lip-sync.ts';
 import type { AvatarFromWorker, AvatarToWorker } from './worker-protocol.ts';
 
 export { avatarCodecNeutral, FADE_AFTER_MS, FADE_DURATION_MS, DEGRADE_SCALES } from './avatar-renderer.ts';
@@ -40,6 +40,12 @@ export type RemoteAvatarEvents = {
   stats: [stats: RemoteAvatarStats];
   error: [error: Error];
 };
+
+export interface LatencySamples {
+  latency: number[];
+  syncWait: number[];
+  transit: number[];
+}
 
 /** How often the audio's playout position is read for lip sync, ms. */
 const AUDIO_SAMPLE_MS = 500;
@@ -100,7 +106,7 @@ export class RemoteAvatar extends TypedEmitter<RemoteAvatarEvents> {
     }
     this.#stats = {
       peerId: this.peerId, kbps: 0, renderFps: 0, renderMs: 0, renderSize: size, latencyMs: null, jitterDelayMs: 0,
-      lipSyncDelayMs: 0, avOffsetMs: null, state: 'no-avatar', backend: null, thread: this.thread, packets: 0, decodeErrors: 0,
+      lipSyncDelayMs: 0, avOffsetMs: null, lipSyncSource: null, state: 'no-avatar', backend: null, thread: this.thread, packets: 0, decodeErrors: 0,
     };
   }
 
@@ -138,8 +144,10 @@ export class RemoteAvatar extends TypedEmitter<RemoteAvatarEvents> {
     this.stream.addTrack(track);
     clearInterval(this.#audioTimer);
     if (!receiver || this.#closed) return;
+    const sampler = new AudioPlayoutSampler(receiver);
     this.#audioTimer = setInterval(() => {
-      void sampleAudioPlayout(receiver)
+      void sampler
+        .sample()
         .then((sample) => {
           if (!sample || this.#closed) return;
           if (this.#local) this.#local.audioPlayout(sample);
@@ -155,12 +163,16 @@ export class RemoteAvatar extends TypedEmitter<RemoteAvatarEvents> {
     return (await this.#rpc!.call({ type: 'snapshot' }, 'snapshot')).bitmap;
   }
 
-  /** Capture → drawn latencies and capture → arrival transits (ms) since the last call (for benchmarks). */
-  async takeSamples(): Promise<{ latency: number[]; transit: number[] }> {
-    if (this.#local) return { latency: this.#local.takeLatencySamples(), transit: this.#local.takeTransitSamples() };
-    if (this.#closed) return { latency: [], transit: [] };
-    const { latency, transit } = await this.#rpc!.call({ type: 'samples' }, 'samples');
-    return { latency, transit };
+  /**
+   * Since the last call (for benchmarks): capture → drawn latency of each frame drawn, the
+   * part of it spent waiting for the audio (lip sync), and capture → arrival of each
+   * landmark packet; ms.
+   */
+  async takeSamples(): Promise<LatencySamples> {
+    if (this.#local) return { latency: this.#local.takeLatencySamples(), syncWait: this.#local.takeSyncWaitSamples(), transit: this.#local.takeTransitSamples() };
+    if (this.#closed) return { latency: [], syncWait: [], transit: [] };
+    const { latency, syncWait, transit } = await this.#rpc!.call({ type: 'samples' }, 'samples');
+    return { latency, syncWait, transit };
   }
 
   #onEvent(msg: AvatarFromWorker): void {

@@ -14,7 +14,7 @@ export type AvatarToWorker =
 
 export type AvatarFromWorker =
   | { type: 'ok'; id: number }
-  | { type: 'samples'; id: number; latency: number[]; transit: number[] }
+  | { type: 'samples'; id: number; latency: number[]; syncWait: number[]; transit: number[] }
   | { type: 'snapshot'; id: number; bitmap: ImageBitmap }
   | { type: 'error'; id: number; message: string }
   /** Unsolicited events (id 0). */
