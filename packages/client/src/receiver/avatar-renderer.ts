@@ -25,6 +25,7 @@ import type { Generator } from '../generator/types.ts';
 import { unpackWarpContent } from '../generator/warp/content.ts';
 import { Retargeter } from '../generator/retarget.ts';
 import { LipSync, type AudioPlayoutSample } from './lip-sync.ts';
+import { SizeGovernor } from './size-governor.ts';
 
 export interface AvatarRenderOptions {
   peerId: string;
@@ -78,8 +79,6 @@ export type AvatarRendererEvents = {
 /** After this long without a face, the enrollment photo fades in (ms). */
 export const FADE_AFTER_MS = 1_000;
 export const FADE_DURATION_MS = 800;
-/** Drawing sizes tried, as fractions of the output size, when the generator is too slow. */
-export const DEGRADE_SCALES = [1, 0.75, 0.5] as const;
 
 type Canvas2D = CanvasRenderingContext2D | OffscreenCanvasRenderingContext2D;
 
@@ -116,11 +115,9 @@ export class AvatarRenderer extends TypedEmitter<AvatarRendererEvents> {
   #syncWaitSamples: number[] = [];
   #transitSamples: number[] = [];
   #stats: RemoteAvatarStats;
-  /** Index into DEGRADE_SCALES, and a scratch canvas for the smaller drawing sizes. */
-  #scaleIndex = 0;
+  /** Drawing size while degraded, and a scratch canvas for the smaller sizes. */
+  readonly #governor: SizeGovernor;
   #small: OffscreenCanvas | null = null;
-  #slowWindows = 0;
-  #fastWindows = 0;
 
   constructor(canvas: HTMLCanvasElement | OffscreenCanvas, options: AvatarRenderOptions) {
     super();
@@ -129,6 +126,7 @@ export class AvatarRenderer extends TypedEmitter<AvatarRendererEvents> {
     this.#thread = typeof document === 'undefined' ? 'worker' : 'main';
     this.#size = options.size ?? 256;
     this.#frameInterval = 1000 / (options.fps ?? 30);
+    this.#governor = new SizeGovernor(this.#frameInterval);
     canvas.width = canvas.height = this.#size;
     const ctx = canvas.getContext('2d') as Canvas2D | null;
     if (!ctx) throw new TypeError('no 2D canvas context');
@@ -302,7 +300,7 @@ export class AvatarRenderer extends TypedEmitter<AvatarRendererEvents> {
 
   /** Draws at the current (possibly reduced) size and scales up to the output. */
   async #draw(landmarks: Float32Array): Promise<void> {
-    const scale = DEGRADE_SCALES[this.#scaleIndex]!;
+    const scale = this.#governor.scale;
     if (scale === 1) {
       await this.#generator!.render(landmarks, this.#canvas);
       return;
@@ -312,30 +310,6 @@ export class AvatarRenderer extends TypedEmitter<AvatarRendererEvents> {
     await this.#generator!.render(landmarks, this.#small);
     this.#ctx.imageSmoothingEnabled = true;
     this.#ctx.drawImage(this.#small, 0, 0, this.#size, this.#size);
-  }
-
-  /**
-   * Every stats window: a generator that used more than 80 % of the frame interval for two
-   * windows running gets a smaller drawing size; one under 35 % for three windows gets a
-   * bigger one back.
-   */
-  #adaptSize(renderMs: number): void {
-    const budget = this.#frameInterval;
-    if (renderMs > 0.8 * budget) {
-      this.#fastWindows = 0;
-      if (++this.#slowWindows >= 2 && this.#scaleIndex < DEGRADE_SCALES.length - 1) {
-        this.#scaleIndex++;
-        this.#slowWindows = 0;
-      }
-    } else if (renderMs < 0.35 * budget) {
-      this.#slowWindows = 0;
-      if (++this.#fastWindows >= 3 && this.#scaleIndex > 0) {
-        this.#scaleIndex--;
-        this.#fastWindows = 0;
-      }
-    } else {
-      this.#slowWindows = this.#fastWindows = 0;
-    }
   }
 
   #drawPlate(): void {
@@ -388,7 +362,7 @@ export class AvatarRenderer extends TypedEmitter<AvatarRendererEvents> {
       kbps: (w.bytes * 8) / elapsed,
       renderFps: (w.frames * 1000) / elapsed,
       renderMs,
-      renderSize: Math.round(this.#size * DEGRADE_SCALES[this.#scaleIndex]!),
+      renderSize: Math.round(this.#size * this.#governor.scale),
       latencyMs: w.latencyN ? w.latency / w.latencyN : null,
       jitterDelayMs: this.#jitter.targetDelayMs,
       lipSyncDelayMs: this.#lipSync.extraDelayMs,
@@ -400,7 +374,7 @@ export class AvatarRenderer extends TypedEmitter<AvatarRendererEvents> {
       packets: this.#packets,
       decodeErrors: this.#decodeErrors,
     };
-    if (w.frames > 0) this.#adaptSize(renderMs);
+    if (w.frames > 0) this.#governor.update(renderMs);
     this.#window = { start: wallNow(), bytes: 0, frames: 0, renderMs: 0, latency: 0, latencyN: 0 };
     this.safeEmit('stats', this.#stats);
   }

@@ -17,7 +17,8 @@ import {
 import { AudioPlayoutSampler } from './lip-sync.ts';
 import type { AvatarFromWorker, AvatarToWorker } from './worker-protocol.ts';
 
-export { avatarCodecNeutral, FADE_AFTER_MS, FADE_DURATION_MS, DEGRADE_SCALES } from './avatar-renderer.ts';
+export { avatarCodecNeutral, FADE_AFTER_MS, FADE_DURATION_MS } from './avatar-renderer.ts';
+export { DEGRADE_SCALES } from './size-governor.ts';
 export type { RemoteAvatarStats } from './avatar-renderer.ts';
 
 export interface RemoteAvatarOptions extends AvatarRenderOptions {
