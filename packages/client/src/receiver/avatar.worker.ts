@@ -6,62 +6,53 @@
  */
 import { AvatarRenderer } from './avatar-renderer.ts';
 import type { AvatarFromWorker, AvatarToWorker } from './worker-protocol.ts';
+import { serveWorkerRpc } from '../util/worker-rpc.ts';
 
-const scope = self as unknown as DedicatedWorkerGlobalScope;
 let renderer: AvatarRenderer | null = null;
-
-function reply(msg: AvatarFromWorker, transfer: Transferable[] = []): void {
-  scope.postMessage(msg, transfer);
-}
 
 function need(): AvatarRenderer {
   if (!renderer) throw new Error('avatar worker not initialised');
   return renderer;
 }
 
-scope.onmessage = async (ev: MessageEvent<AvatarToWorker>) => {
-  const msg = ev.data;
-  try {
-    switch (msg.type) {
-      case 'init': {
-        if (renderer) throw new Error('avatar worker already initialised');
-        const r = new AvatarRenderer(msg.canvas, msg.options);
-        r.on('ready', () => reply({ type: 'event', id: 0, event: 'ready' }));
-        r.on('faceLost', (lost) => reply({ type: 'event', id: 0, event: 'faceLost', lost }));
-        r.on('stats', (stats) => reply({ type: 'event', id: 0, event: 'stats', stats }));
-        r.on('error', (err) => reply({ type: 'event', id: 0, event: 'error', message: err.message }));
-        renderer = r;
-        reply({ type: 'ok', id: msg.id });
-        break;
-      }
-      case 'embedding':
-        await need().setEmbedding(msg.embedding, msg.hash);
-        reply({ type: 'ok', id: msg.id });
-        break;
-      case 'packet':
-        // Fire and forget: no reply per packet.
-        need().pushLandmarkPacket(msg.bytes, msg.arrival);
-        break;
-      case 'audio':
-        need().audioPlayout(msg.sample);
-        break;
-      case 'samples': {
-        const r = need();
-        reply({ type: 'samples', id: msg.id, latency: r.takeLatencySamples(), syncWait: r.takeSyncWaitSamples(), transit: r.takeTransitSamples() });
-        break;
-      }
-      case 'snapshot': {
-        const bitmap = await need().snapshot();
-        reply({ type: 'snapshot', id: msg.id, bitmap }, [bitmap]);
-        break;
-      }
-      case 'close':
-        renderer?.close();
-        renderer = null;
-        reply({ type: 'ok', id: msg.id });
-        break;
+serveWorkerRpc<AvatarToWorker, AvatarFromWorker>(async (msg, reply) => {
+  switch (msg.type) {
+    case 'init': {
+      if (renderer) throw new Error('avatar worker already initialised');
+      const r = new AvatarRenderer(msg.canvas, msg.options);
+      r.on('ready', () => reply({ type: 'event', id: 0, event: 'ready' }));
+      r.on('faceLost', (lost) => reply({ type: 'event', id: 0, event: 'faceLost', lost }));
+      r.on('stats', (stats) => reply({ type: 'event', id: 0, event: 'stats', stats }));
+      r.on('error', (err) => reply({ type: 'event', id: 0, event: 'error', message: err.message }));
+      renderer = r;
+      reply({ type: 'ok', id: msg.id });
+      break;
     }
-  } catch (err) {
-    reply({ type: 'error', id: msg.id, message: err instanceof Error ? err.message : String(err) });
+    case 'embedding':
+      await need().setEmbedding(msg.embedding, msg.hash);
+      reply({ type: 'ok', id: msg.id });
+      break;
+    case 'packet':
+      // Fire and forget: no reply per packet.
+      need().pushLandmarkPacket(msg.bytes, msg.arrival);
+      break;
+    case 'audio':
+      need().audioPlayout(msg.sample);
+      break;
+    case 'samples': {
+      const r = need();
+      reply({ type: 'samples', id: msg.id, latency: r.takeLatencySamples(), syncWait: r.takeSyncWaitSamples(), transit: r.takeTransitSamples() });
+      break;
+    }
+    case 'snapshot': {
+      const bitmap = await need().snapshot();
+      reply({ type: 'snapshot', id: msg.id, bitmap }, [bitmap]);
+      break;
+    }
+    case 'close':
+      renderer?.close();
+      renderer = null;
+      reply({ type: 'ok', id: msg.id });
+      break;
   }
-};
+});

@@ -4,49 +4,40 @@
  * `new Worker(url, { type: 'module' })`; `FaceTracker` speaks its protocol.
  */
 import type { FaceLandmarker } from '@mediapipe/tasks-vision';
+import { serveWorkerRpc } from '../util/worker-rpc.ts';
 import { detectFrame, loadLandmarker } from './landmarker.ts';
 import type { FromWorker, ToWorker } from './worker-protocol.ts';
 
-const scope = self as unknown as DedicatedWorkerGlobalScope;
 let landmarker: FaceLandmarker | null = null;
 
-function reply(msg: FromWorker, transfer: Transferable[] = []): void {
-  scope.postMessage(msg, transfer);
-}
-
-scope.onmessage = async (ev: MessageEvent<ToWorker>) => {
-  const msg = ev.data;
-  try {
-    switch (msg.type) {
-      case 'init': {
-        if (landmarker) throw new Error('tracker worker already initialised');
-        const loaded = await loadLandmarker(msg.config);
-        landmarker = loaded.landmarker;
-        reply({ type: 'ready', id: msg.id, delegate: loaded.delegate, ...(loaded.gpuError ? { gpuError: loaded.gpuError } : {}) });
-        break;
-      }
-      case 'detect': {
-        try {
-          if (!landmarker) throw new Error('tracker worker not initialised');
-          const t0 = performance.now();
-          const frame = detectFrame(landmarker, msg.frame, msg.t);
-          const ms = performance.now() - t0;
-          const transfer: Transferable[] = [];
-          for (const a of [frame.landmarks, frame.blendshapes, frame.matrix]) if (a) transfer.push(a.buffer);
-          reply({ type: 'result', id: msg.id, frame, ms }, transfer);
-        } finally {
-          msg.frame.close();
-        }
-        break;
-      }
-      case 'close': {
-        landmarker?.close();
-        landmarker = null;
-        reply({ type: 'closed', id: msg.id });
-        break;
-      }
+serveWorkerRpc<ToWorker, FromWorker>(async (msg, reply) => {
+  switch (msg.type) {
+    case 'init': {
+      if (landmarker) throw new Error('tracker worker already initialised');
+      const loaded = await loadLandmarker(msg.config);
+      landmarker = loaded.landmarker;
+      reply({ type: 'ready', id: msg.id, delegate: loaded.delegate, ...(loaded.gpuError ? { gpuError: loaded.gpuError } : {}) });
+      break;
     }
-  } catch (err) {
-    reply({ type: 'error', id: msg.id, message: err instanceof Error ? err.message : String(err) });
+    case 'detect': {
+      try {
+        if (!landmarker) throw new Error('tracker worker not initialised');
+        const t0 = performance.now();
+        const frame = detectFrame(landmarker, msg.frame, msg.t);
+        const ms = performance.now() - t0;
+        const transfer: Transferable[] = [];
+        for (const a of [frame.landmarks, frame.blendshapes, frame.matrix]) if (a) transfer.push(a.buffer);
+        reply({ type: 'result', id: msg.id, frame, ms }, transfer);
+      } finally {
+        msg.frame.close();
+      }
+      break;
+    }
+    case 'close': {
+      landmarker?.close();
+      landmarker = null;
+      reply({ type: 'closed', id: msg.id });
+      break;
+    }
   }
-};
+});

@@ -66,3 +66,21 @@ export class WorkerRpc<To extends { id: number }, From extends { id: number; typ
 }
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
+/**
+ * The worker side of `WorkerRpc`: runs `handle` for every message; a thrown error is
+ * answered as `{ type: 'error', id, message }`. Call once at a worker module's top level.
+ */
+export function serveWorkerRpc<To extends { id: number }, From>(
+  handle: (msg: To, reply: (msg: From, transfer?: Transferable[]) => void) => unknown,
+): void {
+  const scope = self as unknown as { onmessage: ((ev: MessageEvent<To>) => void) | null; postMessage(msg: unknown, transfer: Transferable[]): void };
+  const reply = (msg: From, transfer: Transferable[] = []): void => scope.postMessage(msg, transfer);
+  scope.onmessage = async (ev: MessageEvent<To>) => {
+    try {
+      await handle(ev.data, reply);
+    } catch (err) {
+      scope.postMessage({ type: 'error', id: ev.data.id, message: err instanceof Error ? err.message : String(err) }, []);
+    }
+  };
+}
