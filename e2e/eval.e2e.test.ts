@@ -2,7 +2,8 @@
  * `npm run eval` end to end on a 0.5 s shared clip (16 frames): real tracking, codec, warp
  * generator and faceres in headless Chromium, a short x264/VP8/AV1 ladder, small crops and few
  * scored frames so it stays short. Checks the result's shape, that the numbers are plausible and
- * reproducible, the side-by-side video, and the bad-input messages.
+ * reproducible, the side-by-side video, the neural generator's wiring, and bad input: no face,
+ * a face only part of the time in a portrait video, a 1-frame clip, a corrupt or missing file.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -56,7 +57,14 @@ describe('npm run eval on a short clip', () => {
     expect(JSON.parse(JSON.stringify(r))).toEqual(r);
   });
 
-  it('writes the side-by-side video (real | ours | 3 codecs | static)', () => {
+  it('reports a per-stage timing breakdown', () => {
+    const st = first.details.stages_s!;
+    for (const k of ['page_start', 'render', 'page_tracker', 'page_faceres', 'ffmpeg_encode_h264', 'analyse_real']) expect(st[k]).toBeGreaterThanOrEqual(0);
+    expect(first.details.timings_s.total).toBeGreaterThan(0);
+  });
+
+  it('writes the side-by-side video (real | ours | 3 codecs | static), labelled', () => {
+    expect(first.details.side_by_side).toMatch(/real \| ours warp [\d.]+ kbit\/s \| h264 [\d.]+ kbit\/s \| vp8 [\d.]+ kbit\/s \| av1 [\d.]+ kbit\/s \| static\)$/);
     const p = spawnSync('ffprobe', ['-v', 'error', '-select_streams', 'v:0', '-count_frames', '-show_entries', 'stream=width,height,nb_read_frames', '-of', 'csv=p=0', join(dir, 'sbs.mp4')], { encoding: 'utf8' });
     expect(p.status).toBe(0);
     expect(p.stdout.trim()).toBe(`${128 * 6},128,13`);
@@ -64,7 +72,7 @@ describe('npm run eval on a short clip', () => {
 
   it('gives the same numbers for the same seed', async () => {
     const again = await runEval(options());
-    const strip = (r: EvalResult) => ({ ...r, ours: { ...r.ours, fps_render: 0 }, details: { ...r.details, timings_s: {}, side_by_side: null } });
+    const strip = (r: EvalResult) => ({ ...r, ours: { ...r.ours, fps_render: 0 }, details: { ...r.details, timings_s: {}, stages_s: {}, load: "", side_by_side: null } });
     expect(strip(again)).toEqual(strip(first));
   });
 
@@ -75,6 +83,41 @@ describe('npm run eval on a short clip', () => {
     const err = await runEval(options({ video: noFace })).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(EvalInputError);
     expect((err as Error).message).toMatch(/no face found in any of the 15 frames/);
+  });
+
+  it('evaluates a portrait video whose face is there only part of the time, and says how many frames were usable', async () => {
+    const partial = join(dir, 'partial-portrait.mp4');
+    // 16 frames of the clip padded to a portrait 512×900 frame, then 10 frames of the same frame without a face.
+    const g = spawnSync('ffmpeg', ['-v', 'error', '-y', '-i', CLIP, '-f', 'lavfi', '-i', 'color=c=gray:size=512x900:rate=30:duration=0.34',
+      '-filter_complex', '[0:v]pad=512:900:0:200,setsar=1,fps=30[a];[1:v]setsar=1,fps=30[b];[a][b]concat=n=2:v=1[out]', '-map', '[out]', '-pix_fmt', 'yuv420p', partial]);
+    expect(g.status, g.stderr?.toString()).toBe(0);
+    const r = await runEval(options({ video: partial, codecs: ['h264'], ladderKbps: [60] }));
+    expect(r.details.video).toMatchObject({ width: 512, height: 900 });
+    expect(r.details.frames_with_face).toBeGreaterThanOrEqual(14);
+    expect(r.details.frames_with_face).toBeLessThan(r.details.video.frames);
+    expect(r.details.warnings.join('\n')).toMatch(/a face was tracked in \d+ of \d+ frames/);
+    expect(r.details.driven.face_lost_packets).toBeGreaterThan(0);
+    // Only driven frames with a face are scored; the crop stays inside the portrait frame.
+    expect(r.frames).toBeGreaterThan(0);
+    expect(r.details.crop.y + r.details.crop.side).toBeLessThanOrEqual(900);
+    expect(r.ours.face_rate).toBe(1);
+  });
+
+  it('explains a clip too short to enroll and drive', async () => {
+    const one = join(dir, 'one-frame.mp4');
+    const g = spawnSync('ffmpeg', ['-v', 'error', '-y', '-i', CLIP, '-frames:v', '1', '-pix_fmt', 'yuv420p', one]);
+    expect(g.status).toBe(0);
+    await expect(runEval(options({ video: one }))).rejects.toThrow(/clip too short: 1 frame\(s\)/);
+  });
+
+  it('drives the neural generator (--generator neural), and explains missing weights', async () => {
+    const r = await runEval(options({ generator: 'neural', codecs: ['h264'], ladderKbps: [60] }));
+    expect(r.details.generator).toBe('neural');
+    expect(r.details.generator_backend).toMatch(/tfjs/);
+    expect(r.ours.fps_render).toBeGreaterThan(0);
+    expect(r.ours.ssim).toBeGreaterThan(0);
+    expect(r.details.enrollment.embedding_bytes).toBeGreaterThan(first.details.enrollment.embedding_bytes);
+    await expect(runEval(options({ generator: 'neural', neuralWeights: join(dir, 'no-weights') }))).rejects.toThrow(/neural generator has no weights/);
   });
 
   it('explains a corrupt file', async () => {

@@ -10,7 +10,8 @@ with the rest through the landmark codec in headless Chromium, and compare with 
 ladders and a static frame on the same face crops.
 
   --shots K             enrollment frames from the first 20 % (1–8; 1, 4, 8 are the reported ones). Default 1.
-  --generator NAME      generator to drive (default warp).
+  --generator NAME      generator to drive (default warp; neural: the tfjs model, enrolled with its sections).
+  --neural-weights DIR  the neural generator's model.json + shards (default models/weights/neural).
   --size N              face-crop side in pixels, even, 64–1024 (256 and 512 are the reported ones). Default 256.
   --json PATH           also write the result as JSON.
   --side-by-side PATH   write an mp4: real | ours | each codec at its lowest rate | static.
@@ -59,7 +60,7 @@ export function parseEvalArgs(argv: string[], generators: readonly string[]): Pa
       options: {
         shots: { type: 'string' }, generator: { type: 'string' }, size: { type: 'string' }, json: { type: 'string' },
         'side-by-side': { type: 'string' }, seed: { type: 'string' }, 'max-eval-frames': { type: 'string' }, 'rung-frames': { type: 'string' }, codecs: { type: 'string' },
-        ladder: { type: 'string' }, gop: { type: 'string' }, tracks: { type: 'string' }, 'no-cache': { type: 'boolean' },
+        ladder: { type: 'string' }, gop: { type: 'string' }, tracks: { type: 'string' }, 'neural-weights': { type: 'string' }, 'no-cache': { type: 'boolean' },
         quiet: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
       },
     });
@@ -85,7 +86,7 @@ export function parseEvalArgs(argv: string[], generators: readonly string[]): Pa
     ladderKbps = v.ladder.split(',').map((s) => num('ladder', s.trim(), 0, 1, 100_000));
     if (ladderKbps.length === 0) throw new UsageError('--ladder needs at least one rate');
   }
-  for (const [name, path] of [['json', v.json], ['side-by-side', v['side-by-side']], ['tracks', v.tracks]] as const) {
+  for (const [name, path] of [['json', v.json], ['side-by-side', v['side-by-side']], ['tracks', v.tracks], ['neural-weights', v['neural-weights']]] as const) {
     if (path !== undefined && path.trim() === '') throw new UsageError(`--${name} needs a path`);
   }
   return {
@@ -101,6 +102,7 @@ export function parseEvalArgs(argv: string[], generators: readonly string[]): Pa
     gopSeconds: num('gop', v.gop, DEFAULT_EVAL_OPTIONS.gopSeconds, 0.04, 60),
     sideBySide: v['side-by-side'],
     tracks: v.tracks,
+    ...(v['neural-weights'] !== undefined ? { neuralWeights: v['neural-weights'] } : {}),
     cache: !v['no-cache'],
     cropScale: DEFAULT_EVAL_OPTIONS.cropScale,
     json: v.json,

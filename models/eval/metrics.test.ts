@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cosine, l1, landmarkDistancePx, meanOf, psnr, PSNR_CAP_DB, ssim, type Rgba } from './metrics.ts';
+import { cosine, l1, landmarkDistancePx, meanOf, psnr, PSNR_CAP_DB, ssim, ssimReference, type Rgba } from './metrics.ts';
 
 function pattern(w: number, h: number, f: (x: number, y: number) => number): Rgba {
   const data = new Uint8ClampedArray(w * h * 4);
@@ -61,5 +61,21 @@ describe('landmark and embedding metrics', () => {
   it('meanOf ignores nulls and NaN', () => {
     expect(meanOf([1, null, 3, Number.NaN])).toBe(2);
     expect(meanOf([null])).toBeNull();
+  });
+});
+
+describe('ssim with a prepared reference', () => {
+  it('gives exactly the value of ssim(a, b)', () => {
+    const img = (seed: number): Rgba => {
+      const data = new Uint8Array(32 * 24 * 4);
+      let v = seed;
+      for (let i = 0; i < data.length; i++) data[i] = (v = (v * 1103515245 + 12345) >>> 0) >>> 24;
+      return { width: 32, height: 24, data };
+    };
+    const a = img(1), b = img(2);
+    const ref = ssimReference(a);
+    expect(ssim(ref, b)).toBe(ssim(a, b));
+    expect(ssim(ref, a)).toBeCloseTo(1, 6);
+    expect(() => ssim(ref, { width: 24, height: 32, data: new Uint8Array(24 * 32 * 4) })).toThrow(/sizes differ/);
   });
 });

@@ -80,28 +80,44 @@ function blurValid(src: Float32Array, w: number, h: number, tmp: Float32Array, o
   }
 }
 
-/**
- * Mean SSIM on luma (Wang et al. 2004: 11×11 Gaussian window, σ = 1.5, K1 = 0.01, K2 = 0.03,
- * L = 255, valid region only). Images must be at least 11×11.
- */
-export function ssim(a: Rgba, b: Rgba): number {
-  check(a, b);
+/** The reference image's half of SSIM (luma, its blurred mean and second moment), reusable across comparisons. */
+export interface SsimReference { width: number; height: number; x: Float32Array; mx: Float32Array; sxx: Float32Array }
+
+export function ssimReference(a: Rgba): SsimReference {
   const w = a.width, h = a.height, R = SSIM_RADIUS;
   if (w <= 2 * R || h <= 2 * R) throw new TypeError(`SSIM needs images of at least ${2 * R + 1}×${2 * R + 1}`);
-  const x = luma(a), y = luma(b);
+  const x = luma(a);
   const n = w * h;
-  const xx = new Float32Array(n), yy = new Float32Array(n), xy = new Float32Array(n);
+  const xx = new Float32Array(n);
+  for (let i = 0; i < n; i++) xx[i] = x[i]! * x[i]!;
+  const m = (w - 2 * R) * (h - 2 * R);
+  const tmp = new Float32Array((w - 2 * R) * h);
+  const mx = new Float32Array(m), sxx = new Float32Array(m);
+  blurValid(x, w, h, tmp, mx);
+  blurValid(xx, w, h, tmp, sxx);
+  return { width: w, height: h, x, mx, sxx };
+}
+
+/**
+ * Mean SSIM on luma (Wang et al. 2004: 11×11 Gaussian window, σ = 1.5, K1 = 0.01, K2 = 0.03,
+ * L = 255, valid region only). Images must be at least 11×11. `a` may be a prepared reference.
+ */
+export function ssim(a: Rgba | SsimReference, b: Rgba): number {
+  const ref = 'mx' in a ? a : ssimReference(a);
+  if (ref.width !== b.width || ref.height !== b.height) throw new TypeError(`image sizes differ: ${ref.width}×${ref.height} vs ${b.width}×${b.height}`);
+  if (!('mx' in a)) check(a, b);
+  const w = ref.width, h = ref.height, R = SSIM_RADIUS;
+  const x = ref.x, y = luma(b);
+  const n = w * h;
+  const yy = new Float32Array(n), xy = new Float32Array(n);
   for (let i = 0; i < n; i++) {
-    xx[i] = x[i]! * x[i]!;
     yy[i] = y[i]! * y[i]!;
     xy[i] = x[i]! * y[i]!;
   }
   const ow = w - 2 * R, oh = h - 2 * R, m = ow * oh;
   const tmp = new Float32Array(ow * h);
-  const mx = new Float32Array(m), my = new Float32Array(m), sxx = new Float32Array(m), syy = new Float32Array(m), sxy = new Float32Array(m);
-  blurValid(x, w, h, tmp, mx);
+  const mx = ref.mx, my = new Float32Array(m), sxx = ref.sxx, syy = new Float32Array(m), sxy = new Float32Array(m);
   blurValid(y, w, h, tmp, my);
-  blurValid(xx, w, h, tmp, sxx);
   blurValid(yy, w, h, tmp, syy);
   blurValid(xy, w, h, tmp, sxy);
   const C1 = (0.01 * 255) ** 2, C2 = (0.03 * 255) ** 2;

@@ -17,7 +17,7 @@ import { CODECS, DEFAULT_LADDER_KBPS, FLOOR_TOLERANCE, cutFilter, encodeRung, mi
 import { clipCropBox, toCropLandmarks, DEFAULT_CROP_SCALE, FACERES_CROP_SCALE, FACERES_INPUT, type CropBox } from './crop.ts';
 import { equivalentBitrate, savingFactor, type Direction, type Equivalent } from './equivalent.ts';
 import { encodeFrames, packetKbps, senderNeutral } from './landmark-codec.ts';
-import { cosine, l1, landmarkDistancePx, meanOf, psnr, ssim, type Rgba } from './metrics.ts';
+import { cosine, l1, landmarkDistancePx, meanOf, psnr, ssim, ssimReference, type Rgba, type SsimReference } from './metrics.ts';
 import { planFrames, subsetPositions, type FramePlan } from './selection.ts';
 import { NEURAL_WEIGHTS_DIR, openEvalSession, type Analysis, type EvalSession } from './session.ts';
 import { formatStages, StageProfile } from './profile.ts';
@@ -50,6 +50,8 @@ export interface EvalOptions {
   /** Use and fill the tracks cache (default true). */
   cache: boolean;
   cropScale: number;
+  /** The neural generator's weights folder (model.json + shards; default models/weights/neural). */
+  neuralWeights?: string;
   /** Let faceres use tfjs' multi-threaded wasm build (default false: one pool thread on 2 cores, no gain). */
   faceresThreads?: boolean;
   log: (line: string) => void;
@@ -142,7 +144,7 @@ export class EvalInputError extends Error {
  * frames only: those where the tracker finds a face in the real crop. Pixel metrics use every
  * usable frame; AKD, CSIM and face rate those that were analysed (`analyses[k]` not null).
  */
-function score(real: Rgba[], realA: Analysis[], frames: Rgba[], analyses: (Analysis | null)[], size: number): Scores {
+function score(real: Rgba[], realA: Analysis[], frames: Rgba[], analyses: (Analysis | null)[], size: number, refs?: (SsimReference | null)[]): Scores {
   const l1s: number[] = [], ps: number[] = [], ss: number[] = [], akd: (number | null)[] = [], cs: (number | null)[] = [];
   let found = 0, n = 0, analysed = 0;
   for (let i = 0; i < frames.length; i++) {
@@ -150,7 +152,7 @@ function score(real: Rgba[], realA: Analysis[], frames: Rgba[], analyses: (Analy
     n++;
     l1s.push(l1(real[i]!, frames[i]!));
     ps.push(psnr(real[i]!, frames[i]!));
-    ss.push(ssim(real[i]!, frames[i]!));
+    ss.push(ssim(refs?.[i] ?? real[i]!, frames[i]!));
     const a = analyses[i];
     if (!a) continue;
     analysed++;
@@ -223,7 +225,7 @@ function codecLadders(o: EvalOptions, cut: SourceCut, gopFrames: number, tmp: st
         const enc = await prof.time(`ffmpeg_encode_${c}`, () => encodeRung(y4m, c, target, gopFrames, file));
         if (enc.kbps < prev * FLOOR_TOLERANCE) continue; // still at the codec's floor
         prev = enc.kbps;
-        const decoded = await prof.time('ffmpeg_decode_rungs', () => collectFrames(['-i', file, '-fps_mode', 'passthrough'], o.size, keep));
+        const decoded = await prof.time('ffmpeg_decode_rungs', () => collectFrames(['-i', file], o.size, keep));
         yield { codec: c, target, kbps: enc.kbps, frames: enc.frames, file, decoded };
       }
     }
@@ -276,11 +278,13 @@ export async function runEval(o: EvalOptions): Promise<EvalResult> {
   const info = await prof.time('probe', () => probeVideo(o.video));
   const missing = await missingEncoders(o.codecs);
   if (missing.length) throw new EvalInputError(`this ffmpeg lacks encoder(s) ${missing.join(', ')}; choose others with --codecs`);
+  const weightsDir = o.neuralWeights ?? NEURAL_WEIGHTS_DIR;
+  if (o.generator === 'neural' && !existsSync(join(weightsDir, 'model.json'))) throw new EvalInputError(`the neural generator has no weights: ${join(weightsDir, 'model.json')} not found (--neural-weights DIR)`);
   const tmp = await mkdtemp(join(tmpdir(), 'visage-eval-'));
   let session: EvalSession | null = null;
   let ladders: ReturnType<typeof codecLadders> | null = null;
   try {
-    session = await prof.time('page_start', () => openEvalSession({ faceresThreads: o.faceresThreads ?? false }));
+    session = await prof.time('page_start', () => openEvalSession({ faceresThreads: o.faceresThreads ?? false, ...(o.neuralWeights ? { neuralWeightsDir: o.neuralWeights } : {}) }));
     const si = session.info;
     const faceresRuntime = si.tfBackend ? `tfjs ${si.tfVersion} ${si.tfBackend}${si.tfBackend === 'wasm' ? ` (${si.faceresSimd ? 'SIMD' : 'no SIMD'}, ${si.faceresThreads} thread${si.faceresThreads === 1 ? '' : 's'})` : ''}` : 'not loaded';
     o.log(`chromium page ready: tracker ${si.trackerDelegate}/${si.trackerThread}, faceres on ${faceresRuntime} in a worker, cross-origin isolated: ${si.crossOriginIsolated ? 'yes' : 'no'}`);
@@ -334,7 +338,7 @@ export async function runEval(o: EvalOptions): Promise<EvalResult> {
 
     // 3. Real crops of the shots and scored frames.
     const need = new Set([...plan.shots, ...plan.evalIndices]);
-    const real = await prof.time('decode_real', () => collectFrames(['-i', o.video, '-map', '0:v:0', '-fps_mode', 'passthrough', '-vf', cropFilter], o.size, need));
+    const real = await prof.time('decode_real', () => collectFrames(['-i', o.video, '-map', '0:v:0'], o.size, need, cropFilter));
     for (const i of need) if (!real.has(i)) throw new EvalInputError(`${basename(o.video)}: frame ${i} could not be decoded (the clip has fewer frames than tracked)`);
     lap('decode');
 
@@ -348,7 +352,7 @@ export async function runEval(o: EvalOptions): Promise<EvalResult> {
       try {
         wire = await prof.time('enroll_neural', () => s.enrollNeural(wire, plan.shots.map((i) => real.get(i)!), o.size, plan.shots.map((i) => cropLm[i]!)));
       } catch (err) {
-        throw new EvalInputError(`the neural generator could not enroll (weights ${NEURAL_WEIGHTS_DIR} served at /models/neural/): ${err instanceof Error ? err.message : String(err)}`);
+        throw new EvalInputError(`the neural generator could not enroll (weights ${weightsDir}): ${err instanceof Error ? err.message : String(err)}`);
       }
       const warpSections = new Set(enrolled.embedding.sections.map((x) => x.type));
       embeddingBytes += wire.sections.filter((x) => !warpSections.has(x.type)).reduce((n, x) => n + Buffer.from(x.b64, 'base64').length, 0);
@@ -365,7 +369,7 @@ export async function runEval(o: EvalOptions): Promise<EvalResult> {
       const s = session;
       receiver = await prof.time('generator_init', () => s.initReceiver(o.generator, wire, neutral, cropLm[plan.shots[0]!]!));
     } catch (err) {
-      throw new EvalInputError(`the ${o.generator} generator failed to load in the page${o.generator === 'neural' ? ` (weights ${NEURAL_WEIGHTS_DIR})` : ''}: ${err instanceof Error ? err.message : String(err)}`);
+      throw new EvalInputError(`the ${o.generator} generator failed to load in the page${o.generator === 'neural' ? ` (weights ${weightsDir})` : ''}: ${err instanceof Error ? err.message : String(err)}`);
     }
     const ours = new Map<number, Uint8Array>();
     const writer = o.sideBySide ? new Mp4Writer(join(tmp, 'ours.mp4'), o.size, o.size, info.fps) : null;
@@ -414,9 +418,11 @@ export async function runEval(o: EvalOptions): Promise<EvalResult> {
     const usable = realA.flatMap((a, k) => (a.landmarks ? [k] : []));
     const subset = o.rungFrames > 0 && o.rungFrames < usable.length ? subsetPositions(usable.length, o.rungFrames, o.seed).map((j) => usable[j]!) : null;
     if (subset) o.log(`codec rungs: AKD, CSIM and face rate on ${subset.length} of the ${usable.length} scored frames (--rung-frames ${o.rungFrames}); ours and static on all, and on the same ${subset.length} for the headline`);
+    // The real frames' half of SSIM, once per run.
+    const refs = realFrames.map((f, k) => (realA[k]!.landmarks ? ssimReference(f) : null));
     const scoreVariant = async (stage: string, frames: Rgba[], positions?: readonly number[]) => {
       const a = await analyseAll(stage, frames, positions);
-      return { scores: await prof.time('metrics', async () => score(realFrames, realA, frames, a, o.size)), analyses: a };
+      return { scores: await prof.time('metrics', async () => score(realFrames, realA, frames, a, o.size, refs)), analyses: a };
     };
     const oursFrames = evalPos.map((p) => rgba(o.size, ours.get(p)!));
     const oursRun = await scoreVariant('analyse_ours', oursFrames);

@@ -57,6 +57,8 @@ export interface EvalSessionOptions {
    * cores, i.e. one thread on this 2-core machine, so it only helps on bigger machines.
    */
   faceresThreads?: boolean;
+  /** Folder with the neural generator's model.json + shards, served at /models/neural/ (default NEURAL_WEIGHTS_DIR). */
+  neuralWeightsDir?: string;
   browser?: Browser;
 }
 
@@ -86,7 +88,7 @@ export async function openEvalSession(options: EvalSessionOptions = {}): Promise
   const uploads = new Map<string, Uint8Array>();
   const server: StaticServer = await startStaticServer({
     files,
-    mounts: { ...trackingAssetMounts(), '/human-models/': HUMAN_MODELS_DIR, '/tfjs-wasm/': TFJS_WASM_DIR, '/models/neural/': NEURAL_WEIGHTS_DIR },
+    mounts: { ...trackingAssetMounts(), '/human-models/': HUMAN_MODELS_DIR, '/tfjs-wasm/': TFJS_WASM_DIR, '/models/neural/': options.neuralWeightsDir ?? NEURAL_WEIGHTS_DIR },
     csp: options.faceresThreads ? THREADED_WASM_CSP : NO_PHONE_HOME_CSP,
     handlers: [
       async (req, res) => {
@@ -116,9 +118,10 @@ export async function openEvalSession(options: EvalSessionOptions = {}): Promise
     page.on('pageerror', (e) => errors.push(e.message));
     page.on('crash', () => errors.push('page crashed'));
     context.on('response', (r) => {
-      if (r.status() >= 400) errors.push(`${r.status()} ${new URL(r.url()).pathname}`);
+      if (r.status() >= 400 && !r.url().endsWith('/favicon.ico')) errors.push(`${r.status()} ${new URL(r.url()).pathname}`);
     });
     page.on('console', (m) => {
+      if (/favicon\.ico/.test(m.location().url ?? '')) return;
       if (m.type() === 'error' || process.env.VISAGE_EVAL_DEBUG) errors.push(`${m.text()}${m.location().url ? ` [${new URL(m.location().url).pathname}]` : ''}`);
       if (process.env.VISAGE_EVAL_DEBUG) process.stderr.write(`[page] ${m.text()}\n`);
     });

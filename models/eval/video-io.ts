@@ -35,10 +35,19 @@ export async function* ffmpegFrames(inputArgs: string[], size: number, keep: (in
   }
 }
 
-/** Collects the kept frames into a map. */
-export async function collectFrames(inputArgs: string[], size: number, keep: ReadonlySet<number>): Promise<Map<number, Uint8Array>> {
+/**
+ * Collects the kept frames (by decode index) into a map. ffmpeg's `select` filter drops the
+ * other frames before they are converted to RGBA and piped (`inputArgs` must not carry its own
+ * -vf; pass the filter chain as `filter`): the kept frames come out in order, the k-th being
+ * the k-th smallest kept index that the stream has.
+ */
+export async function collectFrames(inputArgs: string[], size: number, keep: ReadonlySet<number>, filter?: string): Promise<Map<number, Uint8Array>> {
   const out = new Map<number, Uint8Array>();
-  for await (const [i, f] of ffmpegFrames(inputArgs, size, (k) => keep.has(k))) out.set(i, f);
+  const wanted = [...keep].sort((a, b) => a - b);
+  if (wanted.length === 0) return out;
+  const select = `select='${wanted.map((i) => `eq(n,${i})`).join('+')}'`;
+  const vf = filter ? `${select},${filter}` : select;
+  for await (const [j, f] of ffmpegFrames([...inputArgs, '-vf', vf, '-fps_mode', 'passthrough'], size, () => true)) out.set(wanted[j]!, f);
   return out;
 }
 
