@@ -44,14 +44,20 @@ def _warp_for(name: str, size: int, n: int, cache_dir) -> np.ndarray:
 
 class EpisodeSampler:
     """Each episode: a video i, K reference (frame, landmark) pairs and one distinct target pair.
-    K is drawn per batch from [k_min, k_max] (one K for the whole batch)."""
+    K is drawn per batch from [k_min, k_max] (one K for the whole batch).
 
-    def __init__(self, clips: list[str], size: int, seed: int = 0, cache_dir=None, warp: bool = False):
+    ref_gap > 0: the references are drawn only from frames at least ref_gap × (clip length) away
+    from the target, as at run time, where the enrollment photos are not the frames being
+    rendered. Without it, E sees the target's temporal neighbours and G learns to copy their
+    look — which helps on the training clips and not on new people."""
+
+    def __init__(self, clips: list[str], size: int, seed: int = 0, cache_dir=None, warp: bool = False, ref_gap: float = 0.0):
         self.names = clips
         self.data = [load_clip(n, size, cache_dir) for n in clips]
         self.frames = [np.asarray(d.frames) for d in self.data]
         self.lmimg = [np.asarray(d.lmimg) for d in self.data]
         self.warp = [_warp_for(n, size, len(f), cache_dir) for n, f in zip(clips, self.frames)] if warp else None
+        self.ref_gap = ref_gap
         self.rng = np.random.default_rng(seed)
 
     def __len__(self):
@@ -63,7 +69,13 @@ class EpisodeSampler:
         rf, rl, tf, tl, tw = [], [], [], [], []
         for v in vids:
             n = len(self.frames[v])
-            idx = self.rng.choice(n, size=k + 1, replace=n < k + 1)
+            if self.ref_gap > 0:
+                t = int(self.rng.integers(0, n))
+                far = np.flatnonzero(np.abs(np.arange(n) - t) >= max(1, int(self.ref_gap * n)))
+                refs = self.rng.choice(far, size=k, replace=len(far) < k)
+                idx = np.append(refs, t)
+            else:
+                idx = self.rng.choice(n, size=k + 1, replace=n < k + 1)
             rf.append(self.frames[v][idx[:k]])
             rl.append(self.lmimg[v][idx[:k]])
             tf.append(self.frames[v][idx[k]])

@@ -87,7 +87,8 @@ def export(g: Generator, e: Embedder, out_dir: Path, size: int, meta: dict | Non
             "psiDim": g.psi_dim,
             "adainSlots": adain_slots(g),
             "instanceNormEpsilon": 1e-5,
-            **({"composite": "frame = warpRGB * (1 - mask) + rgb * mask (bi-layer refiner; see EXPORT.md)"}
+            **({"composite": ("frame = clamp(warpRGB + mask * rgb, -1, 1)" if g.cfg.residual else
+                              "frame = warpRGB * (1 - mask) + rgb * mask") + " (bi-layer refiner; see EXPORT.md)"}
                if g.cfg.refine else {}),
             **(meta or {}),
         },
@@ -159,7 +160,7 @@ def write_parity(model_dir: Path, inputs: dict[str, torch.Tensor]) -> dict:
         emb = e(inputs["ref_frames"], inputs["ref_lms"])
         psi = g.adain_params(emb)
         rgb, mask = g(inputs["lm"], psi, inputs["warp"])
-        comp = composite(rgb, mask, inputs["warp"][:, :3])
+        comp = composite(rgb, mask, inputs["warp"][:, :3], g.cfg.residual)
     tensors = {**inputs, "embedding": emb, "psi": psi, "rgb": rgb, "mask": mask, "composite": comp}
     pdir = Path(model_dir) / "parity"
     pdir.mkdir(exist_ok=True)

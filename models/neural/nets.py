@@ -33,6 +33,8 @@ class NetConfig:
     lm_ch: int = 3                        # landmark image channels
     warp_ch: int = 4                      # warped v1 render RGB + its mask (zero-filled when absent)
     refine: bool = False                  # bi-layer refiner: frame = warp·(1−m) + rgb·m, m starts ≈ 0
+    residual: bool = False                # refiner: the RGB head is a correction Δ: frame = warp + m·Δ
+    mask_face: bool = False               # refiner: mask = sigmoid(·) × the warp's face-oval coverage
     mask_bias: float = -5.0               # refiner: initial mask logit (sigmoid(−5) = 0.0067)
 
     @property
@@ -139,6 +141,9 @@ class Generator(nn.Module):
             with torch.no_grad():
                 self.out.weight[3].zero_()
                 self.out.bias[3] = cfg.mask_bias
+                if cfg.residual:  # Δ = 0: the composite is exactly the warp, whatever the mask
+                    self.out.weight[:3].zero_()
+                    self.out.bias[:3].zero_()
         self.slots = [m for m in self.modules() if isinstance(m, AdaINSlot)]
         self.psi_dim = sum(2 * s.ch for s in self.slots)
         # ψ = P ê + b; zero-initialised so the untrained AdaIN starts as plain instance norm.
@@ -169,20 +174,30 @@ class Generator(nn.Module):
         x = self.out(x)
         for s in self.slots:
             s.params = None
-        return torch.tanh(x[:, :3]), torch.sigmoid(x[:, 3:4])
+        mask = torch.sigmoid(x[:, 3:4])
+        if self.cfg.mask_face:  # corrections only where the warp draws the face (its coverage mask)
+            mask = mask * warp[:, 3:4]
+        return torch.tanh(x[:, :3]), mask
 
 
-def composite(rgb, mask, warp_rgb=None):
-    """Final frame: mask·G + (1−mask)·warp when the v1 render is given, else G's RGB alone."""
-    return rgb if warp_rgb is None else mask * rgb + (1 - mask) * warp_rgb
+def composite(rgb, mask, warp_rgb=None, residual: bool = False):
+    """Final frame: mask·G + (1−mask)·warp when the v1 render is given, else G's RGB alone.
+    residual=True: G's RGB head is a correction Δ ∈ [-1, 1] and frame = clamp(warp + mask·Δ, -1, 1)
+    (G's instance-normalised trunk cannot carry the warp's absolute colours to an absolute RGB
+    output, so a blend makes it regenerate them from the identity; a correction need not)."""
+    if warp_rgb is None:
+        return rgb
+    if residual:
+        return (warp_rgb + mask * rgb).clamp(-1, 1)
+    return mask * rgb + (1 - mask) * warp_rgb
 
 
-def upsample_composite(rgb, mask, warp_full):
+def upsample_composite(rgb, mask, warp_full, residual: bool = False):
     """The refiner at a higher output resolution: G's rgb and mask (B,·,S,S) bilinearly upsampled
     to the warp render's size (B,3,H,W) and composited onto it (the warp keeps its sharpness)."""
     size = warp_full.shape[-2:]
     up = lambda t: F.interpolate(t, size=size, mode="bilinear", align_corners=False)
-    return composite(up(rgb), up(mask), warp_full)
+    return composite(up(rgb), up(mask), warp_full, residual)
 
 
 class Encoder(nn.Module):

@@ -80,7 +80,10 @@ def generate(w, topo, lm, psi, warp):
         h = conv(relu(adain(h, f"{n}.n2")), w, f"{n}.c2")
         x = h + up(conv(x, w, f"{n}.skip"))
     x = conv(up(relu(adain(x, "G/out_norm"))), w, "G/out")
-    return np.tanh(x[..., :3]), 1 / (1 + np.exp(-x[..., 3:4]))
+    mask = 1 / (1 + np.exp(-x[..., 3:4]))
+    if net.get("mask_face"):
+        mask = mask * warp[..., 3:4]
+    return np.tanh(x[..., :3]), mask
 
 
 def run(model_dir, fixture: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -89,5 +92,9 @@ def run(model_dir, fixture: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     emb = embed(w, topo, fixture["ref_frames"], fixture["ref_lms"])
     psi = emb @ w["G/proj/kernel"] + w["G/proj/bias"]
     rgb, mask = generate(w, topo, fixture["lm"], psi, fixture["warp"])
-    comp = fixture["warp"][..., :3] * (1 - mask) + rgb * mask  # the refiner's frame at S×S
+    warp = fixture["warp"][..., :3]  # the refiner's frame at S×S
+    if topo["net"].get("residual"):
+        comp = np.clip(warp + mask * rgb, -1, 1)
+    else:
+        comp = warp * (1 - mask) + rgb * mask
     return {"embedding": emb, "psi": psi, "rgb": rgb, "mask": mask, "composite": comp}

@@ -46,6 +46,7 @@ class TrainConfig:
     w_adv: float = 1.0
     w_mch: float = 10.0
     w_mask: float = 0.0               # refiner: L1 on the blend mask (keeps G out where the warp is right)
+    ref_gap: float = 0.0              # references at least this fraction of the clip away from the target
     log_every: int = 10
     val_every: int = 500
     ckpt_every: int = 250
@@ -72,7 +73,8 @@ class Trainer:
         self.cfg, self.run_dir = cfg, run_dir
         torch.manual_seed(cfg.seed)
         self.refine = cfg.net.refine
-        self.sampler = sampler or EpisodeSampler(train_clips, cfg.size, cfg.seed, cache_dir, warp=self.refine)
+        self.sampler = sampler or EpisodeSampler(train_clips, cfg.size, cfg.seed, cache_dir, warp=self.refine,
+                                                  ref_gap=cfg.ref_gap)
         self.val_clips = val_clips
         self.cache_dir = cache_dir
         self.G, self.E = Generator(cfg.net), Embedder(cfg.net)
@@ -89,7 +91,7 @@ class Trainer:
         warp = b.get("warp") if self.refine else None
         rgb, mask = self.G(b["lm"], self.G.adain_params(emb), warp)
         # refiner: the loss is on the composite with the v1 warp render; otherwise G's RGB alone
-        fake = composite(rgb, mask, warp[:, :3]) if warp is not None else rgb
+        fake = composite(rgb, mask, warp[:, :3], self.cfg.net.residual) if warp is not None else rgb
         # generator + embedder
         for p in self.D.parameters():
             p.requires_grad_(False)
@@ -130,7 +132,7 @@ class Trainer:
         emb = self.E(ep["ref_frames"], ep["ref_lms"])
         warp = ep.get("warp") if self.refine else None
         rgb, mask = self.G(ep["lm"], self.G.adain_params(emb), warp)
-        fake = composite(rgb, mask, warp[:, :3]) if warp is not None else rgb
+        fake = composite(rgb, mask, warp[:, :3], self.cfg.net.residual) if warp is not None else rgb
         return (fake, mask) if with_mask else fake
 
     @torch.no_grad()
@@ -197,6 +199,9 @@ class Trainer:
                 self.G.stem.weight[:, self.cfg.net.lm_ch:].zero_()
                 self.G.out.weight[3].zero_()
                 self.G.out.bias[3] = self.cfg.net.mask_bias
+                if self.cfg.net.residual:
+                    self.G.out.weight[:3].zero_()
+                    self.G.out.bias[:3].zero_()
         return ck.get("step", 0)
 
     def load(self, path: Path):
@@ -269,6 +274,14 @@ def main(argv=None):
     if a.max_minutes is not None:
         cfg.max_minutes = a.max_minutes
     torch.set_num_threads(cfg.threads)
+    # Ctrl-C, SIGINT or SIGTERM: checkpoint, validate and export, then exit (SIGINT works even when
+    # the launching shell ignored it, e.g. `nohup … &`).
+    import signal
+
+    def _interrupt(signum, frame):
+        raise KeyboardInterrupt
+    signal.signal(signal.SIGINT, _interrupt)
+    signal.signal(signal.SIGTERM, _interrupt)
     split = load_split()
     run_dir = Path(a.runs) / cfg.name
     ckpt = run_dir / "ckpt.pt"

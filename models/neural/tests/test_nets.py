@@ -86,3 +86,31 @@ def test_refiner_is_the_warp_at_initialisation():
 def test_refiner_keeps_the_flop_budget():
     f = generator_flops(NetConfig(refine=True), 256)
     assert f["total"] <= 1.5e9
+
+
+def test_residual_refiner_is_exactly_the_warp_at_initialisation():
+    from neural.nets import upsample_composite
+    torch.manual_seed(0)
+    g = Generator(NetConfig(refine=True, residual=True, mask_bias=-2.0))
+    warp = torch.cat([torch.rand(2, 3, 64, 64) * 2 - 1, torch.rand(2, 1, 64, 64)], 1)
+    rgb, mask = g(torch.rand(2, 3, 64, 64) * 2 - 1, torch.randn(2, g.psi_dim) * 0.1, warp)
+    out = composite(rgb, mask, warp[:, :3], residual=True)
+    assert torch.equal(out, warp[:, :3].clamp(-1, 1))
+    full = torch.rand(2, 3, 256, 256) * 2 - 1
+    assert torch.equal(upsample_composite(rgb, mask, full, residual=True), full)
+    # both heads learn from the first step (Δ directly; the mask once Δ ≠ 0)
+    (out - torch.zeros_like(out)).abs().mean().backward()
+    assert g.out.weight.grad[:3].abs().sum() > 0
+
+
+def test_face_masked_refiner_corrects_only_inside_the_warp_face():
+    torch.manual_seed(0)
+    g = Generator(NetConfig(refine=True, residual=True, mask_face=True, mask_bias=-2.0))
+    with torch.no_grad():
+        g.out.weight.normal_(0, 0.1)  # a "trained" head
+    warp = torch.cat([torch.rand(1, 3, 64, 64) * 2 - 1, torch.zeros(1, 1, 64, 64)], 1)
+    warp[:, 3, 16:48, 16:48] = 1
+    rgb, mask = g(torch.rand(1, 3, 64, 64) * 2 - 1, torch.randn(1, g.psi_dim) * 0.1, warp)
+    assert mask[:, :, :16].abs().max() == 0 and mask[:, :, 16:48, 16:48].min() > 0
+    out = composite(rgb, mask, warp[:, :3], residual=True)
+    assert torch.equal(out[:, :, :16], warp[:, :3, :16])
