@@ -76,6 +76,8 @@ describe('three peers', () => {
     for (const peer of PEERS) {
       const s = await state(peer.id);
       expect(s.errors).toEqual([]);
+      // Every other peer was announced once, whether it was in the room before this one joined or came later.
+      expect(s.events.filter((e) => e.startsWith('joined:')).sort()).toEqual(PEERS.filter((p) => p.id !== peer.id).map((p) => `joined:${p.id}`));
       // The tracker found the face in ≥ 95 % of the camera frames, and it all fits a few kbit/s.
       const pub = s.publisher!;
       expect(pub.framesWithFace / pub.framesTracked).toBeGreaterThanOrEqual(0.95);

@@ -101,8 +101,6 @@ async function join(url: string, token: string, photoUrls: string[], options: { 
     events.push(`joined:${p.id}`);
     play(p);
   });
-  // Peers already in the room when we joined were added before we could listen.
-  for (const p of client.peers.values()) play(p);
   client.on('avatarReady', (p) => events.push(`ready:${p.id}`));
   client.on('peerLeft', (id) => events.push(`left:${id}`));
   client.on('faceLost', ({ peerId, lost }) => events.push(`faceLost:${peerId ?? 'self'}:${lost}`));

@@ -73,7 +73,10 @@ export interface ClientStats {
 }
 
 export type VisageClientEvents = {
-  /** A remote peer is in the room (its avatar may still be loading). */
+  /**
+   * A remote peer is in the room (its avatar may still be loading). Peers already there when
+   * the client joined are announced too, right after `createVisageClient` resolves.
+   */
   peerJoined: [peer: RemotePeer];
   peerLeft: [peerId: string];
   /** A remote peer's embedding arrived; its avatar renders. */
@@ -140,6 +143,8 @@ export class VisageClient extends TypedEmitter<VisageClientEvents> {
   #embeddingResend: ReturnType<typeof setTimeout> | undefined;
   #statsTimer: ReturnType<typeof setInterval>;
   #left = false;
+  /** False until the peers present at join have been announced. */
+  #announcing = false;
 
   private constructor(options: VisageClientOptions, conn: RoomConnection) {
     super();
@@ -148,6 +153,12 @@ export class VisageClient extends TypedEmitter<VisageClientEvents> {
     this.#enrollment = options.enrollment ?? null;
     this.#wire(conn);
     this.#statsTimer = setInterval(() => this.safeEmit('stats', this.stats), 2000);
+    // Peers already in the room were added above, before anyone could listen: announce them
+    // once the app has its listeners on (right after `await createVisageClient(...)`).
+    setTimeout(() => {
+      this.#announcing = true;
+      if (!this.#left) for (const peer of this.#peers.values()) this.safeEmit('peerJoined', peer);
+    }, 0);
   }
 
   /** Subscribes to a connection's pushes and consumes what its room already has. */
@@ -428,7 +439,7 @@ export class VisageClient extends TypedEmitter<VisageClientEvents> {
     avatar.on('faceLost', (lost) => this.safeEmit('faceLost', { peerId: info.id, lost }));
     avatar.on('error', (err) => this.safeEmit('error', err));
     this.#peers.set(info.id, peer);
-    this.safeEmit('peerJoined', peer);
+    if (this.#announcing) this.safeEmit('peerJoined', peer);
     return peer;
   }
 
