@@ -47,6 +47,29 @@ export function summaryTable(results: readonly EvalResult[]): string {
   return lines.join('\n');
 }
 
+/** Whether a saving meets a target: 'above' (the ladder never reaches ours) does, 'below' does not. */
+function meets(e: Equivalent | undefined, target: number): boolean {
+  return e === 'above' || (typeof e === 'number' && e >= target);
+}
+
+/** One line per size: how many clips meet each of issue 7's targets. */
+export function targetsLines(results: readonly EvalResult[]): string[] {
+  const out: string[] = [];
+  for (const size of [...new Set(results.map((r) => r.size))].sort((a, b) => a - b)) {
+    const rs = results.filter((r) => r.size === size);
+    const n = rs.length;
+    const count = (f: (r: EvalResult) => boolean) => `${rs.filter(f).length}/${n}`;
+    const parts = [
+      `CSIM saving ≥ 10× vs H.264 on ${count((r) => meets(r.saving.h264?.csim, 10))} clips, ≥ 5× vs AV1 on ${count((r) => meets(r.saving.av1?.csim, 5))}`,
+      `AKD saving ≥ 10× vs H.264 on ${count((r) => meets(r.saving.h264?.akd, 10))}, ≥ 5× vs AV1 on ${count((r) => meets(r.saving.av1?.akd, 5))}`,
+      `face found in 100 % of scored frames on ${count((r) => r.ours.face_rate === 1)}`,
+    ];
+    if (size === 256) parts.push(`AKD ≤ 2 px on ${count((r) => r.ours.akd !== null && r.ours.akd <= 2)}`);
+    out.push(`- Issue 7's targets at ${size} px: ${parts.join('; ')}.`);
+  }
+  return out;
+}
+
 export interface SummaryContext {
   command: string;
   date: string;
@@ -96,6 +119,8 @@ export function resultsSection(results: readonly EvalResult[], ctx: SummaryConte
       ? `- Run time per clip (wall clock, on a 2-core machine shared with other jobs): ${runtimeSummary(ctx.runtimes)}; per clip and stage in each JSON's details.timings_s / stages_s.`
       : `- Run time per clip: ${ctx.runtimes.map((t) => `${t.clip} @${t.size} ${t.seconds.toFixed(0)} s`).join(', ')} (2-core machine shared with other jobs).`);
   }
+  out.push('');
+  out.push(...targetsLines(results));
   out.push('');
   out.push(summaryTable(results));
   if (ctx.fullTables) {
