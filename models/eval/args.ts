@@ -17,8 +17,9 @@ ladders and a static frame on the same face crops.
   --side-by-side PATH   write an mp4: real | ours | each codec at its lowest rate | static.
   --seed N              fixes the enrollment picks and scored-frame phase (default 0: bin centres, phase 0).
   --max-eval-frames N   score at most N driven frames, every Nth (default ${DEFAULT_EVAL_OPTIONS.maxEvalFrames}).
-  --rung-frames N       codec rungs: AKD, CSIM and face rate on N of the scored frames (evenly spaced,
-                        seeded; ours and static on all, and on the same N for the headline). 0 = all.
+  --rung-frames N       codec rungs: AKD, CSIM and face rate on at most N of the scored frames (every
+                        ⌈n/N⌉-th, seeded phase; ours and static on all, and on the same subset for the
+                        headline). 0 = all.
                         Pixel metrics always use all scored frames. Default ${DEFAULT_EVAL_OPTIONS.rungFrames}.
   --codecs LIST         comma list of ${CODEC_NAMES.join(', ')} (default all).
   --ladder LIST         target kbit/s, comma list (default ${DEFAULT_EVAL_OPTIONS.ladderKbps.join(',')}; 1 probes the floor).

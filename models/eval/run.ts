@@ -35,8 +35,8 @@ export interface EvalOptions {
   /** At most this many driven frames are scored (every Nth). */
   maxEvalFrames: number;
   /**
-   * AKD, CSIM and face rate of the codec rungs are measured on this many of the scored frames (a
-   * fixed, evenly spaced, seeded subset; 0 = all). Ours and static are always measured on all
+   * AKD, CSIM and face rate of the codec rungs are measured on at most this many of the scored
+   * frames (every ⌈n/N⌉-th usable one, seeded phase: see subsetPositions; 0 = all). Ours and static are always measured on all
    * scored frames, and the headline compares ours on the same subset. Pixel metrics: all frames.
    */
   rungFrames: number;
