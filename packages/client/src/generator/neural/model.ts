@@ -10,7 +10,7 @@ import type { AdainSlot, NeuralTopology, NeuralWeights } from './weights.ts';
 export type GeneratorOutput = {
   /** (B, S, S, 3) in [-1, 1]. */
   rgb: tf.Tensor4D;
-  /** (B, S, S, 1) in [0, 1] (the blend mask; untrained in the current weights). */
+  /** (B, S, S, 1) in [0, 1]: the blend / correction mask (× the warp's coverage for `net.mask_face` weights). */
   mask: tf.Tensor4D;
 };
 
@@ -91,7 +91,9 @@ export class NeuralModel {
       const y = this.conv(this.up(tf.relu(this.adain(x, psi, 'G/out_norm'))), 'G/out', 1);
       const [b, s] = [y.shape[0], y.shape[1]];
       const rgb = tf.tanh(tf.slice(y, [0, 0, 0, 0], [b, s, s, 3]));
-      const mask = tf.sigmoid(tf.slice(y, [0, 0, 0, 3], [b, s, s, 1]));
+      let mask = tf.sigmoid(tf.slice(y, [0, 0, 0, 3], [b, s, s, 1])) as tf.Tensor4D;
+      // Face-masked refiner: corrections only where the warp draws the face (its coverage mask).
+      if (net.mask_face) mask = tf.mul(mask, tf.slice(warp, [0, 0, 0, 3], [b, s, s, 1]));
       return { rgb, mask };
     });
   }

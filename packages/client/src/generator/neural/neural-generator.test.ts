@@ -1,6 +1,7 @@
 /**
  * NeuralGenerator on the cpu backend with the committed weights: crop pipeline vs Pillow,
- * enrollment → sections → init → render, tensor hygiene (tf.memory().numTensors unchanged).
+ * enrollment → sections → init → render, tensor hygiene (tf.memory().numTensors unchanged), and
+ * the bi-layer refiner: the frame is the full-resolution warp render with G's correction blended in.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
@@ -17,6 +18,9 @@ import { cropBox, cropRect, cropResize, toCropPixels } from './crop.ts';
 import { rasteriseLandmarks } from './landmark-image.ts';
 import type { NeuralWeights } from './weights.ts';
 import { loadFrame, loadLandmarks, faceMask } from '../../../test/warp-fixtures.ts';
+import { enrollWarpAvatar } from '../../enrollment/atlas/enroll.ts';
+import { WarpGenerator } from '../warp/warp-generator.ts';
+import { pngCodec } from '../codec.ts';
 
 const WEIGHTS = fileURLToPath(new URL('../../../../../models/weights/neural/', import.meta.url));
 const EMPTY: AvatarEmbedding = { formatVersion: 1, generator: { family: 'neural', version: 1 }, sections: [] };
@@ -41,20 +45,29 @@ describe('neural crop pipeline (port of models/neural/data.py)', () => {
 
 describe('NeuralGenerator (cpu backend)', () => {
   let weights: NeuralWeights;
+  /** Neural sections only (no warp avatar). */
+  let neuralOnly: AvatarEmbedding;
+  /** What a sender ships: the warp avatar (photo 30) plus the neural sections (photos 30, 50). */
   let embedding: AvatarEmbedding;
   beforeAll(async () => {
     await useTfBackend('cpu');
     weights = await loadNeuralWeightsFromDir(WEIGHTS);
     const before = tf.memory().numTensors;
-    embedding = await addNeuralSections(EMPTY, [await loadFrame(30), await loadFrame(50)], [loadLandmarks(30), loadLandmarks(50)], { weights, backend: 'cpu' });
+    const photos = [await loadFrame(30), await loadFrame(50)], lms = [loadLandmarks(30), loadLandmarks(50)];
+    neuralOnly = await addNeuralSections(EMPTY, photos, lms, { weights, backend: 'cpu' });
+    const warp = await enrollWarpAvatar([{ image: photos[0]!, landmarks: lms[0]! }], { codec: pngCodec });
+    embedding = await addNeuralSections(warp.embedding, photos, lms, { weights, backend: 'cpu' });
     expect(tf.memory().numTensors).toBe(before);
   });
   afterAll(() => weights?.dispose());
 
   it('enrollment writes IdentityVector and AdaInParams sections of the weights’ sizes', () => {
-    const types = embedding.sections.map((s) => s.type);
+    const types = neuralOnly.sections.map((s) => s.type);
     expect(types).toEqual([SectionType.IdentityVector, SectionType.AdaInParams]);
-    expect(embedding.sections.every((s) => !s.mandatory)).toBe(true);
+    expect(neuralOnly.sections.every((s) => !s.mandatory)).toBe(true);
+    const withWarp = embedding.sections.map((s) => s.type);
+    expect(withWarp).toContain(SectionType.TextureAtlas);
+    expect(withWarp.filter((t) => t === SectionType.IdentityVector || t === SectionType.AdaInParams)).toHaveLength(2);
     const id = readNeuralSections(embedding);
     expect(id.embedding?.length).toBe(weights.topology.net.emb_dim);
     expect(id.psi?.length).toBe(weights.topology.psiDim);
@@ -62,12 +75,13 @@ describe('NeuralGenerator (cpu backend)', () => {
   });
 
   it("createGenerator('neural') renders a face into the crop square without leaking tensors", async () => {
-    const g = createGenerator('neural', { backend: 'cpu', weights, cropSmoothing: 0 });
+    const g = createGenerator('neural', { backend: 'cpu', weights, cropSmoothing: 0, codec: pngCodec });
     expect(g).toBeInstanceOf(NeuralGenerator);
     expect(g.backend).toBeNull();
     const t0 = tf.memory().numTensors;
     await g.init(embedding);
     expect(g.backend).toBe('cpu');
+    expect((g as NeuralGenerator).refining).toBe(weights.topology.net.refine === true);
     const t1 = tf.memory().numTensors;
     const lm = loadLandmarks(50);
     const out = { width: 256, height: 256, data: new Uint8ClampedArray(256 * 256 * 4) };
@@ -89,6 +103,52 @@ describe('NeuralGenerator (cpu backend)', () => {
     await expect(g.render(lm, out)).rejects.toMatchObject({ code: 'invalid_state' });
   });
 
+  it('refiner: the warp render outside the crop square, the warp with G’s correction blended in inside it', async () => {
+    if (!weights.topology.net.refine) return; // weights trained without the warp channels
+    const lm = loadLandmarks(50), W = 192, H = 160; // non-square target: the crop square is cut by the frame
+    const g = new NeuralGenerator({ backend: 'cpu', weights, cropSmoothing: 0, codec: pngCodec });
+    await g.init(embedding);
+    const out = { width: W, height: H, data: new Uint8ClampedArray(W * H * 4) };
+    const t = performance.now();
+    await g.render(lm, out);
+    const ms = performance.now() - t;
+    g.dispose();
+    const w = new WarpGenerator({ backend: 'cpu', codec: pngCodec });
+    await w.init(embedding);
+    const ref = { width: W, height: H, data: new Uint8ClampedArray(W * H * 4) };
+    await w.render(lm, ref);
+    w.dispose();
+    const r = cropRect(cropBox(lm, W, H));
+    let outside = 0, inSum = 0, inN = 0, changed = 0;
+    for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) {
+      const o = (y * W + x) * 4;
+      const inside = x >= r.x0 && x < r.x0 + r.side && y >= r.y0 && y < r.y0 + r.side;
+      const d = Math.abs(out.data[o]! - ref.data[o]!) + Math.abs(out.data[o + 1]! - ref.data[o + 1]!) + Math.abs(out.data[o + 2]! - ref.data[o + 2]!);
+      if (!inside) outside = Math.max(outside, d);
+      else { inSum += d / 3; inN++; if (d > 6) changed++; }
+    }
+    console.log(`refiner ${W}×${H}: ${ms.toFixed(0)} ms/frame (Node, tfjs-cpu, warp cpu); inside the crop mean |composite − warp| ${(inSum / inN).toFixed(2)} levels, ${(100 * changed / inN).toFixed(1)} % of pixels changed by > 2 levels`);
+    expect(outside).toBe(0);
+    expect(inSum / inN).toBeLessThan(25); // a correction of the warp, not a different picture
+    expect(changed).toBeGreaterThan(0); // … but G does contribute
+  });
+
+  it('no warp sections: falls back to G’s RGB in the crop square, black outside', async () => {
+    const g = new NeuralGenerator({ backend: 'cpu', weights, cropSmoothing: 0 });
+    await g.init(neuralOnly);
+    expect(g.refining).toBe(false);
+    const lm = loadLandmarks(50);
+    const out = { width: 128, height: 128, data: new Uint8ClampedArray(128 * 128 * 4) };
+    await g.render(lm, out);
+    g.dispose();
+    const r = cropRect(cropBox(lm, 128, 128));
+    for (let y = 0; y < 128; y++) for (let x = 0; x < 128; x++) {
+      if (x >= r.x0 && x < r.x0 + r.side && y >= r.y0 && y < r.y0 + r.side) continue;
+      const o = (y * 128 + x) * 4;
+      expect(out.data[o]! + out.data[o + 1]! + out.data[o + 2]!).toBe(0);
+    }
+  });
+
   it('init without neural sections fails with a TypeError and leaks nothing', async () => {
     const g = new NeuralGenerator({ backend: 'cpu', weights });
     const t0 = tf.memory().numTensors;
@@ -97,11 +157,11 @@ describe('NeuralGenerator (cpu backend)', () => {
   });
 
   it('ψ from the IdentityVector alone (projected) equals the AdaInParams path', async () => {
-    const onlyVec: AvatarEmbedding = { ...embedding, sections: embedding.sections.filter((s) => s.type === SectionType.IdentityVector) };
+    const onlyVec: AvatarEmbedding = { ...embedding, sections: embedding.sections.filter((s) => s.type !== SectionType.AdaInParams) };
     const lm = loadLandmarks(30);
     const a = { width: 128, height: 128, data: new Uint8ClampedArray(128 * 128 * 4) };
     const b = { width: 128, height: 128, data: new Uint8ClampedArray(128 * 128 * 4) };
-    const g1 = new NeuralGenerator({ backend: 'cpu', weights }), g2 = new NeuralGenerator({ backend: 'cpu', weights });
+    const g1 = new NeuralGenerator({ backend: 'cpu', weights, codec: pngCodec }), g2 = new NeuralGenerator({ backend: 'cpu', weights, codec: pngCodec });
     await g1.init(embedding); await g2.init(onlyVec);
     await g1.render(lm, a); await g2.render(lm, b);
     g1.dispose(); g2.dispose();

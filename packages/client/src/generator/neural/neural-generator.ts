@@ -1,15 +1,31 @@
 /**
- * The 'neural' generator (issue 8): crops the face like the training pipeline, rasterises the
- * colour-coded landmark image, runs G with ψ from the embedding's AdaInParams section (or
- * projects its IdentityVector), and draws the S×S result back into the crop square of the
- * target (bilinear), black outside it.
+ * The 'neural' generator (issue 8), a bi-layer refiner of the v1 warp render: per frame it
+ *  1. renders the v1 warp generator (run internally from the same embedding's warp sections) at
+ *     the target's full resolution;
+ *  2. crops the face like the training pipeline (models/neural/data.py) and rasterises the
+ *     colour-coded landmark image; crops the warp render the same way (+ its face-oval coverage
+ *     mask) — warp-input.ts, the code that also made the training data;
+ *  3. runs G (ψ from the embedding's AdaInParams section, or its IdentityVector projected) at the
+ *     weights' S×S → rgb and a blend mask;
+ *  4. upsamples rgb and mask bilinearly to the crop square and composites them onto the
+ *     full-resolution warp render — frame = warp + mask·Δ for the residual refiner (`net.residual`:
+ *     G's RGB head is a correction Δ), frame = warp·(1−mask) + rgb·mask for the blending one; the
+ *     warp everywhere else — so the warp keeps its sharpness and G only corrects what it learned
+ *     to (mouth, eyes, seams, lighting).
  *
- * G's 4 extra input channels (v1 warp render + mask) are fed zeros: the exported weights were
- * trained with them zero-filled (EXPORT.md), and the mask head is untrained, so frame = rgb.
+ * Fallback: weights without `net.refine` (trained with zero warp channels), or an embedding
+ * without warp sections, get zero warp channels and frame = rgb pasted into the crop square,
+ * black outside it (the pre-refiner behaviour).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { VisageError, type AvatarEmbedding } from '@visage/protocol';
-import type { BackendKind, Generator, RenderTarget } from '../types.ts';
+import { SectionType } from '@visage/protocol';
+import type { BackendKind, BackendPreference, Generator, RenderTarget } from '../types.ts';
+import type { BackendFactory } from '../backends/types.ts';
+import type { ImageCodec } from '../codec.ts';
+import { WarpGenerator } from '../warp/warp-generator.ts';
+import { unpackWarpContent, WARP_FAMILY, WARP_VERSION } from '../warp/content.ts';
+import { warpChannels } from './warp-input.ts';
 import { NeuralModel } from './model.ts';
 import { loadNeuralWeights, type NeuralWeights } from './weights.ts';
 import { useTfBackend, type TfBackendName, type TfBackendPreference } from './tf-backend.ts';
@@ -32,6 +48,23 @@ export interface NeuralGeneratorOptions {
   wasmPath?: string;
   /** Crop smoothing across frames, EMA weight of the previous box in [0, 1); default 0.5, 0 = none. */
   cropSmoothing?: number;
+  /**
+   * Raster backend of the internal warp generator; default 'cpu': the refiner was trained on the
+   * CPU rasteriser's renders (GPU rasterisers sample slightly differently), and it is the same
+   * in Node and every browser. 'auto' picks webgpu → webgl → cpu.
+   */
+  warpBackend?: BackendPreference;
+  /** Creates the warp generator's raster backends (tests). */
+  warpBackendFactory?: BackendFactory;
+  /** Decodes the warp sections' images; default: canvas in browsers, PNG-only elsewhere. */
+  codec?: ImageCodec;
+}
+
+const WARP_SECTIONS = [SectionType.NeutralShape, SectionType.TextureAtlas, SectionType.BackgroundPlate, SectionType.PlateLandmarks];
+
+/** Whether `embedding` carries the warp avatar (the sections the v1 generator needs). */
+export function hasWarpSections(embedding: AvatarEmbedding): boolean {
+  return WARP_SECTIONS.every((t) => embedding.sections.some((s) => s.type === t));
 }
 
 /** tfjs backend → the Generator interface's kind (wasm and cpu both run on the CPU). */
@@ -51,6 +84,10 @@ export class NeuralGenerator implements Generator {
   private box: CropBox | null = null;
   private lmImage: Uint8Array | null = null;
   private lmFloats: Float32Array | null = null;
+  private warpGen: WarpGenerator | null = null;
+  private warpFrame: Uint8ClampedArray | null = null;
+  private warpIn: Float32Array | null = null;
+  private warpScratch: { rgb: Float32Array; mask: Float32Array } | null = null;
   private readonly cropPts = new Float32Array(LANDMARK_COUNT * 3);
   private readonly options: NeuralGeneratorOptions & { backend: TfBackendPreference; cropSmoothing: number };
 
@@ -75,6 +112,11 @@ export class NeuralGenerator implements Generator {
     return this.model?.imageSize ?? null;
   }
 
+  /** True when frames are the refiner's composite over the v1 warp render (after init). */
+  get refining(): boolean {
+    return this.warpGen !== null;
+  }
+
   async init(embedding: AvatarEmbedding): Promise<void> {
     if (this.state !== 'new') throw VisageError.invalidState(`init() called on a ${this.state} generator`);
     this.state = 'initialising';
@@ -97,12 +139,30 @@ export class NeuralGenerator implements Generator {
       } else {
         throw new TypeError('embedding has no neural sections (IdentityVector / AdaInParams): enroll with addNeuralSections()');
       }
+      let warpGen: WarpGenerator | null = null;
+      if (topo.net.refine && hasWarpSections(embedding)) {
+        try {
+          const content = await unpackWarpContent({ ...embedding, generator: { family: WARP_FAMILY, version: WARP_VERSION } }, this.options.codec);
+          warpGen = new WarpGenerator({ backend: this.options.warpBackend ?? 'cpu', ...(this.options.warpBackendFactory ? { backendFactory: this.options.warpBackendFactory } : {}) });
+          await warpGen.initContent(content);
+        } catch (err) {
+          psi.dispose();
+          warpGen?.dispose();
+          throw err;
+        }
+      }
       if ((this.state as string) === 'disposed') {
         psi.dispose();
+        warpGen?.dispose();
         if (owns) weights.dispose();
         throw VisageError.invalidState('generator disposed during init');
       }
       const s = topo.imageSize;
+      this.warpGen = warpGen;
+      if (warpGen) {
+        this.warpIn = new Float32Array(s * s * 4);
+        this.warpScratch = { rgb: new Float32Array(s * s * 3), mask: new Float32Array(s * s) };
+      }
       this.psi = psi;
       this.warp = tf.zeros([1, s, s, topo.net.warp_ch]);
       this.weights = weights;
@@ -130,6 +190,7 @@ export class NeuralGenerator implements Generator {
       throw new TypeError(`landmarks must be a Float32Array of ${LANDMARK_COUNT * 3} values`);
     }
     const { width, height } = target;
+    if ('data' in target && target.data.length !== width * height * 4) throw new TypeError(`target buffer must hold ${width * height * 4} bytes`);
     const s = this.model.imageSize;
     const raw = cropBox(landmarks, width, height);
     const a = this.box ? this.options.cropSmoothing : 0;
@@ -139,10 +200,21 @@ export class NeuralGenerator implements Generator {
     rasteriseLandmarks(toCropPixels(landmarks, width, height, rect, s, this.cropPts), s, 3, this.lmImage);
     const lmF = this.lmFloats;
     for (let i = 0; i < lmF.length; i++) lmF[i] = this.lmImage[i]! / 127.5 - 1;
-    const model = this.model, psi = this.psi, warp = this.warp;
+    let warpFrame: Uint8ClampedArray | null = null;
+    if (this.warpGen && this.warpIn && this.warpScratch) {
+      if (!this.warpFrame || this.warpFrame.length !== width * height * 4) this.warpFrame = new Uint8ClampedArray(width * height * 4);
+      warpFrame = this.warpFrame;
+      const frame = { width, height, data: warpFrame };
+      await this.warpGen.render(landmarks, frame);
+      warpChannels(frame, rect.x0, rect.y0, rect.side, this.cropPts, s, this.warpIn, this.warpScratch);
+    }
+    const model = this.model, psi = this.psi, zeros = this.warp, warpIn = warpFrame ? this.warpIn : null;
+    const residual = warpIn !== null && model.topology.net.residual === true;
     const out = tf.tidy(() => {
-      const { rgb } = model.generate(tf.tensor4d(lmF, [1, s, s, 3]), psi, warp);
-      return tf.clipByValue(tf.mul(tf.add(rgb, 1), 127.5), 0, 255);
+      const w = warpIn ? tf.tensor4d(warpIn, [1, s, s, 4]) : zeros;
+      const { rgb, mask } = model.generate(tf.tensor4d(lmF, [1, s, s, 3]), psi, w);
+      // (1, S, S, 4): RGB 0..255 (residual: the correction Δ in levels, −127.5..127.5), mask 0..1
+      return tf.concat([residual ? tf.mul(rgb, 127.5) : tf.mul(tf.add(rgb, 1), 127.5), mask], 3);
     });
     let pixels: Float32Array;
     try {
@@ -150,15 +222,13 @@ export class NeuralGenerator implements Generator {
     } finally {
       out.dispose();
     }
-    if ('data' in target) {
-      paste(pixels, s, rect, target.data, width, height);
-      return;
-    }
-    const buf = new Uint8ClampedArray(width * height * 4);
-    paste(pixels, s, rect, buf, width, height);
+    const dst = 'data' in target ? target.data : new Uint8ClampedArray(width * height * 4);
+    if (warpFrame) compositeOnto(pixels, s, rect, warpFrame, dst, width, height, residual);
+    else paste(pixels, s, rect, dst, width, height);
+    if ('data' in target) return;
     const ctx = target.getContext('2d') as CanvasRenderingContext2D | OffscreenCanvasRenderingContext2D | null;
     if (!ctx) throw new TypeError('target canvas has no 2D context');
-    ctx.putImageData(new ImageData(buf as Uint8ClampedArray<ArrayBuffer>, width, height), 0, 0);
+    ctx.putImageData(new ImageData(dst as Uint8ClampedArray<ArrayBuffer>, width, height), 0, 0);
   }
 
   dispose(): void {
@@ -166,6 +236,11 @@ export class NeuralGenerator implements Generator {
     this.state = 'disposed';
     this.psi?.dispose();
     this.warp?.dispose();
+    this.warpGen?.dispose();
+    this.warpGen = null;
+    this.warpFrame = null;
+    this.warpIn = null;
+    this.warpScratch = null;
     if (this.ownsWeights) this.weights?.dispose();
     this.psi = null;
     this.warp = null;
@@ -176,28 +251,59 @@ export class NeuralGenerator implements Generator {
   }
 }
 
-/** Bilinear upsampling of the S×S RGB result into the crop square of an RGBA frame; black elsewhere. */
+/** Bilinear sampling grid of the S×S network output over the crop square (pixel centres, edge clamp — torch's
+ * `interpolate(mode='bilinear', align_corners=False)` on the upsampled square). */
+function axis(r: { side: number }, s: number, i: number, origin: number): { i0: number; i1: number; a: number } {
+  let f = (i + 0.5 - origin) * (s / r.side) - 0.5;
+  f = f < 0 ? 0 : f > s - 1 ? s - 1 : f;
+  const i0 = Math.floor(f);
+  return { i0, i1: Math.min(i0 + 1, s - 1), a: f - i0 };
+}
+
+/** The S×S RGB result (stride 4: RGB 0..255 + mask) upsampled into the crop square of an RGBA frame; black elsewhere. */
 function paste(src: Float32Array, s: number, r: { x0: number; y0: number; side: number }, dst: Uint8ClampedArray | Uint8Array, width: number, height: number): void {
-  if (dst.length !== width * height * 4) throw new TypeError(`target buffer must hold ${width * height * 4} bytes`);
-  const k = s / r.side;
   for (let y = 0; y < height; y++) {
     const inY = y >= r.y0 && y < r.y0 + r.side;
-    let fy = (y + 0.5 - r.y0) * k - 0.5;
-    fy = fy < 0 ? 0 : fy > s - 1 ? s - 1 : fy;
-    const y0 = Math.floor(fy), y1 = Math.min(y0 + 1, s - 1), ay = fy - y0;
+    const ay = axis(r, s, y, r.y0);
     for (let x = 0; x < width; x++) {
       const o = (y * width + x) * 4;
       dst[o + 3] = 255;
       if (!inY || x < r.x0 || x >= r.x0 + r.side) { dst[o] = 0; dst[o + 1] = 0; dst[o + 2] = 0; continue; }
-      let fx = (x + 0.5 - r.x0) * k - 0.5;
-      fx = fx < 0 ? 0 : fx > s - 1 ? s - 1 : fx;
-      const x0 = Math.floor(fx), x1 = Math.min(x0 + 1, s - 1), ax = fx - x0;
-      const i00 = (y0 * s + x0) * 3, i10 = (y0 * s + x1) * 3, i01 = (y1 * s + x0) * 3, i11 = (y1 * s + x1) * 3;
+      const ax = axis(r, s, x, r.x0);
+      const i00 = (ay.i0 * s + ax.i0) * 4, i10 = (ay.i0 * s + ax.i1) * 4, i01 = (ay.i1 * s + ax.i0) * 4, i11 = (ay.i1 * s + ax.i1) * 4;
       for (let c = 0; c < 3; c++) {
-        const top = src[i00 + c]! + (src[i10 + c]! - src[i00 + c]!) * ax;
-        const bot = src[i01 + c]! + (src[i11 + c]! - src[i01 + c]!) * ax;
-        dst[o + c] = Math.round(top + (bot - top) * ay);
+        const top = src[i00 + c]! + (src[i10 + c]! - src[i00 + c]!) * ax.a;
+        const bot = src[i01 + c]! + (src[i11 + c]! - src[i01 + c]!) * ax.a;
+        dst[o + c] = Math.round(Math.min(255, Math.max(0, top + (bot - top) * ay.a)));
       }
+    }
+  }
+}
+
+/**
+ * The refiner's composite at the target's resolution: G's rgb (or Δ) and mask (S×S, stride 4)
+ * upsampled bilinearly to the crop square, applied to the full-resolution warp render:
+ * out = warp + m·Δ (residual) or warp·(1−m) + rgb·m inside the square, the warp render outside it.
+ */
+function compositeOnto(src: Float32Array, s: number, r: { x0: number; y0: number; side: number }, warp: Uint8ClampedArray, dst: Uint8ClampedArray | Uint8Array, width: number, height: number, residual: boolean): void {
+  const v = [0, 0, 0, 0];
+  for (let y = 0; y < height; y++) {
+    const inY = y >= r.y0 && y < r.y0 + r.side;
+    const ay = axis(r, s, y, r.y0);
+    for (let x = 0; x < width; x++) {
+      const o = (y * width + x) * 4;
+      dst[o + 3] = 255;
+      if (!inY || x < r.x0 || x >= r.x0 + r.side) { dst[o] = warp[o]!; dst[o + 1] = warp[o + 1]!; dst[o + 2] = warp[o + 2]!; continue; }
+      const ax = axis(r, s, x, r.x0);
+      const i00 = (ay.i0 * s + ax.i0) * 4, i10 = (ay.i0 * s + ax.i1) * 4, i01 = (ay.i1 * s + ax.i0) * 4, i11 = (ay.i1 * s + ax.i1) * 4;
+      for (let c = 0; c < 4; c++) {
+        const top = src[i00 + c]! + (src[i10 + c]! - src[i00 + c]!) * ax.a;
+        const bot = src[i01 + c]! + (src[i11 + c]! - src[i01 + c]!) * ax.a;
+        v[c] = top + (bot - top) * ay.a;
+      }
+      const m = v[3]!;
+      if (residual) for (let c = 0; c < 3; c++) dst[o + c] = Math.round(Math.min(255, Math.max(0, warp[o + c]! + v[c]! * m)));
+      else for (let c = 0; c < 3; c++) dst[o + c] = Math.round(Math.min(255, Math.max(0, warp[o + c]! * (1 - m) + v[c]! * m)));
     }
   }
 }

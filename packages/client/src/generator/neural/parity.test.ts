@@ -70,4 +70,33 @@ describe('neural export parity (tfjs cpu vs PyTorch fixture)', () => {
     expect(dRgb).toBeLessThan(tol);
     expect(dMask).toBeLessThan(tol);
   });
+
+  it('refiner: the composite (warp + mask·Δ, or warp·(1−mask) + rgb·mask) at S×S, from real v1 warp channels', async () => {
+    if (!weights.topology.net.refine) return; // weights trained without the warp channels
+    const comp = fx.get('composite');
+    expect(comp, 'refiner fixtures hold the composite').toBeDefined();
+    const warp = get('warp').data, rgb = get('rgb').data, mask = get('mask').data;
+    let nonzero = 0;
+    for (let p = 0; p < mask.length; p++) if (warp[4 * p + 3]! > 0) nonzero++;
+    expect(nonzero, 'the fixture feeds a real warp mask, not zeros').toBeGreaterThan(mask.length / 20);
+    const lm = get('lm'), psiF = get('psi');
+    const out = model.generate(
+      tf.tensor4d(lm.data, lm.shape as [number, number, number, number]),
+      tf.tensor2d(psiF.data, psiF.shape as [number, number]),
+      tf.tensor4d(warp, get('warp').shape as [number, number, number, number]),
+    );
+    const r = await out.rgb.data(), m = await out.mask.data();
+    tf.dispose([out.rgb, out.mask]);
+    const mine = new Float32Array(r.length);
+    const residual = weights.topology.net.residual === true;
+    for (let p = 0; p < m.length; p++) {
+      for (let c = 0; c < 3; c++) {
+        const w = warp[4 * p + c]!, x = r[3 * p + c]!, k = m[p]!;
+        mine[3 * p + c] = residual ? Math.min(1, Math.max(-1, w + k * x)) : w * (1 - k) + x * k;
+      }
+    }
+    const d = maxAbsDiff(mine, comp!.data);
+    console.log(`parity composite: max |Δ| ${d.toExponential(2)} (tolerance ${tol}); fixture mask mean ${(mask.reduce((a, b) => a + b, 0) / mask.length).toFixed(3)}, rgb[0] ${rgb[0]!.toFixed(3)}`);
+    expect(d).toBeLessThan(tol);
+  });
 });

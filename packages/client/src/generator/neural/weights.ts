@@ -28,6 +28,13 @@ export interface NeuralTopology {
     e_ch: number[];
     lm_ch: number;
     warp_ch: number;
+    /** Bi-layer refiner (absent in older weights): frame = warp·(1−mask) + rgb·mask, G fed the v1 warp render. */
+    refine?: boolean;
+    /** Refiner whose RGB head is a correction Δ ∈ [-1, 1]: frame = clamp(warp + mask·Δ). */
+    residual?: boolean;
+    /** Refiner whose mask is multiplied by the warp's face-oval coverage (the 7th input channel). */
+    mask_face?: boolean;
+    mask_bias?: number;
   };
   psiDim: number;
   adainSlots: AdainSlot[];
