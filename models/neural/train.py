@@ -92,34 +92,42 @@ class Trainer:
         rgb, mask = self.G(b["lm"], self.G.adain_params(emb), warp)
         # refiner: the loss is on the composite with the v1 warp render; otherwise G's RGB alone
         fake = composite(rgb, mask, warp[:, :3], self.cfg.net.residual) if warp is not None else rgb
-        # generator + embedder
-        for p in self.D.parameters():
-            p.requires_grad_(False)
-        s_fake, f_fake = self.D(fake, b["lm"], b["vid"])
-        with torch.no_grad():
-            _, f_real = self.D(b["frame"], b["lm"], b["vid"])
         l_l1 = L.ms_l1(fake, b["frame"])
         l_ssim = 1 - L.ssim(fake, b["frame"])
-        l_fm = L.feature_matching(f_fake, f_real)
-        l_adv = L.hinge_g(s_fake)
-        l_mch = L.embedding_match(emb, self.D.W(b["vid"]))
         l_mask = mask.mean()
+        zero = l_l1.new_zeros(())
+        use_d = bool(c.w_adv or c.w_fm or c.w_mch)  # all zero: reconstruction only, D not trained
+        if use_d:
+            # generator + embedder
+            for p in self.D.parameters():
+                p.requires_grad_(False)
+            s_fake, f_fake = self.D(fake, b["lm"], b["vid"])
+            with torch.no_grad():
+                _, f_real = self.D(b["frame"], b["lm"], b["vid"])
+            l_fm = L.feature_matching(f_fake, f_real)
+            l_adv = L.hinge_g(s_fake)
+            l_mch = L.embedding_match(emb, self.D.W(b["vid"]))
+        else:
+            l_fm = l_adv = l_mch = zero
         loss_g = c.w_l1 * l_l1 + c.w_ssim * l_ssim + c.w_fm * l_fm + c.w_adv * l_adv + c.w_mch * l_mch
         if warp is not None and c.w_mask:
             loss_g = loss_g + c.w_mask * l_mask
         self.opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
         self.opt_g.step()
-        for p in self.D.parameters():
-            p.requires_grad_(True)
-        # discriminator (its W_i also pulled towards the detached embedding, as in the paper)
-        s_real, _ = self.D(b["frame"], b["lm"], b["vid"])
-        s_fake, _ = self.D(fake.detach(), b["lm"], b["vid"])
-        l_d = L.hinge_d(s_real, s_fake)
-        l_mch_d = L.embedding_match(emb.detach(), self.D.W(b["vid"]))
-        self.opt_d.zero_grad(set_to_none=True)
-        (l_d + c.w_mch * l_mch_d).backward()
-        self.opt_d.step()
+        if use_d:
+            for p in self.D.parameters():
+                p.requires_grad_(True)
+            # discriminator (its W_i also pulled towards the detached embedding, as in the paper)
+            s_real, _ = self.D(b["frame"], b["lm"], b["vid"])
+            s_fake, _ = self.D(fake.detach(), b["lm"], b["vid"])
+            l_d = L.hinge_d(s_real, s_fake)
+            l_mch_d = L.embedding_match(emb.detach(), self.D.W(b["vid"]))
+            self.opt_d.zero_grad(set_to_none=True)
+            (l_d + c.w_mch * l_mch_d).backward()
+            self.opt_d.step()
+        else:
+            s_real = s_fake = l_d = zero
         self.step += 1
         return {"loss_g": loss_g.item(), "l1": l_l1.item(), "ssim_loss": l_ssim.item(), "fm": l_fm.item(),
                 "adv_g": l_adv.item(), "mch": l_mch.item(), "loss_d": l_d.item(),
