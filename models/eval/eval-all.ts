@@ -4,7 +4,8 @@
  * Resumable: one JSON per run under models/.cache/eval/ (git-ignored), named by clip, size,
  * shots, generator, scored-frame cap, rung subset and EVAL_METHOD_VERSION, is reused unless --force; the
  * RESULTS.md section is rewritten after every clip, so an interrupted batch still leaves a summary
- * of what is done (with how many of the clips it covers). --limit-minutes stops starting new clips.
+ * of what is done (with how many of the clips it covers). --limit-minutes stops starting new clips;
+ * --cached-only only rewrites the summary from the runs already cached.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
@@ -28,11 +29,11 @@ async function main(): Promise<number> {
     options: {
       sizes: { type: 'string' }, shots: { type: 'string' }, clips: { type: 'string' }, force: { type: 'boolean' },
       results: { type: 'string' }, 'full-tables': { type: 'boolean' }, 'max-eval-frames': { type: 'string' }, 'rung-frames': { type: 'string' }, generator: { type: 'string' },
-      'limit-minutes': { type: 'string' }, help: { type: 'boolean', short: 'h' },
+      'limit-minutes': { type: 'string' }, 'cached-only': { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
     },
   });
   if (values.help) {
-    process.stdout.write('usage: npm run eval:all -- [--sizes 256,512] [--shots K] [--generator warp] [--clips name,name] [--max-eval-frames N] [--rung-frames N] [--limit-minutes M] [--force] [--full-tables] [--results models/RESULTS.md]\n');
+    process.stdout.write('usage: npm run eval:all -- [--sizes 256,512] [--shots K] [--generator warp] [--clips name,name] [--max-eval-frames N] [--rung-frames N] [--limit-minutes M] [--cached-only] [--force] [--full-tables] [--results models/RESULTS.md]\n');
     return 0;
   }
   const sizes = (values.sizes ?? '256,512').split(',').map(Number);
@@ -61,7 +62,8 @@ async function main(): Promise<number> {
   const runtimes: { clip: string; size: number; seconds: number }[] = [];
   const failures: string[] = [];
   const resultsPath = values.results ?? resolve(here, '../RESULTS.md');
-  const argv = process.argv.slice(2).join(' ');
+  // --cached-only (rewrite the summary from the cached runs, start none) is not part of the method.
+  const argv = process.argv.slice(2).filter((a) => a !== '--cached-only').join(' ');
   const writeSummary = async () => {
     const md = existsSync(resultsPath) ? await readFile(resultsPath, 'utf8') : '# Results\n';
     let body = resultsSection(results, {
@@ -88,7 +90,7 @@ async function main(): Promise<number> {
         r.equivalent_kbps = h.equivalent;
         r.saving = h.saving;
         process.stderr.write(`${clip} @${size}: cached ${json}\n`);
-      } else if (Date.now() - started > limitMs) {
+      } else if (values['cached-only'] || Date.now() - started > limitMs) {
         stopped++;
         continue;
       } else {
@@ -112,7 +114,7 @@ async function main(): Promise<number> {
     }
   }
   await writeSummary();
-  process.stderr.write(`wrote ${results.length} run(s) to ${resultsPath}${failures.length ? `; ${failures.length} failed` : ''}${stopped ? `; ${stopped} not started (--limit-minutes)` : ''}\n`);
+  process.stderr.write(`wrote ${results.length} run(s) to ${resultsPath}${failures.length ? `; ${failures.length} failed` : ''}${stopped ? `; ${stopped} not started (${values['cached-only'] ? '--cached-only' : '--limit-minutes'})` : ''}\n`);
   return 0;
 }
 
