@@ -5,7 +5,7 @@
  * shots, generator, scored-frame cap, rung subset and EVAL_METHOD_VERSION, is reused unless --force; the
  * RESULTS.md section is rewritten after every clip, so an interrupted batch still leaves a summary
  * of what is done (with how many of the clips it covers). --limit-minutes stops starting new clips;
- * --cached-only only rewrites the summary from the runs already cached.
+ * --cached-only only rewrites the summary from the runs already cached; --note adds a paragraph.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
@@ -29,11 +29,11 @@ async function main(): Promise<number> {
     options: {
       sizes: { type: 'string' }, shots: { type: 'string' }, clips: { type: 'string' }, force: { type: 'boolean' },
       results: { type: 'string' }, 'full-tables': { type: 'boolean' }, 'max-eval-frames': { type: 'string' }, 'rung-frames': { type: 'string' }, generator: { type: 'string' },
-      'limit-minutes': { type: 'string' }, 'cached-only': { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+      'limit-minutes': { type: 'string' }, 'cached-only': { type: 'boolean' }, note: { type: 'string' }, help: { type: 'boolean', short: 'h' },
     },
   });
   if (values.help) {
-    process.stdout.write('usage: npm run eval:all -- [--sizes 256,512] [--shots K] [--generator warp] [--clips name,name] [--max-eval-frames N] [--rung-frames N] [--limit-minutes M] [--cached-only] [--force] [--full-tables] [--results models/RESULTS.md]\n');
+    process.stdout.write('usage: npm run eval:all -- [--sizes 256,512] [--shots K] [--generator warp] [--clips name,name] [--max-eval-frames N] [--rung-frames N] [--limit-minutes M] [--cached-only] [--note TEXT] [--force] [--full-tables] [--results models/RESULTS.md]\n');
     return 0;
   }
   const sizes = (values.sizes ?? '256,512').split(',').map(Number);
@@ -63,7 +63,8 @@ async function main(): Promise<number> {
   const failures: string[] = [];
   const resultsPath = values.results ?? resolve(here, '../RESULTS.md');
   // --cached-only (rewrite the summary from the cached runs, start none) is not part of the method.
-  const argv = process.argv.slice(2).filter((a) => a !== '--cached-only').join(' ');
+  const raw = process.argv.slice(2);
+  const argv = raw.filter((a, i) => a !== '--cached-only' && a !== '--note' && raw[i - 1] !== '--note').join(' ');
   const writeSummary = async () => {
     const md = existsSync(resultsPath) ? await readFile(resultsPath, 'utf8') : '# Results\n';
     let body = resultsSection(results, {
@@ -75,6 +76,7 @@ async function main(): Promise<number> {
       clipsTotal: clips.length,
       sizes,
     });
+    if (values.note) body = body.replace('\n\n', `\n\n${values.note}\n\n`);
     if (failures.length) body += `\n\nNot evaluated:\n${failures.map((f) => `- ${f}`).join('\n')}`;
     await writeFile(resultsPath, upsertSection(md, RESULTS_HEADING, body));
   };
