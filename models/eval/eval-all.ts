@@ -54,7 +54,7 @@ async function main(): Promise<number> {
     const want = values.clips.split(',').map((c) => c.trim().replace(/\.mp4$/, ''));
     const unknown = want.filter((w) => !clips.includes(`${w}.mp4`));
     if (unknown.length) throw new Error(`unknown clip(s): ${unknown.join(', ')}`);
-    clips = clips.filter((c) => want.includes(c.replace(/\.mp4$/, '')));
+    clips = want.map((w) => `${w}.mp4`); // in the order given
   }
   const outDir = resolve(CACHE_DIR, 'eval');
   await mkdir(outDir, { recursive: true });
