@@ -91,7 +91,7 @@ describe('npm run eval on a short clip', () => {
     const g = spawnSync('ffmpeg', ['-v', 'error', '-y', '-i', CLIP, '-f', 'lavfi', '-i', 'color=c=gray:size=512x900:rate=30:duration=0.34',
       '-filter_complex', '[0:v]pad=512:900:0:200,setsar=1,fps=30[a];[1:v]setsar=1,fps=30[b];[a][b]concat=n=2:v=1[out]', '-map', '[out]', '-pix_fmt', 'yuv420p', partial]);
     expect(g.status, g.stderr?.toString()).toBe(0);
-    const r = await runEval(options({ video: partial, codecs: ['h264'], ladderKbps: [60] }));
+    const r = await runEval(options({ video: partial, codecs: ['h264'], ladderKbps: [60], rungFrames: 2 }));
     expect(r.details.video).toMatchObject({ width: 512, height: 900 });
     expect(r.details.frames_with_face).toBeGreaterThanOrEqual(14);
     expect(r.details.frames_with_face).toBeLessThan(r.details.video.frames);
@@ -101,6 +101,11 @@ describe('npm run eval on a short clip', () => {
     expect(r.frames).toBeGreaterThan(0);
     expect(r.details.crop.y + r.details.crop.side).toBeLessThanOrEqual(900);
     expect(r.ours.face_rate).toBe(1);
+    // The codec rung's AKD/CSIM on a 2-frame subset; ours compared on the same frames.
+    expect(r.details.rung_subset?.frames).toBe(2);
+    expect(r.details.rung_subset?.indices.every((i) => r.details.scoring.indices.includes(i))).toBe(true);
+    expect(r.details.rung_subset?.ours.csim).toBeGreaterThan(0);
+    expect(r.codecs.h264![0]!.csim).toBeGreaterThan(0);
   });
 
   it('explains a clip too short to enroll and drive', async () => {

@@ -443,8 +443,8 @@ export async function runEval(o: EvalOptions): Promise<EvalResult> {
     const lowest: Partial<Record<CodecName, { file: string; kbps: number }>> = {};
     for (const c of o.codecs) codecs[c] = [];
     let lastCodec: CodecName | null = null;
-    for (;;) {
-      const rung = await prof.time('wait_encoder', () => ladders!.next());
+    for (const l = ladders; l;) {
+      const rung = await prof.time('wait_encoder', () => l.next());
       if (rung && lastCodec && rung.codec !== lastCodec) lap(`codec_${lastCodec}`);
       if (!rung) {
         if (lastCodec) lap(`codec_${lastCodec}`);
