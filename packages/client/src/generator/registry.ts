@@ -2,9 +2,10 @@
  * Generator registry: `createGenerator('warp', options)` is what the client and
  * `npm run eval -- --generator warp` use to pick a generator by name.
  */
-import type { Generator } from './types.ts';
+import { VisageError, type AvatarEmbedding } from '@visage/protocol';
+import type { BackendKind, Generator, RenderTarget } from './types.ts';
 import { WarpGenerator, type WarpGeneratorOptions } from './warp/warp-generator.ts';
-import { NeuralGenerator, type NeuralGeneratorOptions } from './neural/neural-generator.ts';
+import type { NeuralGeneratorOptions } from './neural/neural-generator.ts';
 
 export interface GeneratorOptionsMap {
   warp: WarpGeneratorOptions;
@@ -33,4 +34,38 @@ export function createGenerator(name: string, options: Record<string, unknown> =
   return f(options);
 }
 
-registerGenerator('neural', (o) => new NeuralGenerator(o as NeuralGeneratorOptions));
+/**
+ * The neural generator pulls in tfjs (megabytes): it is imported on first `init()`, so apps
+ * and workers that only ever render warp avatars never download it (bundlers split it out).
+ */
+class LazyNeuralGenerator implements Generator {
+  readonly family = 'neural';
+  #inner: Generator | null = null;
+  #disposed = false;
+  constructor(private readonly options: NeuralGeneratorOptions) {}
+
+  get backend(): BackendKind | null {
+    return this.#inner?.backend ?? null;
+  }
+
+  async init(embedding: AvatarEmbedding): Promise<void> {
+    if (this.#disposed) throw VisageError.invalidState('generator disposed');
+    const { NeuralGenerator } = await import('./neural/neural-generator.ts');
+    const inner = new NeuralGenerator(this.options);
+    if (this.#disposed) throw VisageError.invalidState('generator disposed during init');
+    this.#inner = inner;
+    await inner.init(embedding);
+  }
+
+  render(landmarks: Float32Array, target: RenderTarget): Promise<void> {
+    if (!this.#inner) return Promise.reject(VisageError.invalidState('render() before init()'));
+    return this.#inner.render(landmarks, target);
+  }
+
+  dispose(): void {
+    this.#disposed = true;
+    this.#inner?.dispose();
+  }
+}
+
+registerGenerator('neural', (o) => new LazyNeuralGenerator(o as NeuralGeneratorOptions));
