@@ -48,6 +48,11 @@ class LazyNeuralGenerator implements Generator {
     return this.#inner?.backend ?? null;
   }
 
+  /** The tfjs backend the network runs on (the inner NeuralGenerator's), null before init(). */
+  get tfBackend(): string | null {
+    return (this.#inner as { tfBackend?: string | null } | null)?.tfBackend ?? null;
+  }
+
   async init(embedding: AvatarEmbedding): Promise<void> {
     if (this.#disposed) throw VisageError.invalidState('generator disposed');
     const { NeuralGenerator } = await import('./neural/neural-generator.ts');
