@@ -223,8 +223,7 @@ export class NeuralGenerator implements Generator {
       out.dispose();
     }
     const dst = 'data' in target ? target.data : new Uint8ClampedArray(width * height * 4);
-    if (warpFrame) compositeOnto(pixels, s, rect, warpFrame, dst, width, height, residual);
-    else paste(pixels, s, rect, dst, width, height);
+    compositeOnto(pixels, s, rect, warpFrame ?? null, dst, width, height, residual);
     if ('data' in target) return;
     const ctx = target.getContext('2d') as CanvasRenderingContext2D | OffscreenCanvasRenderingContext2D | null;
     if (!ctx) throw new TypeError('target canvas has no 2D context');
@@ -260,32 +259,13 @@ function axis(r: { side: number }, s: number, i: number, origin: number): { i0: 
   return { i0, i1: Math.min(i0 + 1, s - 1), a: f - i0 };
 }
 
-/** The S×S RGB result (stride 4: RGB 0..255 + mask) upsampled into the crop square of an RGBA frame; black elsewhere. */
-function paste(src: Float32Array, s: number, r: { x0: number; y0: number; side: number }, dst: Uint8ClampedArray | Uint8Array, width: number, height: number): void {
-  for (let y = 0; y < height; y++) {
-    const inY = y >= r.y0 && y < r.y0 + r.side;
-    const ay = axis(r, s, y, r.y0);
-    for (let x = 0; x < width; x++) {
-      const o = (y * width + x) * 4;
-      dst[o + 3] = 255;
-      if (!inY || x < r.x0 || x >= r.x0 + r.side) { dst[o] = 0; dst[o + 1] = 0; dst[o + 2] = 0; continue; }
-      const ax = axis(r, s, x, r.x0);
-      const i00 = (ay.i0 * s + ax.i0) * 4, i10 = (ay.i0 * s + ax.i1) * 4, i01 = (ay.i1 * s + ax.i0) * 4, i11 = (ay.i1 * s + ax.i1) * 4;
-      for (let c = 0; c < 3; c++) {
-        const top = src[i00 + c]! + (src[i10 + c]! - src[i00 + c]!) * ax.a;
-        const bot = src[i01 + c]! + (src[i11 + c]! - src[i01 + c]!) * ax.a;
-        dst[o + c] = Math.round(Math.min(255, Math.max(0, top + (bot - top) * ay.a)));
-      }
-    }
-  }
-}
-
 /**
- * The refiner's composite at the target's resolution: G's rgb (or Δ) and mask (S×S, stride 4)
- * upsampled bilinearly to the crop square, applied to the full-resolution warp render:
- * out = warp + m·Δ (residual) or warp·(1−m) + rgb·m inside the square, the warp render outside it.
+ * G's S×S output (stride 4: RGB 0..255 or Δ, + mask) upsampled bilinearly into the crop
+ * square of an RGBA frame. With a full-resolution warp render, the refiner's composite:
+ * out = warp + m·Δ (residual) or warp·(1−m) + rgb·m inside the square, the warp render
+ * outside it. Without one (old weights, no warp sections): G's RGB inside, black outside.
  */
-function compositeOnto(src: Float32Array, s: number, r: { x0: number; y0: number; side: number }, warp: Uint8ClampedArray, dst: Uint8ClampedArray | Uint8Array, width: number, height: number, residual: boolean): void {
+function compositeOnto(src: Float32Array, s: number, r: { x0: number; y0: number; side: number }, warp: Uint8ClampedArray | null, dst: Uint8ClampedArray | Uint8Array, width: number, height: number, residual: boolean): void {
   const v = [0, 0, 0, 0];
   for (let y = 0; y < height; y++) {
     const inY = y >= r.y0 && y < r.y0 + r.side;
@@ -293,7 +273,10 @@ function compositeOnto(src: Float32Array, s: number, r: { x0: number; y0: number
     for (let x = 0; x < width; x++) {
       const o = (y * width + x) * 4;
       dst[o + 3] = 255;
-      if (!inY || x < r.x0 || x >= r.x0 + r.side) { dst[o] = warp[o]!; dst[o + 1] = warp[o + 1]!; dst[o + 2] = warp[o + 2]!; continue; }
+      if (!inY || x < r.x0 || x >= r.x0 + r.side) {
+        for (let c = 0; c < 3; c++) dst[o + c] = warp ? warp[o + c]! : 0;
+        continue;
+      }
       const ax = axis(r, s, x, r.x0);
       const i00 = (ay.i0 * s + ax.i0) * 4, i10 = (ay.i0 * s + ax.i1) * 4, i01 = (ay.i1 * s + ax.i0) * 4, i11 = (ay.i1 * s + ax.i1) * 4;
       for (let c = 0; c < 4; c++) {
@@ -302,8 +285,10 @@ function compositeOnto(src: Float32Array, s: number, r: { x0: number; y0: number
         v[c] = top + (bot - top) * ay.a;
       }
       const m = v[3]!;
-      if (residual) for (let c = 0; c < 3; c++) dst[o + c] = Math.round(Math.min(255, Math.max(0, warp[o + c]! + v[c]! * m)));
-      else for (let c = 0; c < 3; c++) dst[o + c] = Math.round(Math.min(255, Math.max(0, warp[o + c]! * (1 - m) + v[c]! * m)));
+      for (let c = 0; c < 3; c++) {
+        const out = !warp ? v[c]! : residual ? warp[o + c]! + v[c]! * m : warp[o + c]! * (1 - m) + v[c]! * m;
+        dst[o + c] = Math.round(Math.min(255, Math.max(0, out)));
+      }
     }
   }
 }
