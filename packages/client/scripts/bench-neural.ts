@@ -5,13 +5,12 @@
  *   npx tsx packages/client/scripts/bench-neural.ts [--frames 10] [--g-size 256] [--backends wasm,webgl,cpu,webgpu]
  */
 import { parseArgs } from 'node:util';
-import type { AvatarEmbedding } from '@visage/protocol';
-import { openNeuralSession, toWire, NEURAL_WEIGHTS_DIR } from './neural-session.ts';
+import { openNeuralSession, refinerEmbedding, toWire, NEURAL_WEIGHTS_DIR } from './neural-session.ts';
 import { useTfBackend } from '../src/generator/neural/tf-backend.ts';
 import { loadNeuralWeightsFromDir } from '../src/generator/neural/weights-node.ts';
-import { addNeuralSections } from '../src/generator/neural/enroll.ts';
 import { NeuralGenerator } from '../src/generator/neural/neural-generator.ts';
-import { loadFrame, loadLandmarks } from '../test/warp-fixtures.ts';
+import { loadLandmarks } from '../test/warp-fixtures.ts';
+import { pngCodec } from '../src/generator/codec.ts';
 
 const { values } = parseArgs({ options: { frames: { type: 'string' }, 'g-size': { type: 'string' }, backends: { type: 'string' }, size: { type: 'string' } } });
 const n = Number(values.frames ?? 10);
@@ -22,16 +21,16 @@ const WEIGHTS_DIR = NEURAL_WEIGHTS_DIR;
 
 await useTfBackend('cpu');
 const weights = await loadNeuralWeightsFromDir(WEIGHTS_DIR);
-const empty: AvatarEmbedding = { formatVersion: 1, generator: { family: 'neural', version: 1 }, sections: [] };
-const embedding = await addNeuralSections(empty, [await loadFrame(30)], [loadLandmarks(30)], { weights, backend: 'cpu' });
+// The client's embedding: warp sections + E's vector and ψ, so every backend times the bi-layer path.
+const embedding = await refinerEmbedding(weights, 'cpu');
 const lm = loadLandmarks(50);
-const g = new NeuralGenerator({ backend: 'cpu', weights, cropSmoothing: 0 });
+const g = new NeuralGenerator({ backend: 'cpu', weights, codec: pngCodec, cropSmoothing: 0 });
 await g.init(embedding);
 const ref = { width: size, height: size, data: new Uint8ClampedArray(size * size * 4) };
 await g.render(lm, ref);
 let t = performance.now();
 for (let i = 0; i < n; i++) await g.render(lm, ref);
-console.log(`node tfjs-cpu: render ${((performance.now() - t) / n).toFixed(1)} ms/frame (G at ${weights.topology.imageSize} px, ${size}×${size} target)`);
+console.log(`node tfjs-cpu: render ${((performance.now() - t) / n).toFixed(1)} ms/frame (refining: ${g.refining}; G at ${weights.topology.imageSize} px, ${size}×${size} target)`);
 g.dispose();
 weights.dispose();
 
@@ -45,7 +44,7 @@ try {
       const px = Buffer.from(r.pixels, 'base64');
       let maxd = 0;
       for (let i = 0; i < px.length; i++) maxd = Math.max(maxd, Math.abs(px[i]! - ref.data[i]!));
-      console.log(`chromium ${r.backend}: render ${r.renderMs.toFixed(1)} ms/frame; bare G at ${r.gSize}×${r.gSize}: ${r.gMs?.toFixed(1)} ms; leaked tensors ${r.leakedTensors}; max |Δ| vs node cpu ${maxd} levels`);
+      console.log(`chromium ${r.backend}: render ${r.renderMs.toFixed(1)} ms/frame; bare G at ${r.gSize}×${r.gSize}: ${r.gMs?.toFixed(1)} ms; refining ${r.refining}; leaked tensors ${r.leakedTensors}; max |Δ| vs node cpu ${maxd} levels`);
     } catch (err) {
       console.log(`chromium ${b}: failed: ${err instanceof Error ? err.message : String(err)}`);
     }

@@ -7,6 +7,12 @@ import { resolve } from 'node:path';
 import { CLIENT_DIR, REPO_ROOT } from './lib/paths.ts';
 import { openPageSession, toWireEmbedding } from './lib/page-session.ts';
 import type { NeuralPageApi, NeuralRunResult } from './neural-page/page.ts';
+import type { AvatarEmbedding } from '@visage/protocol';
+import { enrollWarpAvatar } from '../src/enrollment/atlas/enroll.ts';
+import { pngCodec } from '../src/generator/codec.ts';
+import { addNeuralSections } from '../src/generator/neural/enroll.ts';
+import type { NeuralWeights } from '../src/generator/neural/weights.ts';
+import { loadFrame, loadLandmarks } from '../test/warp-fixtures.ts';
 
 export const NEURAL_WEIGHTS_DIR = resolve(REPO_ROOT, 'models/weights/neural');
 
@@ -17,6 +23,19 @@ export interface NeuralSession {
 
 /** An embedding as JSON for `page.evaluate` (section bytes as base64). */
 export const toWire = toWireEmbedding;
+
+/**
+ * The embedding the client sends for the neural generator: the warp sections (enrollWarpAvatar,
+ * PNG-coded) plus E's vector and ψ, from fixture frame 30. With refiner weights the generator then
+ * runs the warp inside and composites (`refining`); `warp: false` gives the no-warp fallback.
+ */
+export async function refinerEmbedding(weights: NeuralWeights, backend: 'cpu' | 'wasm', options: { warp?: boolean; wasmPath?: string } = {}): Promise<AvatarEmbedding> {
+  const photo = await loadFrame(30), lm = loadLandmarks(30);
+  const base: AvatarEmbedding = options.warp === false
+    ? { formatVersion: 1, generator: { family: 'neural', version: 1 }, sections: [] }
+    : (await enrollWarpAvatar([{ image: photo, landmarks: lm }], { codec: pngCodec })).embedding;
+  return addNeuralSections(base, [photo], [lm], { weights, backend, ...(options.wasmPath ? { wasmPath: options.wasmPath } : {}) });
+}
 
 export async function openNeuralSession(): Promise<NeuralSession> {
   const { page, errors, close } = await openPageSession({

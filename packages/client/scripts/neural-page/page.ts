@@ -22,6 +22,8 @@ export interface NeuralRunResult {
   /** Bare G at `gSize`×`gSize` input (same weights; the network is fully convolutional), with readback. */
   gMs: number | null;
   gSize: number;
+  /** Whether the generator ran the bi-layer path (warp inside + refiner composite). */
+  refining: boolean;
   /** Tensor count change across the timed renders (must be 0). */
   leakedTensors: number;
   /** Output RGBA of the first render, base64. */
@@ -43,6 +45,7 @@ const api = {
     const target = { width, height, data: new Uint8ClampedArray(width * height * 4) };
     await g.render(lm, target);
     const pixels = toB64(target.data);
+    const refining = g.refining;
     const before = tf.memory().numTensors;
     await g.render(lm, target);
     let t = performance.now();
@@ -66,7 +69,7 @@ const api = {
       tf.dispose([psi, x, warp]);
       weights.dispose();
     }
-    return { backend, renderMs, gMs, gSize, leakedTensors, pixels };
+    return { backend, renderMs, gMs, gSize, refining, leakedTensors, pixels };
   },
 };
 export type NeuralPageApi = typeof api;
