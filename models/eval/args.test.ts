@@ -14,6 +14,9 @@ describe('parseEvalArgs', () => {
     const a = parse('c.mp4', '--shots', '8', '--size', '512', '--json', 'o.json', '--side-by-side', 's.mp4', '--seed', '7', '--codecs', 'AV1,h264', '--ladder', '5,50', '--gop', '1.5', '--max-eval-frames', '10', '--no-cache')!;
     expect(a).toMatchObject({ shots: 8, size: 512, json: 'o.json', sideBySide: 's.mp4', seed: 7, codecs: ['av1', 'h264'], ladderKbps: [5, 50], gopSeconds: 1.5, maxEvalFrames: 10, cache: false });
   });
+  it('takes --codecs none for a generator-only run', () => {
+    expect(parse('c.mp4', '--codecs', 'none')!.codecs).toEqual([]);
+  });
   it('returns null for --help', () => {
     expect(parse('--help')).toBeNull();
   });
@@ -27,6 +30,8 @@ describe('parseEvalArgs', () => {
     [['a.mp4', '--size', '4096'], /--size/],
     [['a.mp4', '--generator', 'neural'], /--generator must be one of warp/],
     [['a.mp4', '--codecs', 'hevc'], /--codecs/],
+    [['a.mp4', '--codecs', ','], /--codecs/],
+    [['a.mp4', '--codecs', 'none,h264'], /--codecs/],
     [['a.mp4', '--ladder', '10,abc'], /--ladder/],
     [['a.mp4', '--gop', '0'], /--gop/],
     [['a.mp4', '--seed', '-1'], /seed|option/i],

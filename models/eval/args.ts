@@ -21,7 +21,8 @@ ladders and a static frame on the same face crops.
                         ⌈n/N⌉-th, seeded phase; ours and static on all, and on the same subset for the
                         headline). 0 = all.
                         Pixel metrics always use all scored frames. Default ${DEFAULT_EVAL_OPTIONS.rungFrames}.
-  --codecs LIST         comma list of ${CODEC_NAMES.join(', ')} (default all).
+  --codecs LIST         comma list of ${CODEC_NAMES.join(', ')} (default all), or none: ours and
+                        static only (generator comparisons; no equivalent bitrates).
   --ladder LIST         target kbit/s, comma list (default ${DEFAULT_EVAL_OPTIONS.ladderKbps.join(',')}; 1 probes the floor).
   --gop S               codec keyframe interval in seconds (default ${DEFAULT_EVAL_OPTIONS.gopSeconds}).
   --tracks PATH         use this tracks file (.jsonl[.gz], one line per frame) instead of tracking.
@@ -78,8 +79,10 @@ export function parseEvalArgs(argv: string[], generators: readonly string[]): Pa
   let codecs = DEFAULT_EVAL_OPTIONS.codecs;
   if (v.codecs !== undefined) {
     const list = v.codecs.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean);
+    if (list.length === 1 && list[0] === 'none') list.length = 0;
+    else if (list.length === 0) throw new UsageError(`--codecs must list some of ${CODEC_NAMES.join(', ')} or be none, got ${JSON.stringify(v.codecs)}`);
     const bad = list.filter((c) => !(CODEC_NAMES as readonly string[]).includes(c));
-    if (bad.length || list.length === 0) throw new UsageError(`--codecs must list some of ${CODEC_NAMES.join(', ')}, got ${JSON.stringify(v.codecs)}`);
+    if (bad.length) throw new UsageError(`--codecs must list some of ${CODEC_NAMES.join(', ')} or be none, got ${JSON.stringify(v.codecs)}`);
     codecs = [...new Set(list)] as CodecName[];
   }
   let ladderKbps = DEFAULT_EVAL_OPTIONS.ladderKbps;

@@ -2,18 +2,21 @@
  * npm run render -- --photos <img…> --tracks <tracks.jsonl[.gz]> --out <video.mp4> [options]
  *
  * Animates any photo or painting with any tracks file through the warp generator (CPU backend,
- * offline): enrolls the photos (landmarks from MediaPipe in headless Chromium, or from
+ * offline), or through the neural (bi-layer refiner) generator on tfjs-wasm: enrolls the photos (landmarks from MediaPipe in headless Chromium, or from
  * --photo-tracks), retargets the driving landmarks onto the avatar (identity from the photos,
  * pose relative to the first driving frame + expression from the driver) and pipes frames to ffmpeg.
  */
 import { parseArgs } from 'node:util';
 import { writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { flatten, readImage, readTracks, VideoWriter, writePng } from './warp-io.ts';
 import { enrollWarpAvatar, type EnrollmentPhoto } from '../src/enrollment/atlas/enroll.ts';
 import { WarpGenerator } from '../src/generator/warp/warp-generator.ts';
 import { estimateNeutral, Retargeter } from '../src/generator/retarget.ts';
 import { pngCodec } from '../src/generator/codec.ts';
 import type { RgbaImage } from '../src/generator/image.ts';
+import type { Generator } from '../src/generator/types.ts';
+import { REPO_ROOT } from './lib/paths.ts';
 
 const USAGE = `usage: npm run render -- --photos <img…> --tracks <tracks.jsonl[.gz]> --out <video.mp4> [options]
 
@@ -26,7 +29,9 @@ const USAGE = `usage: npm run render -- --photos <img…> --tracks <tracks.jsonl
   --driving-aspect A   width/height of the driving video (default 1).
   --photo-tracks PATH  landmarks of the photos (one tracks line per photo) instead of running MediaPipe.
   --save-embedding P   also write the embedding's sections (JSON with base64) to P.
-  --frames-dir DIR     also write every Nth frame as PNG (with --frames-every N, default 25).`;
+  --frames-dir DIR     also write every Nth frame as PNG (with --frames-every N, default 25).
+  --generator NAME     warp (default) or neural (the refiner over the warp, tfjs wasm).
+  --weights DIR        neural weights (default models/weights/neural).`;
 
 async function photoLandmarks(images: RgbaImage[], photoTracks: string | undefined): Promise<Float32Array[]> {
   if (photoTracks) {
@@ -60,6 +65,7 @@ async function main(): Promise<void> {
       photos: { type: 'string', multiple: true }, tracks: { type: 'string' }, out: { type: 'string' },
       size: { type: 'string' }, fps: { type: 'string' }, 'max-frames': { type: 'string' }, 'driving-aspect': { type: 'string' },
       'photo-tracks': { type: 'string' }, 'save-embedding': { type: 'string' }, 'frames-dir': { type: 'string' }, 'frames-every': { type: 'string' },
+      generator: { type: 'string', default: 'warp' }, weights: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     allowPositionals: true,
@@ -67,6 +73,10 @@ async function main(): Promise<void> {
   if (values.help || !values.photos?.length || !values.tracks || !values.out) {
     console.log(USAGE);
     process.exit(values.help ? 0 : 2);
+  }
+  if (values.generator !== 'warp' && values.generator !== 'neural') {
+    console.error(`--generator must be warp or neural, got ${JSON.stringify(values.generator)}`);
+    process.exit(2);
   }
   const images = values.photos.map((p) => flatten(readImage(p)));
   const landmarks = await photoLandmarks(images, values['photo-tracks']);
@@ -81,8 +91,27 @@ async function main(): Promise<void> {
   const height = Number(values.size ?? 256);
   const width = Math.round((height * plate.width) / plate.height / 2) * 2;
   const fps = Number(values.fps ?? 25);
-  const gen = new WarpGenerator({ backend: 'cpu', codec: pngCodec });
-  await gen.initContent(content);
+  let gen: Generator;
+  let backendLabel = 'CPU backend';
+  if (values.generator === 'neural') {
+    const { useTfBackend } = await import('../src/generator/neural/tf-backend.ts');
+    const { loadNeuralWeightsFromDir } = await import('../src/generator/neural/weights-node.ts');
+    const { addNeuralSections } = await import('../src/generator/neural/enroll.ts');
+    const { NeuralGenerator } = await import('../src/generator/neural/neural-generator.ts');
+    const wasmPath = resolve(REPO_ROOT, 'node_modules/@tensorflow/tfjs-backend-wasm/dist') + '/';
+    await useTfBackend('wasm', { wasmPath });
+    const weights = await loadNeuralWeightsFromDir(values.weights ?? resolve(REPO_ROOT, 'models/weights/neural'));
+    const withNeural = await addNeuralSections(embedding, images, landmarks, { weights, backend: 'wasm', wasmPath });
+    const neural = new NeuralGenerator({ backend: 'wasm', wasmPath, weights, codec: pngCodec });
+    await neural.init(withNeural);
+    if (!neural.refining) throw new Error('the neural weights do not refine the warp render (pre-refiner weights?)');
+    backendLabel = `neural refiner over the warp, tfjs ${neural.tfBackend}`;
+    gen = neural;
+  } else {
+    const warp = new WarpGenerator({ backend: 'cpu', codec: pngCodec });
+    await warp.initContent(content);
+    gen = warp;
+  }
   const tracks = readTracks(values.tracks);
   const max = Number(values['max-frames'] ?? tracks.length);
   const drivingAspect = Number(values['driving-aspect'] ?? 1);
@@ -104,7 +133,7 @@ async function main(): Promise<void> {
   }
   await writer.close();
   gen.dispose();
-  console.error(`wrote ${n} frames ${width}×${height} to ${values.out} (render ${(ms / n).toFixed(1)} ms/frame, CPU backend)`);
+  console.error(`wrote ${n} frames ${width}×${height} to ${values.out} (render ${(ms / n).toFixed(1)} ms/frame, ${backendLabel})`);
 }
 
 main().catch((err: unknown) => {
