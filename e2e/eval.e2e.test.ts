@@ -12,7 +12,7 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SHARED_DATA_DIR } from '../packages/client/scripts/lib/paths.ts';
 import { VideoInputError } from '../packages/client/scripts/lib/video.ts';
-import { EvalInputError, runEval, DEFAULT_EVAL_OPTIONS, type EvalOptions, type EvalResult } from '../models/eval/run.ts';
+import { EvalInputError, UpscaleSkip, runEval, DEFAULT_EVAL_OPTIONS, type EvalOptions, type EvalResult } from '../models/eval/run.ts';
 
 const CLIP = resolve(SHARED_DATA_DIR, 'clips', 'liveportrait-d1.mp4');
 let dir: string;
@@ -116,13 +116,23 @@ describe('npm run eval on a short clip', () => {
   });
 
   it('drives the neural generator (--generator neural), and explains missing weights', async () => {
-    const r = await runEval(options({ generator: 'neural', codecs: ['h264'], ladderKbps: [60] }));
+    const r = await runEval(options({ generator: 'neural', codecs: [] })); // --codecs none: ours and static only
     expect(r.details.generator).toBe('neural');
+    expect(r.codecs).toEqual({});
+    expect(r.saving).toEqual({});
+    expect(r.static.csim).toBeGreaterThan(0);
     expect(r.details.generator_backend).toMatch(/tfjs/);
     expect(r.ours.fps_render).toBeGreaterThan(0);
     expect(r.ours.ssim).toBeGreaterThan(0);
     expect(r.details.enrollment.embedding_bytes).toBeGreaterThan(first.details.enrollment.embedding_bytes);
     await expect(runEval(options({ generator: 'neural', neuralWeights: join(dir, 'no-weights') }))).rejects.toThrow(/neural generator has no weights/);
+  });
+
+  it('refuses to score an upscale when asked (eval:all at sizes above the smallest)', async () => {
+    const err = await runEval(options({ size: 1024, noUpscale: true })).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UpscaleSkip);
+    expect((err as UpscaleSkip).faceSide).toBe(first.details.crop.side);
+    expect((err as UpscaleSkip).message).toMatch(/smaller than 1024 px/);
   });
 
   it('explains a corrupt file', async () => {

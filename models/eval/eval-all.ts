@@ -4,7 +4,9 @@
  * Resumable: one JSON per run under models/.cache/eval/ (git-ignored), named by clip, size,
  * shots, generator, scored-frame cap, rung subset and EVAL_METHOD_VERSION, is reused unless --force; the
  * RESULTS.md section is rewritten after every clip, so an interrupted batch still leaves a summary
- * of what is done (with how many of the clips it covers). --limit-minutes stops starting new clips;
+ * of what is done (with how many of the clips it covers). Every clip runs at the smallest size; at a
+ * larger size a clip whose face crop is smaller than that in the source is skipped (it would score
+ * an upscale) unless --upscale. --limit-minutes stops starting new clips;
  * --cached-only only rewrites the summary from the runs already cached; --note adds a paragraph.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
@@ -16,11 +18,12 @@ import { parseArgs } from 'node:util';
 import { SHARED_DATA_DIR } from '../../packages/client/scripts/lib/paths.ts';
 import { formatResult } from './report.ts';
 import { upsertSection } from './results-md.ts';
-import { DEFAULT_EVAL_OPTIONS, EVAL_METHOD_VERSION, headline, headlineScores, runEval, type EvalResult } from './run.ts';
+import { DEFAULT_EVAL_OPTIONS, EVAL_METHOD_VERSION, UpscaleSkip, headline, headlineScores, runEval, sourceFaceSide, type EvalResult } from './run.ts';
+import { probeVideo } from '../../packages/client/scripts/lib/video.ts';
 import { formatStages } from './profile.ts';
 import { generatorNames } from '../../packages/client/src/generator/registry.ts';
 import { RESULTS_HEADING, resultsSection } from './summary.ts';
-import { CACHE_DIR } from './tracks-cache.ts';
+import { CACHE_DIR, contentHash, readCachedTracks } from './tracks-cache.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -29,14 +32,14 @@ async function main(): Promise<number> {
     options: {
       sizes: { type: 'string' }, shots: { type: 'string' }, clips: { type: 'string' }, force: { type: 'boolean' },
       results: { type: 'string' }, 'full-tables': { type: 'boolean' }, 'max-eval-frames': { type: 'string' }, 'rung-frames': { type: 'string' }, generator: { type: 'string' },
-      'limit-minutes': { type: 'string' }, 'cached-only': { type: 'boolean' }, note: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+      'limit-minutes': { type: 'string' }, 'cached-only': { type: 'boolean' }, upscale: { type: 'boolean' }, note: { type: 'string' }, help: { type: 'boolean', short: 'h' },
     },
   });
   if (values.help) {
-    process.stdout.write('usage: npm run eval:all -- [--sizes 256,512] [--shots K] [--generator warp] [--clips name,name] [--max-eval-frames N] [--rung-frames N] [--limit-minutes M] [--cached-only] [--note TEXT] [--force] [--full-tables] [--results models/RESULTS.md]\n');
+    process.stdout.write('usage: npm run eval:all -- [--sizes 256,512] [--shots K] [--generator warp] [--clips name,name] [--max-eval-frames N] [--rung-frames N] [--limit-minutes M] [--cached-only] [--upscale] [--note TEXT] [--force] [--full-tables] [--results models/RESULTS.md]\n');
     return 0;
   }
-  const sizes = (values.sizes ?? '256,512').split(',').map(Number);
+  const sizes = (values.sizes ?? '256,512').split(',').map(Number).sort((a, b) => a - b);
   if (sizes.some((s) => !Number.isInteger(s) || s < 64 || s > 1024 || s % 2)) throw new Error(`--sizes must be even integers in [64, 1024], got ${values.sizes}`);
   const shots = Number(values.shots ?? 1);
   if (!Number.isInteger(shots) || shots < 1 || shots > 8) throw new Error(`--shots must be 1–8, got ${values.shots}`);
@@ -61,6 +64,7 @@ async function main(): Promise<number> {
   const results: EvalResult[] = [];
   const runtimes: { clip: string; size: number; seconds: number }[] = [];
   const failures: string[] = [];
+  const skipped: { clip: string; size: number; faceSide: number }[] = [];
   const resultsPath = values.results ?? resolve(here, '../RESULTS.md');
   // --cached-only (rewrite the summary from the cached runs, start none) is not part of the method.
   const raw = process.argv.slice(2);
@@ -75,6 +79,7 @@ async function main(): Promise<number> {
       fullTables: values['full-tables'] ?? results.length <= 3,
       clipsTotal: clips.length,
       sizes,
+      skipped,
     });
     if (values.note) body = body.replace('\n\n', `\n\n${values.note}\n\n`);
     if (failures.length) body += `\n\nNot evaluated:\n${failures.map((f) => `- ${f}`).join('\n')}`;
@@ -85,8 +90,22 @@ async function main(): Promise<number> {
     for (const clip of clips) {
       const json = resolve(outDir, `${basename(clip, '.mp4')}-${size}-k${shots}-${generator}-n${maxEvalFrames}-r${rungFrames}-v${EVAL_METHOD_VERSION}.json`);
       let r: EvalResult;
+      const noUpscale = size > sizes[0]! && !values.upscale;
+      const skip = (faceSide: number) => {
+        skipped.push({ clip: basename(clip, '.mp4'), size, faceSide });
+        process.stderr.write(`${clip} @${size}: skipped, the face crop is ${faceSide} px in the source (--upscale runs it)\n`);
+      };
+      const side = noUpscale ? await cachedFaceSide(resolve(clipDir, clip)) : null;
+      if (side !== null && side < size) {
+        skip(side);
+        continue;
+      }
       if (!values.force && existsSync(json)) {
         r = JSON.parse(readFileSync(json, 'utf8')) as EvalResult;
+        if (noUpscale && r.details.crop.side < size) {
+          skip(r.details.crop.side);
+          continue;
+        }
         // Recompute the headline from the stored rungs so the summary follows the current definition.
         const h = headline(r.codecs, headlineScores(r), r.ours.kbps);
         r.equivalent_kbps = h.equivalent;
@@ -98,8 +117,12 @@ async function main(): Promise<number> {
       } else {
         process.stderr.write(`${clip} @${size}: running… (${new Date().toISOString().slice(11, 19)} UTC)\n`);
         try {
-          r = await runEval({ ...DEFAULT_EVAL_OPTIONS, video: resolve(clipDir, clip), size, shots, generator, maxEvalFrames, rungFrames, log: (s) => process.stderr.write(`  ${s}\n`) });
+          r = await runEval({ ...DEFAULT_EVAL_OPTIONS, video: resolve(clipDir, clip), size, shots, generator, maxEvalFrames, rungFrames, noUpscale, log: (s) => process.stderr.write(`  ${s}\n`) });
         } catch (err) {
+          if (err instanceof UpscaleSkip) {
+            skip(err.faceSide);
+            continue;
+          }
           const msg = `${clip} @${size}: ${err instanceof Error ? err.message : String(err)}`;
           failures.push(msg);
           process.stderr.write(`  FAILED ${msg}\n`);
@@ -116,8 +139,16 @@ async function main(): Promise<number> {
     }
   }
   await writeSummary();
-  process.stderr.write(`wrote ${results.length} run(s) to ${resultsPath}${failures.length ? `; ${failures.length} failed` : ''}${stopped ? `; ${stopped} not started (${values['cached-only'] ? '--cached-only' : '--limit-minutes'})` : ''}\n`);
+  process.stderr.write(`wrote ${results.length} run(s) to ${resultsPath}${failures.length ? `; ${failures.length} failed` : ''}${skipped.length ? `; ${skipped.length} skipped (upscales)` : ''}${stopped ? `; ${stopped} not started (${values['cached-only'] ? '--cached-only' : '--limit-minutes'})` : ''}\n`);
   return 0;
+}
+
+/** The clip's face-crop side in source pixels from its cached tracks; null when not tracked yet (runEval then checks). */
+async function cachedFaceSide(video: string): Promise<number | null> {
+  const tracks = await readCachedTracks(await contentHash(video));
+  if (!tracks) return null;
+  const info = await probeVideo(video);
+  return sourceFaceSide(tracks, info.width, info.height);
 }
 
 main().then((c) => process.exit(c), (err: unknown) => {

@@ -50,6 +50,8 @@ export interface EvalOptions {
   /** Use and fill the tracks cache (default true). */
   cache: boolean;
   cropScale: number;
+  /** Refuse (UpscaleSkip) when the clip's face crop is smaller than `size` in the source. */
+  noUpscale?: boolean;
   /** The neural generator's weights folder (model.json + shards; default models/weights/neural). */
   neuralWeights?: string;
   /** Let faceres use tfjs' multi-threaded wasm build (default false: one pool thread on 2 cores, no gain). */
@@ -137,6 +139,19 @@ export class EvalInputError extends Error {
     super(message);
     this.name = 'EvalInputError';
   }
+}
+
+/** The clip's face crop is smaller than the asked size: the run would score an upscale (eval:all skips it). */
+export class UpscaleSkip extends Error {
+  constructor(readonly faceSide: number, readonly size: number) {
+    super(`the face crop is ${faceSide} px in the source, smaller than ${size} px: not run (an upscale)`);
+    this.name = 'UpscaleSkip';
+  }
+}
+
+/** Side in source pixels of the clip's face crop (the box every frame is cropped to). */
+export function sourceFaceSide(tracks: readonly FaceFrame[], width: number, height: number, cropScale = DEFAULT_CROP_SCALE): number {
+  return clipCropBox(tracks.map((f) => f.landmarks), width, height, cropScale).side;
 }
 
 /**
@@ -327,6 +342,7 @@ export async function runEval(o: EvalOptions): Promise<EvalResult> {
     const cropLm = tracks.map((f) => (f.landmarks ? toCropLandmarks(f.landmarks, box, info.width, info.height) : null));
     const cropFrames: FaceFrame[] = tracks.map((f, i) => ({ ...f, landmarks: cropLm[i]! }));
     o.log(`crop ${box.side}px at (${box.x}, ${box.y}) → ${o.size}²; enroll from frames ${plan.shots.join(', ')}; drive ${drivenCount} frames, score ${plan.evalIndices.length} (every ${plan.every})`);
+    if (box.side < o.size && o.noUpscale) throw new UpscaleSkip(box.side, o.size);
     if (box.side < o.size) warn(`the face crop is ${box.side} px in the source, upscaled to ${o.size}²`);
 
     // The codec ladders start now, in ffmpeg beside the page (encode + decode), and are scored in step 7.

@@ -23,6 +23,10 @@ describe('RESULTS.md summary', () => {
   it('says how many clips each size covers', () => {
     expect(coverageLine(rs, 40, [256, 512])).toBe('256 px: 2 of 40 clips; 512 px: 1 of 40 clips');
   });
+  it('counts a size\'s coverage over the clips whose face is large enough, and says how many were skipped', () => {
+    const skipped = Array.from({ length: 29 }, (_, i) => ({ clip: `c${i}`, size: 512, faceSide: 224 }));
+    expect(coverageLine(rs, 40, [256, 512], skipped)).toBe('256 px: 2 of 40 clips; 512 px: 1 of 11 clips with a face crop ≥ 512 px in the source (29 smaller, skipped: an upscale)');
+  });
   it('counts the clips meeting issue 7 targets ("above" meets a saving target, "below" does not)', () => {
     const [l256, l512] = targetsLines(rs);
     expect(l256).toMatch(/CSIM saving ≥ 10× vs H.264 on 2\/2 clips, ≥ 5× vs AV1 on 0\/2/);

@@ -79,11 +79,19 @@ export interface SummaryContext {
   /** Clips the batch was asked to cover, and its sizes (for the coverage line). */
   clipsTotal?: number;
   sizes?: number[];
+  /** Clips not run at a size because their face crop is smaller than it in the source. */
+  skipped?: { clip: string; size: number; faceSide: number }[];
 }
 
-/** "256: 12 of 40 clips; 512: 3 of 40 clips" */
-export function coverageLine(results: readonly EvalResult[], clipsTotal: number, sizes: readonly number[]): string {
-  return sizes.map((size) => `${size} px: ${results.filter((r) => r.size === size).length} of ${clipsTotal} clips`).join('; ');
+/** "256 px: 12 of 40 clips; 512 px: 3 of 11 clips with a face crop ≥ 512 px in the source (29 smaller, skipped)" */
+export function coverageLine(results: readonly EvalResult[], clipsTotal: number, sizes: readonly number[], skipped: SummaryContext['skipped'] = []): string {
+  return sizes.map((size) => {
+    const done = results.filter((r) => r.size === size).length;
+    const skip = skipped.filter((s) => s.size === size).length;
+    return skip
+      ? `${size} px: ${done} of ${clipsTotal - skip} clips with a face crop ≥ ${size} px in the source (${skip} smaller, skipped: an upscale)`
+      : `${size} px: ${done} of ${clipsTotal} clips`;
+  }).join('; ');
 }
 
 function runtimeSummary(runtimes: SummaryContext['runtimes']): string {
@@ -105,7 +113,7 @@ export function resultsSection(results: readonly EvalResult[], ctx: SummaryConte
   out.push(`Command: \`${ctx.command}\` (${ctx.date}, ${ctx.machine}).`);
   out.push('');
   if (ctx.clipsTotal !== undefined && ctx.sizes) {
-    out.push(`**Coverage: ${coverageLine(results, ctx.clipsTotal, ctx.sizes)}** (the batch is resumable: re-running the command evaluates only the clips still missing).`);
+    out.push(`**Coverage: ${coverageLine(results, ctx.clipsTotal, ctx.sizes, ctx.skipped)}** (the batch is resumable: re-running the command evaluates only the clips still missing).`);
     out.push('');
   }
   if (r0) {
