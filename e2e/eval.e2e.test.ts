@@ -108,6 +108,21 @@ describe('npm run eval on a short clip', () => {
     expect(r.codecs.h264![0]!.csim).toBeGreaterThan(0);
   });
 
+  it('enrolls after the face appears when the clip starts without one (a profile the tracker misses)', async () => {
+    const late = join(dir, 'late-face.mp4');
+    // 10 frames without a face, then the 16 frames of the clip: the first 20 % (5 frames) has no face.
+    const g = spawnSync('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'color=c=gray:size=512x512:rate=30:duration=0.34', '-i', CLIP,
+      '-filter_complex', '[0:v]setsar=1,fps=30[a];[1:v]setsar=1,fps=30[b];[a][b]concat=n=2:v=1[out]', '-map', '[out]', '-pix_fmt', 'yuv420p', late]);
+    expect(g.status, g.stderr?.toString()).toBe(0);
+    const r = await runEval(options({ video: late, codecs: [] }));
+    const start = r.details.enrollment.region[0];
+    expect(start).toBeGreaterThanOrEqual(9);
+    expect(r.details.enrollment.frames.every((f) => f >= start && f < r.details.enrollment.region[1])).toBe(true);
+    expect(r.details.warnings.join('\n')).toMatch(/no face in the first 20 % of the clip; enrolling from the first 20 % after the face appears/);
+    expect(r.frames).toBeGreaterThan(0);
+    expect(r.ours.face_rate).toBe(1);
+  });
+
   it('explains a clip too short to enroll and drive', async () => {
     const one = join(dir, 'one-frame.mp4');
     const g = spawnSync('ffmpeg', ['-v', 'error', '-y', '-i', CLIP, '-frames:v', '1', '-pix_fmt', 'yuv420p', one]);

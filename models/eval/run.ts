@@ -332,7 +332,8 @@ export async function runEval(o: EvalOptions): Promise<EvalResult> {
     } catch (err) {
       throw new EvalInputError(`${basename(o.video)}: ${err instanceof Error ? err.message : String(err)}`);
     }
-    if (plan.shots.length < o.shots) warn(`only ${plan.shots.length} of ${o.shots} enrollment shots: the first 20 % (${plan.enrollEnd} frames) has ${hasFace.slice(0, plan.enrollEnd).filter(Boolean).length} frames with a face`);
+    if (plan.enrollStart > 0) warn(`no face in the first 20 % of the clip; enrolling from the first 20 % after the face appears (frames ${plan.enrollStart}–${plan.enrollEnd - 1})`);
+    if (plan.shots.length < o.shots) warn(`only ${plan.shots.length} of ${o.shots} enrollment shots: the enrollment window (frames ${plan.enrollStart}–${plan.enrollEnd - 1}) has ${hasFace.slice(plan.enrollStart, plan.enrollEnd).filter(Boolean).length} frames with a face`);
     if (withFace < tracks.length) warn(`a face was tracked in ${withFace} of ${tracks.length} frames`);
     const drivenCount = plan.driven.end - plan.driven.start;
 
@@ -545,7 +546,7 @@ export async function runEval(o: EvalOptions): Promise<EvalResult> {
         video: { path: o.video, width: info.width, height: info.height, fps: info.fps, frames: tracks.length },
         crop: { ...box, scale: o.cropScale },
         frames_with_face: withFace,
-        enrollment: { region: [0, plan.enrollEnd], shots_requested: o.shots, frames: plan.shots, embedding_bytes: embeddingBytes },
+        enrollment: { region: [plan.enrollStart, plan.enrollEnd], shots_requested: o.shots, frames: plan.shots, embedding_bytes: embeddingBytes },
         driven: { ...plan.driven, count: drivenCount, packets_bytes: packets.reduce((n, p) => n + p.length, 0), face_lost_packets: driven.filter((f) => !f.landmarks).length },
         scoring: { every: plan.every, phase: plan.phase, indices: plan.evalIndices, real_face_found: realFound },
         rung_subset: rungSubset,

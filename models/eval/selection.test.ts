@@ -42,8 +42,17 @@ describe('planFrames', () => {
     expect(() => planFrames(faces(20, (i) => i >= 4), 1, 40)).toThrow(/no face in the driven part/);
     expect(() => planFrames(faces(1), 1, 40)).toThrow(/too short: 1 frame/);
     expect(() => planFrames(faces(20, () => true), 1, 40)).toThrow(/no face found in any of the 20 frames/);
-    expect(() => planFrames(faces(20, (i) => i < 10), 1, 40)).toThrow(PlanError);
-    expect(() => planFrames(faces(20, (i) => i < 10), 1, 40)).toThrow(/first 20 %.*10 of 20 frames have a face/);
+    expect(() => planFrames(faces(20, (i) => i < 19), 1, 40)).toThrow(PlanError);
+    expect(() => planFrames(faces(20, (i) => i < 19), 1, 40)).toThrow(/no face in the driven part/);
+  });
+  it('enrolls from the first 20 % after the face appears when the clip starts without one', () => {
+    const p = planFrames(faces(100, (i) => i < 40), 1, 1000);
+    expect([p.enrollStart, p.enrollEnd]).toEqual([40, 52]);
+    expect(p.shots).toEqual([46]);
+    expect(p.driven).toEqual({ start: 52, end: 100 });
+    expect(p.evalIndices[0]).toBe(52);
+    // A clip with a face in its first 20 % keeps the plain window.
+    expect(planFrames(faces(100, (i) => i < 5), 1, 1000)).toMatchObject({ enrollStart: 0, enrollEnd: 20, shots: [12] });
   });
 });
 

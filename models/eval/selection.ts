@@ -11,7 +11,12 @@ export const ENROLL_FRACTION = 0.2;
 
 export interface FramePlan {
   total: number;
-  /** Frames [0, enrollEnd) may be used for enrollment; [enrollEnd, total) are driven. */
+  /**
+   * Frames [enrollStart, enrollEnd) may be used for enrollment; [enrollEnd, total) are driven.
+   * enrollStart is 0 unless the first 20 % of the clip has no face: then the window is the first
+   * 20 % of what follows the first frame with a face (a face there only part of the time).
+   */
+  enrollStart: number;
   enrollEnd: number;
   /** Requested and actual enrollment frames (fewer when the first 20 % has fewer faces). */
   shotsRequested: number;
@@ -32,7 +37,8 @@ export class PlanError extends Error {
 }
 
 /**
- * Plans a clip of `hasFace.length` frames. Shots are the face frames of the enrollment part,
+ * Plans a clip of `hasFace.length` frames. Shots are the face frames of the enrollment part (the
+ * first 20 %, or the first 20 % from the first face when the clip starts without one),
  * picked at the centres of K equal bins (seed 0) or at a seeded position inside each bin; scored
  * frames are driven frames with a face (a frame without one has nothing to compare with).
  * Throws PlanError (a message for the user) when the clip cannot be evaluated at all.
@@ -40,14 +46,15 @@ export class PlanError extends Error {
 export function planFrames(hasFace: readonly boolean[], shots: number, maxEval: number, seed = 0): FramePlan {
   const total = hasFace.length;
   if (total < 2) throw new PlanError(`clip too short: ${total} frame(s); need at least 2 (1 to enroll, 1 to drive)`);
-  const enrollEnd = Math.max(1, Math.floor(total * ENROLL_FRACTION));
+  let enrollStart = 0;
+  let enrollEnd = Math.max(1, Math.floor(total * ENROLL_FRACTION));
   const candidates: number[] = [];
   for (let i = 0; i < enrollEnd; i++) if (hasFace[i]) candidates.push(i);
   if (candidates.length === 0) {
-    const any = hasFace.filter(Boolean).length;
-    throw new PlanError(any === 0
-      ? `no face found in any of the ${total} frames`
-      : `no face in the first 20 % of the clip (frames 0–${enrollEnd - 1}) to enroll from; ${any} of ${total} frames have a face`);
+    enrollStart = hasFace.indexOf(true);
+    if (enrollStart < 0) throw new PlanError(`no face found in any of the ${total} frames`);
+    enrollEnd = enrollStart + Math.max(1, Math.floor((total - enrollStart) * ENROLL_FRACTION));
+    for (let i = enrollStart; i < enrollEnd; i++) if (hasFace[i]) candidates.push(i);
   }
   const rnd = mulberry32(seed);
   const k = Math.min(shots, candidates.length);
@@ -65,7 +72,7 @@ export function planFrames(hasFace: readonly boolean[], shots: number, maxEval: 
   const phase = seed === 0 ? 0 : Math.floor(rnd() * every);
   const evalIndices: number[] = [];
   for (let k = phase; k < drivenFaces.length; k += every) evalIndices.push(drivenFaces[k]!);
-  return { total, enrollEnd, shotsRequested: shots, shots: [...new Set(chosen)], driven, evalIndices, every, phase };
+  return { total, enrollStart, enrollEnd, shotsRequested: shots, shots: [...new Set(chosen)], driven, evalIndices, every, phase };
 }
 
 /**
