@@ -27,6 +27,7 @@ export function formatResult(r: EvalResult): string {
     lines.push('');
     lines.push(`Codec rungs: AKD, CSIM and face rate on ${sub.frames} of the ${r.frames} scored frames (evenly spaced, seeded subset: ${sub.indices.join(', ')}); L1/PSNR/SSIM on all ${r.frames}. On the same ${sub.frames} frames ours has AKD ${fmt(sub.ours.akd, 2)}, CSIM ${fmt(sub.ours.csim, 4)}, face ${sub.ours.face_rate === null ? '–' : (100 * sub.ours.face_rate).toFixed(0) + ' %'} (static: AKD ${fmt(sub.static.akd, 2)}, CSIM ${fmt(sub.static.csim, 4)}); the AKD and CSIM equivalents below compare these.`);
   }
+  if (Object.keys(r.equivalent_kbps).length === 0) return lines.join('\n'); // --codecs none
   lines.push('');
   lines.push(`| codec | ${HEADLINE_METRICS.map((m) => `equiv. kbit/s ${m.toUpperCase()}`).join(' | ')} | ${HEADLINE_METRICS.map((m) => `saving ${m.toUpperCase()}`).join(' | ')} |`);
   lines.push(`|---|${HEADLINE_METRICS.map(() => '---:|').join('')}${HEADLINE_METRICS.map(() => '---:|').join('')}`);
