@@ -143,6 +143,16 @@ describe('npm run eval on a short clip', () => {
     await expect(runEval(options({ generator: 'neural', neuralWeights: join(dir, 'no-weights') }))).rejects.toThrow(/neural generator has no weights/);
   });
 
+  it('fine-tunes the neural avatar on the enrollment shots when asked (--fine-tune)', async () => {
+    const r = await runEval(options({ generator: 'neural', codecs: [], shots: 2, fineTuneSeconds: 4 }));
+    const ft = r.details.enrollment.fine_tune!;
+    expect(ft).toMatchObject({ backend: 'wasm', pairs: 2 });
+    expect(ft.steps).toBeGreaterThan(0);
+    expect(ft.l1After).toBeLessThan(ft.l1Before);
+    expect(r.ours.csim).toBeGreaterThan(0);
+    await expect(runEval(options({ fineTuneSeconds: 4, shots: 2 }))).rejects.toThrow(/fine-tuning needs --generator neural/);
+  });
+
   it('refuses to score an upscale when asked (eval:all at sizes above the smallest)', async () => {
     const err = await runEval(options({ size: 1024, noUpscale: true })).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(UpscaleSkip);

@@ -12,7 +12,8 @@ import { useTfBackend } from '../packages/client/src/generator/neural/tf-backend
 import { loadNeuralWeightsFromDir } from '../packages/client/src/generator/neural/weights-node.ts';
 import { NeuralGenerator } from '../packages/client/src/generator/neural/neural-generator.ts';
 import { pngCodec } from '../packages/client/src/generator/codec.ts';
-import { loadLandmarks } from '../packages/client/test/warp-fixtures.ts';
+import { loadFrame, loadLandmarks } from '../packages/client/test/warp-fixtures.ts';
+import { SectionType } from '@visage/protocol';
 
 const SIZE = 96;
 const lm = loadLandmarks(50);
@@ -61,3 +62,28 @@ for (const path of Object.keys(paths) as (keyof typeof paths)[]) {
     });
   }
 }
+
+it('fine-tunes ψ on two photos in Chromium (wasm): the leave-one-out loss falls, the embedding carries the new ψ', async () => {
+  const photos = await Promise.all(([30, 50] as const).map(async (i) => {
+    const f = await loadFrame(i);
+    return { width: f.width, height: f.height, rgba: Buffer.from(f.data.buffer, f.data.byteOffset, f.data.byteLength).toString('base64'), landmarks: Array.from(loadLandmarks(i)) };
+  }));
+  const wire = toWire(cases.refiner.embedding);
+  const r = await session.fineTune('wasm', wire, photos, { maxSteps: 12 });
+  expect(r.report).toMatchObject({ backend: 'wasm', pairs: 2, steps: 12, stopped: 'steps' });
+  expect(r.losses).toHaveLength(12);
+  expect(r.losses.at(-1)!).toBeLessThan(r.losses[0]!);
+  expect(r.report.l1After).toBeLessThan(r.report.l1Before);
+  expect(r.report.l1Warp).toBeGreaterThan(0);
+  expect(r.leakedTensors).toBe(0);
+  const section = (w: typeof wire, t: SectionType) => w.sections.find((x) => x.type === t)!.b64;
+  expect(section(r.wire, SectionType.AdaInParams)).not.toBe(section(wire, SectionType.AdaInParams));
+  expect(section(r.wire, SectionType.IdentityVector)).toBe(section(wire, SectionType.IdentityVector));
+  // Receivers render the tuned embedding like any other.
+  const run = await session.run('wasm', r.wire, Array.from(lm), SIZE, SIZE, 1, 64, 0);
+  expect(run.refining).toBe(true);
+  // The time budget stops it; one photo cannot give a leave-one-out pair.
+  const quick = await session.fineTune('wasm', wire, photos, { maxSeconds: 0 });
+  expect(quick.report).toMatchObject({ steps: 0, stopped: 'time' });
+  await expect(session.fineTune('wasm', wire, photos.slice(0, 1), {})).rejects.toThrow(/at least 2 enrollment photos/);
+});

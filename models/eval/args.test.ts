@@ -17,6 +17,13 @@ describe('parseEvalArgs', () => {
   it('takes --codecs none for a generator-only run', () => {
     expect(parse('c.mp4', '--codecs', 'none')!.codecs).toEqual([]);
   });
+  it('takes --fine-tune seconds for the neural generator with K ≥ 2', () => {
+    const a = parseEvalArgs(['c.mp4', '--generator', 'neural', '--shots', '8', '--fine-tune', '30'], ['warp', 'neural'])!;
+    expect(a.fineTuneSeconds).toBe(30);
+    expect(() => parseEvalArgs(['c.mp4', '--generator', 'neural', '--fine-tune', '30'], ['warp', 'neural'])).toThrow(/--fine-tune needs/);
+    expect(() => parseEvalArgs(['c.mp4', '--shots', '8', '--fine-tune', '30'], ['warp', 'neural'])).toThrow(/--fine-tune needs/);
+    expect(() => parseEvalArgs(['c.mp4', '--generator', 'neural', '--shots', '8', '--fine-tune', 'x'], ['warp', 'neural'])).toThrow(UsageError);
+  });
   it('returns null for --help', () => {
     expect(parse('--help')).toBeNull();
   });

@@ -23,6 +23,8 @@ ladders and a static frame on the same face crops.
                         Pixel metrics always use all scored frames. Default ${DEFAULT_EVAL_OPTIONS.rungFrames}.
   --codecs LIST         comma list of ${CODEC_NAMES.join(', ')} (default all), or none: ours and
                         static only (generator comparisons; no equivalent bitrates).
+  --fine-tune S         neural generator, K ≥ 2: fine-tune ψ on the enrollment shots (leave-one-out
+                        pairs, in the page, tfjs wasm) for S seconds after enrollment.
   --ladder LIST         target kbit/s, comma list (default ${DEFAULT_EVAL_OPTIONS.ladderKbps.join(',')}; 1 probes the floor).
   --gop S               codec keyframe interval in seconds (default ${DEFAULT_EVAL_OPTIONS.gopSeconds}).
   --tracks PATH         use this tracks file (.jsonl[.gz], one line per frame) instead of tracking.
@@ -62,7 +64,7 @@ export function parseEvalArgs(argv: string[], generators: readonly string[]): Pa
       options: {
         shots: { type: 'string' }, generator: { type: 'string' }, size: { type: 'string' }, json: { type: 'string' },
         'side-by-side': { type: 'string' }, seed: { type: 'string' }, 'max-eval-frames': { type: 'string' }, 'rung-frames': { type: 'string' }, codecs: { type: 'string' },
-        ladder: { type: 'string' }, gop: { type: 'string' }, tracks: { type: 'string' }, 'neural-weights': { type: 'string' }, 'no-cache': { type: 'boolean' },
+        ladder: { type: 'string' }, gop: { type: 'string' }, tracks: { type: 'string' }, 'neural-weights': { type: 'string' }, 'fine-tune': { type: 'string' }, 'no-cache': { type: 'boolean' },
         quiet: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
       },
     });
@@ -74,6 +76,7 @@ export function parseEvalArgs(argv: string[], generators: readonly string[]): Pa
   if (positionals.length !== 1) throw new UsageError(positionals.length ? `expected one video, got ${positionals.length}: ${positionals.join(' ')}` : 'missing <video>');
   const size = int('size', v.size, DEFAULT_EVAL_OPTIONS.size, 64, 1024);
   if (size % 2) throw new UsageError(`--size must be even, got ${size}`);
+  const shots = int('shots', v.shots, DEFAULT_EVAL_OPTIONS.shots, 1, 8);
   const generator = v.generator ?? DEFAULT_EVAL_OPTIONS.generator;
   if (!generators.includes(generator)) throw new UsageError(`--generator must be one of ${generators.join(', ')}, got ${JSON.stringify(generator)}`);
   let codecs = DEFAULT_EVAL_OPTIONS.codecs;
@@ -85,6 +88,8 @@ export function parseEvalArgs(argv: string[], generators: readonly string[]): Pa
     if (bad.length) throw new UsageError(`--codecs must list some of ${CODEC_NAMES.join(', ')} or be none, got ${JSON.stringify(v.codecs)}`);
     codecs = [...new Set(list)] as CodecName[];
   }
+  const fineTuneSeconds = v['fine-tune'] === undefined ? undefined : num('fine-tune', v['fine-tune'], 0, 0.1, 600);
+  if (fineTuneSeconds !== undefined && (generator !== 'neural' || shots < 2)) throw new UsageError('--fine-tune needs --generator neural and --shots 2 or more');
   let ladderKbps = DEFAULT_EVAL_OPTIONS.ladderKbps;
   if (v.ladder !== undefined) {
     ladderKbps = v.ladder.split(',').map((s) => num('ladder', s.trim(), 0, 1, 100_000));
@@ -95,7 +100,7 @@ export function parseEvalArgs(argv: string[], generators: readonly string[]): Pa
   }
   return {
     video: positionals[0]!,
-    shots: int('shots', v.shots, DEFAULT_EVAL_OPTIONS.shots, 1, 8),
+    shots,
     generator,
     size,
     seed: int('seed', v.seed, DEFAULT_EVAL_OPTIONS.seed, 0, 2 ** 32 - 1),
@@ -107,6 +112,7 @@ export function parseEvalArgs(argv: string[], generators: readonly string[]): Pa
     sideBySide: v['side-by-side'],
     tracks: v.tracks,
     ...(v['neural-weights'] !== undefined ? { neuralWeights: v['neural-weights'] } : {}),
+    ...(fineTuneSeconds !== undefined ? { fineTuneSeconds } : {}),
     cache: !v['no-cache'],
     cropScale: DEFAULT_EVAL_OPTIONS.cropScale,
     json: v.json,

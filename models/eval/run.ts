@@ -19,6 +19,7 @@ import { equivalentBitrate, savingFactor, type Direction, type Equivalent } from
 import { encodeFrames, packetKbps, senderNeutral } from './landmark-codec.ts';
 import { cosine, l1, landmarkDistancePx, meanOf, psnr, ssim, ssimReference, type Rgba, type SsimReference } from './metrics.ts';
 import { planFrames, subsetPositions, type FramePlan } from './selection.ts';
+import type { FineTuneReport } from '../../packages/client/src/generator/neural/fine-tune.ts';
 import { NEURAL_WEIGHTS_DIR, openEvalSession, type Analysis, type EvalSession } from './session.ts';
 import { formatStages, StageProfile } from './profile.ts';
 import { contentHash, readCachedTracks, writeCachedTracks } from './tracks-cache.ts';
@@ -54,6 +55,8 @@ export interface EvalOptions {
   noUpscale?: boolean;
   /** The neural generator's weights folder (model.json + shards; default models/weights/neural). */
   neuralWeights?: string;
+  /** Neural generator, K ≥ 2: fine-tune ψ on the enrollment shots in the page for this many seconds. */
+  fineTuneSeconds?: number;
   /** Let faceres use tfjs' multi-threaded wasm build (default false: one pool thread on 2 cores, no gain). */
   faceresThreads?: boolean;
   log: (line: string) => void;
@@ -112,7 +115,7 @@ export interface EvalDetails {
   video: { path: string; width: number; height: number; fps: number; frames: number };
   crop: CropBox & { scale: number };
   frames_with_face: number;
-  enrollment: { region: [number, number]; shots_requested: number; frames: number[]; embedding_bytes: number };
+  enrollment: { region: [number, number]; shots_requested: number; frames: number[]; embedding_bytes: number; fine_tune?: FineTuneReport | null };
   driven: { start: number; end: number; count: number; packets_bytes: number; face_lost_packets: number };
   scoring: { every: number; phase: number; indices: number[]; real_face_found: number };
   /**
@@ -294,6 +297,7 @@ export async function runEval(o: EvalOptions): Promise<EvalResult> {
   const missing = await missingEncoders(o.codecs);
   if (missing.length) throw new EvalInputError(`this ffmpeg lacks encoder(s) ${missing.join(', ')}; choose others with --codecs`);
   const weightsDir = o.neuralWeights ?? NEURAL_WEIGHTS_DIR;
+  if (o.fineTuneSeconds !== undefined && (o.generator !== 'neural' || o.shots < 2)) throw new EvalInputError(`fine-tuning needs --generator neural and --shots 2 or more (leave-one-out pairs); got ${o.generator}, ${o.shots} shot(s)`);
   if (o.generator === 'neural' && !existsSync(join(weightsDir, 'model.json'))) throw new EvalInputError(`the neural generator has no weights: ${join(weightsDir, 'model.json')} not found (--neural-weights DIR)`);
   const tmp = await mkdtemp(join(tmpdir(), 'visage-eval-'));
   let session: EvalSession | null = null;
@@ -364,10 +368,14 @@ export async function runEval(o: EvalOptions): Promise<EvalResult> {
     const enrolled = await prof.time('enroll', () => enrollWarpAvatar(photos, { codec: pngCodec, plateIndex: 0 }));
     let wire: WireEmbedding = toWireEmbedding(enrolled.embedding);
     let embeddingBytes = enrolled.bytes;
+    let fineTune: FineTuneReport | null = null;
     if (o.generator === 'neural') {
       const s = session;
       try {
-        wire = await prof.time('enroll_neural', () => s.enrollNeural(wire, plan.shots.map((i) => real.get(i)!), o.size, plan.shots.map((i) => cropLm[i]!)));
+        const n = await prof.time('enroll_neural', () => s.enrollNeural(wire, plan.shots.map((i) => real.get(i)!), o.size, plan.shots.map((i) => cropLm[i]!), o.fineTuneSeconds));
+        wire = n.embedding;
+        fineTune = n.fineTune;
+        if (fineTune) o.log(`fine-tuned ψ on ${fineTune.pairs} leave-one-out pairs: ${fineTune.steps} steps in ${fineTune.seconds.toFixed(1)} s (${fineTune.backend}); pair L1 ${fineTune.l1Before.toFixed(4)} → ${fineTune.l1After.toFixed(4)} (warp alone ${fineTune.l1Warp.toFixed(4)})`);
       } catch (err) {
         throw new EvalInputError(`the neural generator could not enroll (weights ${weightsDir}): ${err instanceof Error ? err.message : String(err)}`);
       }
@@ -546,7 +554,7 @@ export async function runEval(o: EvalOptions): Promise<EvalResult> {
         video: { path: o.video, width: info.width, height: info.height, fps: info.fps, frames: tracks.length },
         crop: { ...box, scale: o.cropScale },
         frames_with_face: withFace,
-        enrollment: { region: [plan.enrollStart, plan.enrollEnd], shots_requested: o.shots, frames: plan.shots, embedding_bytes: embeddingBytes },
+        enrollment: { region: [plan.enrollStart, plan.enrollEnd], shots_requested: o.shots, frames: plan.shots, embedding_bytes: embeddingBytes, ...(o.fineTuneSeconds !== undefined ? { fine_tune: fineTune } : {}) },
         driven: { ...plan.driven, count: drivenCount, packets_bytes: packets.reduce((n, p) => n + p.length, 0), face_lost_packets: driven.filter((f) => !f.landmarks).length },
         scoring: { every: plan.every, phase: plan.phase, indices: plan.evalIndices, real_face_found: realFound },
         rung_subset: rungSubset,

@@ -65,9 +65,13 @@ export interface AnalyseResult {
   embedded: number;
 }
 
+import type { FineTuneReport } from '../../../packages/client/src/generator/neural/fine-tune.ts';
+
 export interface NeuralPageOptions {
   weightsUrl: string;
   wasmPath: string;
+  /** Person-specific fine-tuning of ψ after enrollment (K ≥ 2), with this wall-clock budget in seconds. */
+  fineTuneSeconds?: number;
 }
 
 export interface EvalPageApi {
@@ -86,7 +90,7 @@ export interface EvalPageApi {
    * Sender-side neural enrollment (client `addNeuralSections`): adds the IdentityVector and
    * AdaInParams sections computed from the enrollment frames to the warp embedding.
    */
-  enrollNeural(embedding: WireEmbedding, urls: string[], width: number, height: number, landmarks: number[][], options: NeuralPageOptions): Promise<WireEmbedding>;
+  enrollNeural(embedding: WireEmbedding, urls: string[], width: number, height: number, landmarks: number[][], options: NeuralPageOptions): Promise<{ embedding: WireEmbedding; fineTune: FineTuneReport | null }>;
   /** Creates the receiver: decoder with the sender's neutral, generator from the embedding; shows `initialLandmarks` until a face packet arrives. */
   initReceiver(generator: string, embedding: WireEmbedding, neutral: number[], initialLandmarks: number[], neural?: NeuralPageOptions): Promise<{ backend: string | null; family: string; detail: string | null }>;
   /**
@@ -247,10 +251,15 @@ const api: EvalPageApi = {
   },
   async enrollNeural(wire, urls, width, height, landmarks, options) {
     const imgs = await Promise.all(urls.map((u) => fetchRgba(u, width, height)));
-    const e = await addNeuralSections(fromWire(wire), imgs.map((i) => ({ width: i.width, height: i.height, data: i.data })), landmarks.map((l) => Float32Array.from(l)), {
-      weightsUrl: options.weightsUrl, backend: 'wasm', wasmPath: options.wasmPath,
+    const images = imgs.map((i) => ({ width: i.width, height: i.height, data: i.data }));
+    const lms = landmarks.map((l) => Float32Array.from(l));
+    const e = await addNeuralSections(fromWire(wire), images, lms, { weightsUrl: options.weightsUrl, backend: 'wasm', wasmPath: options.wasmPath });
+    if (options.fineTuneSeconds === undefined) return { embedding: toWire(e), fineTune: null };
+    const { fineTuneNeural } = await import('../../../packages/client/src/generator/neural/fine-tune.ts');
+    const t = await fineTuneNeural(e, images.map((image, i) => ({ image, landmarks: lms[i]! })), {
+      weightsUrl: options.weightsUrl, backend: 'wasm', wasmPath: options.wasmPath, maxSeconds: options.fineTuneSeconds, maxSteps: 1_000_000,
     });
-    return toWire(e);
+    return { embedding: toWire(t.embedding), fineTune: t.report };
   },
   async initReceiver(name, wire, neutral, initialLandmarks, neural) {
     generator?.dispose();

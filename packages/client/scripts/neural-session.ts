@@ -18,6 +18,7 @@ export const NEURAL_WEIGHTS_DIR = resolve(REPO_ROOT, 'models/weights/neural');
 
 export interface NeuralSession {
   run(...args: Parameters<NeuralPageApi['run']>): Promise<NeuralRunResult>;
+  fineTune(...args: Parameters<NeuralPageApi['fineTune']>): ReturnType<NeuralPageApi['fineTune']>;
   close(): Promise<void>;
 }
 
@@ -44,11 +45,12 @@ export async function openNeuralSession(): Promise<NeuralSession> {
     readyTimeoutMs: 60_000,
     name: 'neural page',
   });
+  const fail = (err: unknown): never => {
+    throw new Error(`${err instanceof Error ? err.message.split('\n')[0] : String(err)} ${errors.join('; ')}`);
+  };
   return {
-    run: (...args) =>
-      page.evaluate((a) => (globalThis as unknown as { visageNeural: NeuralPageApi }).visageNeural.run(...a), args).catch((err: unknown) => {
-        throw new Error(`${err instanceof Error ? err.message.split('\n')[0] : String(err)} ${errors.join('; ')}`);
-      }),
+    run: (...args) => page.evaluate((a) => (globalThis as unknown as { visageNeural: NeuralPageApi }).visageNeural.run(...a), args).catch(fail),
+    fineTune: (...args) => page.evaluate((a) => (globalThis as unknown as { visageNeural: NeuralPageApi }).visageNeural.fineTune(...a), args).catch(fail),
     close,
   };
 }

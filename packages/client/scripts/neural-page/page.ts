@@ -10,6 +10,7 @@ import { NeuralModel } from '../../src/generator/neural/model.ts';
 import { loadNeuralWeights } from '../../src/generator/neural/weights.ts';
 import { useTfBackend, type TfBackendName } from '../../src/generator/neural/tf-backend.ts';
 import { readNeuralSections } from '../../src/generator/neural/sections.ts';
+import { fineTuneNeural, type FineTuneReport } from '../../src/generator/neural/fine-tune.ts';
 
 export interface WireEmbedding extends Omit<AvatarEmbedding, 'sections'> {
   sections: { type: number; mandatory: boolean; b64: string }[];
@@ -35,7 +36,26 @@ const toB64 = (u: Uint8ClampedArray): string => { let s = ''; for (let i = 0; i 
 const WEIGHTS_URL = '/models/neural/model.json';
 const WASM_PATH = '/tfjs-wasm/';
 
+/** Person-specific fine-tuning of ψ in the page (photos as base64 RGBA + their landmarks). */
+async function fineTune(backend: TfBackendName, wire: WireEmbedding, photos: { width: number; height: number; rgba: string; landmarks: number[] }[], options: { maxSteps?: number; maxSeconds?: number; learningRate?: number }): Promise<{ wire: WireEmbedding; report: FineTuneReport; losses: number[]; leakedTensors: number }> {
+  const embedding: AvatarEmbedding = { ...wire, sections: wire.sections.map((s) => ({ type: s.type, mandatory: s.mandatory, bytes: b64(s.b64) })) };
+  await useTfBackend(backend, { wasmPath: WASM_PATH });
+  const weights = await loadNeuralWeights(WEIGHTS_URL);
+  const before = tf.memory().numTensors;
+  const losses: number[] = [];
+  try {
+    const r = await fineTuneNeural(embedding, photos.map((p) => ({ image: { width: p.width, height: p.height, data: new Uint8ClampedArray(b64(p.rgba)) }, landmarks: Float32Array.from(p.landmarks) })), {
+      weights, backend, ...options, onProgress: (p) => losses.push(p.loss),
+    });
+    const leakedTensors = tf.memory().numTensors - before;
+    return { wire: { ...r.embedding, sections: r.embedding.sections.map((s) => ({ type: s.type, mandatory: s.mandatory, b64: toB64(new Uint8ClampedArray(s.bytes)) })) }, report: r.report, losses, leakedTensors };
+  } finally {
+    weights.dispose();
+  }
+}
+
 const api = {
+  fineTune,
   async run(backend: TfBackendName, wire: WireEmbedding, landmarks: number[], width: number, height: number, n: number, gSize: number, gN: number): Promise<NeuralRunResult> {
     const embedding: AvatarEmbedding = { ...wire, sections: wire.sections.map((s) => ({ type: s.type, mandatory: s.mandatory, bytes: b64(s.b64) })) };
     const lm = Float32Array.from(landmarks);

@@ -26,7 +26,11 @@ export class NeuralModel {
   private readonly w: Readonly<Record<string, tf.Tensor>>;
   private readonly slots: Map<string, AdainSlot>;
 
-  constructor(weights: NeuralWeights) {
+  /**
+   * @param differentiable build graphs that can be differentiated with respect to inputs and ψ
+   *   on every backend (unfused convolutions; see conv()) — for fine-tuning, not rendering.
+   */
+  constructor(weights: NeuralWeights, private readonly differentiable = false) {
     this.topology = weights.topology;
     this.w = weights.tensors;
     this.slots = new Map(weights.topology.adainSlots.map((s) => [s.name, s]));
@@ -108,7 +112,11 @@ export class NeuralModel {
   private conv(x: tf.Tensor4D, name: string, stride: 1 | 2): tf.Tensor4D {
     const filter = this.tensor(`${name}/kernel`) as tf.Tensor4D;
     const p = filter.shape[0] >> 1;
-    return tf.fused.conv2d({ x, filter, strides: stride, pad: p === 0 ? 'valid' : [[0, 0], [p, p], [p, p], [0, 0]], bias: this.tensor(`${name}/bias`) });
+    const pad = p === 0 ? 'valid' as const : [[0, 0], [p, p], [p, p], [0, 0]] as [[number, number], [number, number], [number, number], [number, number]];
+    // Unfused when differentiating: the fused op's gradient always computes the filter's too
+    // (Conv2DBackpropFilter, which e.g. the wasm backend lacks); the weights are constants here.
+    if (this.differentiable) return tf.add(tf.conv2d(x, filter, stride, pad), this.tensor(`${name}/bias`));
+    return tf.fused.conv2d({ x, filter, strides: stride, pad, bias: this.tensor(`${name}/bias`) });
   }
 
   /** Instance norm over H, W with biased variance. */
