@@ -1,7 +1,7 @@
 /**
  * npm run eval:all [-- --sizes 256,512 --shots 1 --generator warp --clips a,b --force --results models/RESULTS.md]
  * Runs the benchmark over every clip of ../shared/data/clips at each size, smallest size first.
- * Resumable: one JSON per run under models/.cache/eval/ (git-ignored), named by clip, size,
+ * Resumable: one JSON per run under models/results/eval/ (committed: the table's data), named by clip, size,
  * shots, generator, scored-frame cap, rung subset and EVAL_METHOD_VERSION, is reused unless --force; the
  * RESULTS.md section is rewritten after every clip, so an interrupted batch still leaves a summary
  * of what is done (with how many of the clips it covers). Every clip runs at the smallest size; at a
@@ -23,7 +23,7 @@ import { probeVideo } from '../../packages/client/scripts/lib/video.ts';
 import { formatStages } from './profile.ts';
 import { generatorNames } from '../../packages/client/src/generator/registry.ts';
 import { RESULTS_HEADING, resultsSection } from './summary.ts';
-import { CACHE_DIR, contentHash, readCachedTracks } from './tracks-cache.ts';
+import { contentHash, readCachedTracks } from './tracks-cache.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -32,11 +32,11 @@ async function main(): Promise<number> {
     options: {
       sizes: { type: 'string' }, shots: { type: 'string' }, clips: { type: 'string' }, force: { type: 'boolean' },
       results: { type: 'string' }, 'full-tables': { type: 'boolean' }, 'max-eval-frames': { type: 'string' }, 'rung-frames': { type: 'string' }, generator: { type: 'string' },
-      'limit-minutes': { type: 'string' }, 'cached-only': { type: 'boolean' }, upscale: { type: 'boolean' }, note: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+      'limit-minutes': { type: 'string' }, 'cached-only': { type: 'boolean' }, 'results-dir': { type: 'string' }, upscale: { type: 'boolean' }, note: { type: 'string' }, help: { type: 'boolean', short: 'h' },
     },
   });
   if (values.help) {
-    process.stdout.write('usage: npm run eval:all -- [--sizes 256,512] [--shots K] [--generator warp] [--clips name,name] [--max-eval-frames N] [--rung-frames N] [--limit-minutes M] [--cached-only] [--upscale] [--note TEXT] [--force] [--full-tables] [--results models/RESULTS.md]\n');
+    process.stdout.write('usage: npm run eval:all -- [--sizes 256,512] [--shots K] [--generator warp] [--clips name,name] [--max-eval-frames N] [--rung-frames N] [--limit-minutes M] [--cached-only] [--upscale] [--results-dir DIR] [--note TEXT] [--force] [--full-tables] [--results models/RESULTS.md]\n');
     return 0;
   }
   const sizes = (values.sizes ?? '256,512').split(',').map(Number).sort((a, b) => a - b);
@@ -59,7 +59,9 @@ async function main(): Promise<number> {
     if (unknown.length) throw new Error(`unknown clip(s): ${unknown.join(', ')}`);
     clips = want.map((w) => `${w}.mp4`); // in the order given
   }
-  const outDir = resolve(CACHE_DIR, 'eval');
+  // Per-run JSONs live in the repo (models/results/eval/): they are the table's data, and a later
+  // session resumes from them; --results-dir points elsewhere (tests, experiments).
+  const outDir = values['results-dir'] ? resolve(values['results-dir']) : resolve(here, '../results/eval');
   await mkdir(outDir, { recursive: true });
   const results: EvalResult[] = [];
   const runtimes: { clip: string; size: number; seconds: number }[] = [];
