@@ -441,7 +441,7 @@ export async function runEval(o: EvalOptions): Promise<EvalResult> {
     if (realFound === 0) throw new EvalInputError(`${basename(o.video)}: the tracker finds no face in any of the ${realA.length} selected real crops: nothing to score`);
     // The codec rungs' AKD/CSIM subset: evenly spaced among the usable scored frames.
     const usable = realA.flatMap((a, k) => (a.landmarks ? [k] : []));
-    const subset = o.rungFrames > 0 && o.rungFrames < usable.length ? subsetPositions(usable.length, o.rungFrames, o.seed).map((j) => usable[j]!) : null;
+    const subset = o.codecs.length > 0 && o.rungFrames > 0 && o.rungFrames < usable.length ? subsetPositions(usable.length, o.rungFrames, o.seed).map((j) => usable[j]!) : null;
     if (subset) o.log(`codec rungs: AKD, CSIM and face rate on ${subset.length} of the ${usable.length} scored frames (--rung-frames ${o.rungFrames}); ours and static on all, and on the same ${subset.length} for the headline`);
     // The real frames' half of SSIM, once per run.
     const refs = realFrames.map((f, k) => (realA[k]!.landmarks ? ssimReference(f) : null));
