@@ -27,6 +27,14 @@ import { contentHash, readCachedTracks } from './tracks-cache.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
+/** What eval:all stores for a clip it skipped at a size (its face is smaller than the size in the source). */
+interface SkippedRun {
+  skipped: 'upscale';
+  clip: string;
+  size: number;
+  face_side: number;
+}
+
 async function main(): Promise<number> {
   const { values } = parseArgs({
     options: {
@@ -93,19 +101,27 @@ async function main(): Promise<number> {
       const json = resolve(outDir, `${basename(clip, '.mp4')}-${size}-k${shots}-${generator}-n${maxEvalFrames}-r${rungFrames}-v${EVAL_METHOD_VERSION}.json`);
       let r: EvalResult;
       const noUpscale = size > sizes[0]! && !values.upscale;
-      const skip = (faceSide: number) => {
+      // A skip is recorded in the run's JSON too ({ skipped: 'upscale' }), so a fresh checkout knows
+      // without tracking the clip again.
+      const skip = async (faceSide: number) => {
         skipped.push({ clip: basename(clip, '.mp4'), size, faceSide });
         process.stderr.write(`${clip} @${size}: skipped, the face crop is ${faceSide} px in the source (--upscale runs it)\n`);
+        if (!existsSync(json)) await writeFile(json, JSON.stringify({ skipped: 'upscale', clip, size, face_side: faceSide }) + '\n');
       };
-      const side = noUpscale ? await cachedFaceSide(resolve(clipDir, clip)) : null;
-      if (side !== null && side < size) {
-        skip(side);
+      const cached = !values.force && existsSync(json) ? JSON.parse(readFileSync(json, 'utf8')) as EvalResult | SkippedRun : null;
+      if (cached && 'skipped' in cached && noUpscale) {
+        await skip(cached.face_side);
         continue;
       }
-      if (!values.force && existsSync(json)) {
-        r = JSON.parse(readFileSync(json, 'utf8')) as EvalResult;
+      const side = noUpscale && !cached ? await cachedFaceSide(resolve(clipDir, clip)) : null;
+      if (side !== null && side < size) {
+        await skip(side);
+        continue;
+      }
+      if (cached && !('skipped' in cached)) {
+        r = cached;
         if (noUpscale && r.details.crop.side < size) {
-          skip(r.details.crop.side);
+          await skip(r.details.crop.side);
           continue;
         }
         // Recompute the headline from the stored rungs so the summary follows the current definition.
@@ -122,7 +138,7 @@ async function main(): Promise<number> {
           r = await runEval({ ...DEFAULT_EVAL_OPTIONS, video: resolve(clipDir, clip), size, shots, generator, maxEvalFrames, rungFrames, noUpscale, log: (s) => process.stderr.write(`  ${s}\n`) });
         } catch (err) {
           if (err instanceof UpscaleSkip) {
-            skip(err.faceSide);
+            await skip(err.faceSide);
             continue;
           }
           const msg = `${clip} @${size}: ${err instanceof Error ? err.message : String(err)}`;
