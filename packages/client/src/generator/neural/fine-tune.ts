@@ -127,15 +127,13 @@ export async function fineTuneNeural(
     psi0 = tf.tensor2d(id.psi, [1, topo.psiDim]);
     psi = tf.variable(psi0); // shares psi0's data until the first update
     const p = pairs, v = psi, anchorT = psi0;
-    const l1Of = async (x: tf.Tensor2D): Promise<number> => {
-      const l = tf.tidy(() => compositeL1(model, p, x));
+    const value = async (f: () => tf.Scalar): Promise<number> => {
+      const l = tf.tidy(f);
       try { return (await l.data())[0]!; } finally { l.dispose(); }
     };
-    const l1Warp = await (async () => {
-      const l = tf.tidy(() => tf.div(tf.mean(tf.abs(tf.sub(tf.slice(p.warp, [0, 0, 0, 0], [p.warp.shape[0], p.warp.shape[1], p.warp.shape[2], 3]), p.real))), 2));
-      try { return (await l.data())[0]!; } finally { l.dispose(); }
-    })();
-    const l1Before = await l1Of(psi0);
+    const [k, s] = [p.warp.shape[0], p.warp.shape[1]];
+    const l1Warp = await value(() => tf.div(tf.mean(tf.abs(tf.sub(tf.slice(p.warp, [0, 0, 0, 0], [k, s, s, 3]), p.real))), 2) as tf.Scalar);
+    const l1Before = await value(() => compositeL1(model, p, anchorT));
     optimizer = tf.train.adam(options.learningRate ?? 0.003);
     const maxSteps = options.maxSteps ?? 150, maxSeconds = options.maxSeconds ?? 60, anchor = options.anchor ?? 1;
     let steps = 0;
@@ -145,11 +143,10 @@ export async function fineTuneNeural(
       if (seconds() > maxSeconds) { stopped = 'time'; break; }
       const loss = optimizer.minimize(() => tf.add(compositeL1(model, p, v), tf.mul(anchor, tf.mean(tf.square(tf.sub(v, anchorT))))) as tf.Scalar, true, [v])!;
       steps++;
-      const value = (await loss.data())[0]!;
-      loss.dispose();
-      options.onProgress?.({ step: steps, loss: value, seconds: seconds() });
+      const lossValue = await value(() => loss);
+      options.onProgress?.({ step: steps, loss: lossValue, seconds: seconds() });
     }
-    const l1After = await l1Of(v);
+    const l1After = await value(() => compositeL1(model, p, v));
     const tuned = (await v.data()) as Float32Array;
     return {
       embedding: withNeuralSections(embedding, { embedding: id.embedding, psi: tuned }),
