@@ -14,6 +14,7 @@ import { addNeuralSections } from '../../../packages/client/src/generator/neural
 import type { Generator } from '../../../packages/client/src/generator/types.ts';
 import { FACERES_INPUT, identityCrop } from '../crop.ts';
 import type { FaceresInfo, FaceresReply, FaceresRequest } from './faceres.worker.ts';
+import type { FineTuneReport } from '../../../packages/client/src/generator/neural/fine-tune.ts';
 
 export interface WireEmbedding { formatVersion: number; generator: { family: string; version: number }; sections: { type: number; mandatory: boolean; b64: string }[] }
 
@@ -64,8 +65,6 @@ export interface AnalyseResult {
   tracked: number;
   embedded: number;
 }
-
-import type { FineTuneReport } from '../../../packages/client/src/generator/neural/fine-tune.ts';
 
 export interface NeuralPageOptions {
   weightsUrl: string;

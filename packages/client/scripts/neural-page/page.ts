@@ -33,12 +33,14 @@ export interface NeuralRunResult {
 
 const b64 = (s: string): Uint8Array => Uint8Array.from(atob(s), (c) => c.charCodeAt(0));
 const toB64 = (u: Uint8ClampedArray): string => { let s = ''; for (let i = 0; i < u.length; i += 0x8000) s += String.fromCharCode(...u.subarray(i, i + 0x8000)); return btoa(s); };
+const fromWire = (w: WireEmbedding): AvatarEmbedding => ({ ...w, sections: w.sections.map((s) => ({ type: s.type, mandatory: s.mandatory, bytes: b64(s.b64) })) });
+const toWire = (e: AvatarEmbedding): WireEmbedding => ({ ...e, sections: e.sections.map((s) => ({ type: s.type, mandatory: s.mandatory, b64: toB64(new Uint8ClampedArray(s.bytes)) })) });
 const WEIGHTS_URL = '/models/neural/model.json';
 const WASM_PATH = '/tfjs-wasm/';
 
 /** Person-specific fine-tuning of ψ in the page (photos as base64 RGBA + their landmarks). */
 async function fineTune(backend: TfBackendName, wire: WireEmbedding, photos: { width: number; height: number; rgba: string; landmarks: number[] }[], options: { maxSteps?: number; maxSeconds?: number; learningRate?: number }): Promise<{ wire: WireEmbedding; report: FineTuneReport; losses: number[]; leakedTensors: number }> {
-  const embedding: AvatarEmbedding = { ...wire, sections: wire.sections.map((s) => ({ type: s.type, mandatory: s.mandatory, bytes: b64(s.b64) })) };
+  const embedding = fromWire(wire);
   await useTfBackend(backend, { wasmPath: WASM_PATH });
   const weights = await loadNeuralWeights(WEIGHTS_URL);
   const before = tf.memory().numTensors;
@@ -48,7 +50,7 @@ async function fineTune(backend: TfBackendName, wire: WireEmbedding, photos: { w
       weights, backend, ...options, onProgress: (p) => losses.push(p.loss),
     });
     const leakedTensors = tf.memory().numTensors - before;
-    return { wire: { ...r.embedding, sections: r.embedding.sections.map((s) => ({ type: s.type, mandatory: s.mandatory, b64: toB64(new Uint8ClampedArray(s.bytes)) })) }, report: r.report, losses, leakedTensors };
+    return { wire: toWire(r.embedding), report: r.report, losses, leakedTensors };
   } finally {
     weights.dispose();
   }
@@ -57,7 +59,7 @@ async function fineTune(backend: TfBackendName, wire: WireEmbedding, photos: { w
 const api = {
   fineTune,
   async run(backend: TfBackendName, wire: WireEmbedding, landmarks: number[], width: number, height: number, n: number, gSize: number, gN: number): Promise<NeuralRunResult> {
-    const embedding: AvatarEmbedding = { ...wire, sections: wire.sections.map((s) => ({ type: s.type, mandatory: s.mandatory, bytes: b64(s.b64) })) };
+    const embedding = fromWire(wire);
     const lm = Float32Array.from(landmarks);
     await useTfBackend(backend, { wasmPath: WASM_PATH });
     const g = new NeuralGenerator({ backend, weightsUrl: WEIGHTS_URL, wasmPath: WASM_PATH, cropSmoothing: 0 });
