@@ -7,6 +7,7 @@ export * from './codec/index.ts';
 export * from './jitter/index.ts';
 export * from './embedding/container.ts';
 export * from './embedding/chunking.ts';
+export * from './embedding/generator-weights.ts';
 export * from './tracks/format.ts';
 export * from './web.ts';
 export * from './random.ts';

@@ -18,6 +18,7 @@
 import { DecodeError, DecodeErrorReason } from '../errors.ts';
 import { LANDMARK_COUNT } from '../frame.ts';
 import { sha256, toHex } from './sha256.ts';
+import { decodeGeneratorWeights } from './generator-weights.ts';
 import { SectionType, type AvatarEmbedding, type EmbeddingSection } from './types.ts';
 
 export const EMBEDDING_MAGIC = new Uint8Array([0x56, 0x53, 0x47, 0x45]); // "VSGE"
@@ -76,6 +77,13 @@ export function validateSection(type: number, bytes: Uint8Array): string | null 
       return finiteFloats(bytes) ? null : 'identity vector holds a non-finite value';
     case SectionType.AdaInParams:
       return bytes.length > 0 && bytes.length % 2 === 0 ? null : 'AdaIN parameters must be a non-empty float16/float32 array';
+    case SectionType.GeneratorWeights:
+      try {
+        decodeGeneratorWeights(bytes);
+        return null;
+      } catch (err) {
+        return (err as Error).message;
+      }
     case SectionType.Metadata: {
       try {
         const text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);

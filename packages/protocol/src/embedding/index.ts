@@ -17,3 +17,4 @@ export {
 } from './container.ts';
 export { chunkEmbedding, EmbeddingReassembler, CHUNK_HEADER_BYTES, DEFAULT_CHUNK_BYTES } from './chunking.ts';
 export { sha256, toHex } from './sha256.ts';
+export * from './generator-weights.ts';

@@ -24,6 +24,8 @@ export const SectionType = {
   AdaInParams: 8,
   /** UTF-8 JSON metadata: display name, impersonation flag, enrollment stats. */
   Metadata: 9,
+  /** Person-specific float16 deltas to some of the neural generator's layers (generator-weights.ts). */
+  GeneratorWeights: 10,
 } as const;
 export type SectionType = (typeof SectionType)[keyof typeof SectionType];
 
