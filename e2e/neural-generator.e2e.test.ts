@@ -87,3 +87,65 @@ it('fine-tunes ψ on two photos in Chromium (wasm): the leave-one-out loss falls
   expect(quick.report).toMatchObject({ steps: 0, stopped: 'time' });
   await expect(session.fineTune('wasm', wire, photos.slice(0, 1), {})).rejects.toThrow(/at least 2 enrollment photos/);
 });
+
+it('fine-tunes G’s last layers with ψ (wasm): the loss falls faster, the deltas travel in the embedding and receivers apply them', async () => {
+  const photos = await Promise.all(([30, 50] as const).map(async (i) => {
+    const f = await loadFrame(i);
+    return { width: f.width, height: f.height, rgba: Buffer.from(f.data.buffer, f.data.byteOffset, f.data.byteLength).toString('base64'), landmarks: Array.from(loadLandmarks(i)) };
+  }));
+  const wire = toWire(cases.refiner.embedding);
+  const psiOnly = await session.fineTune('wasm', wire, photos, { maxSteps: 8 });
+  const r = await session.fineTune('wasm', wire, photos, { maxSteps: 8, layers: ['G/up.2', 'G/out'] });
+  expect(r.report).toMatchObject({ backend: 'wasm', pairs: 2, steps: 8, stopped: 'steps', tunedTensors: 8 });
+  expect(psiOnly.report).toMatchObject({ tunedTensors: 0, tunedValues: 0 });
+  expect(r.losses.at(-1)!).toBeLessThan(psiOnly.losses.at(-1)!);
+  expect(r.report.l1After).toBeLessThan(psiOnly.report.l1After);
+  expect(r.leakedTensors).toBe(0);
+  const tunedSection = r.wire.sections.find((x) => x.type === SectionType.GeneratorWeights);
+  expect(tunedSection && !tunedSection.mandatory).toBe(true);
+  expect(psiOnly.wire.sections.some((x) => x.type === SectionType.GeneratorWeights)).toBe(false);
+  // Section layout: 7-byte header, then per tensor 1 + name + 4 bytes and 2 bytes per value (float16).
+  const tunedNames = ['G/up.2.c1/kernel', 'G/up.2.c1/bias', 'G/up.2.c2/kernel', 'G/up.2.c2/bias', 'G/up.2.skip/kernel', 'G/up.2.skip/bias', 'G/out/kernel', 'G/out/bias'];
+  expect(Buffer.from(tunedSection!.b64, 'base64').length).toBe(7 + tunedNames.reduce((a, n) => a + 5 + n.length, 0) + 2 * r.report.tunedValues);
+  const run = await session.run('wasm', r.wire, Array.from(lm), SIZE, SIZE, 1, 64, 0);
+  expect(run).toMatchObject({ refining: true, tunedTensors: 8, leakedTensors: 0 });
+  const plain = await session.run('wasm', psiOnly.wire, Array.from(lm), SIZE, SIZE, 1, 64, 0);
+  expect(plain.tunedTensors).toBe(0);
+  expect(run.pixels).not.toBe(plain.pixels);
+  await expect(session.fineTune('wasm', wire, photos, { maxSteps: 1, layers: ['G/down.0'] })).rejects.toThrow(/cannot fine-tune 'G\/down.0'/);
+});
+
+it('early stopping on held-out pairs ships the best validated state, and nothing when tuning only hurts them', async () => {
+  const photos = await Promise.all(([30, 50, 30, 50] as const).map(async (i) => {
+    const f = await loadFrame(i);
+    return { width: f.width, height: f.height, rgba: Buffer.from(f.data.buffer, f.data.byteOffset, f.data.byteLength).toString('base64'), landmarks: Array.from(loadLandmarks(i)) };
+  }));
+  const wire = toWire(cases.refiner.embedding);
+  const section = (w: typeof wire, t: SectionType) => w.sections.find((x) => x.type === t)?.b64;
+  const r = await session.fineTune('wasm', wire, photos, { maxSteps: 10, validateEvery: 2, layers: ['G/out'] });
+  expect(r.report).toMatchObject({ pairs: 4, holdOut: 1, steps: 10 });
+  expect(r.report.valBest!).toBeLessThanOrEqual(r.report.valStart!);
+  expect(r.report.bestStep % 2).toBe(0);
+  expect(r.report.valWarp).toBeGreaterThan(0);
+  expect(r.leakedTensors).toBe(0);
+  if (r.report.bestStep > 0) expect(section(r.wire, SectionType.GeneratorWeights)).toBeDefined();
+  // A learning rate that wrecks the network: the held-out pair never improves, step 0 is shipped
+  // (E's ψ, the shared G: no GeneratorWeights section).
+  const wrecked = await session.fineTune('wasm', wire, photos, { maxSteps: 4, validateEvery: 1, learningRate: 50, weightLearningRate: 50, layers: ['G/out'] });
+  expect(wrecked.report).toMatchObject({ bestStep: 0, tunedTensors: 0, tunedValues: 0 });
+  expect(wrecked.report.valBest).toBe(wrecked.report.valStart);
+  expect(section(wrecked.wire, SectionType.AdaInParams)).toBe(section(wire, SectionType.AdaInParams));
+  expect(section(wrecked.wire, SectionType.GeneratorWeights)).toBeUndefined();
+  expect(wrecked.leakedTensors).toBe(0);
+  await expect(session.fineTune('wasm', wire, photos, { maxSteps: 1, holdOut: 3 })).rejects.toThrow(/at least 2 training pairs/);
+});
+
+for (const backend of ['wasm', 'webgl', 'cpu', 'webgpu'] as const) {
+  it(`conv2dTunable: input and kernel gradients on ${backend} equal tfjs-cpu’s conv2d gradients`, async () => {
+    const r = await session.tunableGradCheck(backend);
+    expect(r.leakedTensors).toBe(0);
+    expect(r.y).toBeLessThan(1e-4);
+    expect(r.dx).toBeLessThan(1e-4);
+    expect(r.dw).toBeLessThan(1e-4);
+  });
+}

@@ -24,6 +24,14 @@ describe('parseEvalArgs', () => {
     expect(() => parseEvalArgs(['c.mp4', '--shots', '8', '--fine-tune', '30'], ['warp', 'neural'])).toThrow(/--fine-tune needs/);
     expect(() => parseEvalArgs(['c.mp4', '--generator', 'neural', '--shots', '8', '--fine-tune', 'x'], ['warp', 'neural'])).toThrow(UsageError);
   });
+
+  it('takes --fine-tune-layers (tunable G blocks, deduplicated) only with --fine-tune', () => {
+    const base = ['c.mp4', '--generator', 'neural', '--shots', '8', '--fine-tune', '30'];
+    expect(parseEvalArgs([...base, '--fine-tune-layers', 'G/up.2, G/out,G/up.2'], ['warp', 'neural'])!.fineTuneLayers).toEqual(['G/up.2', 'G/out']);
+    expect(parseEvalArgs(base, ['warp', 'neural'])!.fineTuneLayers).toBeUndefined();
+    for (const bad of ['G/down.0', 'G/stem', 'up.2', ',', 'G/out;rm']) expect(() => parseEvalArgs([...base, '--fine-tune-layers', bad], ['warp', 'neural'])).toThrow(/--fine-tune-layers must list/);
+    expect(() => parseEvalArgs(['c.mp4', '--generator', 'neural', '--shots', '8', '--fine-tune-layers', 'G/out'], ['warp', 'neural'])).toThrow(/needs --fine-tune/);
+  });
   it('returns null for --help', () => {
     expect(parse('--help')).toBeNull();
   });

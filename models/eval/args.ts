@@ -2,6 +2,7 @@
 import { parseArgs } from 'node:util';
 import { CODEC_NAMES, type CodecName } from './codecs.ts';
 import { DEFAULT_EVAL_OPTIONS, type EvalOptions } from './run.ts';
+import { TUNABLE_LAYER } from '../../packages/client/src/generator/neural/sections.ts';
 
 export const USAGE = `usage: npm run eval -- <video> [options]
 
@@ -25,6 +26,8 @@ ladders and a static frame on the same face crops.
                         static only (generator comparisons; no equivalent bitrates).
   --fine-tune S         neural generator, K ≥ 2: fine-tune ψ on the enrollment shots (leave-one-out
                         pairs, in the page, tfjs wasm) for S seconds after enrollment.
+  --fine-tune-layers L  with --fine-tune: also tune these G blocks (comma list of G/out, G/up.N,
+                        G/res.N); their deltas travel in the embedding's GeneratorWeights section.
   --ladder LIST         target kbit/s, comma list (default ${DEFAULT_EVAL_OPTIONS.ladderKbps.join(',')}; 1 probes the floor).
   --gop S               codec keyframe interval in seconds (default ${DEFAULT_EVAL_OPTIONS.gopSeconds}).
   --tracks PATH         use this tracks file (.jsonl[.gz], one line per frame) instead of tracking.
@@ -64,7 +67,7 @@ export function parseEvalArgs(argv: string[], generators: readonly string[]): Pa
       options: {
         shots: { type: 'string' }, generator: { type: 'string' }, size: { type: 'string' }, json: { type: 'string' },
         'side-by-side': { type: 'string' }, seed: { type: 'string' }, 'max-eval-frames': { type: 'string' }, 'rung-frames': { type: 'string' }, codecs: { type: 'string' },
-        ladder: { type: 'string' }, gop: { type: 'string' }, tracks: { type: 'string' }, 'neural-weights': { type: 'string' }, 'fine-tune': { type: 'string' }, 'no-cache': { type: 'boolean' },
+        ladder: { type: 'string' }, gop: { type: 'string' }, tracks: { type: 'string' }, 'neural-weights': { type: 'string' }, 'fine-tune': { type: 'string' }, 'fine-tune-layers': { type: 'string' }, 'no-cache': { type: 'boolean' },
         quiet: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
       },
     });
@@ -90,6 +93,13 @@ export function parseEvalArgs(argv: string[], generators: readonly string[]): Pa
   }
   const fineTuneSeconds = v['fine-tune'] === undefined ? undefined : num('fine-tune', v['fine-tune'], 0, 0.1, 600);
   if (fineTuneSeconds !== undefined && (generator !== 'neural' || shots < 2)) throw new UsageError('--fine-tune needs --generator neural and --shots 2 or more');
+  let fineTuneLayers: string[] | undefined;
+  if (v['fine-tune-layers'] !== undefined) {
+    if (fineTuneSeconds === undefined) throw new UsageError('--fine-tune-layers needs --fine-tune');
+    fineTuneLayers = [...new Set(v['fine-tune-layers'].split(',').map((s) => s.trim()).filter(Boolean))];
+    const bad = fineTuneLayers.filter((l) => !TUNABLE_LAYER.test(l));
+    if (fineTuneLayers.length === 0 || bad.length) throw new UsageError(`--fine-tune-layers must list G/out, G/up.N or G/res.N blocks, got ${JSON.stringify(v['fine-tune-layers'])}`);
+  }
   let ladderKbps = DEFAULT_EVAL_OPTIONS.ladderKbps;
   if (v.ladder !== undefined) {
     ladderKbps = v.ladder.split(',').map((s) => num('ladder', s.trim(), 0, 1, 100_000));
@@ -113,6 +123,7 @@ export function parseEvalArgs(argv: string[], generators: readonly string[]): Pa
     tracks: v.tracks,
     ...(v['neural-weights'] !== undefined ? { neuralWeights: v['neural-weights'] } : {}),
     ...(fineTuneSeconds !== undefined ? { fineTuneSeconds } : {}),
+    ...(fineTuneLayers !== undefined ? { fineTuneLayers } : {}),
     cache: !v['no-cache'],
     cropScale: DEFAULT_EVAL_OPTIONS.cropScale,
     json: v.json,

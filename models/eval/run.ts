@@ -57,6 +57,8 @@ export interface EvalOptions {
   neuralWeights?: string;
   /** Neural generator, K ≥ 2: fine-tune ψ on the enrollment shots in the page for this many seconds. */
   fineTuneSeconds?: number;
+  /** With fineTuneSeconds: G blocks tuned too (fine-tune.ts `layers`). */
+  fineTuneLayers?: string[];
   /** Let faceres use tfjs' multi-threaded wasm build (default false: one pool thread on 2 cores, no gain). */
   faceresThreads?: boolean;
   log: (line: string) => void;
@@ -372,10 +374,13 @@ export async function runEval(o: EvalOptions): Promise<EvalResult> {
     if (o.generator === 'neural') {
       const s = session;
       try {
-        const n = await prof.time('enroll_neural', () => s.enrollNeural(wire, plan.shots.map((i) => real.get(i)!), o.size, plan.shots.map((i) => cropLm[i]!), o.fineTuneSeconds));
+        const n = await prof.time('enroll_neural', () => s.enrollNeural(wire, plan.shots.map((i) => real.get(i)!), o.size, plan.shots.map((i) => cropLm[i]!), o.fineTuneSeconds === undefined ? undefined : { seconds: o.fineTuneSeconds, layers: o.fineTuneLayers ?? [] }));
         wire = n.embedding;
         fineTune = n.fineTune;
-        if (fineTune) o.log(`fine-tuned ψ on ${fineTune.pairs} leave-one-out pairs: ${fineTune.steps} steps in ${fineTune.seconds.toFixed(1)} s (${fineTune.backend}); pair L1 ${fineTune.l1Before.toFixed(4)} → ${fineTune.l1After.toFixed(4)} (warp alone ${fineTune.l1Warp.toFixed(4)})`);
+        if (fineTune) {
+          const held = fineTune.holdOut ? `; ${fineTune.holdOut} held out: L1 ${fineTune.valStart!.toFixed(4)} → ${fineTune.valBest!.toFixed(4)} (warp ${fineTune.valWarp!.toFixed(4)}), shipped step ${fineTune.bestStep}` : '';
+          o.log(`fine-tuned ψ${fineTune.tunedTensors ? ` and ${fineTune.tunedTensors} G tensors (${fineTune.tunedValues} values)` : ''} on ${fineTune.pairs} leave-one-out pairs: ${fineTune.steps} steps in ${fineTune.seconds.toFixed(1)} s (${fineTune.backend}); pair L1 ${fineTune.l1Before.toFixed(4)} → ${fineTune.l1After.toFixed(4)} (warp alone ${fineTune.l1Warp.toFixed(4)})${held}`);
+        }
       } catch (err) {
         throw new EvalInputError(`the neural generator could not enroll (weights ${weightsDir}): ${err instanceof Error ? err.message : String(err)}`);
       }

@@ -43,7 +43,7 @@ export interface EvalSession {
    * function of the pixels), so e.g. the 30 identical static frames are tracked once.
    */
   analyseMany(frames: AnalyseRequest[], width: number, height: number): Promise<{ analyses: Analysis[]; stats: AnalyseStats }>;
-  enrollNeural(embedding: WireEmbedding, frames: Uint8Array[], size: number, landmarks: Float32Array[], fineTuneSeconds?: number): Promise<{ embedding: WireEmbedding; fineTune: FineTuneReport | null }>;
+  enrollNeural(embedding: WireEmbedding, frames: Uint8Array[], size: number, landmarks: Float32Array[], fineTune?: { seconds: number; layers: string[] }): Promise<{ embedding: WireEmbedding; fineTune: FineTuneReport | null }>;
   initReceiver(generator: string, embedding: WireEmbedding, neutral: Float32Array, initialLandmarks: Float32Array): Promise<{ backend: string | null; family: string; detail: string | null }>;
   /** Renders every packet; returns the frames at `keep` positions. */
   render(packets: Uint8Array[], keep: number[], width: number, height: number): Promise<{ frames: Map<number, Uint8Array>; renderMs: number; decodeMs: number }>;
@@ -186,8 +186,8 @@ export async function openEvalSession(options: EvalSessionOptions = {}): Promise
         }));
         return { analyses, stats: { trackMs: r.trackMs, embedMs: r.embedMs, wallMs: r.wallMs, tracked: r.tracked, embedded: r.embedded, reusedTracks: frames.length - r.tracked } };
       },
-      enrollNeural(embedding, frames, size, landmarks, fineTuneSeconds) {
-        return serving(frames, size, size, (paths) => call('enrollNeural', embedding, paths, size, size, landmarks.map((l) => Array.from(l)), { ...NEURAL_PAGE_OPTIONS, ...(fineTuneSeconds === undefined ? {} : { fineTuneSeconds }) }));
+      enrollNeural(embedding, frames, size, landmarks, fineTune) {
+        return serving(frames, size, size, (paths) => call('enrollNeural', embedding, paths, size, size, landmarks.map((l) => Array.from(l)), { ...NEURAL_PAGE_OPTIONS, ...(fineTune === undefined ? {} : { fineTuneSeconds: fineTune.seconds, fineTuneLayers: fineTune.layers }) }));
       },
       initReceiver(generator, embedding, neutral, initial) {
         return call('initReceiver', generator, embedding, Array.from(neutral), Array.from(initial), NEURAL_PAGE_OPTIONS);

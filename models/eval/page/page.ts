@@ -71,6 +71,7 @@ export interface NeuralPageOptions {
   wasmPath: string;
   /** Person-specific fine-tuning of ψ after enrollment (K ≥ 2), with this wall-clock budget in seconds. */
   fineTuneSeconds?: number;
+  fineTuneLayers?: string[];
 }
 
 export interface EvalPageApi {
@@ -256,7 +257,7 @@ const api: EvalPageApi = {
     if (options.fineTuneSeconds === undefined) return { embedding: toWire(e), fineTune: null };
     const { fineTuneNeural } = await import('../../../packages/client/src/generator/neural/fine-tune.ts');
     const t = await fineTuneNeural(e, images.map((image, i) => ({ image, landmarks: lms[i]! })), {
-      weightsUrl: options.weightsUrl, backend: 'wasm', wasmPath: options.wasmPath, maxSeconds: options.fineTuneSeconds, maxSteps: 1_000_000,
+      weightsUrl: options.weightsUrl, backend: 'wasm', wasmPath: options.wasmPath, maxSeconds: options.fineTuneSeconds, maxSteps: 1_000_000, layers: options.fineTuneLayers ?? [],
     });
     return { embedding: toWire(t.embedding), fineTune: t.report };
   },

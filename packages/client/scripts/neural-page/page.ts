@@ -6,11 +6,11 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { AvatarEmbedding } from '@visage/protocol';
 import { NeuralGenerator } from '../../src/generator/neural/neural-generator.ts';
-import { NeuralModel } from '../../src/generator/neural/model.ts';
+import { NeuralModel, conv2dTunable } from '../../src/generator/neural/model.ts';
 import { loadNeuralWeights } from '../../src/generator/neural/weights.ts';
 import { useTfBackend, type TfBackendName } from '../../src/generator/neural/tf-backend.ts';
 import { readNeuralSections } from '../../src/generator/neural/sections.ts';
-import { fineTuneNeural, type FineTuneReport } from '../../src/generator/neural/fine-tune.ts';
+import { fineTuneNeural, type FineTuneOptions, type FineTuneReport } from '../../src/generator/neural/fine-tune.ts';
 
 export interface WireEmbedding extends Omit<AvatarEmbedding, 'sections'> {
   sections: { type: number; mandatory: boolean; b64: string }[];
@@ -25,6 +25,8 @@ export interface NeuralRunResult {
   gSize: number;
   /** Whether the generator ran the bi-layer path (warp inside + refiner composite). */
   refining: boolean;
+  /** G tensors the embedding's GeneratorWeights section replaced (0: the shared G). */
+  tunedTensors: number;
   /** Tensor count change across the timed renders (must be 0). */
   leakedTensors: number;
   /** Output RGBA of the first render, base64. */
@@ -39,7 +41,7 @@ const WEIGHTS_URL = '/models/neural/model.json';
 const WASM_PATH = '/tfjs-wasm/';
 
 /** Person-specific fine-tuning of ψ in the page (photos as base64 RGBA + their landmarks). */
-async function fineTune(backend: TfBackendName, wire: WireEmbedding, photos: { width: number; height: number; rgba: string; landmarks: number[] }[], options: { maxSteps?: number; maxSeconds?: number; learningRate?: number }): Promise<{ wire: WireEmbedding; report: FineTuneReport; losses: number[]; leakedTensors: number }> {
+async function fineTune(backend: TfBackendName, wire: WireEmbedding, photos: { width: number; height: number; rgba: string; landmarks: number[] }[], options: Omit<FineTuneOptions, 'weights' | 'weightsUrl' | 'backend' | 'wasmPath' | 'signal' | 'onProgress'>): Promise<{ wire: WireEmbedding; report: FineTuneReport; losses: number[]; leakedTensors: number }> {
   const embedding = fromWire(wire);
   await useTfBackend(backend, { wasmPath: WASM_PATH });
   const weights = await loadNeuralWeights(WEIGHTS_URL);
@@ -56,8 +58,41 @@ async function fineTune(backend: TfBackendName, wire: WireEmbedding, photos: { w
   }
 }
 
+/**
+ * conv2dTunable's gradients (input and kernel) on `backend` against tfjs-cpu's own conv2d
+ * gradients (which has Conv2DBackpropFilter), for a random 3×3 and 1×1 case: max |Δ|.
+ */
+async function tunableGradCheck(backend: TfBackendName): Promise<{ dx: number; dw: number; y: number; leakedTensors: number }> {
+  const cases = [[2, 9, 7, 5, 4, 3], [1, 6, 6, 8, 3, 1]] as const;
+  const worst = { dx: 0, dw: 0, y: 0 };
+  let leaked = 0;
+  for (const [b, h, w, cin, cout, k] of cases) {
+    const rnd = (n: number, seed: number) => Float32Array.from({ length: n }, (_, i) => Math.sin(seed * 12.9898 + i * 78.233) * 0.5);
+    const data = { x: rnd(b * h * w * cin, 1), w: rnd(k * k * cin * cout, 2), r: rnd(b * h * w * cout, 3) };
+    const grads = async (name: TfBackendName, tunable: boolean) => {
+      await useTfBackend(name, { wasmPath: WASM_PATH });
+      const before = tf.memory().numTensors;
+      const x = tf.tensor4d(data.x, [b, h, w, cin]), f = tf.tensor4d(data.w, [k, k, cin, cout]), r = tf.tensor4d(data.r, [b, h, w, cout]);
+      const conv = (xi: tf.Tensor4D, fi: tf.Tensor4D) => (tunable ? conv2dTunable(xi, fi) : tf.conv2d(xi, fi, 1, 'same'));
+      const g = tf.grads((xi: tf.Tensor, fi: tf.Tensor) => tf.sum(tf.mul(conv(xi as tf.Tensor4D, fi as tf.Tensor4D), r)));
+      const [dx, dw] = g([x, f]);
+      const y = conv(x, f);
+      const out = { dx: (await dx!.data()) as Float32Array, dw: (await dw!.data()) as Float32Array, y: (await y.data()) as Float32Array };
+      tf.dispose([x, f, r, dx!, dw!, y]);
+      leaked += tf.memory().numTensors - before;
+      return out;
+    };
+    const ref = await grads('cpu', false), got = await grads(backend, true);
+    for (const key of ['dx', 'dw', 'y'] as const) {
+      for (let i = 0; i < ref[key].length; i++) worst[key] = Math.max(worst[key], Math.abs(ref[key][i]! - got[key][i]!));
+    }
+  }
+  return { ...worst, leakedTensors: leaked };
+}
+
 const api = {
   fineTune,
+  tunableGradCheck,
   async run(backend: TfBackendName, wire: WireEmbedding, landmarks: number[], width: number, height: number, n: number, gSize: number, gN: number): Promise<NeuralRunResult> {
     const embedding = fromWire(wire);
     const lm = Float32Array.from(landmarks);
@@ -67,7 +102,7 @@ const api = {
     const target = { width, height, data: new Uint8ClampedArray(width * height * 4) };
     await g.render(lm, target);
     const pixels = toB64(target.data);
-    const refining = g.refining;
+    const refining = g.refining, tunedTensors = g.tunedTensors;
     const before = tf.memory().numTensors;
     await g.render(lm, target);
     let t = performance.now();
@@ -91,7 +126,7 @@ const api = {
       tf.dispose([psi, x, warp]);
       weights.dispose();
     }
-    return { backend, renderMs, gMs, gSize, refining, leakedTensors, pixels };
+    return { backend, renderMs, gMs, gSize, refining, tunedTensors, leakedTensors, pixels };
   },
 };
 export type NeuralPageApi = typeof api;

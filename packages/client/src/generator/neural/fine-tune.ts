@@ -1,8 +1,10 @@
 /**
  * Person-specific fine-tuning of the bi-layer refiner, on the sender's device after enrollment
- * (the paper's few-shot fine-tuning, restricted to ψ — the AdaIN parameters E projected from the
- * photos — so the result travels in the embedding's AdaInParams section and every receiver gets
- * it; G's weights stay the shared, meta-learned ones).
+ * (the paper's few-shot fine-tuning). It tunes ψ — the AdaIN parameters E projected from the
+ * photos, carried in the embedding's AdaInParams section — and, optionally, the last layers of G
+ * (`layers`), carried as float16 deltas to the shared weights in the GeneratorWeights section
+ * (tuned-weights.ts), so every receiver renders with them. The rest of G stays the shared,
+ * meta-learned network.
  *
  * Training pairs are leave-one-out, the situation the refiner meets at run time: for each
  * enrollment photo j, a warp avatar built from the other photos renders j's landmarks, and the
@@ -23,7 +25,8 @@ import { useTfBackend, type TfBackendName, type TfBackendPreference } from './tf
 import { cropBox, cropRect, cropResize, toCropPixels } from './crop.ts';
 import { rasteriseLandmarks } from './landmark-image.ts';
 import { warpChannels } from './warp-input.ts';
-import { readNeuralSections, withNeuralSections } from './sections.ts';
+import { readNeuralSections, withNeuralSections, TUNABLE_LAYER } from './sections.ts';
+import { withTunedWeights } from './tuned-weights.ts';
 import { DEFAULT_NEURAL_WEIGHTS_URL } from './neural-generator.ts';
 
 export interface FineTuneOptions {
@@ -40,6 +43,24 @@ export interface FineTuneOptions {
   learningRate?: number;
   /** Weight of mean((ψ − ψ₀)²) (default 1). */
   anchor?: number;
+  /**
+   * G blocks whose convolution kernels and biases are tuned too (default none): 'G/out',
+   * 'G/up.N', 'G/res.N' (stride-1 blocks). Their deltas travel in the embedding (2 bytes each).
+   */
+  layers?: readonly string[];
+  /** Adam learning rate on the tuned layers (default 0.0003). */
+  weightLearningRate?: number;
+  /** Weight of Σ mean((W − W₀)²) over the tuned tensors (default 1). */
+  weightAnchor?: number;
+  /**
+   * Pairs held out for early stopping (default ⌊K/4⌋: 2 of 8 photos, none below 4). They are not
+   * trained on; every `validateEvery` steps their L1 is measured and the best state so far kept —
+   * step 0 (E's ψ and the shared G) included, so tuning that does not help the held-out pairs is
+   * not shipped.
+   */
+  holdOut?: number;
+  /** Steps between validations (default 5). */
+  validateEvery?: number;
   signal?: AbortSignal;
   onProgress?: (p: { step: number; loss: number; seconds: number }) => void;
 }
@@ -49,13 +70,39 @@ export interface FineTuneReport {
   pairs: number;
   steps: number;
   seconds: number;
-  /** Leave-one-out L1 of the composite on the S×S crops ([-1, 1] scale ÷ 2 = [0, 1] scale), before and after. */
+  /**
+   * Leave-one-out L1 of the composite on the S×S crops ([0, 1] scale) over all pairs (held-out
+   * ones included), before and after (after: the shipped state).
+   */
   l1Before: number;
   l1After: number;
   /** Same for the warp render alone (the refiner's starting point). */
   l1Warp: number;
   /** Why it stopped. */
   stopped: 'steps' | 'time' | 'aborted';
+  /** Held-out pairs (0: no early stopping; the last step is shipped). */
+  holdOut: number;
+  /** The step whose state was shipped (0: E's ψ and the shared G unchanged). */
+  bestStep: number;
+  /** Held-out pairs' L1: the warp alone, at step 0, and at bestStep (null without held-out pairs). */
+  valWarp: number | null;
+  valStart: number | null;
+  valBest: number | null;
+  /** Tuned G tensors (0: ψ only) and their values (the GeneratorWeights section carries 2 bytes each). */
+  tunedTensors: number;
+  tunedValues: number;
+}
+
+/** Kernel and bias tensors of the named G blocks; throws for a block that is not tunable or absent. */
+export function tunableTensors(weights: NeuralWeights, layers: readonly string[]): string[] {
+  const names: string[] = [];
+  for (const layer of layers) {
+    if (!TUNABLE_LAYER.test(layer)) throw new TypeError(`cannot fine-tune '${layer}': only G/out, G/up.N and G/res.N (stride-1 blocks)`);
+    const found = Object.keys(weights.tensors).filter((n) => (n.startsWith(`${layer}.`) || n.startsWith(`${layer}/`)) && /\/(kernel|bias)$/.test(n));
+    if (found.length === 0) throw new TypeError(`cannot fine-tune '${layer}': the weights have no such block`);
+    names.push(...found.filter((n) => !names.includes(n)));
+  }
+  return names;
 }
 
 interface Pairs {
@@ -90,6 +137,19 @@ async function buildPairs(photos: readonly EnrollmentPhoto[], s: number): Promis
   return { lm: tf.tensor4d(lm, [k, s, s, 3]), warp: tf.tensor4d(warp, [k, s, s, 4]), real: tf.tensor4d(real, [k, s, s, 3]) };
 }
 
+function gatherPairs(p: Pairs, idx: number[]): Pairs {
+  return tf.tidy(() => {
+    const i = tf.tensor1d(idx, 'int32');
+    return { lm: tf.gather(p.lm, i), warp: tf.gather(p.warp, i), real: tf.gather(p.real, i) };
+  });
+}
+
+/** Mean |warp − real| over the batch, in [0, 1] units. */
+function warpL1(p: Pairs): tf.Scalar {
+  const [k, s] = [p.warp.shape[0], p.warp.shape[1]];
+  return tf.div(tf.mean(tf.abs(tf.sub(tf.slice(p.warp, [0, 0, 0, 0], [k, s, s, 3]), p.real))), 2) as tf.Scalar;
+}
+
 /** Mean |composite − real| over the batch, in [0, 1] units. */
 function compositeL1(model: NeuralModel, p: Pairs, psi: tf.Tensor2D): tf.Scalar {
   const [k, s] = [p.lm.shape[0], p.lm.shape[1]];
@@ -114,49 +174,108 @@ export async function fineTuneNeural(
   const backend = await useTfBackend(options.backend ?? 'auto', options.wasmPath ? { wasmPath: options.wasmPath } : {});
   const weights = options.weights ?? (await loadNeuralWeights(options.weightsUrl ?? DEFAULT_NEURAL_WEIGHTS_URL));
   let pairs: Pairs | null = null;
+  let train: Pairs | null = null;
+  let val: Pairs | null = null;
   let psi: tf.Variable<tf.Rank.R2> | null = null;
   let psi0: tf.Tensor2D | null = null;
-  let optimizer: tf.Optimizer | null = null;
+  const tuned: Record<string, tf.Variable> = {};
+  const optimizers: tf.Optimizer[] = [];
   try {
-    const model = new NeuralModel(weights, true);
+    const names = tunableTensors(weights, options.layers ?? []);
+    for (const n of names) tuned[n] = tf.variable(weights.tensors[n]!, true);
+    const model = new NeuralModel(weights, true, tuned);
     const topo = model.topology;
     if (!topo.net.refine) throw new TypeError('these neural weights are not a refiner: nothing to fine-tune against the warp');
     const id = readNeuralSections(embedding, { psiDim: topo.psiDim, embDim: topo.net.emb_dim });
     if (!id.psi || !id.embedding) throw new TypeError('embedding has no neural sections: call addNeuralSections() first');
+    const k = photos.length;
+    const holdOut = options.holdOut ?? (k >= 4 ? Math.floor(k / 4) : 0);
+    if (!Number.isInteger(holdOut) || holdOut < 0 || k - holdOut < 2) throw new TypeError(`holdOut must be an integer leaving at least 2 training pairs, got ${holdOut} of ${k}`);
+    const validateEvery = options.validateEvery ?? 5;
+    if (!Number.isInteger(validateEvery) || validateEvery < 1) throw new TypeError(`validateEvery must be a positive integer, got ${validateEvery}`);
     pairs = await buildPairs(photos, model.imageSize);
+    // Held-out pairs evenly spaced over the photos (which are in clip / capture order).
+    const valIdx = Array.from({ length: holdOut }, (_, i) => Math.floor(((i + 0.5) * k) / holdOut));
+    const trainIdx = Array.from({ length: k }, (_, i) => i).filter((i) => !valIdx.includes(i));
+    const all = pairs;
+    train = holdOut ? gatherPairs(all, trainIdx) : null;
+    val = holdOut ? gatherPairs(all, valIdx) : null;
     psi0 = tf.tensor2d(id.psi, [1, topo.psiDim]);
     psi = tf.variable(psi0); // shares psi0's data until the first update
-    const p = pairs, v = psi, anchorT = psi0;
+    const p = train ?? all, v = psi, anchorT = psi0;
     const value = async (f: () => tf.Scalar): Promise<number> => {
       const l = tf.tidy(f);
       try { return (await l.data())[0]!; } finally { l.dispose(); }
     };
-    const [k, s] = [p.warp.shape[0], p.warp.shape[1]];
-    const l1Warp = await value(() => tf.div(tf.mean(tf.abs(tf.sub(tf.slice(p.warp, [0, 0, 0, 0], [k, s, s, 3]), p.real))), 2) as tf.Scalar);
-    const l1Before = await value(() => compositeL1(model, p, anchorT));
-    optimizer = tf.train.adam(options.learningRate ?? 0.003);
-    const maxSteps = options.maxSteps ?? 150, maxSeconds = options.maxSeconds ?? 60, anchor = options.anchor ?? 1;
+    const l1Warp = await value(() => warpL1(all));
+    const l1Before = await value(() => compositeL1(model, all, anchorT));
+    const vp = val;
+    const valWarp = vp ? await value(() => warpL1(vp)) : null;
+    const valStart = vp ? await value(() => compositeL1(model, vp, anchorT)) : null;
+    // The best state on the held-out pairs: step, L1, ψ and tuned values (null values: step 0's).
+    let best: { step: number; l1: number; psi: Float32Array | null; tuned: Record<string, Float32Array> | null } = { step: 0, l1: valStart ?? Infinity, psi: null, tuned: null };
+    const validate = async (step: number): Promise<void> => {
+      if (!vp) return;
+      const l1 = await value(() => compositeL1(model, vp, v));
+      if (!(l1 < best.l1)) return;
+      const t: Record<string, Float32Array> = {};
+      for (const n of names) t[n] = (await tuned[n]!.data()) as Float32Array;
+      best = { step, l1, psi: (await v.data()) as Float32Array, tuned: t };
+    };
+    const optPsi = tf.train.adam(options.learningRate ?? 0.003);
+    const optW = tf.train.adam(options.weightLearningRate ?? 0.0003);
+    optimizers.push(optPsi, optW);
+    const maxSteps = options.maxSteps ?? 150, maxSeconds = options.maxSeconds ?? 60, anchor = options.anchor ?? 1, weightAnchor = options.weightAnchor ?? 1;
+    const loss = (): tf.Scalar => tf.tidy(() => {
+      let l = tf.add(compositeL1(model, p, v), tf.mul(anchor, tf.mean(tf.square(tf.sub(v, anchorT))))) as tf.Scalar;
+      for (const n of names) l = tf.add(l, tf.mul(weightAnchor, tf.mean(tf.square(tf.sub(tuned[n]!, weights.tensors[n]!))))) as tf.Scalar;
+      return l;
+    });
     let steps = 0;
     let stopped: FineTuneReport['stopped'] = 'steps';
     while (steps < maxSteps) {
       if (options.signal?.aborted) { stopped = 'aborted'; break; }
       if (seconds() > maxSeconds) { stopped = 'time'; break; }
-      const loss = optimizer.minimize(() => tf.add(compositeL1(model, p, v), tf.mul(anchor, tf.mean(tf.square(tf.sub(v, anchorT))))) as tf.Scalar, true, [v])!;
+      const { value: l, grads } = tf.variableGrads(loss, [v, ...names.map((n) => tuned[n]!)]);
+      optPsi.applyGradients([{ name: v.name, tensor: grads[v.name]! }]);
+      if (names.length) optW.applyGradients(names.map((n) => ({ name: tuned[n]!.name, tensor: grads[tuned[n]!.name]! })));
+      tf.dispose(Object.values(grads));
       steps++;
-      const lossValue = await value(() => loss);
+      const lossValue = await value(() => l);
       options.onProgress?.({ step: steps, loss: lossValue, seconds: seconds() });
+      if (steps % validateEvery === 0) await validate(steps);
     }
-    const l1After = await value(() => compositeL1(model, p, v));
-    const tuned = (await v.data()) as Float32Array;
+    if (steps % validateEvery !== 0) await validate(steps);
+    if (!vp) {
+      const t: Record<string, Float32Array> = {};
+      for (const n of names) t[n] = (await tuned[n]!.data()) as Float32Array;
+      best = { step: steps, l1: NaN, psi: (await v.data()) as Float32Array, tuned: t };
+    }
+    // Ship the best state: load it into the variables for the final all-pairs L1, then pack it.
+    const chosen = best;
+    tf.tidy(() => {
+      v.assign(chosen.psi ? tf.tensor2d(chosen.psi, [1, topo.psiDim]) : anchorT);
+      for (const n of names) tuned[n]!.assign(chosen.tuned ? tf.tensor(chosen.tuned[n]!, weights.tensors[n]!.shape) : weights.tensors[n]!);
+    });
+    const l1After = await value(() => compositeL1(model, all, v));
+    const shipped = best.psi !== null;
+    let out = withNeuralSections(embedding, { embedding: id.embedding, psi: best.psi ?? id.psi });
+    if (shipped && names.length) out = await withTunedWeights(out, weights, best.tuned!);
+    const tunedValues = shipped ? names.reduce((a, n) => a + tuned[n]!.size, 0) : 0;
     return {
-      embedding: withNeuralSections(embedding, { embedding: id.embedding, psi: tuned }),
-      report: { backend, pairs: photos.length, steps, seconds: seconds(), l1Before, l1After, l1Warp, stopped },
+      embedding: out,
+      report: {
+        backend, pairs: k, steps, seconds: seconds(), l1Before, l1After, l1Warp, stopped,
+        tunedTensors: shipped ? names.length : 0, tunedValues,
+        holdOut, bestStep: best.step, valWarp, valStart, valBest: vp ? best.l1 : null,
+      },
     };
   } finally {
-    if (pairs) tf.dispose([pairs.lm, pairs.warp, pairs.real]);
+    for (const q of [pairs, train, val]) if (q) tf.dispose([q.lm, q.warp, q.real]);
     psi?.dispose();
     psi0?.dispose();
-    optimizer?.dispose();
+    tf.dispose(Object.values(tuned));
+    for (const o of optimizers) o.dispose();
     if (!options.weights) weights.dispose();
   }
 }

@@ -21,18 +21,60 @@ export type EmbedderOutput = {
   psi: tf.Tensor2D;
 };
 
+/**
+ * k×k convolution (k odd, zero padding k//2, stride 1) whose gradient every tfjs backend has: the
+ * input's through Conv2DBackpropInput (conv2dTranspose), the kernel's as k² small matMuls of
+ * shifted input slices with dy — wasm, for one, has no Conv2DBackpropFilter. For fine-tuning.
+ */
+export function conv2dTunable(x: tf.Tensor4D, filter: tf.Tensor4D, stride: 1 | 2 = 1): tf.Tensor4D {
+  const [kh, kw, cin, cout] = filter.shape;
+  if (stride !== 1 || kh !== kw || kh % 2 !== 1) throw new TypeError('neural model: only odd square stride-1 kernels can be fine-tuned');
+  const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [x4, w4, save] = args as [tf.Tensor4D, tf.Tensor4D, tf.GradSaveFunc];
+    save([x4, w4]);
+    return {
+      value: tf.conv2d(x4, w4, 1, 'same'),
+      gradFunc: (dy: tf.Tensor4D, saved: tf.Tensor[]) => {
+        const [xs, ws] = saved as [tf.Tensor4D, tf.Tensor4D];
+        const [b, h, w] = [xs.shape[0], xs.shape[1], xs.shape[2]];
+        const dy2 = tf.reshape(dy, [b * h * w, cout]);
+        const p = kh >> 1;
+        const xp = p ? tf.pad(xs, [[0, 0], [p, p], [p, p], [0, 0]]) : xs;
+        const taps: tf.Tensor2D[] = [];
+        for (let i = 0; i < kh; i++) {
+          for (let j = 0; j < kw; j++) taps.push(tf.matMul(tf.reshape(tf.slice(xp, [0, i, j, 0], [b, h, w, cin]), [b * h * w, cin]), dy2, true, false));
+        }
+        return [tf.conv2dTranspose(dy, ws, xs.shape, 1, 'same'), tf.reshape(tf.stack(taps), [kh, kw, cin, cout])];
+      },
+    };
+  });
+  return f(x, filter) as tf.Tensor4D;
+}
+
 export class NeuralModel {
   readonly topology: NeuralTopology;
   private readonly w: Readonly<Record<string, tf.Tensor>>;
   private readonly slots: Map<string, AdainSlot>;
+  private readonly trainable: ReadonlySet<string>;
 
   /**
    * @param differentiable build graphs that can be differentiated with respect to inputs and ψ
    *   on every backend (unfused convolutions; see conv()) — for fine-tuning, not rendering.
+  /**
+   * @param overrides tensors used instead of the same-named ones in `weights` (not owned): a
+   *   person's tuned G layers (sections.ts, GeneratorWeights), or tf.Variables while fine-tuning.
+   *   Convolutions whose kernel is overridden are differentiable with respect to it on every
+   *   backend when `differentiable` (see conv()).
    */
-  constructor(weights: NeuralWeights, private readonly differentiable = false) {
+  constructor(weights: NeuralWeights, private readonly differentiable = false, overrides: Readonly<Record<string, tf.Tensor>> = {}) {
     this.topology = weights.topology;
-    this.w = weights.tensors;
+    for (const [n, t] of Object.entries(overrides)) {
+      const base = weights.tensors[n];
+      if (!base) throw new TypeError(`neural weights: override '${n}' names no tensor`);
+      if (!tf.util.arraysEqual(base.shape, t.shape)) throw new TypeError(`neural weights: override '${n}' has shape [${t.shape.join(', ')}], the weights [${base.shape.join(', ')}]`);
+    }
+    this.w = { ...weights.tensors, ...overrides };
+    this.trainable = new Set(Object.keys(overrides));
     this.slots = new Map(weights.topology.adainSlots.map((s) => [s.name, s]));
     for (const n of ['G/stem/kernel', 'G/out/kernel', 'G/proj/kernel', 'E/enc.stem/kernel']) this.tensor(n);
   }
@@ -114,8 +156,12 @@ export class NeuralModel {
     const p = filter.shape[0] >> 1;
     const pad = p === 0 ? 'valid' as const : [[0, 0], [p, p], [p, p], [0, 0]] as [[number, number], [number, number], [number, number], [number, number]];
     // Unfused when differentiating: the fused op's gradient always computes the filter's too
-    // (Conv2DBackpropFilter, which e.g. the wasm backend lacks); the weights are constants here.
-    if (this.differentiable) return tf.add(tf.conv2d(x, filter, stride, pad), this.tensor(`${name}/bias`));
+    // (Conv2DBackpropFilter, which e.g. the wasm backend lacks). A kernel being fine-tuned gets
+    // its gradient from conv2dTunable() instead.
+    if (this.differentiable) {
+      const y = this.trainable.has(`${name}/kernel`) ? conv2dTunable(x, filter, stride) : tf.conv2d(x, filter, stride, pad);
+      return tf.add(y, this.tensor(`${name}/bias`));
+    }
     return tf.fused.conv2d({ x, filter, strides: stride, pad, bias: this.tensor(`${name}/bias`) });
   }
 

@@ -7,13 +7,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
-import { SectionType, type AvatarEmbedding } from '@visage/protocol';
+import { SectionType, decodeGeneratorWeights, encodeGeneratorWeights, type AvatarEmbedding } from '@visage/protocol';
 import { createGenerator } from '../registry.ts';
 import { useTfBackend } from './tf-backend.ts';
 import { loadNeuralWeightsFromDir } from './weights-node.ts';
 import { addNeuralSections } from './enroll.ts';
 import { NeuralGenerator } from './neural-generator.ts';
 import { readNeuralSections } from './sections.ts';
+import { readTunedWeights, withTunedWeights } from './tuned-weights.ts';
 import { cropBox, cropRect, cropResize, toCropPixels } from './crop.ts';
 import { rasteriseLandmarks } from './landmark-image.ts';
 import type { NeuralWeights } from './weights.ts';
@@ -168,5 +169,62 @@ describe('NeuralGenerator (cpu backend)', () => {
     let m = 0;
     for (let i = 0; i < a.data.length; i++) m = Math.max(m, Math.abs(a.data[i]! - b.data[i]!));
     expect(m).toBeLessThanOrEqual(1);
+  });
+  it('tuned G layers travel in the GeneratorWeights section and are applied only on the weights they were tuned from', async () => {
+    const names = ['G/out/kernel', 'G/out/bias'];
+    const base = await Promise.all(names.map(async (n) => (await weights.tensors[n]!.data()) as Float32Array));
+    // A person's "tuned" layers: the shared ones scaled and shifted (what fine-tuning would change).
+    const tuned = { [names[0]!]: base[0]!.map((v) => v * 1.5), [names[1]!]: base[1]!.map((v) => v + 0.3) };
+    const e = await withTunedWeights(embedding, weights, tuned);
+    const sec = e.sections.filter((x) => x.type === SectionType.GeneratorWeights);
+    expect(sec).toHaveLength(1);
+    expect(sec[0]!.mandatory).toBe(false);
+    expect(e.sections.at(-1)!.type).toBe(embedding.sections.at(-1)!.type); // Metadata stays last
+    expect((await withTunedWeights(e, weights, tuned)).sections.filter((x) => x.type === SectionType.GeneratorWeights)).toHaveLength(1);
+    const t0 = tf.memory().numTensors;
+    const read = await readTunedWeights(e, weights);
+    expect(read.status).toBe('ok');
+    if (read.status !== 'ok') return;
+    for (const [i, n] of names.entries()) {
+      const got = (await read.tensors[n]!.data()) as Float32Array;
+      let m = 0;
+      for (let j = 0; j < got.length; j++) m = Math.max(m, Math.abs(got[j]! - tuned[n]![j]!));
+      expect(m, n).toBeLessThan(1e-3); // float16 deltas
+      expect(got.length).toBe(base[i]!.length);
+    }
+    tf.dispose(Object.values(read.tensors));
+    expect(tf.memory().numTensors).toBe(t0);
+    expect(await readTunedWeights(embedding, weights)).toEqual({ status: 'none' });
+
+    // The same deltas claimed for other shared weights (fingerprint), or for a tensor these weights lack.
+    const w = decodeGeneratorWeights(sec[0]!.bytes);
+    const retag = (bytes: Uint8Array): AvatarEmbedding => ({ ...e, sections: e.sections.map((x) => (x.type === SectionType.GeneratorWeights ? { ...x, bytes } : x)) });
+    const foreign = retag(encodeGeneratorWeights({ ...w, baseFingerprint: (w.baseFingerprint + 1) >>> 0 }));
+    expect(await readTunedWeights(foreign, weights)).toMatchObject({ status: 'mismatch', reason: expect.stringMatching(/other shared weights/) });
+    const unknown = retag(encodeGeneratorWeights({ ...w, tensors: [{ name: 'G/nope/kernel', delta: Float32Array.of(1) }] }));
+    expect(await readTunedWeights(unknown, weights)).toMatchObject({ status: 'mismatch', reason: expect.stringMatching(/no tensor 'G\/nope\/kernel'/) });
+    await expect(readTunedWeights(retag(sec[0]!.bytes.subarray(0, 20)), weights)).rejects.toThrow(TypeError);
+
+    // Rendering: the tuned embedding draws a different face; the foreign one is ignored (the shared G's frame, exactly).
+    const lm = loadLandmarks(50);
+    const render = async (emb: AvatarEmbedding) => {
+      const g = new NeuralGenerator({ backend: 'cpu', weights, cropSmoothing: 0, codec: pngCodec });
+      await g.init(emb);
+      const out = { width: 128, height: 128, data: new Uint8ClampedArray(128 * 128 * 4) };
+      await g.render(lm, out);
+      const info = { tuned: g.tunedTensors, ignored: g.tunedIgnored };
+      g.dispose();
+      return { px: out.data, ...info };
+    };
+    const t1 = tf.memory().numTensors;
+    const [plain, withTuned, withForeign] = [await render(embedding), await render(e), await render(foreign)];
+    expect(tf.memory().numTensors).toBe(t1);
+    expect([plain.tuned, withTuned.tuned, withForeign.tuned]).toEqual([0, 2, 0]);
+    expect(plain.ignored).toBeNull();
+    expect(withForeign.ignored).toMatch(/other shared weights/);
+    let diff = 0;
+    for (let i = 0; i < plain.px.length; i++) diff = Math.max(diff, Math.abs(plain.px[i]! - withTuned.px[i]!));
+    expect(diff).toBeGreaterThan(10);
+    expect(Buffer.from(withForeign.px).equals(Buffer.from(plain.px))).toBe(true);
   });
 });

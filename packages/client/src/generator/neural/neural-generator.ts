@@ -32,6 +32,7 @@ import { useTfBackend, type TfBackendName, type TfBackendPreference } from './tf
 import { rasteriseLandmarks } from './landmark-image.ts';
 import { cropBox, cropRect, toCropPixels, LANDMARK_COUNT, type CropBox } from './crop.ts';
 import { readNeuralSections } from './sections.ts';
+import { readTunedWeights } from './tuned-weights.ts';
 
 export const NEURAL_FAMILY = 'neural';
 /** Where an app serves models/weights/neural/ by default. */
@@ -80,6 +81,8 @@ export class NeuralGenerator implements Generator {
   private ownsWeights = false;
   private model: NeuralModel | null = null;
   private psi: tf.Tensor2D | null = null;
+  /** The embedding's tuned G tensors (base + delta), owned. */
+  private tuned: Record<string, tf.Tensor> = {};
   private warp: tf.Tensor4D | null = null;
   private box: CropBox | null = null;
   private lmImage: Uint8Array | null = null;
@@ -112,6 +115,17 @@ export class NeuralGenerator implements Generator {
     return this.model?.imageSize ?? null;
   }
 
+  /** Tuned G tensors from the embedding in use (GeneratorWeights section; 0 when none or ignored). */
+  get tunedTensors(): number {
+    return Object.keys(this.tuned).length;
+  }
+
+  /**
+   * Why the embedding's tuned layers were not applied (made for other shared weights), else null.
+   * Frames are then rendered with ψ and the shared G alone.
+   */
+  tunedIgnored: string | null = null;
+
   /** True when frames are the refiner's composite over the v1 warp render (after init). */
   get refining(): boolean {
     return this.warpGen !== null;
@@ -122,11 +136,15 @@ export class NeuralGenerator implements Generator {
     this.state = 'initialising';
     let weights: NeuralWeights | null = null;
     let owns = false;
+    let overrides: Record<string, tf.Tensor> = {};
     try {
       const name = await useTfBackend(this.options.backend, this.options.wasmPath ? { wasmPath: this.options.wasmPath } : {});
       if (this.options.weights) weights = this.options.weights;
       else { weights = await loadNeuralWeights(this.options.weightsUrl ?? DEFAULT_NEURAL_WEIGHTS_URL); owns = true; }
-      const model = new NeuralModel(weights);
+      const tunedW = await readTunedWeights(embedding, weights);
+      this.tunedIgnored = tunedW.status === 'mismatch' ? tunedW.reason : null;
+      overrides = tunedW.status === 'ok' ? tunedW.tensors : {};
+      const model = new NeuralModel(weights, false, overrides);
       const topo = model.topology;
       const id = readNeuralSections(embedding, { psiDim: topo.psiDim, embDim: topo.net.emb_dim });
       let psi: tf.Tensor2D;
@@ -164,6 +182,7 @@ export class NeuralGenerator implements Generator {
         this.warpScratch = { rgb: new Float32Array(s * s * 3), mask: new Float32Array(s * s) };
       }
       this.psi = psi;
+      this.tuned = overrides;
       this.warp = tf.zeros([1, s, s, topo.net.warp_ch]);
       this.weights = weights;
       this.ownsWeights = owns;
@@ -173,6 +192,7 @@ export class NeuralGenerator implements Generator {
       this.lmFloats = new Float32Array(s * s * 3);
       this.state = 'ready';
     } catch (err) {
+      if (this.tuned !== overrides) tf.dispose(Object.values(overrides));
       if (owns && weights && this.weights !== weights) weights.dispose();
       if (this.state === 'initialising') this.state = 'new';
       throw err;
@@ -234,6 +254,8 @@ export class NeuralGenerator implements Generator {
     if (this.state === 'disposed') return;
     this.state = 'disposed';
     this.psi?.dispose();
+    tf.dispose(Object.values(this.tuned));
+    this.tuned = {};
     this.warp?.dispose();
     this.warpGen?.dispose();
     this.warpGen = null;

@@ -3,7 +3,7 @@
  * float32 LE) and SectionType.AdaInParams (ψ, float32 LE, or float16 LE — told apart by length).
  * Both are optional (mandatory: false), so receivers of other families ignore them.
  */
-import { SectionType, type AvatarEmbedding, type EmbeddingSection } from '@visage/protocol';
+import { SectionType, halfToFloat, type AvatarEmbedding, type EmbeddingSection } from '@visage/protocol';
 
 export interface NeuralIdentity {
   /** (emb_dim) averaged embedding, or null when absent. */
@@ -17,13 +17,6 @@ function f32Bytes(v: Float32Array): Uint8Array {
   const dv = new DataView(out.buffer);
   for (let i = 0; i < v.length; i++) dv.setFloat32(4 * i, v[i]!, true);
   return out;
-}
-
-function halfToFloat(h: number): number {
-  const s = h & 0x8000 ? -1 : 1, e = (h >> 10) & 0x1f, m = h & 0x3ff;
-  if (e === 0) return s * m * 2 ** -24;
-  if (e === 31) return m ? NaN : s * Infinity;
-  return s * (1 + m / 1024) * 2 ** (e - 15);
 }
 
 function readFloats(bytes: Uint8Array, n: number | null, what: string): Float32Array {
@@ -41,6 +34,9 @@ function readFloats(bytes: Uint8Array, n: number | null, what: string): Float32A
   }
   throw new TypeError(`${what}: ${bytes.byteLength} bytes, expected ${4 * n} (float32) or ${2 * n} (float16)`);
 }
+
+/** G blocks that person-specific fine-tuning may tune (stride-1 blocks; fine-tune.ts, tuned-weights.ts). */
+export const TUNABLE_LAYER = /^G\/(out|up\.\d+|res\.\d+)$/;
 
 /** Returns `embedding` with its IdentityVector / AdaInParams sections replaced by these. */
 export function withNeuralSections(embedding: AvatarEmbedding, identity: { embedding: Float32Array; psi: Float32Array }): AvatarEmbedding {
