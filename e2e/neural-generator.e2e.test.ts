@@ -140,6 +140,28 @@ it('early stopping on held-out pairs ships the best validated state, and nothing
   await expect(session.fineTune('wasm', wire, photos, { maxSteps: 1, holdOut: 3 })).rejects.toThrow(/at least 2 training pairs/);
 });
 
+it('the SDK’s neural enrollment adds E’s sections and the fine-tuned layers, re-encodes and re-hashes the embedding', async () => {
+  const photos = await Promise.all(([30, 50] as const).map(async (i) => {
+    const f = await loadFrame(i);
+    return { width: f.width, height: f.height, rgba: Buffer.from(f.data.buffer, f.data.byteOffset, f.data.byteLength).toString('base64'), landmarks: Array.from(loadLandmarks(i)) };
+  }));
+  const warpOnly = toWire({ ...cases.refiner.embedding, sections: cases.refiner.embedding.sections.filter((s) => s.type !== SectionType.IdentityVector && s.type !== SectionType.AdaInParams) });
+  const plain = await session.neuralEnrollment(warpOnly, photos, { backend: 'wasm' });
+  expect(plain.sections).toEqual(expect.arrayContaining([SectionType.TextureAtlas, SectionType.IdentityVector, SectionType.AdaInParams]));
+  expect(plain.sections).not.toContain(SectionType.GeneratorWeights);
+  expect(plain.fineTune).toBeNull();
+  expect(plain.hash).toBe(plain.rehash);
+  const tuned = await session.neuralEnrollment(warpOnly, photos, { backend: 'wasm', fineTuneSeconds: 4 });
+  expect(tuned.fineTune).toMatchObject({ backend: 'wasm', pairs: 2, holdOut: 0, tunedTensors: 8, stopped: 'time' });
+  expect(tuned.fineTune!.steps).toBeGreaterThan(0);
+  expect(tuned.sections).toContain(SectionType.GeneratorWeights);
+  expect(tuned.hash).toBe(tuned.rehash);
+  expect(tuned.hash).not.toBe(plain.hash);
+  expect(tuned.leakedTensors).toBe(0);
+  await expect(session.neuralEnrollment(warpOnly, photos.slice(0, 1), { fineTuneSeconds: 4 })).rejects.toThrow(/at least 2 enrollment photos/);
+  await expect(session.neuralEnrollment(warpOnly, photos, { fineTuneSeconds: -1 })).rejects.toThrow(/fineTuneSeconds/);
+});
+
 for (const backend of ['wasm', 'webgl', 'cpu', 'webgpu'] as const) {
   it(`conv2dTunable: input and kernel gradients on ${backend} equal tfjs-cpu’s conv2d gradients`, async () => {
     const r = await session.tunableGradCheck(backend);

@@ -28,7 +28,9 @@ describe('parseEvalArgs', () => {
   it('takes --fine-tune-layers (tunable G blocks, deduplicated) only with --fine-tune', () => {
     const base = ['c.mp4', '--generator', 'neural', '--shots', '8', '--fine-tune', '30'];
     expect(parseEvalArgs([...base, '--fine-tune-layers', 'G/up.2, G/out,G/up.2'], ['warp', 'neural'])!.fineTuneLayers).toEqual(['G/up.2', 'G/out']);
-    expect(parseEvalArgs(base, ['warp', 'neural'])!.fineTuneLayers).toBeUndefined();
+    expect(parseEvalArgs(base, ['warp', 'neural'])!.fineTuneLayers).toEqual(['G/up.2', 'G/out']);
+    expect(parseEvalArgs([...base, '--fine-tune-layers', 'none'], ['warp', 'neural'])!.fineTuneLayers).toEqual([]);
+    expect(parseEvalArgs(['c.mp4'], ['warp', 'neural'])!.fineTuneLayers).toBeUndefined();
     for (const bad of ['G/down.0', 'G/stem', 'up.2', ',', 'G/out;rm']) expect(() => parseEvalArgs([...base, '--fine-tune-layers', bad], ['warp', 'neural'])).toThrow(/--fine-tune-layers must list/);
     expect(() => parseEvalArgs(['c.mp4', '--generator', 'neural', '--shots', '8', '--fine-tune-layers', 'G/out'], ['warp', 'neural'])).toThrow(/needs --fine-tune/);
   });

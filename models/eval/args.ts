@@ -2,7 +2,7 @@
 import { parseArgs } from 'node:util';
 import { CODEC_NAMES, type CodecName } from './codecs.ts';
 import { DEFAULT_EVAL_OPTIONS, type EvalOptions } from './run.ts';
-import { TUNABLE_LAYER } from '../../packages/client/src/generator/neural/sections.ts';
+import { DEFAULT_FINE_TUNE_LAYERS, TUNABLE_LAYER } from '../../packages/client/src/generator/neural/sections.ts';
 
 export const USAGE = `usage: npm run eval -- <video> [options]
 
@@ -24,10 +24,12 @@ ladders and a static frame on the same face crops.
                         Pixel metrics always use all scored frames. Default ${DEFAULT_EVAL_OPTIONS.rungFrames}.
   --codecs LIST         comma list of ${CODEC_NAMES.join(', ')} (default all), or none: ours and
                         static only (generator comparisons; no equivalent bitrates).
-  --fine-tune S         neural generator, K ≥ 2: fine-tune ψ on the enrollment shots (leave-one-out
-                        pairs, in the page, tfjs wasm) for S seconds after enrollment.
-  --fine-tune-layers L  with --fine-tune: also tune these G blocks (comma list of G/out, G/up.N,
-                        G/res.N); their deltas travel in the embedding's GeneratorWeights section.
+  --fine-tune S         neural generator, K ≥ 2: person-specific fine-tuning of ψ and G's last blocks on
+                        the enrollment shots (leave-one-out pairs, ⌊K/4⌋ held out for early stopping;
+                        in the page, tfjs wasm) for S seconds after enrollment, as the SDK does.
+  --fine-tune-layers L  with --fine-tune: the G blocks tuned besides ψ (comma list of G/out, G/up.N,
+                        G/res.N; default ${DEFAULT_FINE_TUNE_LAYERS.join(',')}, as the SDK; none: ψ only);
+                        their deltas travel in the embedding's GeneratorWeights section.
   --ladder LIST         target kbit/s, comma list (default ${DEFAULT_EVAL_OPTIONS.ladderKbps.join(',')}; 1 probes the floor).
   --gop S               codec keyframe interval in seconds (default ${DEFAULT_EVAL_OPTIONS.gopSeconds}).
   --tracks PATH         use this tracks file (.jsonl[.gz], one line per frame) instead of tracking.
@@ -98,7 +100,8 @@ export function parseEvalArgs(argv: string[], generators: readonly string[]): Pa
     if (fineTuneSeconds === undefined) throw new UsageError('--fine-tune-layers needs --fine-tune');
     fineTuneLayers = [...new Set(v['fine-tune-layers'].split(',').map((s) => s.trim()).filter(Boolean))];
     const bad = fineTuneLayers.filter((l) => !TUNABLE_LAYER.test(l));
-    if (fineTuneLayers.length === 0 || bad.length) throw new UsageError(`--fine-tune-layers must list G/out, G/up.N or G/res.N blocks, got ${JSON.stringify(v['fine-tune-layers'])}`);
+    if (fineTuneLayers.length === 1 && fineTuneLayers[0] === 'none') fineTuneLayers = [];
+    else if (fineTuneLayers.length === 0 || bad.length) throw new UsageError(`--fine-tune-layers must list G/out, G/up.N or G/res.N blocks, got ${JSON.stringify(v['fine-tune-layers'])}`);
   }
   let ladderKbps = DEFAULT_EVAL_OPTIONS.ladderKbps;
   if (v.ladder !== undefined) {
@@ -123,7 +126,7 @@ export function parseEvalArgs(argv: string[], generators: readonly string[]): Pa
     tracks: v.tracks,
     ...(v['neural-weights'] !== undefined ? { neuralWeights: v['neural-weights'] } : {}),
     ...(fineTuneSeconds !== undefined ? { fineTuneSeconds } : {}),
-    ...(fineTuneLayers !== undefined ? { fineTuneLayers } : {}),
+    ...(fineTuneSeconds !== undefined ? { fineTuneLayers: fineTuneLayers ?? [...DEFAULT_FINE_TUNE_LAYERS] } : {}),
     cache: !v['no-cache'],
     cropScale: DEFAULT_EVAL_OPTIONS.cropScale,
     json: v.json,

@@ -19,6 +19,7 @@ export const NEURAL_WEIGHTS_DIR = resolve(REPO_ROOT, 'models/weights/neural');
 export interface NeuralSession {
   run(...args: Parameters<NeuralPageApi['run']>): Promise<NeuralRunResult>;
   fineTune(...args: Parameters<NeuralPageApi['fineTune']>): ReturnType<NeuralPageApi['fineTune']>;
+  neuralEnrollment(...args: Parameters<NeuralPageApi['neuralEnrollment']>): ReturnType<NeuralPageApi['neuralEnrollment']>;
   tunableGradCheck(...args: Parameters<NeuralPageApi['tunableGradCheck']>): ReturnType<NeuralPageApi['tunableGradCheck']>;
   close(): Promise<void>;
 }
@@ -52,6 +53,7 @@ export async function openNeuralSession(): Promise<NeuralSession> {
   return {
     run: (...args) => page.evaluate((a) => (globalThis as unknown as { visageNeural: NeuralPageApi }).visageNeural.run(...a), args).catch(fail),
     fineTune: (...args) => page.evaluate((a) => (globalThis as unknown as { visageNeural: NeuralPageApi }).visageNeural.fineTune(...a), args).catch(fail),
+    neuralEnrollment: (...args) => page.evaluate((a) => (globalThis as unknown as { visageNeural: NeuralPageApi }).visageNeural.neuralEnrollment(...a), args).catch(fail),
     tunableGradCheck: (...args) => page.evaluate((a) => (globalThis as unknown as { visageNeural: NeuralPageApi }).visageNeural.tunableGradCheck(...a), args).catch(fail),
     close,
   };

@@ -4,8 +4,8 @@
 export { createVisageClient, VisageClient } from './sdk/visage-client.ts';
 export type { VisageClientOptions, VisageClientEvents, RemotePeer, ClientStats } from './sdk/visage-client.ts';
 export { VisageClientError, ClientErrorCode } from './transport/errors.ts';
-export type { Enrollment, PhotoInput } from './sender/enroll.ts';
-export { EnrollmentError } from './sender/enroll.ts';
+export type { Enrollment, PhotoInput, NeuralEnrollmentOptions, NeuralEnrollmentResult } from './sender/enroll.ts';
+export { EnrollmentError, withNeuralEnrollment } from './sender/enroll.ts';
 export type { PublisherStats } from './sender/landmark-publisher.ts';
 export type { RemoteAvatarStats } from './receiver/remote-avatar.ts';
 export { FaceTracker, DEFAULT_MODEL_ASSET_PATH, DEFAULT_WASM_BASE_PATH } from './tracking/index.ts';

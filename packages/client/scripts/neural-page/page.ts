@@ -4,7 +4,8 @@
  * (our own server, never a CDN).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { AvatarEmbedding } from '@visage/protocol';
+import { decodeEmbedding, embeddingHash, encodeEmbedding, type AvatarEmbedding } from '@visage/protocol';
+import { withNeuralEnrollment, type NeuralEnrollmentOptions } from '../../src/sender/enroll.ts';
 import { NeuralGenerator } from '../../src/generator/neural/neural-generator.ts';
 import { NeuralModel, conv2dTunable } from '../../src/generator/neural/model.ts';
 import { loadNeuralWeights } from '../../src/generator/neural/weights.ts';
@@ -90,8 +91,28 @@ async function tunableGradCheck(backend: TfBackendName): Promise<{ dx: number; d
   return { ...worst, leakedTensors: leaked };
 }
 
+/** The SDK's neural enrollment (sender/enroll.ts withNeuralEnrollment) on an enrollment built in Node. */
+async function neuralEnrollment(wire: WireEmbedding, photos: { width: number; height: number; rgba: string; landmarks: number[] }[], options: Omit<NeuralEnrollmentOptions, 'weightsUrl' | 'wasmPath' | 'signal' | 'onProgress'>): Promise<{ sections: number[]; bytesB64: string; hash: string; rehash: string; fineTune: FineTuneReport | null; leakedTensors: number }> {
+  const embedding = fromWire(wire);
+  const images = photos.map((p) => ({ width: p.width, height: p.height, data: new Uint8ClampedArray(b64(p.rgba)) }));
+  const landmarks = photos.map((p) => Float32Array.from(p.landmarks));
+  const bytes = encodeEmbedding(embedding);
+  await useTfBackend(options.backend && options.backend !== 'auto' ? options.backend : 'wasm', { wasmPath: WASM_PATH });
+  const before = tf.memory().numTensors;
+  const r = await withNeuralEnrollment({ embedding, bytes, hash: embeddingHash(bytes), landmarks, images }, { ...options, weightsUrl: WEIGHTS_URL, wasmPath: WASM_PATH });
+  return {
+    sections: decodeEmbedding(r.enrollment.bytes).sections.map((s) => s.type),
+    bytesB64: toB64(new Uint8ClampedArray(r.enrollment.bytes)),
+    hash: r.enrollment.hash,
+    rehash: embeddingHash(r.enrollment.bytes),
+    fineTune: r.fineTune,
+    leakedTensors: tf.memory().numTensors - before,
+  };
+}
+
 const api = {
   fineTune,
+  neuralEnrollment,
   tunableGradCheck,
   async run(backend: TfBackendName, wire: WireEmbedding, landmarks: number[], width: number, height: number, n: number, gSize: number, gN: number): Promise<NeuralRunResult> {
     const embedding = fromWire(wire);

@@ -21,7 +21,7 @@ import { FaceTracker, type FaceTrackerOptions } from '../tracking/index.ts';
 import { ClientErrorCode, VisageClientError } from '../transport/errors.ts';
 import { RoomConnection } from '../transport/room-connection.ts';
 import { CameraSource } from '../sender/camera-source.ts';
-import { enrollPhotos, type Enrollment, type PhotoInput } from '../sender/enroll.ts';
+import { enrollPhotos, withNeuralEnrollment, type Enrollment, type NeuralEnrollmentOptions, type PhotoInput } from '../sender/enroll.ts';
 import { LandmarkPublisher, type PublisherStats } from '../sender/landmark-publisher.ts';
 import { avatarCodecNeutral, RemoteAvatar, type RemoteAvatarOptions, type RemoteAvatarStats } from '../receiver/remote-avatar.ts';
 import { unpackWarpContent } from '../generator/warp/content.ts';
@@ -265,10 +265,13 @@ export class VisageClient extends TypedEmitter<VisageClientEvents> {
 
   /**
    * Computes the avatar embedding from 1–8 photos on this device. Only the embedding
-   * (texture atlas, shape, background plate) is ever sent; the photos are not.
+   * (texture atlas, shape, background plate) is ever sent; the photos are not. With `neural`,
+   * the neural generator's sections are added too (E's vector and ψ, and with
+   * `neural.fineTuneSeconds` the person-specific fine-tuning; see `withNeuralEnrollment`).
    */
-  async enroll(photos: readonly PhotoInput[], options: { name?: string; impersonation?: boolean } = {}): Promise<Enrollment> {
-    const enrollment = await enrollPhotos(await this.tracker(), photos, options.name);
+  async enroll(photos: readonly PhotoInput[], options: { name?: string; impersonation?: boolean; neural?: NeuralEnrollmentOptions } = {}): Promise<Enrollment> {
+    let enrollment = await enrollPhotos(await this.tracker(), photos, options.name);
+    if (options.neural) enrollment = (await withNeuralEnrollment(enrollment, options.neural)).enrollment;
     this.#enrollment = enrollment;
     this.#impersonation = options.impersonation === true;
     this.#enrolledDescriptors = [];

@@ -6,6 +6,7 @@ import { embeddingHash, encodeEmbedding, type AvatarEmbedding } from '@visage/pr
 import { enrollWarpAvatar } from '../enrollment/atlas/enroll.ts';
 import type { RgbaImage } from '../generator/image.ts';
 import type { FaceTracker } from '../tracking/index.ts';
+import { DEFAULT_FINE_TUNE_LAYERS } from '../generator/neural/sections.ts';
 
 /** What apps may pass as an enrollment photo. */
 export type PhotoInput = Blob | ImageBitmap | HTMLImageElement | HTMLCanvasElement | HTMLVideoElement | ImageData;
@@ -80,4 +81,73 @@ export async function enrollPhotos(tracker: FaceTracker, photos: readonly PhotoI
   );
   const bytes = encodeEmbedding(embedding);
   return { embedding, bytes, hash: embeddingHash(bytes), landmarks, images };
+}
+
+/** Options of the neural generator's part of enrollment (`withNeuralEnrollment`). */
+export interface NeuralEnrollmentOptions {
+  /** URL of the neural weights' model.json (default '/models/neural/model.json'). */
+  weightsUrl?: string;
+  /** Folder of tfjs-backend-wasm's .wasm files on your own origin (wasm is skipped without it). */
+  wasmPath?: string;
+  /** tfjs backend (default 'auto': WebGPU first). */
+  backend?: 'auto' | 'webgpu' | 'webgl' | 'wasm' | 'cpu';
+  /**
+   * Person-specific fine-tuning budget in seconds (needs 2 or more photos; 0 or absent: none).
+   * The result travels in the embedding (AdaInParams, GeneratorWeights).
+   */
+  fineTuneSeconds?: number;
+  /** G blocks tuned besides ψ (default DEFAULT_FINE_TUNE_LAYERS: G/up.2 and G/out; [] tunes ψ only). */
+  fineTuneLayers?: string[];
+  signal?: AbortSignal;
+  onProgress?: (p: { step: number; loss: number; seconds: number }) => void;
+}
+
+/** Result of `withNeuralEnrollment`: the enrollment with the neural sections, and what fine-tuning did. */
+export interface NeuralEnrollmentResult {
+  enrollment: Enrollment;
+  fineTune: import('../generator/neural/fine-tune.ts').FineTuneReport | null;
+}
+
+/**
+ * Adds the neural generator's sections to an enrollment, on this device: E's averaged vector and
+ * ψ from the same photos (IdentityVector, AdaInParams), then, with `fineTuneSeconds`, the
+ * person-specific fine-tuning. The photos stay here; the re-encoded embedding (new bytes and hash)
+ * is what receivers get. tfjs and the weights load only when this is called.
+ */
+export async function withNeuralEnrollment(enrollment: Enrollment, options: NeuralEnrollmentOptions = {}): Promise<NeuralEnrollmentResult> {
+  const seconds = options.fineTuneSeconds ?? 0;
+  if (!(Number.isFinite(seconds) && seconds >= 0)) throw new TypeError(`fineTuneSeconds must be a number ≥ 0, got ${seconds}`);
+  if (seconds > 0 && enrollment.images.length < 2) throw new TypeError('fine-tuning needs at least 2 enrollment photos');
+  const [{ addNeuralSections }, { loadNeuralWeights }, { DEFAULT_NEURAL_WEIGHTS_URL }, { useTfBackend }] = await Promise.all([
+    import('../generator/neural/enroll.ts'),
+    import('../generator/neural/weights.ts'),
+    import('../generator/neural/neural-generator.ts'),
+    import('../generator/neural/tf-backend.ts'),
+  ]);
+  const backend = options.backend ?? 'auto';
+  await useTfBackend(backend, options.wasmPath ? { wasmPath: options.wasmPath } : {});
+  const weights = await loadNeuralWeights(options.weightsUrl ?? DEFAULT_NEURAL_WEIGHTS_URL);
+  try {
+    const common = { weights, backend, ...(options.wasmPath ? { wasmPath: options.wasmPath } : {}) };
+    let embedding = await addNeuralSections(enrollment.embedding, enrollment.images, enrollment.landmarks, common);
+    let fineTune: NeuralEnrollmentResult['fineTune'] = null;
+    if (seconds > 0) {
+      const { fineTuneNeural } = await import('../generator/neural/fine-tune.ts');
+      const photos = enrollment.images.map((image, i) => ({ image, landmarks: enrollment.landmarks[i]! }));
+      const r = await fineTuneNeural(embedding, photos, {
+        ...common,
+        maxSeconds: seconds,
+        maxSteps: Number.MAX_SAFE_INTEGER,
+        layers: options.fineTuneLayers ?? DEFAULT_FINE_TUNE_LAYERS,
+        ...(options.signal ? { signal: options.signal } : {}),
+        ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+      });
+      embedding = r.embedding;
+      fineTune = r.report;
+    }
+    const bytes = encodeEmbedding(embedding);
+    return { enrollment: { ...enrollment, embedding, bytes, hash: embeddingHash(bytes) }, fineTune };
+  } finally {
+    weights.dispose();
+  }
 }

@@ -61,6 +61,8 @@ export interface FineTuneOptions {
   holdOut?: number;
   /** Steps between validations (default 5). */
   validateEvery?: number;
+  /** Weight of the gradient-domain term (L1 of horizontal/vertical pixel differences) in the pair loss (default 0). */
+  edgeWeight?: number;
   signal?: AbortSignal;
   onProgress?: (p: { step: number; loss: number; seconds: number }) => void;
 }
@@ -84,7 +86,7 @@ export interface FineTuneReport {
   holdOut: number;
   /** The step whose state was shipped (0: E's ψ and the shared G unchanged). */
   bestStep: number;
-  /** Held-out pairs' L1: the warp alone, at step 0, and at bestStep (null without held-out pairs). */
+  /** Held-out pairs' loss (L1, + edgeWeight × the gradient term): the warp alone, at step 0, and at bestStep (null without held-out pairs). */
   valWarp: number | null;
   valStart: number | null;
   valBest: number | null;
@@ -144,18 +146,39 @@ function gatherPairs(p: Pairs, idx: number[]): Pairs {
   });
 }
 
-/** Mean |warp − real| over the batch, in [0, 1] units. */
-function warpL1(p: Pairs): tf.Scalar {
+/**
+ * Mean |img − real| over the batch in [0, 1] units, plus `edge` × the same on horizontal and
+ * vertical pixel differences (a gradient-domain term: it rewards matching edges, not only colours).
+ */
+function pairLoss(img: tf.Tensor4D, real: tf.Tensor4D, edge: number): tf.Scalar {
+  let l = tf.div(tf.mean(tf.abs(tf.sub(img, real))), 2) as tf.Scalar;
+  if (edge > 0) {
+    const [b, s] = [img.shape[0], img.shape[1]];
+    const d = (t: tf.Tensor4D, axis: 1 | 2) => {
+      const size: [number, number, number, number] = axis === 1 ? [b, s - 1, s, 3] : [b, s, s - 1, 3];
+      return tf.sub(tf.slice(t, axis === 1 ? [0, 1, 0, 0] : [0, 0, 1, 0], size), tf.slice(t, [0, 0, 0, 0], size));
+    };
+    const g = tf.add(tf.mean(tf.abs(tf.sub(d(img, 1), d(real, 1)))), tf.mean(tf.abs(tf.sub(d(img, 2), d(real, 2)))));
+    l = tf.add(l, tf.mul(edge / 2, g));
+  }
+  return l;
+}
+
+function warpRgb(p: Pairs): tf.Tensor4D {
   const [k, s] = [p.warp.shape[0], p.warp.shape[1]];
-  return tf.div(tf.mean(tf.abs(tf.sub(tf.slice(p.warp, [0, 0, 0, 0], [k, s, s, 3]), p.real))), 2) as tf.Scalar;
+  return tf.slice(p.warp, [0, 0, 0, 0], [k, s, s, 3]);
+}
+
+/** The refiner's composite (warp + mask·Δ) on the pairs, [-1, 1]. */
+function composite(model: NeuralModel, p: Pairs, psi: tf.Tensor2D): tf.Tensor4D {
+  const k = p.lm.shape[0];
+  const { rgb, mask } = model.generate(p.lm, tf.tile(psi, [k, 1]) as tf.Tensor2D, p.warp);
+  return tf.clipByValue(tf.add(warpRgb(p), tf.mul(mask, rgb)), -1, 1) as tf.Tensor4D;
 }
 
 /** Mean |composite − real| over the batch, in [0, 1] units. */
 function compositeL1(model: NeuralModel, p: Pairs, psi: tf.Tensor2D): tf.Scalar {
-  const [k, s] = [p.lm.shape[0], p.lm.shape[1]];
-  const { rgb, mask } = model.generate(p.lm, tf.tile(psi, [k, 1]) as tf.Tensor2D, p.warp);
-  const comp = tf.clipByValue(tf.add(tf.slice(p.warp, [0, 0, 0, 0], [k, s, s, 3]), tf.mul(mask, rgb)), -1, 1);
-  return tf.div(tf.mean(tf.abs(tf.sub(comp, p.real))), 2) as tf.Scalar;
+  return pairLoss(composite(model, p, psi), p.real, 0);
 }
 
 /**
@@ -207,27 +230,28 @@ export async function fineTuneNeural(
       const l = tf.tidy(f);
       try { return (await l.data())[0]!; } finally { l.dispose(); }
     };
-    const l1Warp = await value(() => warpL1(all));
+    const edge = options.edgeWeight ?? 1;
+    const l1Warp = await value(() => pairLoss(warpRgb(all), all.real, 0));
     const l1Before = await value(() => compositeL1(model, all, anchorT));
     const vp = val;
-    const valWarp = vp ? await value(() => warpL1(vp)) : null;
-    const valStart = vp ? await value(() => compositeL1(model, vp, anchorT)) : null;
+    const valWarp = vp ? await value(() => pairLoss(warpRgb(vp), vp.real, edge)) : null;
+    const valStart = vp ? await value(() => pairLoss(composite(model, vp, anchorT), vp.real, edge)) : null;
     // The best state on the held-out pairs: step, L1, ψ and tuned values (null values: step 0's).
     let best: { step: number; l1: number; psi: Float32Array | null; tuned: Record<string, Float32Array> | null } = { step: 0, l1: valStart ?? Infinity, psi: null, tuned: null };
     const validate = async (step: number): Promise<void> => {
       if (!vp) return;
-      const l1 = await value(() => compositeL1(model, vp, v));
+      const l1 = await value(() => pairLoss(composite(model, vp, v), vp.real, edge));
       if (!(l1 < best.l1)) return;
       const t: Record<string, Float32Array> = {};
       for (const n of names) t[n] = (await tuned[n]!.data()) as Float32Array;
       best = { step, l1, psi: (await v.data()) as Float32Array, tuned: t };
     };
     const optPsi = tf.train.adam(options.learningRate ?? 0.003);
-    const optW = tf.train.adam(options.weightLearningRate ?? 0.0003);
+    const optW = tf.train.adam(options.weightLearningRate ?? 0.001);
     optimizers.push(optPsi, optW);
     const maxSteps = options.maxSteps ?? 150, maxSeconds = options.maxSeconds ?? 60, anchor = options.anchor ?? 1, weightAnchor = options.weightAnchor ?? 1;
     const loss = (): tf.Scalar => tf.tidy(() => {
-      let l = tf.add(compositeL1(model, p, v), tf.mul(anchor, tf.mean(tf.square(tf.sub(v, anchorT))))) as tf.Scalar;
+      let l = tf.add(pairLoss(composite(model, p, v), p.real, edge), tf.mul(anchor, tf.mean(tf.square(tf.sub(v, anchorT))))) as tf.Scalar;
       for (const n of names) l = tf.add(l, tf.mul(weightAnchor, tf.mean(tf.square(tf.sub(tuned[n]!, weights.tensors[n]!))))) as tf.Scalar;
       return l;
     });

@@ -38,6 +38,9 @@ function readFloats(bytes: Uint8Array, n: number | null, what: string): Float32A
 /** G blocks that person-specific fine-tuning may tune (stride-1 blocks; fine-tune.ts, tuned-weights.ts). */
 export const TUNABLE_LAYER = /^G\/(out|up\.\d+|res\.\d+)$/;
 
+/** The G blocks the SDK and `npm run eval -- --fine-tune` tune besides ψ by default (models/RESULTS.md). */
+export const DEFAULT_FINE_TUNE_LAYERS: readonly string[] = ['G/up.2', 'G/out'];
+
 /** Returns `embedding` with its IdentityVector / AdaInParams sections replaced by these. */
 export function withNeuralSections(embedding: AvatarEmbedding, identity: { embedding: Float32Array; psi: Float32Array }): AvatarEmbedding {
   const keep = embedding.sections.filter((s) => s.type !== SectionType.IdentityVector && s.type !== SectionType.AdaInParams);
