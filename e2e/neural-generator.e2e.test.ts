@@ -38,6 +38,14 @@ beforeAll(async () => {
 }, 120_000);
 afterAll(async () => session?.close());
 
+/** Fixture frames as the neural page takes photos: base64 RGBA + their landmarks. */
+async function pagePhotos(frames: readonly (30 | 50)[]) {
+  return Promise.all(frames.map(async (i) => {
+    const f = await loadFrame(i);
+    return { width: f.width, height: f.height, rgba: Buffer.from(f.data.buffer, f.data.byteOffset, f.data.byteLength).toString('base64'), landmarks: Array.from(loadLandmarks(i)) };
+  }));
+}
+
 it('Node takes the refiner path with warp sections and the fallback without', () => {
   expect(cases.refiner.refining).toBe(true);
   expect(cases.fallback.refining).toBe(false);
@@ -64,10 +72,7 @@ for (const path of Object.keys(paths) as (keyof typeof paths)[]) {
 }
 
 it('fine-tunes ψ on two photos in Chromium (wasm): the leave-one-out loss falls, the embedding carries the new ψ', async () => {
-  const photos = await Promise.all(([30, 50] as const).map(async (i) => {
-    const f = await loadFrame(i);
-    return { width: f.width, height: f.height, rgba: Buffer.from(f.data.buffer, f.data.byteOffset, f.data.byteLength).toString('base64'), landmarks: Array.from(loadLandmarks(i)) };
-  }));
+  const photos = await pagePhotos([30, 50]);
   const wire = toWire(cases.refiner.embedding);
   const r = await session.fineTune('wasm', wire, photos, { maxSteps: 12 });
   expect(r.report).toMatchObject({ backend: 'wasm', pairs: 2, steps: 12, stopped: 'steps' });
@@ -89,10 +94,7 @@ it('fine-tunes ψ on two photos in Chromium (wasm): the leave-one-out loss falls
 });
 
 it('fine-tunes G’s last layers with ψ (wasm): the loss falls faster, the deltas travel in the embedding and receivers apply them', async () => {
-  const photos = await Promise.all(([30, 50] as const).map(async (i) => {
-    const f = await loadFrame(i);
-    return { width: f.width, height: f.height, rgba: Buffer.from(f.data.buffer, f.data.byteOffset, f.data.byteLength).toString('base64'), landmarks: Array.from(loadLandmarks(i)) };
-  }));
+  const photos = await pagePhotos([30, 50]);
   const wire = toWire(cases.refiner.embedding);
   const psiOnly = await session.fineTune('wasm', wire, photos, { maxSteps: 8 });
   const r = await session.fineTune('wasm', wire, photos, { maxSteps: 8, layers: ['G/up.2', 'G/out'] });
@@ -116,10 +118,7 @@ it('fine-tunes G’s last layers with ψ (wasm): the loss falls faster, the delt
 });
 
 it('early stopping on held-out pairs ships the best validated state, and nothing when tuning only hurts them', async () => {
-  const photos = await Promise.all(([30, 50, 30, 50] as const).map(async (i) => {
-    const f = await loadFrame(i);
-    return { width: f.width, height: f.height, rgba: Buffer.from(f.data.buffer, f.data.byteOffset, f.data.byteLength).toString('base64'), landmarks: Array.from(loadLandmarks(i)) };
-  }));
+  const photos = await pagePhotos([30, 50, 30, 50]);
   const wire = toWire(cases.refiner.embedding);
   const section = (w: typeof wire, t: SectionType) => w.sections.find((x) => x.type === t)?.b64;
   const r = await session.fineTune('wasm', wire, photos, { maxSteps: 10, validateEvery: 2, layers: ['G/out'] });
@@ -141,10 +140,7 @@ it('early stopping on held-out pairs ships the best validated state, and nothing
 });
 
 it('the SDK’s neural enrollment adds E’s sections and the fine-tuned layers, re-encodes and re-hashes the embedding', async () => {
-  const photos = await Promise.all(([30, 50] as const).map(async (i) => {
-    const f = await loadFrame(i);
-    return { width: f.width, height: f.height, rgba: Buffer.from(f.data.buffer, f.data.byteOffset, f.data.byteLength).toString('base64'), landmarks: Array.from(loadLandmarks(i)) };
-  }));
+  const photos = await pagePhotos([30, 50]);
   const warpOnly = toWire({ ...cases.refiner.embedding, sections: cases.refiner.embedding.sections.filter((s) => s.type !== SectionType.IdentityVector && s.type !== SectionType.AdaInParams) });
   const plain = await session.neuralEnrollment(warpOnly, photos, { backend: 'wasm' });
   expect(plain.sections).toEqual(expect.arrayContaining([SectionType.TextureAtlas, SectionType.IdentityVector, SectionType.AdaInParams]));

@@ -9,7 +9,8 @@
  * Training pairs are leave-one-out, the situation the refiner meets at run time: for each
  * enrollment photo j, a warp avatar built from the other photos renders j's landmarks, and the
  * refiner's composite (warp + mask·Δ, at the network's S×S crop) is pulled towards photo j's real
- * crop (L1), with an L2 pull of ψ towards E's projection. Needs at least 2 photos.
+ * crop (L1 plus L1 of pixel differences), with an L2 pull towards the starting values. Some pairs
+ * are held out for early stopping (`holdOut`). Needs at least 2 photos.
  *
  * Browser entry (not re-exported by ./index.ts): it registers tfjs-core's gradients, whose ESM
  * files Node cannot import. Runs on whatever tfjs backend is active ('auto': WebGPU first).
@@ -48,7 +49,7 @@ export interface FineTuneOptions {
    * 'G/up.N', 'G/res.N' (stride-1 blocks). Their deltas travel in the embedding (2 bytes each).
    */
   layers?: readonly string[];
-  /** Adam learning rate on the tuned layers (default 0.0003). */
+  /** Adam learning rate on the tuned layers (default 0.001). */
   weightLearningRate?: number;
   /** Weight of Σ mean((W − W₀)²) over the tuned tensors (default 1). */
   weightAnchor?: number;
@@ -61,7 +62,7 @@ export interface FineTuneOptions {
   holdOut?: number;
   /** Steps between validations (default 5). */
   validateEvery?: number;
-  /** Weight of the gradient-domain term (L1 of horizontal/vertical pixel differences) in the pair loss (default 0). */
+  /** Weight of the gradient-domain term (L1 of horizontal/vertical pixel differences) in the pair loss (default 1). */
   edgeWeight?: number;
   signal?: AbortSignal;
   onProgress?: (p: { step: number; loss: number; seconds: number }) => void;
@@ -236,15 +237,18 @@ export async function fineTuneNeural(
     const vp = val;
     const valWarp = vp ? await value(() => pairLoss(warpRgb(vp), vp.real, edge)) : null;
     const valStart = vp ? await value(() => pairLoss(composite(model, vp, anchorT), vp.real, edge)) : null;
-    // The best state on the held-out pairs: step, L1, ψ and tuned values (null values: step 0's).
-    let best: { step: number; l1: number; psi: Float32Array | null; tuned: Record<string, Float32Array> | null } = { step: 0, l1: valStart ?? Infinity, psi: null, tuned: null };
-    const validate = async (step: number): Promise<void> => {
-      if (!vp) return;
-      const l1 = await value(() => pairLoss(composite(model, vp, v), vp.real, edge));
-      if (!(l1 < best.l1)) return;
+    // The state to ship: step, held-out loss, ψ and tuned values (null: step 0's, E's ψ and the shared G).
+    type State = { step: number; loss: number; psi: Float32Array | null; tuned: Record<string, Float32Array> | null };
+    let best: State = { step: 0, loss: valStart ?? Infinity, psi: null, tuned: null };
+    const snapshot = async (step: number, loss: number): Promise<State> => {
       const t: Record<string, Float32Array> = {};
       for (const n of names) t[n] = (await tuned[n]!.data()) as Float32Array;
-      best = { step, l1, psi: (await v.data()) as Float32Array, tuned: t };
+      return { step, loss, psi: (await v.data()) as Float32Array, tuned: t };
+    };
+    const validate = async (step: number): Promise<void> => {
+      if (!vp) return;
+      const loss = await value(() => pairLoss(composite(model, vp, v), vp.real, edge));
+      if (loss < best.loss) best = await snapshot(step, loss);
     };
     const optPsi = tf.train.adam(options.learningRate ?? 0.003);
     const optW = tf.train.adam(options.weightLearningRate ?? 0.001);
@@ -270,11 +274,7 @@ export async function fineTuneNeural(
       if (steps % validateEvery === 0) await validate(steps);
     }
     if (steps % validateEvery !== 0) await validate(steps);
-    if (!vp) {
-      const t: Record<string, Float32Array> = {};
-      for (const n of names) t[n] = (await tuned[n]!.data()) as Float32Array;
-      best = { step: steps, l1: NaN, psi: (await v.data()) as Float32Array, tuned: t };
-    }
+    if (!vp) best = await snapshot(steps, NaN); // nothing held out: the last step
     // Ship the best state: load it into the variables for the final all-pairs L1, then pack it.
     const chosen = best;
     tf.tidy(() => {
@@ -291,7 +291,7 @@ export async function fineTuneNeural(
       report: {
         backend, pairs: k, steps, seconds: seconds(), l1Before, l1After, l1Warp, stopped,
         tunedTensors: shipped ? names.length : 0, tunedValues,
-        holdOut, bestStep: best.step, valWarp, valStart, valBest: vp ? best.l1 : null,
+        holdOut, bestStep: best.step, valWarp, valStart, valBest: vp ? best.loss : null,
       },
     };
   } finally {
