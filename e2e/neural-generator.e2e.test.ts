@@ -128,15 +128,16 @@ it('early stopping on held-out pairs ships the best validated state, and nothing
   expect(r.report.valWarp).toBeGreaterThan(0);
   expect(r.leakedTensors).toBe(0);
   if (r.report.bestStep > 0) expect(section(r.wire, SectionType.GeneratorWeights)).toBeDefined();
-  // A learning rate that wrecks the network: the held-out pair never improves, step 0 is shipped
-  // (E's ψ, the shared G: no GeneratorWeights section).
-  const wrecked = await session.fineTune('wasm', wire, photos, { maxSteps: 4, validateEvery: 1, learningRate: 50, weightLearningRate: 50, layers: ['G/out'] });
-  expect(wrecked.report).toMatchObject({ bestStep: 0, tunedTensors: 0, tunedValues: 0 });
+  // A learning rate that wrecks the network: the held-out pair never improves, so training stops
+  // after `patience` validations and step 0 is shipped (E's ψ, the shared G: no GeneratorWeights section).
+  const wrecked = await session.fineTune('wasm', wire, photos, { maxSteps: 20, validateEvery: 1, patience: 3, learningRate: 50, weightLearningRate: 50, layers: ['G/out'] });
+  expect(wrecked.report).toMatchObject({ bestStep: 0, tunedTensors: 0, tunedValues: 0, steps: 3, stopped: 'converged' });
   expect(wrecked.report.valBest).toBe(wrecked.report.valStart);
   expect(section(wrecked.wire, SectionType.AdaInParams)).toBe(section(wire, SectionType.AdaInParams));
   expect(section(wrecked.wire, SectionType.GeneratorWeights)).toBeUndefined();
   expect(wrecked.leakedTensors).toBe(0);
   await expect(session.fineTune('wasm', wire, photos, { maxSteps: 1, holdOut: 3 })).rejects.toThrow(/at least 2 training pairs/);
+  await expect(session.fineTune('wasm', wire, photos, { maxSteps: 1, patience: 0 })).rejects.toThrow(/patience/);
 });
 
 it('the SDK’s neural enrollment adds E’s sections and the fine-tuned layers, re-encodes and re-hashes the embedding', async () => {

@@ -62,6 +62,11 @@ export interface FineTuneOptions {
   holdOut?: number;
   /** Steps between validations (default 5). */
   validateEvery?: number;
+  /**
+   * With held-out pairs: stop after this many validations in a row without a new best (default 8,
+   * i.e. 40 steps) — the held-out pairs have stopped improving, more steps would only overfit.
+   */
+  patience?: number;
   /** Weight of the gradient-domain term (L1 of horizontal/vertical pixel differences) in the pair loss (default 1). */
   edgeWeight?: number;
   signal?: AbortSignal;
@@ -81,8 +86,8 @@ export interface FineTuneReport {
   l1After: number;
   /** Same for the warp render alone (the refiner's starting point). */
   l1Warp: number;
-  /** Why it stopped. */
-  stopped: 'steps' | 'time' | 'aborted';
+  /** Why it stopped ('converged': the held-out pairs stopped improving, see `patience`). */
+  stopped: 'steps' | 'time' | 'aborted' | 'converged';
   /** Held-out pairs (0: no early stopping; the last step is shipped). */
   holdOut: number;
   /** The step whose state was shipped (0: E's ψ and the shared G unchanged). */
@@ -215,8 +220,9 @@ export async function fineTuneNeural(
     const k = photos.length;
     const holdOut = options.holdOut ?? (k >= 4 ? Math.floor(k / 4) : 0);
     if (!Number.isInteger(holdOut) || holdOut < 0 || k - holdOut < 2) throw new TypeError(`holdOut must be an integer leaving at least 2 training pairs, got ${holdOut} of ${k}`);
-    const validateEvery = options.validateEvery ?? 5;
+    const validateEvery = options.validateEvery ?? 5, patience = options.patience ?? 8;
     if (!Number.isInteger(validateEvery) || validateEvery < 1) throw new TypeError(`validateEvery must be a positive integer, got ${validateEvery}`);
+    if (!Number.isInteger(patience) || patience < 1) throw new TypeError(`patience must be a positive integer, got ${patience}`);
     pairs = await buildPairs(photos, model.imageSize);
     // Held-out pairs evenly spaced over the photos (which are in clip / capture order).
     const valIdx = Array.from({ length: holdOut }, (_, i) => Math.floor(((i + 0.5) * k) / holdOut));
@@ -271,7 +277,10 @@ export async function fineTuneNeural(
       steps++;
       const lossValue = await value(() => l);
       options.onProgress?.({ step: steps, loss: lossValue, seconds: seconds() });
-      if (steps % validateEvery === 0) await validate(steps);
+      if (steps % validateEvery === 0) {
+        await validate(steps);
+        if (vp && steps - best.step >= patience * validateEvery) { stopped = 'converged'; break; }
+      }
     }
     if (steps % validateEvery !== 0) await validate(steps);
     if (!vp) best = await snapshot(steps, NaN); // nothing held out: the last step
