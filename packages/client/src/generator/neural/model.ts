@@ -60,7 +60,6 @@ export class NeuralModel {
   /**
    * @param differentiable build graphs that can be differentiated with respect to inputs and ψ
    *   on every backend (unfused convolutions; see conv()) — for fine-tuning, not rendering.
-  /**
    * @param overrides tensors used instead of the same-named ones in `weights` (not owned): a
    *   person's tuned G layers (sections.ts, GeneratorWeights), or tf.Variables while fine-tuning.
    *   Convolutions whose kernel is overridden are differentiable with respect to it on every
