@@ -155,6 +155,15 @@ it('the SDK’s neural enrollment adds E’s sections and the fine-tuned layers,
   expect(tuned.hash).toBe(tuned.rehash);
   expect(tuned.hash).not.toBe(plain.hash);
   expect(tuned.leakedTensors).toBe(0);
+  expect(tuned.tunedLayersDropped).toBe(false);
+  // An avatar already near the 256 KB cap (an app's own optional section): the tuned layers are left out, ψ kept.
+  const near = (await import('@visage/protocol')).MAX_EMBEDDING_BYTES - Buffer.from(plain.bytesB64, 'base64').length - 4_000;
+  const big = { ...warpOnly, sections: [...warpOnly.sections, { type: 200, mandatory: false, b64: Buffer.alloc(near).toString('base64') }] };
+  const full = await session.neuralEnrollment(big, photos, { backend: 'wasm', fineTuneSeconds: 2 });
+  expect(full.tunedLayersDropped).toBe(true);
+  expect(full.fineTune!.tunedTensors).toBe(8);
+  expect(full.sections).toEqual(expect.arrayContaining([SectionType.AdaInParams]));
+  expect(full.sections).not.toContain(SectionType.GeneratorWeights);
   await expect(session.neuralEnrollment(warpOnly, photos.slice(0, 1), { fineTuneSeconds: 4 })).rejects.toThrow(/at least 2 enrollment photos/);
   await expect(session.neuralEnrollment(warpOnly, photos, { fineTuneSeconds: -1 })).rejects.toThrow(/fineTuneSeconds/);
 });

@@ -92,7 +92,7 @@ async function tunableGradCheck(backend: TfBackendName): Promise<{ dx: number; d
 }
 
 /** The SDK's neural enrollment (sender/enroll.ts withNeuralEnrollment) on an enrollment built in Node. */
-async function neuralEnrollment(wire: WireEmbedding, photos: { width: number; height: number; rgba: string; landmarks: number[] }[], options: Omit<NeuralEnrollmentOptions, 'weightsUrl' | 'wasmPath' | 'signal' | 'onProgress'>): Promise<{ sections: number[]; bytesB64: string; hash: string; rehash: string; fineTune: FineTuneReport | null; leakedTensors: number }> {
+async function neuralEnrollment(wire: WireEmbedding, photos: { width: number; height: number; rgba: string; landmarks: number[] }[], options: Omit<NeuralEnrollmentOptions, 'weightsUrl' | 'wasmPath' | 'signal' | 'onProgress'>): Promise<{ sections: number[]; bytesB64: string; hash: string; rehash: string; fineTune: FineTuneReport | null; tunedLayersDropped: boolean; leakedTensors: number }> {
   const embedding = fromWire(wire);
   const images = photos.map((p) => ({ width: p.width, height: p.height, data: new Uint8ClampedArray(b64(p.rgba)) }));
   const landmarks = photos.map((p) => Float32Array.from(p.landmarks));
@@ -106,6 +106,7 @@ async function neuralEnrollment(wire: WireEmbedding, photos: { width: number; he
     hash: r.enrollment.hash,
     rehash: embeddingHash(r.enrollment.bytes),
     fineTune: r.fineTune,
+    tunedLayersDropped: r.tunedLayersDropped,
     leakedTensors: tf.memory().numTensors - before,
   };
 }

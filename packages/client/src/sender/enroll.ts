@@ -2,7 +2,7 @@
  * photos → landmarks → avatar embedding (bytes, hashed). Runs entirely in the
  * sender's browser: the photos never leave it; only the embedding is sent.
  */
-import { embeddingHash, encodeEmbedding, type AvatarEmbedding } from '@visage/protocol';
+import { embeddingByteLength, embeddingHash, encodeEmbedding, MAX_EMBEDDING_BYTES, SectionType, type AvatarEmbedding } from '@visage/protocol';
 import { enrollWarpAvatar } from '../enrollment/atlas/enroll.ts';
 import type { RgbaImage } from '../generator/image.ts';
 import type { FaceTracker } from '../tracking/index.ts';
@@ -106,6 +106,8 @@ export interface NeuralEnrollmentOptions {
 export interface NeuralEnrollmentResult {
   enrollment: Enrollment;
   fineTune: import('../generator/neural/fine-tune.ts').FineTuneReport | null;
+  /** The tuned G layers did not fit under the embedding's size cap and were left out (ψ kept). */
+  tunedLayersDropped: boolean;
 }
 
 /**
@@ -145,8 +147,14 @@ export async function withNeuralEnrollment(enrollment: Enrollment, options: Neur
       embedding = r.embedding;
       fineTune = r.report;
     }
+    // The tuned layers are an optional extra: if they push the embedding over the size cap, ship ψ alone.
+    let tunedLayersDropped = false;
+    if (embeddingByteLength(embedding) > MAX_EMBEDDING_BYTES && embedding.sections.some((s) => s.type === SectionType.GeneratorWeights)) {
+      embedding = { ...embedding, sections: embedding.sections.filter((s) => s.type !== SectionType.GeneratorWeights) };
+      tunedLayersDropped = true;
+    }
     const bytes = encodeEmbedding(embedding);
-    return { enrollment: { ...enrollment, embedding, bytes, hash: embeddingHash(bytes) }, fineTune };
+    return { enrollment: { ...enrollment, embedding, bytes, hash: embeddingHash(bytes) }, fineTune, tunedLayersDropped };
   } finally {
     weights.dispose();
   }
