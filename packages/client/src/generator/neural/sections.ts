@@ -41,17 +41,20 @@ export const TUNABLE_LAYER = /^G\/(out|up\.\d+|res\.\d+)$/;
 /** The G blocks the SDK and `npm run eval -- --fine-tune` tune besides ψ by default (models/RESULTS.md). */
 export const DEFAULT_FINE_TUNE_LAYERS: readonly string[] = ['G/up.2', 'G/out'];
 
-/** Returns `embedding` with its IdentityVector / AdaInParams sections replaced by these. */
-export function withNeuralSections(embedding: AvatarEmbedding, identity: { embedding: Float32Array; psi: Float32Array }): AvatarEmbedding {
-  const keep = embedding.sections.filter((s) => s.type !== SectionType.IdentityVector && s.type !== SectionType.AdaInParams);
-  const added: EmbeddingSection[] = [
-    { type: SectionType.IdentityVector, mandatory: false, bytes: f32Bytes(identity.embedding) },
-    { type: SectionType.AdaInParams, mandatory: false, bytes: f32Bytes(identity.psi) },
-  ];
-  // Keep Metadata last, as the warp packer writes it.
+/** Returns `embedding` with the sections of `added`'s types replaced by `added`, Metadata kept last (as the warp packer writes it). */
+export function replaceSections(embedding: AvatarEmbedding, added: readonly EmbeddingSection[]): AvatarEmbedding {
+  const keep = embedding.sections.filter((s) => !added.some((a) => a.type === s.type));
   const meta = keep.findIndex((s) => s.type === SectionType.Metadata);
   const sections = meta < 0 ? [...keep, ...added] : [...keep.slice(0, meta), ...added, ...keep.slice(meta)];
   return { ...embedding, sections };
+}
+
+/** Returns `embedding` with its IdentityVector / AdaInParams sections replaced by these. */
+export function withNeuralSections(embedding: AvatarEmbedding, identity: { embedding: Float32Array; psi: Float32Array }): AvatarEmbedding {
+  return replaceSections(embedding, [
+    { type: SectionType.IdentityVector, mandatory: false, bytes: f32Bytes(identity.embedding) },
+    { type: SectionType.AdaInParams, mandatory: false, bytes: f32Bytes(identity.psi) },
+  ]);
 }
 
 /** Reads the neural sections; `psiDim`/`embDim` (from the weights) validate the lengths. */

@@ -5,39 +5,32 @@
  * ignore the section (the tuned layers would not fit them) and render with ψ alone.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { SectionType, decodeGeneratorWeights, encodeGeneratorWeights, fingerprintFloats, type AvatarEmbedding, type EmbeddingSection } from '@visage/protocol';
+import { SectionType, decodeGeneratorWeights, encodeGeneratorWeights, fingerprintFloats, type AvatarEmbedding } from '@visage/protocol';
+import { replaceSections } from './sections.ts';
 import type { NeuralWeights } from './weights.ts';
 
-/** The shared weights' values of `names`, in order, fingerprinted (FNV-1a of their float32 bytes). */
-export async function baseFingerprint(weights: NeuralWeights, names: readonly string[]): Promise<number> {
+/** The shared weights' values of `names`, in order. */
+async function baseValues(weights: NeuralWeights, names: readonly string[]): Promise<Float32Array[]> {
   const arrays: Float32Array[] = [];
   for (const n of names) {
     const t = weights.tensors[n];
     if (!t) throw new TypeError(`neural weights: no tensor '${n}'`);
     arrays.push((await t.data()) as Float32Array);
   }
-  return fingerprintFloats(arrays);
+  return arrays;
 }
 
 /** Returns `embedding` with its GeneratorWeights section set to `tuned − base` (replacing any). */
 export async function withTunedWeights(embedding: AvatarEmbedding, weights: NeuralWeights, tuned: Readonly<Record<string, Float32Array>>): Promise<AvatarEmbedding> {
   const names = Object.keys(tuned);
-  const tensors = [];
-  for (const name of names) {
-    const base = (await weights.tensors[name]?.data()) as Float32Array | undefined;
-    if (!base) throw new TypeError(`neural weights: no tensor '${name}'`);
-    const t = tuned[name]!;
+  const bases = await baseValues(weights, names);
+  const tensors = names.map((name, k) => {
+    const t = tuned[name]!, base = bases[k]!;
     if (t.length !== base.length) throw new TypeError(`tuned '${name}' has ${t.length} values, the weights ${base.length}`);
-    tensors.push({ name, delta: Float32Array.from(t, (v, i) => v - base[i]!) });
-  }
-  const section: EmbeddingSection = {
-    type: SectionType.GeneratorWeights,
-    mandatory: false,
-    bytes: encodeGeneratorWeights({ baseFingerprint: await baseFingerprint(weights, names), tensors }),
-  };
-  const keep = embedding.sections.filter((s) => s.type !== SectionType.GeneratorWeights);
-  const meta = keep.findIndex((s) => s.type === SectionType.Metadata);
-  return { ...embedding, sections: meta < 0 ? [...keep, section] : [...keep.slice(0, meta), section, ...keep.slice(meta)] };
+    return { name, delta: Float32Array.from(t, (v, i) => v - base[i]!) };
+  });
+  const bytes = encodeGeneratorWeights({ baseFingerprint: fingerprintFloats(bases), tensors });
+  return replaceSections(embedding, [{ type: SectionType.GeneratorWeights, mandatory: false, bytes }]);
 }
 
 export type TunedOverrides =
@@ -60,7 +53,7 @@ export async function readTunedWeights(embedding: AvatarEmbedding, weights: Neur
     if (!base) return { status: 'mismatch', reason: `the shared weights have no tensor '${t.name}'` };
     if (base.size !== t.delta.length) return { status: 'mismatch', reason: `'${t.name}' has ${base.size} values in the shared weights, ${t.delta.length} in the section` };
   }
-  const fp = await baseFingerprint(weights, w.tensors.map((t) => t.name));
+  const fp = fingerprintFloats(await baseValues(weights, w.tensors.map((t) => t.name)));
   if (fp !== w.baseFingerprint) return { status: 'mismatch', reason: `tuned from other shared weights (fingerprint ${w.baseFingerprint.toString(16)}, these ${fp.toString(16)})` };
   const tensors: Record<string, tf.Tensor> = {};
   for (const t of w.tensors) {
