@@ -84,6 +84,18 @@ it('relays landmarks (partially reliable), a 200 KB embedding byte for byte, and
   await receiverPage.evaluate(() => window.visageTest.leaveAll());
 });
 
+it('keeps the room\'s pushes that arrive before the app listens (nothing lost between join and listeners)', async () => {
+  const late = await sfu.token({ room: 'e2e-late', peer: 'late' });
+  const tx = await sfu.token({ room: 'e2e-late', peer: 'tx2' });
+  await receiverPage.evaluate(([u, t]) => window.visageTest.joinWithoutListening(u!, t!), [sfu.url, late]);
+  // tx2 joins and publishes both channels while 'late' has no listener on yet.
+  await senderPage.evaluate(([u, t]) => window.visageTest.sender(u!, t!, { audio: false, embedding: true }), [sfu.url, tx]);
+  const heard = await receiverPage.evaluate((t) => window.visageTest.listenLate(t), late);
+  expect(heard).toEqual(['peerJoined:tx2', 'newDataProducer:tx2', 'newDataProducer:tx2']);
+  await senderPage.evaluate(() => window.visageTest.leaveAll());
+  await receiverPage.evaluate(() => window.visageTest.leaveAll());
+});
+
 it('serves /healthz', async () => {
   const res = await fetch(`${sfu.url}/healthz`);
   expect(res.status).toBe(200);

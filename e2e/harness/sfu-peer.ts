@@ -3,7 +3,7 @@
  * the SDK's RoomConnection, exposed on `window.visageTest`.
  */
 import { RoomConnection } from '../../packages/client/src/transport/room-connection.ts';
-import { DataLabel } from '@visage/protocol';
+import { DataLabel, NOTIFICATION_NAMES } from '@visage/protocol';
 
 interface Received {
   landmarks: number;
@@ -78,6 +78,29 @@ async function receiver(url: string, token: string): Promise<void> {
     for (const d of peer.dataProducers) void onData(d.id);
     for (const p of peer.producers) void onProducer(p.id);
   }
+  conn.start();
+}
+
+/** Peers that joined but put their listeners on only later (an app busy in between). */
+const lateListeners = new Map<string, { conn: RoomConnection; heard: string[] }>();
+
+async function joinWithoutListening(url: string, token: string): Promise<void> {
+  lateListeners.set(token, { conn: await RoomConnection.join({ url, token }), heard: [] });
+}
+
+/** Puts the listeners on now and starts the connection; returns what it heard, as `name:peerId`. */
+async function listenLate(token: string): Promise<string[]> {
+  const late = lateListeners.get(token);
+  if (!late) throw new Error('no such peer');
+  for (const name of NOTIFICATION_NAMES) {
+    late.conn.on(name, (payload) => {
+      const p = payload as { peerId?: string; peer?: { id: string } };
+      late.heard.push(`${name}:${p.peerId ?? p.peer?.id ?? ''}`);
+    });
+  }
+  late.conn.start();
+  await new Promise((r) => setTimeout(r, 200));
+  return late.heard;
 }
 
 async function receiverState(token: string) {
@@ -99,6 +122,7 @@ const senders = new Map<string, { conn: RoomConnection; landmarks: Awaited<Retur
 
 async function sender(url: string, token: string, options: { audio: boolean; embedding: boolean }): Promise<void> {
   const conn = await RoomConnection.join({ url, token });
+  conn.start();
   const landmarks = await conn.publishLandmarks();
   const embedding = options.embedding ? await conn.publishEmbedding() : undefined;
   if (options.audio) {
@@ -167,6 +191,7 @@ async function benchPeer(url: string, token: string): Promise<void> {
   };
   conn.on('newDataProducer', ({ dataProducer }) => void consume(dataProducer.id));
   for (const peer of conn.initialPeers) for (const d of peer.dataProducers) await consume(d.id);
+  conn.start();
   const landmarks = await conn.publishLandmarks();
   if (landmarks.readyState !== 'open') await new Promise<void>((r) => landmarks.once('open', r));
   senders.set(token, { conn, landmarks });
@@ -203,8 +228,10 @@ async function leaveAll(): Promise<void> {
   benchPeers.clear();
   for (const s of senders.values()) await s.conn.leave();
   for (const r of receivers.values()) await r.conn.leave();
+  for (const l of lateListeners.values()) await l.conn.leave();
   senders.clear();
   receivers.clear();
+  lateListeners.clear();
 }
 
 declare global {
@@ -212,6 +239,6 @@ declare global {
     visageTest: typeof api;
   }
 }
-const api = { receiver, receiverState, sender, sendLandmarks, sendEmbedding, benchPeer, benchSend, benchCollect, leaveAll };
+const api = { receiver, receiverState, joinWithoutListening, listenLate, sender, sendLandmarks, sendEmbedding, benchPeer, benchSend, benchCollect, leaveAll };
 window.visageTest = api;
 document.body.dataset.ready = '1';

@@ -121,6 +121,8 @@ export class VisageClient extends TypedEmitter<VisageClientEvents> {
   readonly #options: VisageClientOptions;
   #conn: RoomConnection;
   #connUnsubscribe: (() => void)[] = [];
+  /** Producer ids consumed on the current connection. */
+  readonly #consumed = new Set<string>();
   #micTrack: MediaStreamTrack | null = null;
   #identity: Promise<FaceDescriber> | null = null;
   #guard: IdentityGuard | null = null;
@@ -175,7 +177,9 @@ export class VisageClient extends TypedEmitter<VisageClientEvents> {
       conn.on('rejoin', ({ reason }) => void this.#reconnect(reason)),
       conn.on('serverShutdown', ({ reason }) => void this.#reconnect(reason)),
       conn.signaling.onDisconnect((reason) => void this.#reconnect(reason)),
+      conn.onTransportFailed((direction) => void this.#reconnect(`${direction} transport failed`)),
     ];
+    this.#consumed.clear();
     // After a rejoin, peers not back yet get a grace period: if they return, the app
     // keeps the same RemotePeer and MediaStream.
     const present = new Set(conn.initialPeers.map((p) => p.id));
@@ -191,6 +195,8 @@ export class VisageClient extends TypedEmitter<VisageClientEvents> {
       for (const d of peer.dataProducers) void this.#consumeData(peer.id, d.id, d.label);
       for (const p of peer.producers) void this.#consumeAudio(peer.id, p.id);
     }
+    // What happened in the room since our join request (held until now), then live.
+    conn.start();
   }
 
   /**
@@ -220,7 +226,17 @@ export class VisageClient extends TypedEmitter<VisageClientEvents> {
         this.#conn = conn;
         for (const peer of this.#peers.values()) peer.reassembler = new EmbeddingReassembler();
         this.#wire(conn);
-        if (wasPublishing) await this.#producePublished();
+        try {
+          if (wasPublishing) await this.#producePublished();
+        } catch (err) {
+          // Joined but could not publish: drop this connection entirely and try again.
+          for (const off of this.#connUnsubscribe) off();
+          this.#connUnsubscribe = [];
+          this.#landmarkProducer = this.#embeddingProducer = null;
+          this.#audioProducer = null;
+          void conn.leave().catch(() => undefined);
+          throw err;
+        }
         this.safeEmit('reconnected', attempt + 1);
         break;
       } catch (err) {
@@ -232,6 +248,8 @@ export class VisageClient extends TypedEmitter<VisageClientEvents> {
       }
     }
     this.#reconnecting = false;
+    // Lost again while we were publishing on the new connection (its disconnect was ignored then).
+    if (!this.#left && !this.#conn.signaling.connected) void this.#reconnect('connection lost while rejoining');
   }
 
   static async create(options: VisageClientOptions): Promise<VisageClient> {
@@ -457,7 +475,8 @@ export class VisageClient extends TypedEmitter<VisageClientEvents> {
   async #consumeData(peerId: string, dataProducerId: string, label: string): Promise<void> {
     try {
       const peer = this.#peers.get(peerId);
-      if (!peer) return;
+      if (!peer || this.#consumed.has(dataProducerId)) return;
+      this.#consumed.add(dataProducerId);
       const dc = await this.#conn.consumeData(dataProducerId);
       if (label === DataLabel.Landmarks) {
         dc.on('message', (data: ArrayBuffer) => peer.avatar.pushLandmarkPacket(new Uint8Array(data), performance.now()));
@@ -489,7 +508,8 @@ export class VisageClient extends TypedEmitter<VisageClientEvents> {
   async #consumeAudio(peerId: string, producerId: string): Promise<void> {
     try {
       const peer = this.#peers.get(peerId);
-      if (!peer) return;
+      if (!peer || this.#consumed.has(producerId)) return;
+      this.#consumed.add(producerId);
       const consumer = await this.#conn.consume(producerId);
       peer.avatar.addAudio(consumer.track, consumer.rtpReceiver ?? undefined);
       peer.audioMuted = false;

@@ -4,12 +4,19 @@
  * landmark track, the embedding and audio, and to consume other peers' streams.
  * mediasoup-client asks us to signal through its `connect`/`produce` events;
  * we answer with the typed SignalingClient.
+ *
+ * The room's pushes (a peer joined, a new producer) can arrive right after the join
+ * answer, while the device is still loading and before the app has its listeners on;
+ * socket.io drops events nobody listens to, so they are held from the join request
+ * until `start()`.
  */
 import { Device, type types } from 'mediasoup-client';
 import {
   DataLabel,
   LANDMARK_MAX_PACKET_LIFETIME_MS,
+  NOTIFICATION_NAMES,
   type JoinResponse,
+  type NotificationName,
   type Notifications,
   type PeerInfo,
   type TransportResponse,
@@ -21,6 +28,45 @@ export interface RoomConnectionOptions extends SignalingOptions {
   handlerFactory?: types.HandlerFactory;
 }
 
+/** Holds the room's pushes until `start()`, then delivers them (in arrival order) and every later one. */
+class NotificationRelay {
+  readonly #listeners = new Map<NotificationName, Set<(payload: unknown) => void>>();
+  #held: [NotificationName, unknown][] | null = [];
+  readonly #unsubscribe: (() => void)[];
+
+  constructor(signaling: SignalingClient) {
+    this.#unsubscribe = NOTIFICATION_NAMES.map((name) =>
+      signaling.on(name, (payload) => {
+        if (this.#held) this.#held.push([name, payload]);
+        else this.#deliver(name, payload);
+      }),
+    );
+  }
+
+  on(name: NotificationName, listener: (payload: unknown) => void): () => void {
+    let set = this.#listeners.get(name);
+    if (!set) this.#listeners.set(name, (set = new Set()));
+    set.add(listener);
+    return () => set.delete(listener);
+  }
+
+  start(): void {
+    const held = this.#held ?? [];
+    this.#held = null;
+    for (const [name, payload] of held) this.#deliver(name, payload);
+  }
+
+  close(): void {
+    for (const off of this.#unsubscribe) off();
+    this.#listeners.clear();
+    this.#held = null;
+  }
+
+  #deliver(name: NotificationName, payload: unknown): void {
+    for (const listener of [...(this.#listeners.get(name) ?? [])]) listener(payload);
+  }
+}
+
 export class RoomConnection {
   readonly signaling: SignalingClient;
   readonly device: Device;
@@ -30,30 +76,55 @@ export class RoomConnection {
   #recv: types.Transport | undefined;
   #sendPending: Promise<types.Transport> | undefined;
   #recvPending: Promise<types.Transport> | undefined;
+  readonly #notifications: NotificationRelay;
+  readonly #transportFailed = new Set<(direction: 'send' | 'recv') => void>();
   #closed = false;
 
-  private constructor(signaling: SignalingClient, device: Device, join: JoinResponse) {
+  private constructor(signaling: SignalingClient, device: Device, join: JoinResponse, notifications: NotificationRelay) {
     this.signaling = signaling;
     this.device = device;
     this.initialPeers = join.peers;
+    this.#notifications = notifications;
   }
 
-  /** Connects, authenticates, joins the token's room and loads the device. */
+  /**
+   * Connects, authenticates, joins the token's room and loads the device. The room's
+   * pushes are held until `start()`.
+   */
   static async join(options: RoomConnectionOptions): Promise<RoomConnection> {
     const signaling = await SignalingClient.connect(options);
+    const notifications = new NotificationRelay(signaling);
     try {
       const joined = await signaling.request('join', {});
       const device = options.handlerFactory ? new Device({ handlerFactory: options.handlerFactory }) : new Device();
       await device.load({ routerRtpCapabilities: joined.rtpCapabilities as unknown as types.RtpCapabilities });
-      return new RoomConnection(signaling, device, joined);
+      return new RoomConnection(signaling, device, joined, notifications);
     } catch (err) {
+      notifications.close();
       signaling.close();
       throw err;
     }
   }
 
+  /** Listens to one of the room's pushes (delivered from `start()` on). */
   on<K extends keyof Notifications>(event: K, listener: (payload: Notifications[K]) => void): () => void {
-    return this.signaling.on(event, listener);
+    return this.#notifications.on(event, listener as (payload: unknown) => void);
+  }
+
+  /** Called when a media transport fails for good (ICE/DTLS gave up): only a new connection helps. */
+  onTransportFailed(listener: (direction: 'send' | 'recv') => void): () => void {
+    this.#transportFailed.add(listener);
+    return () => this.#transportFailed.delete(listener);
+  }
+
+  /**
+   * Delivers the pushes that arrived since the join request, in order, then each as it
+   * arrives. Call once the listeners are on and `initialPeers` are handled: nothing
+   * that happened in the room in between is lost, and nothing is reported twice (the
+   * server's peer list and its pushes do not overlap).
+   */
+  start(): void {
+    this.#notifications.start();
   }
 
   async #createTransport(direction: 'send' | 'recv'): Promise<types.Transport> {
@@ -71,6 +142,9 @@ export class RoomConnection {
     };
     const transport =
       direction === 'send' ? this.device.createSendTransport(options) : this.device.createRecvTransport(options);
+    transport.on('connectionstatechange', (state) => {
+      if (state === 'failed' && !this.#closed) for (const listener of [...this.#transportFailed]) listener(direction);
+    });
     transport.on('connect', ({ dtlsParameters }, callback, errback) => {
       this.signaling
         .request('connectTransport', {
@@ -181,6 +255,7 @@ export class RoomConnection {
   async leave(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#notifications.close();
     if (this.signaling.connected) await this.signaling.request('leave', {}).catch(() => undefined);
     this.#send?.close();
     this.#recv?.close();
