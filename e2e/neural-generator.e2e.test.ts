@@ -140,6 +140,21 @@ it('early stopping on held-out pairs ships the best validated state, and nothing
   await expect(session.fineTune('wasm', wire, photos, { maxSteps: 1, patience: 0 })).rejects.toThrow(/patience/);
 });
 
+it('fine-tunes with the identity term (face-recognition descriptors) on wasm: it is measured on the held-out pairs and in the loss', async () => {
+  const photos = await pagePhotos([30, 50, 30, 50]);
+  const wire = toWire(cases.refiner.embedding);
+  const plain = await session.fineTune('wasm', wire, photos, { maxSteps: 4, validateEvery: 2, layers: ['G/out'] });
+  const r = await session.fineTune('wasm', wire, photos, { maxSteps: 4, validateEvery: 2, layers: ['G/out'], identityWeight: 0.5 });
+  expect(plain.report.valIdentityWarp).toBeNull();
+  expect(r.report.valIdentityWarp).toBeGreaterThan(0);
+  expect(r.report.valIdentityBest).toBeGreaterThan(0);
+  // Same pairs and steps: the loss now carries 0.5 × the identity distance on top of the pixel terms.
+  expect(r.losses[0]!).toBeGreaterThan(plain.losses[0]!);
+  expect(r.report.valWarp! - plain.report.valWarp!).toBeCloseTo(0.5 * r.report.valIdentityWarp!, 4);
+  expect(r.leakedTensors).toBe(0);
+  await expect(session.fineTune('wasm', wire, photos, { maxSteps: 1, identityWeight: -1 })).rejects.toThrow(/identityWeight/);
+});
+
 it('the SDK’s neural enrollment adds E’s sections and the fine-tuned layers, re-encodes and re-hashes the embedding', async () => {
   const photos = await pagePhotos([30, 50]);
   const warpOnly = toWire({ ...cases.refiner.embedding, sections: cases.refiner.embedding.sections.filter((s) => s.type !== SectionType.IdentityVector && s.type !== SectionType.AdaInParams) });
@@ -167,6 +182,17 @@ it('the SDK’s neural enrollment adds E’s sections and the fine-tuned layers,
   await expect(session.neuralEnrollment(warpOnly, photos.slice(0, 1), { fineTuneSeconds: 4 })).rejects.toThrow(/at least 2 enrollment photos/);
   await expect(session.neuralEnrollment(warpOnly, photos, { fineTuneSeconds: -1 })).rejects.toThrow(/fineTuneSeconds/);
 });
+
+for (const backend of ['wasm', 'webgl'] as const) {
+  it(`identity term: the face-recognition distance and its gradient on ${backend} equal tfjs-cpu’s`, async () => {
+    const r = await session.identityGradCheck(backend);
+    expect(r.leakedTensors).toBe(0);
+    expect(r.distance).toBeGreaterThan(0.001);
+    expect(r.gradMax).toBeGreaterThan(0);
+    expect(r.distanceDiff).toBeLessThan(1e-4);
+    expect(r.gradRelDiff).toBeLessThan(1e-3);
+  });
+}
 
 for (const backend of ['wasm', 'webgl', 'cpu', 'webgpu'] as const) {
   it(`conv2dTunable: input and kernel gradients on ${backend} equal tfjs-cpu’s conv2d gradients`, async () => {

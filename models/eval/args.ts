@@ -30,6 +30,9 @@ ladders and a static frame on the same face crops.
   --fine-tune-layers L  with --fine-tune: the G blocks tuned besides ψ (comma list of G/out, G/up.N,
                         G/res.N; default ${DEFAULT_FINE_TUNE_LAYERS.join(',')}, as the SDK; none: ψ only);
                         their deltas travel in the embedding's GeneratorWeights section.
+  --identity-weight W   with --fine-tune: weight of the identity term (cosine distance of face-api's
+                        face-recognition descriptors, not the CSIM network) in the fine-tuning loss
+                        (default 0: off).
   --ladder LIST         target kbit/s, comma list (default ${DEFAULT_EVAL_OPTIONS.ladderKbps.join(',')}; 1 probes the floor).
   --gop S               codec keyframe interval in seconds (default ${DEFAULT_EVAL_OPTIONS.gopSeconds}).
   --tracks PATH         use this tracks file (.jsonl[.gz], one line per frame) instead of tracking.
@@ -69,7 +72,7 @@ export function parseEvalArgs(argv: string[], generators: readonly string[]): Pa
       options: {
         shots: { type: 'string' }, generator: { type: 'string' }, size: { type: 'string' }, json: { type: 'string' },
         'side-by-side': { type: 'string' }, seed: { type: 'string' }, 'max-eval-frames': { type: 'string' }, 'rung-frames': { type: 'string' }, codecs: { type: 'string' },
-        ladder: { type: 'string' }, gop: { type: 'string' }, tracks: { type: 'string' }, 'neural-weights': { type: 'string' }, 'fine-tune': { type: 'string' }, 'fine-tune-layers': { type: 'string' }, 'no-cache': { type: 'boolean' },
+        ladder: { type: 'string' }, gop: { type: 'string' }, tracks: { type: 'string' }, 'neural-weights': { type: 'string' }, 'fine-tune': { type: 'string' }, 'fine-tune-layers': { type: 'string' }, 'identity-weight': { type: 'string' }, 'no-cache': { type: 'boolean' },
         quiet: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
       },
     });
@@ -103,6 +106,8 @@ export function parseEvalArgs(argv: string[], generators: readonly string[]): Pa
     if (fineTuneLayers.length === 1 && fineTuneLayers[0] === 'none') fineTuneLayers = [];
     else if (fineTuneLayers.length === 0 || bad.length) throw new UsageError(`--fine-tune-layers must list G/out, G/up.N or G/res.N blocks, got ${JSON.stringify(v['fine-tune-layers'])}`);
   }
+  const identityWeight = v['identity-weight'] === undefined ? undefined : num('identity-weight', v['identity-weight'], 0, 0, 100);
+  if (identityWeight !== undefined && fineTuneSeconds === undefined) throw new UsageError('--identity-weight needs --fine-tune');
   let ladderKbps = DEFAULT_EVAL_OPTIONS.ladderKbps;
   if (v.ladder !== undefined) {
     ladderKbps = v.ladder.split(',').map((s) => num('ladder', s.trim(), 0, 1, 100_000));
@@ -127,6 +132,7 @@ export function parseEvalArgs(argv: string[], generators: readonly string[]): Pa
     ...(v['neural-weights'] !== undefined ? { neuralWeights: v['neural-weights'] } : {}),
     ...(fineTuneSeconds !== undefined ? { fineTuneSeconds } : {}),
     ...(fineTuneSeconds !== undefined ? { fineTuneLayers: fineTuneLayers ?? [...DEFAULT_FINE_TUNE_LAYERS] } : {}),
+    ...(identityWeight !== undefined ? { fineTuneIdentityWeight: identityWeight } : {}),
     cache: !v['no-cache'],
     cropScale: DEFAULT_EVAL_OPTIONS.cropScale,
     json: v.json,

@@ -59,6 +59,8 @@ export interface EvalOptions {
   fineTuneSeconds?: number;
   /** With fineTuneSeconds: G blocks tuned too (fine-tune.ts `layers`). */
   fineTuneLayers?: string[];
+  /** With fineTuneSeconds: weight of the identity term (fine-tune.ts `identityWeight`; default 0). */
+  fineTuneIdentityWeight?: number;
   /** Let faceres use tfjs' multi-threaded wasm build (default false: one pool thread on 2 cores, no gain). */
   faceresThreads?: boolean;
   log: (line: string) => void;
@@ -374,7 +376,7 @@ export async function runEval(o: EvalOptions): Promise<EvalResult> {
     if (o.generator === 'neural') {
       const s = session;
       try {
-        const n = await prof.time('enroll_neural', () => s.enrollNeural(wire, plan.shots.map((i) => real.get(i)!), o.size, plan.shots.map((i) => cropLm[i]!), o.fineTuneSeconds === undefined ? undefined : { seconds: o.fineTuneSeconds, layers: o.fineTuneLayers ?? [] }));
+        const n = await prof.time('enroll_neural', () => s.enrollNeural(wire, plan.shots.map((i) => real.get(i)!), o.size, plan.shots.map((i) => cropLm[i]!), o.fineTuneSeconds === undefined ? undefined : { seconds: o.fineTuneSeconds, layers: o.fineTuneLayers ?? [], identityWeight: o.fineTuneIdentityWeight ?? 0 }));
         wire = n.embedding;
         fineTune = n.fineTune;
         if (fineTune) {

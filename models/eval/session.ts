@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { bundleBrowser } from '../../packages/client/scripts/lib/bundle.ts';
 import { launchChromium } from '../../packages/client/scripts/lib/chromium.ts';
-import { CLIENT_DIR, REPO_ROOT, trackingAssetMounts } from '../../packages/client/scripts/lib/paths.ts';
+import { CLIENT_DIR, FACE_FEATURES_DIR, REPO_ROOT, trackingAssetMounts } from '../../packages/client/scripts/lib/paths.ts';
 import { NO_PHONE_HOME_CSP, startStaticServer, type StaticServer } from '../../packages/client/scripts/lib/static-server.ts';
 import type { FineTuneReport } from '../../packages/client/src/generator/neural/fine-tune.ts';
 import type { AnalyseItem, EvalPageApi, EvalPageInfo, NeuralPageOptions, TrackedFrame, WireEmbedding } from './page/page.ts';
@@ -43,7 +43,7 @@ export interface EvalSession {
    * function of the pixels), so e.g. the 30 identical static frames are tracked once.
    */
   analyseMany(frames: AnalyseRequest[], width: number, height: number): Promise<{ analyses: Analysis[]; stats: AnalyseStats }>;
-  enrollNeural(embedding: WireEmbedding, frames: Uint8Array[], size: number, landmarks: Float32Array[], fineTune?: { seconds: number; layers: string[] }): Promise<{ embedding: WireEmbedding; fineTune: FineTuneReport | null }>;
+  enrollNeural(embedding: WireEmbedding, frames: Uint8Array[], size: number, landmarks: Float32Array[], fineTune?: { seconds: number; layers: string[]; identityWeight: number }): Promise<{ embedding: WireEmbedding; fineTune: FineTuneReport | null }>;
   initReceiver(generator: string, embedding: WireEmbedding, neutral: Float32Array, initialLandmarks: Float32Array): Promise<{ backend: string | null; family: string; detail: string | null }>;
   /** Renders every packet; returns the frames at `keep` positions. */
   render(packets: Uint8Array[], keep: number[], width: number, height: number): Promise<{ frames: Map<number, Uint8Array>; renderMs: number; decodeMs: number }>;
@@ -89,7 +89,7 @@ export async function openEvalSession(options: EvalSessionOptions = {}): Promise
   const uploads = new Map<string, Uint8Array>();
   const server: StaticServer = await startStaticServer({
     files,
-    mounts: { ...trackingAssetMounts(), '/human-models/': HUMAN_MODELS_DIR, '/tfjs-wasm/': TFJS_WASM_DIR, '/models/neural/': options.neuralWeightsDir ?? NEURAL_WEIGHTS_DIR },
+    mounts: { ...trackingAssetMounts(), '/human-models/': HUMAN_MODELS_DIR, '/tfjs-wasm/': TFJS_WASM_DIR, '/models/neural/': options.neuralWeightsDir ?? NEURAL_WEIGHTS_DIR, '/models/face-recognition/': FACE_FEATURES_DIR },
     csp: options.faceresThreads ? THREADED_WASM_CSP : NO_PHONE_HOME_CSP,
     handlers: [
       async (req, res) => {
@@ -187,7 +187,7 @@ export async function openEvalSession(options: EvalSessionOptions = {}): Promise
         return { analyses, stats: { trackMs: r.trackMs, embedMs: r.embedMs, wallMs: r.wallMs, tracked: r.tracked, embedded: r.embedded, reusedTracks: frames.length - r.tracked } };
       },
       enrollNeural(embedding, frames, size, landmarks, fineTune) {
-        return serving(frames, size, size, (paths) => call('enrollNeural', embedding, paths, size, size, landmarks.map((l) => Array.from(l)), { ...NEURAL_PAGE_OPTIONS, ...(fineTune === undefined ? {} : { fineTuneSeconds: fineTune.seconds, fineTuneLayers: fineTune.layers }) }));
+        return serving(frames, size, size, (paths) => call('enrollNeural', embedding, paths, size, size, landmarks.map((l) => Array.from(l)), { ...NEURAL_PAGE_OPTIONS, ...(fineTune === undefined ? {} : { fineTuneSeconds: fineTune.seconds, fineTuneLayers: fineTune.layers, fineTuneIdentityWeight: fineTune.identityWeight }) }));
       },
       initReceiver(generator, embedding, neutral, initial) {
         return call('initReceiver', generator, embedding, Array.from(neutral), Array.from(initial), NEURAL_PAGE_OPTIONS);

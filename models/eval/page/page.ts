@@ -72,6 +72,7 @@ export interface NeuralPageOptions {
   /** Person-specific fine-tuning of ψ after enrollment (K ≥ 2), with this wall-clock budget in seconds. */
   fineTuneSeconds?: number;
   fineTuneLayers?: string[];
+  fineTuneIdentityWeight?: number;
 }
 
 export interface EvalPageApi {
@@ -258,6 +259,7 @@ const api: EvalPageApi = {
     const { fineTuneNeural } = await import('../../../packages/client/src/generator/neural/fine-tune.ts');
     const t = await fineTuneNeural(e, images.map((image, i) => ({ image, landmarks: lms[i]! })), {
       weightsUrl: options.weightsUrl, backend: 'wasm', wasmPath: options.wasmPath, maxSeconds: options.fineTuneSeconds, maxSteps: 1_000_000, layers: options.fineTuneLayers ?? [],
+      identityWeight: options.fineTuneIdentityWeight ?? 0, faceFeaturesUrl: '/models/face-recognition/model.json',
     });
     return { embedding: toWire(t.embedding), fineTune: t.report };
   },

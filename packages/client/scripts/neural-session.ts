@@ -4,7 +4,7 @@
  * here, never from a CDN). Used by bench-neural.ts and e2e/neural-generator.e2e.test.ts.
  */
 import { resolve } from 'node:path';
-import { CLIENT_DIR, REPO_ROOT } from './lib/paths.ts';
+import { CLIENT_DIR, FACE_FEATURES_DIR, REPO_ROOT } from './lib/paths.ts';
 import { openPageSession, toWireEmbedding } from './lib/page-session.ts';
 import type { NeuralPageApi, NeuralRunResult } from './neural-page/page.ts';
 import type { AvatarEmbedding } from '@visage/protocol';
@@ -21,6 +21,7 @@ export interface NeuralSession {
   fineTune(...args: Parameters<NeuralPageApi['fineTune']>): ReturnType<NeuralPageApi['fineTune']>;
   neuralEnrollment(...args: Parameters<NeuralPageApi['neuralEnrollment']>): ReturnType<NeuralPageApi['neuralEnrollment']>;
   tunableGradCheck(...args: Parameters<NeuralPageApi['tunableGradCheck']>): ReturnType<NeuralPageApi['tunableGradCheck']>;
+  identityGradCheck(...args: Parameters<NeuralPageApi['identityGradCheck']>): ReturnType<NeuralPageApi['identityGradCheck']>;
   close(): Promise<void>;
 }
 
@@ -43,7 +44,7 @@ export async function refinerEmbedding(weights: NeuralWeights, backend: 'cpu' | 
 export async function openNeuralSession(): Promise<NeuralSession> {
   const { page, errors, close } = await openPageSession({
     entry: resolve(CLIENT_DIR, 'scripts/neural-page/page.ts'),
-    mounts: { '/models/neural/': NEURAL_WEIGHTS_DIR, '/tfjs-wasm/': resolve(REPO_ROOT, 'node_modules/@tensorflow/tfjs-backend-wasm/dist') },
+    mounts: { '/models/neural/': NEURAL_WEIGHTS_DIR, '/models/face-recognition/': FACE_FEATURES_DIR, '/tfjs-wasm/': resolve(REPO_ROOT, 'node_modules/@tensorflow/tfjs-backend-wasm/dist') },
     readyTimeoutMs: 60_000,
     name: 'neural page',
   });
@@ -55,6 +56,7 @@ export async function openNeuralSession(): Promise<NeuralSession> {
     fineTune: (...args) => page.evaluate((a) => (globalThis as unknown as { visageNeural: NeuralPageApi }).visageNeural.fineTune(...a), args).catch(fail),
     neuralEnrollment: (...args) => page.evaluate((a) => (globalThis as unknown as { visageNeural: NeuralPageApi }).visageNeural.neuralEnrollment(...a), args).catch(fail),
     tunableGradCheck: (...args) => page.evaluate((a) => (globalThis as unknown as { visageNeural: NeuralPageApi }).visageNeural.tunableGradCheck(...a), args).catch(fail),
+    identityGradCheck: (...args) => page.evaluate((a) => (globalThis as unknown as { visageNeural: NeuralPageApi }).visageNeural.identityGradCheck(...a), args).catch(fail),
     close,
   };
 }

@@ -66,7 +66,7 @@ export async function startStaticServer(options: StaticServerOptions = {}): Prom
       for (const [prefix, dir] of mounts) {
         if (!path.startsWith(prefix)) continue;
         const full = normalize(join(dir, path.slice(prefix.length)));
-        if (!full.startsWith(normalize(dir) + sep)) break;
+        if (!full.startsWith(join(normalize(dir), sep))) break;
         const st = await stat(full).catch(() => null);
         if (!st?.isFile()) break;
         res.writeHead(200, { 'Content-Type': contentType(full), 'Content-Length': st.size });

@@ -12,6 +12,7 @@ import { loadNeuralWeights } from '../../src/generator/neural/weights.ts';
 import { useTfBackend, type TfBackendName } from '../../src/generator/neural/tf-backend.ts';
 import { readNeuralSections } from '../../src/generator/neural/sections.ts';
 import { fineTuneNeural, type FineTuneOptions, type FineTuneReport } from '../../src/generator/neural/fine-tune.ts';
+import { FaceFeatureNet, identityDistance } from '../../src/generator/neural/face-features.ts';
 
 export interface WireEmbedding extends Omit<AvatarEmbedding, 'sections'> {
   sections: { type: number; mandatory: boolean; b64: string }[];
@@ -40,6 +41,7 @@ const fromWire = (w: WireEmbedding): AvatarEmbedding => ({ ...w, sections: w.sec
 const toWire = (e: AvatarEmbedding): WireEmbedding => ({ ...e, sections: e.sections.map((s) => ({ type: s.type, mandatory: s.mandatory, b64: toB64(new Uint8ClampedArray(s.bytes)) })) });
 const WEIGHTS_URL = '/models/neural/model.json';
 const WASM_PATH = '/tfjs-wasm/';
+const FACE_FEATURES_URL = '/models/face-recognition/model.json';
 
 /** Person-specific fine-tuning of ψ in the page (photos as base64 RGBA + their landmarks). */
 async function fineTune(backend: TfBackendName, wire: WireEmbedding, photos: { width: number; height: number; rgba: string; landmarks: number[] }[], options: Omit<FineTuneOptions, 'weights' | 'weightsUrl' | 'backend' | 'wasmPath' | 'signal' | 'onProgress'>): Promise<{ wire: WireEmbedding; report: FineTuneReport; losses: number[]; leakedTensors: number }> {
@@ -50,7 +52,7 @@ async function fineTune(backend: TfBackendName, wire: WireEmbedding, photos: { w
   const losses: number[] = [];
   try {
     const r = await fineTuneNeural(embedding, photos.map((p) => ({ image: { width: p.width, height: p.height, data: new Uint8ClampedArray(b64(p.rgba)) }, landmarks: Float32Array.from(p.landmarks) })), {
-      weights, backend, ...options, onProgress: (p) => losses.push(p.loss),
+      weights, backend, faceFeaturesUrl: FACE_FEATURES_URL, ...options, onProgress: (p) => losses.push(p.loss),
     });
     const leakedTensors = tf.memory().numTensors - before;
     return { wire: toWire(r.embedding), report: r.report, losses, leakedTensors };
@@ -91,6 +93,38 @@ async function tunableGradCheck(backend: TfBackendName): Promise<{ dx: number; d
   return { ...worst, leakedTensors: leaked };
 }
 
+/**
+ * The identity term's network on `backend` against tfjs-cpu: the identity distance between two
+ * 64×64 images and its gradient with respect to the first (what fine-tuning back-propagates):
+ * max |Δ| of the gradient relative to its largest entry, and |Δ| of the distance.
+ */
+async function identityGradCheck(backend: TfBackendName): Promise<{ distance: number; distanceDiff: number; gradRelDiff: number; gradMax: number; leakedTensors: number }> {
+  const s = 64;
+  const img = (seed: number) => Float32Array.from({ length: s * s * 3 }, (_, i) => Math.sin(seed * 12.9898 + i * 0.0137) * 0.8);
+  const a = img(1), b = img(2);
+  let leaked = 0;
+  const run = async (name: TfBackendName) => {
+    await useTfBackend(name, { wasmPath: WASM_PATH });
+    const net = await FaceFeatureNet.load(FACE_FEATURES_URL);
+    const before = tf.memory().numTensors;
+    const x = tf.tensor4d(a, [1, s, s, 3]), y = tf.tensor4d(b, [1, s, s, 3]);
+    const target = net.describe(y);
+    const { value, grad } = tf.valueAndGrad((xi: tf.Tensor) => identityDistance(net.describe(xi as tf.Tensor4D), target))(x);
+    const out = { d: (await value.data())[0]!, g: (await grad.data()) as Float32Array };
+    tf.dispose([x, y, target, value, grad]);
+    leaked += tf.memory().numTensors - before;
+    net.dispose();
+    return out;
+  };
+  const ref = await run('cpu'), got = await run(backend);
+  let gradMax = 0, diff = 0;
+  for (let i = 0; i < ref.g.length; i++) {
+    gradMax = Math.max(gradMax, Math.abs(ref.g[i]!));
+    diff = Math.max(diff, Math.abs(ref.g[i]! - got.g[i]!));
+  }
+  return { distance: ref.d, distanceDiff: Math.abs(ref.d - got.d), gradRelDiff: diff / gradMax, gradMax, leakedTensors: leaked };
+}
+
 /** The SDK's neural enrollment (sender/enroll.ts withNeuralEnrollment) on an enrollment built in Node. */
 async function neuralEnrollment(wire: WireEmbedding, photos: { width: number; height: number; rgba: string; landmarks: number[] }[], options: Omit<NeuralEnrollmentOptions, 'weightsUrl' | 'wasmPath' | 'signal' | 'onProgress'>): Promise<{ sections: number[]; bytesB64: string; hash: string; rehash: string; fineTune: FineTuneReport | null; tunedLayersDropped: boolean; leakedTensors: number }> {
   const embedding = fromWire(wire);
@@ -115,6 +149,7 @@ const api = {
   fineTune,
   neuralEnrollment,
   tunableGradCheck,
+  identityGradCheck,
   async run(backend: TfBackendName, wire: WireEmbedding, landmarks: number[], width: number, height: number, n: number, gSize: number, gN: number): Promise<NeuralRunResult> {
     const embedding = fromWire(wire);
     const lm = Float32Array.from(landmarks);

@@ -9,8 +9,10 @@
  * Training pairs are leave-one-out, the situation the refiner meets at run time: for each
  * enrollment photo j, a warp avatar built from the other photos renders j's landmarks, and the
  * refiner's composite (warp + mask·Δ, at the network's S×S crop) is pulled towards photo j's real
- * crop (L1 plus L1 of pixel differences), with an L2 pull towards the starting values. Some pairs
- * are held out for early stopping (`holdOut`). Needs at least 2 photos.
+ * crop (L1 plus L1 of pixel differences, and with `identityWeight` an identity term: the cosine
+ * distance of a pretrained face-recognition network's descriptors, face-features.ts), with an L2
+ * pull towards the starting values. Some pairs are held out for early stopping (`holdOut`).
+ * Needs at least 2 photos.
  *
  * Browser entry (not re-exported by ./index.ts): it registers tfjs-core's gradients, whose ESM
  * files Node cannot import. Runs on whatever tfjs backend is active ('auto': WebGPU first).
@@ -29,6 +31,7 @@ import { warpChannels } from './warp-input.ts';
 import { readNeuralSections, withNeuralSections, TUNABLE_LAYER } from './sections.ts';
 import { withTunedWeights } from './tuned-weights.ts';
 import { DEFAULT_NEURAL_WEIGHTS_URL } from './neural-generator.ts';
+import { DEFAULT_FACE_FEATURES_URL, FaceFeatureNet, identityDistance } from './face-features.ts';
 
 export interface FineTuneOptions {
   /** Already-loaded weights (not disposed here); otherwise loaded from `weightsUrl`. */
@@ -69,6 +72,14 @@ export interface FineTuneOptions {
   patience?: number;
   /** Weight of the gradient-domain term (L1 of horizontal/vertical pixel differences) in the pair loss (default 1). */
   edgeWeight?: number;
+  /**
+   * Weight of the identity term in the pair loss: 1 − cosine of face-api's FaceRecognitionNet
+   * descriptors of the composite and the real crop (default 0: off). The network is loaded from
+   * `faceFeaturesUrl` (default DEFAULT_FACE_FEATURES_URL) unless `faceFeatures` is given.
+   */
+  identityWeight?: number;
+  faceFeatures?: FaceFeatureNet;
+  faceFeaturesUrl?: string;
   signal?: AbortSignal;
   onProgress?: (p: { step: number; loss: number; seconds: number }) => void;
 }
@@ -92,13 +103,16 @@ export interface FineTuneReport {
   holdOut: number;
   /** The step whose state was shipped (0: E's ψ and the shared G unchanged). */
   bestStep: number;
-  /** Held-out pairs' loss (L1, + edgeWeight × the gradient term): the warp alone, at step 0, and at bestStep (null without held-out pairs). */
+  /** Held-out pairs' loss (L1, + edgeWeight × the gradient term, + identityWeight × the identity term): the warp alone, at step 0, and at bestStep (null without held-out pairs). */
   valWarp: number | null;
   valStart: number | null;
   valBest: number | null;
   /** Tuned G tensors (0: ψ only) and their values (the GeneratorWeights section carries 2 bytes each). */
   tunedTensors: number;
   tunedValues: number;
+  /** Held-out pairs' identity distance (1 − cosine, face-api's network) for the warp alone and the shipped state (null: no identity term or no held-out pairs). */
+  valIdentityWarp: number | null;
+  valIdentityBest: number | null;
 }
 
 /** Kernel and bias tensors of the named G blocks; throws for a block that is not tunable or absent. */
@@ -117,6 +131,8 @@ interface Pairs {
   lm: tf.Tensor4D;
   warp: tf.Tensor4D;
   real: tf.Tensor4D;
+  /** The real crops' face descriptors (identity term only). */
+  realId?: tf.Tensor2D;
 }
 
 /** Leave-one-out inputs for every photo: landmark image, warp channels of the others' avatar, real crop. */
@@ -148,8 +164,12 @@ async function buildPairs(photos: readonly EnrollmentPhoto[], s: number): Promis
 function gatherPairs(p: Pairs, idx: number[]): Pairs {
   return tf.tidy(() => {
     const i = tf.tensor1d(idx, 'int32');
-    return { lm: tf.gather(p.lm, i), warp: tf.gather(p.warp, i), real: tf.gather(p.real, i) };
+    return { lm: tf.gather(p.lm, i), warp: tf.gather(p.warp, i), real: tf.gather(p.real, i), ...(p.realId ? { realId: tf.gather(p.realId, i) } : {}) };
   });
+}
+
+function disposePairs(p: Pairs | null): void {
+  if (p) tf.dispose([p.lm, p.warp, p.real, ...(p.realId ? [p.realId] : [])]);
 }
 
 /**
@@ -168,6 +188,13 @@ function pairLoss(img: tf.Tensor4D, real: tf.Tensor4D, edge: number): tf.Scalar 
     l = tf.add(l, tf.mul(edge / 2, g));
   }
   return l;
+}
+
+/** The pair objective: pairLoss plus `identity` × the descriptors' cosine distance to the real crops'. */
+function objective(img: tf.Tensor4D, p: Pairs, edge: number, identity: { weight: number; net: FaceFeatureNet } | null): tf.Scalar {
+  const l = pairLoss(img, p.real, edge);
+  if (!identity || !p.realId) return l;
+  return tf.add(l, tf.mul(identity.weight, identityDistance(identity.net.describe(img), p.realId))) as tf.Scalar;
 }
 
 function warpRgb(p: Pairs): tf.Tensor4D {
@@ -202,6 +229,9 @@ export async function fineTuneNeural(
   const seconds = () => (performance.now() - t0) / 1000;
   const backend = await useTfBackend(options.backend ?? 'auto', options.wasmPath ? { wasmPath: options.wasmPath } : {});
   const weights = options.weights ?? (await loadNeuralWeights(options.weightsUrl ?? DEFAULT_NEURAL_WEIGHTS_URL));
+  const identityWeight = options.identityWeight ?? 0;
+  if (!(identityWeight >= 0 && Number.isFinite(identityWeight))) throw new TypeError(`identityWeight must be a finite number ≥ 0, got ${identityWeight}`);
+  let faceNet: FaceFeatureNet | null = null;
   let pairs: Pairs | null = null;
   let train: Pairs | null = null;
   let val: Pairs | null = null;
@@ -224,6 +254,12 @@ export async function fineTuneNeural(
     if (!Number.isInteger(validateEvery) || validateEvery < 1) throw new TypeError(`validateEvery must be a positive integer, got ${validateEvery}`);
     if (!Number.isInteger(patience) || patience < 1) throw new TypeError(`patience must be a positive integer, got ${patience}`);
     pairs = await buildPairs(photos, model.imageSize);
+    if (identityWeight > 0) {
+      faceNet = options.faceFeatures ?? (await FaceFeatureNet.load(options.faceFeaturesUrl ?? DEFAULT_FACE_FEATURES_URL));
+      const net = faceNet;
+      pairs.realId = tf.tidy(() => net.describe(pairs!.real));
+    }
+    const identity = faceNet ? { weight: identityWeight, net: faceNet } : null;
     // Held-out pairs evenly spaced over the photos (which are in clip / capture order).
     const valIdx = Array.from({ length: holdOut }, (_, i) => Math.floor(((i + 0.5) * k) / holdOut));
     const trainIdx = Array.from({ length: k }, (_, i) => i).filter((i) => !valIdx.includes(i));
@@ -241,8 +277,10 @@ export async function fineTuneNeural(
     const l1Warp = await value(() => pairLoss(warpRgb(all), all.real, 0));
     const l1Before = await value(() => compositeL1(model, all, anchorT));
     const vp = val;
-    const valWarp = vp ? await value(() => pairLoss(warpRgb(vp), vp.real, edge)) : null;
-    const valStart = vp ? await value(() => pairLoss(composite(model, vp, anchorT), vp.real, edge)) : null;
+    const valWarp = vp ? await value(() => objective(warpRgb(vp), vp, edge, identity)) : null;
+    const valStart = vp ? await value(() => objective(composite(model, vp, anchorT), vp, edge, identity)) : null;
+    const valIdentity = (img: () => tf.Tensor4D) => (vp && identity ? value(() => identityDistance(identity.net.describe(img()), vp.realId!)) : Promise.resolve(null));
+    const valIdentityWarp = await valIdentity(() => warpRgb(vp!));
     // The state to ship: step, held-out loss, ψ and tuned values (null: step 0's, E's ψ and the shared G).
     type State = { step: number; loss: number; psi: Float32Array | null; tuned: Record<string, Float32Array> | null };
     let best: State = { step: 0, loss: valStart ?? Infinity, psi: null, tuned: null };
@@ -253,7 +291,7 @@ export async function fineTuneNeural(
     };
     const validate = async (step: number): Promise<void> => {
       if (!vp) return;
-      const loss = await value(() => pairLoss(composite(model, vp, v), vp.real, edge));
+      const loss = await value(() => objective(composite(model, vp, v), vp, edge, identity));
       if (loss < best.loss) best = await snapshot(step, loss);
     };
     const optPsi = tf.train.adam(options.learningRate ?? 0.003);
@@ -261,7 +299,7 @@ export async function fineTuneNeural(
     optimizers.push(optPsi, optW);
     const maxSteps = options.maxSteps ?? 150, maxSeconds = options.maxSeconds ?? 60, anchor = options.anchor ?? 1, weightAnchor = options.weightAnchor ?? 1;
     const loss = (): tf.Scalar => tf.tidy(() => {
-      let l = tf.add(pairLoss(composite(model, p, v), p.real, edge), tf.mul(anchor, tf.mean(tf.square(tf.sub(v, anchorT))))) as tf.Scalar;
+      let l = tf.add(objective(composite(model, p, v), p, edge, identity), tf.mul(anchor, tf.mean(tf.square(tf.sub(v, anchorT))))) as tf.Scalar;
       for (const n of names) l = tf.add(l, tf.mul(weightAnchor, tf.mean(tf.square(tf.sub(tuned[n]!, weights.tensors[n]!))))) as tf.Scalar;
       return l;
     });
@@ -291,6 +329,7 @@ export async function fineTuneNeural(
       for (const n of names) tuned[n]!.assign(chosen.tuned ? tf.tensor(chosen.tuned[n]!, weights.tensors[n]!.shape) : weights.tensors[n]!);
     });
     const l1After = await value(() => compositeL1(model, all, v));
+    const valIdentityBest = await valIdentity(() => composite(model, vp!, v));
     const shipped = best.psi !== null;
     let out = withNeuralSections(embedding, { embedding: id.embedding, psi: best.psi ?? id.psi });
     if (shipped && names.length) out = await withTunedWeights(out, weights, best.tuned!);
@@ -300,11 +339,12 @@ export async function fineTuneNeural(
       report: {
         backend, pairs: k, steps, seconds: seconds(), l1Before, l1After, l1Warp, stopped,
         tunedTensors: shipped ? names.length : 0, tunedValues,
-        holdOut, bestStep: best.step, valWarp, valStart, valBest: vp ? best.loss : null,
+        holdOut, bestStep: best.step, valWarp, valStart, valBest: vp ? best.loss : null, valIdentityWarp, valIdentityBest,
       },
     };
   } finally {
-    for (const q of [pairs, train, val]) if (q) tf.dispose([q.lm, q.warp, q.real]);
+    for (const q of [pairs, train, val]) disposePairs(q);
+    if (faceNet && !options.faceFeatures) faceNet.dispose();
     psi?.dispose();
     psi0?.dispose();
     tf.dispose(Object.values(tuned));
