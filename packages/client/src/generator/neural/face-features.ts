@@ -16,7 +16,9 @@ export const FACE_FEATURES_FORMAT = 'visage-face-recognition';
 /** Where an app serves models/weights/face-recognition/ by default. */
 export const DEFAULT_FACE_FEATURES_URL = '/models/face-recognition/model.json';
 
-const INPUT = 150;
+/** The network's input side (other sizes are resized to it). */
+export const FACE_FEATURES_INPUT = 150;
+const INPUT = FACE_FEATURES_INPUT;
 const MEAN_RGB = [122.782, 117.001, 104.298] as const;
 const BLOCKS = [
   ['conv32_1', 'same'], ['conv32_2', 'same'], ['conv32_3', 'same'],

@@ -10,8 +10,10 @@
  * enrollment photo j, a warp avatar built from the other photos renders j's landmarks, and the
  * refiner's composite (warp + mask·Δ, at the network's S×S crop) is pulled towards photo j's real
  * crop (L1 plus L1 of pixel differences, and with `identityWeight` an identity term: the cosine
- * distance of a pretrained face-recognition network's descriptors, face-features.ts), with an L2
- * pull towards the starting values. Some pairs are held out for early stopping (`holdOut`).
+ * distance of a pretrained face-recognition network's descriptors, face-features.ts, taken on the
+ * composite as receivers draw it — the full-resolution warp crop plus the upsampled correction —
+ * against the real photo's crop at the network's 150×150), with an L2 pull towards the starting
+ * values. Some pairs are held out for early stopping (`holdOut`).
  * Needs at least 2 photos.
  *
  * Browser entry (not re-exported by ./index.ts): it registers tfjs-core's gradients, whose ESM
@@ -31,7 +33,7 @@ import { warpChannels } from './warp-input.ts';
 import { readNeuralSections, withNeuralSections, TUNABLE_LAYER } from './sections.ts';
 import { withTunedWeights } from './tuned-weights.ts';
 import { DEFAULT_NEURAL_WEIGHTS_URL } from './neural-generator.ts';
-import { DEFAULT_FACE_FEATURES_URL, FaceFeatureNet, identityDistance } from './face-features.ts';
+import { DEFAULT_FACE_FEATURES_URL, FACE_FEATURES_INPUT, FaceFeatureNet, identityDistance } from './face-features.ts';
 
 export interface FineTuneOptions {
   /** Already-loaded weights (not disposed here); otherwise loaded from `weightsUrl`. */
@@ -131,14 +133,26 @@ interface Pairs {
   lm: tf.Tensor4D;
   warp: tf.Tensor4D;
   real: tf.Tensor4D;
-  /** The real crops' face descriptors (identity term only). */
+  /** Identity term only: the warp render's crop at the identity network's size (full resolution, as receivers draw it)… */
+  warpHi?: tf.Tensor4D;
+  /** … and the real crops' face descriptors at that size. */
   realId?: tf.Tensor2D;
 }
 
-/** Leave-one-out inputs for every photo: landmark image, warp channels of the others' avatar, real crop. */
-async function buildPairs(photos: readonly EnrollmentPhoto[], s: number): Promise<Pairs> {
+/** A composite at S×S and the correction mask·Δ it added to the warp (null: the warp alone). */
+interface Composite {
+  img: tf.Tensor4D;
+  corr: tf.Tensor4D | null;
+}
+
+/**
+ * Leave-one-out inputs for every photo: landmark image, warp channels of the others' avatar, real
+ * crop; with `hi` > 0 also the warp render's and the real photo's crops at hi×hi (identity term).
+ */
+async function buildPairs(photos: readonly EnrollmentPhoto[], s: number, hi = 0): Promise<Pairs & { realHi?: tf.Tensor4D }> {
   const k = photos.length;
   const lm = new Float32Array(k * s * s * 3), warp = new Float32Array(k * s * s * 4), real = new Float32Array(k * s * s * 3);
+  const warpHi = new Float32Array(k * hi * hi * 3), realHi = new Float32Array(k * hi * hi * 3);
   const lmImg = new Uint8Array(s * s * 3);
   for (let j = 0; j < k; j++) {
     const { image, landmarks } = photos[j]!;
@@ -154,22 +168,30 @@ async function buildPairs(photos: readonly EnrollmentPhoto[], s: number): Promis
       rasteriseLandmarks(pts, s, 3, lmImg);
       for (let i = 0; i < lmImg.length; i++) lm[j * s * s * 3 + i] = lmImg[i]! / 127.5 - 1;
       cropResize(image, rect, s, real.subarray(j * s * s * 3, (j + 1) * s * s * 3));
+      if (hi > 0) {
+        cropResize(frame, rect, hi, warpHi.subarray(j * hi * hi * 3, (j + 1) * hi * hi * 3));
+        cropResize(image, rect, hi, realHi.subarray(j * hi * hi * 3, (j + 1) * hi * hi * 3));
+      }
     } finally {
       gen.dispose();
     }
   }
-  return { lm: tf.tensor4d(lm, [k, s, s, 3]), warp: tf.tensor4d(warp, [k, s, s, 4]), real: tf.tensor4d(real, [k, s, s, 3]) };
+  const pairs = { lm: tf.tensor4d(lm, [k, s, s, 3]), warp: tf.tensor4d(warp, [k, s, s, 4]), real: tf.tensor4d(real, [k, s, s, 3]) };
+  return hi > 0 ? { ...pairs, warpHi: tf.tensor4d(warpHi, [k, hi, hi, 3]), realHi: tf.tensor4d(realHi, [k, hi, hi, 3]) } : pairs;
 }
 
 function gatherPairs(p: Pairs, idx: number[]): Pairs {
   return tf.tidy(() => {
     const i = tf.tensor1d(idx, 'int32');
-    return { lm: tf.gather(p.lm, i), warp: tf.gather(p.warp, i), real: tf.gather(p.real, i), ...(p.realId ? { realId: tf.gather(p.realId, i) } : {}) };
+    return {
+      lm: tf.gather(p.lm, i), warp: tf.gather(p.warp, i), real: tf.gather(p.real, i),
+      ...(p.warpHi ? { warpHi: tf.gather(p.warpHi, i) } : {}), ...(p.realId ? { realId: tf.gather(p.realId, i) } : {}),
+    };
   });
 }
 
 function disposePairs(p: Pairs | null): void {
-  if (p) tf.dispose([p.lm, p.warp, p.real, ...(p.realId ? [p.realId] : [])]);
+  if (p) tf.dispose([p.lm, p.warp, p.real, ...(p.warpHi ? [p.warpHi] : []), ...(p.realId ? [p.realId] : [])]);
 }
 
 /**
@@ -190,11 +212,27 @@ function pairLoss(img: tf.Tensor4D, real: tf.Tensor4D, edge: number): tf.Scalar 
   return l;
 }
 
-/** The pair objective: pairLoss plus `identity` × the descriptors' cosine distance to the real crops'. */
-function objective(img: tf.Tensor4D, p: Pairs, edge: number, identity: { weight: number; net: FaceFeatureNet } | null): tf.Scalar {
-  const l = pairLoss(img, p.real, edge);
+/**
+ * The composite as receivers draw it, at the identity network's size: the full-resolution warp
+ * crop plus the correction upsampled bilinearly (neural-generator.ts composites the same way).
+ */
+function identityView(c: Composite, p: Pairs): tf.Tensor4D {
+  if (!p.warpHi) return c.img;
+  if (!c.corr) return p.warpHi;
+  const hi = p.warpHi.shape[1];
+  return tf.clipByValue(tf.add(p.warpHi, tf.image.resizeBilinear(c.corr, [hi, hi])), -1, 1) as tf.Tensor4D;
+}
+
+/** Identity distance (1 − cosine of face-recognition descriptors) of the composite to the real photos. */
+function identityTerm(c: Composite, p: Pairs, net: FaceFeatureNet): tf.Scalar {
+  return identityDistance(net.describe(identityView(c, p)), p.realId!);
+}
+
+/** The pair objective: pairLoss on the S×S composite plus `identity.weight` × identityTerm. */
+function objective(c: Composite, p: Pairs, edge: number, identity: { weight: number; net: FaceFeatureNet } | null): tf.Scalar {
+  const l = pairLoss(c.img, p.real, edge);
   if (!identity || !p.realId) return l;
-  return tf.add(l, tf.mul(identity.weight, identityDistance(identity.net.describe(img), p.realId))) as tf.Scalar;
+  return tf.add(l, tf.mul(identity.weight, identityTerm(c, p, identity.net))) as tf.Scalar;
 }
 
 function warpRgb(p: Pairs): tf.Tensor4D {
@@ -202,16 +240,21 @@ function warpRgb(p: Pairs): tf.Tensor4D {
   return tf.slice(p.warp, [0, 0, 0, 0], [k, s, s, 3]);
 }
 
+function warpOnly(p: Pairs): Composite {
+  return { img: warpRgb(p), corr: null };
+}
+
 /** The refiner's composite (warp + mask·Δ) on the pairs, [-1, 1]. */
-function composite(model: NeuralModel, p: Pairs, psi: tf.Tensor2D): tf.Tensor4D {
+function composite(model: NeuralModel, p: Pairs, psi: tf.Tensor2D): Composite {
   const k = p.lm.shape[0];
   const { rgb, mask } = model.generate(p.lm, tf.tile(psi, [k, 1]) as tf.Tensor2D, p.warp);
-  return tf.clipByValue(tf.add(warpRgb(p), tf.mul(mask, rgb)), -1, 1) as tf.Tensor4D;
+  const corr = tf.mul(mask, rgb) as tf.Tensor4D;
+  return { img: tf.clipByValue(tf.add(warpRgb(p), corr), -1, 1) as tf.Tensor4D, corr };
 }
 
 /** Mean |composite − real| over the batch, in [0, 1] units. */
 function compositeL1(model: NeuralModel, p: Pairs, psi: tf.Tensor2D): tf.Scalar {
-  return pairLoss(composite(model, p, psi), p.real, 0);
+  return pairLoss(composite(model, p, psi).img, p.real, 0);
 }
 
 /**
@@ -253,11 +296,15 @@ export async function fineTuneNeural(
     const validateEvery = options.validateEvery ?? 5, patience = options.patience ?? 8;
     if (!Number.isInteger(validateEvery) || validateEvery < 1) throw new TypeError(`validateEvery must be a positive integer, got ${validateEvery}`);
     if (!Number.isInteger(patience) || patience < 1) throw new TypeError(`patience must be a positive integer, got ${patience}`);
-    pairs = await buildPairs(photos, model.imageSize);
-    if (identityWeight > 0) {
+    const built = await buildPairs(photos, model.imageSize, identityWeight > 0 ? FACE_FEATURES_INPUT : 0);
+    pairs = built;
+    if (built.realHi) {
+      const realHi = built.realHi;
+      delete built.realHi;
       faceNet = options.faceFeatures ?? (await FaceFeatureNet.load(options.faceFeaturesUrl ?? DEFAULT_FACE_FEATURES_URL));
       const net = faceNet;
-      pairs.realId = tf.tidy(() => net.describe(pairs!.real));
+      built.realId = tf.tidy(() => net.describe(realHi));
+      realHi.dispose();
     }
     const identity = faceNet ? { weight: identityWeight, net: faceNet } : null;
     // Held-out pairs evenly spaced over the photos (which are in clip / capture order).
@@ -274,13 +321,13 @@ export async function fineTuneNeural(
       try { return (await l.data())[0]!; } finally { l.dispose(); }
     };
     const edge = options.edgeWeight ?? 1;
-    const l1Warp = await value(() => pairLoss(warpRgb(all), all.real, 0));
+    const l1Warp = await value(() => pairLoss(warpOnly(all).img, all.real, 0));
     const l1Before = await value(() => compositeL1(model, all, anchorT));
     const vp = val;
-    const valWarp = vp ? await value(() => objective(warpRgb(vp), vp, edge, identity)) : null;
+    const valWarp = vp ? await value(() => objective(warpOnly(vp), vp, edge, identity)) : null;
     const valStart = vp ? await value(() => objective(composite(model, vp, anchorT), vp, edge, identity)) : null;
-    const valIdentity = (img: () => tf.Tensor4D) => (vp && identity ? value(() => identityDistance(identity.net.describe(img()), vp.realId!)) : Promise.resolve(null));
-    const valIdentityWarp = await valIdentity(() => warpRgb(vp!));
+    const valIdentity = (c: () => Composite) => (vp && identity ? value(() => identityTerm(c(), vp, identity.net)) : Promise.resolve(null));
+    const valIdentityWarp = await valIdentity(() => warpOnly(vp!));
     // The state to ship: step, held-out loss, ψ and tuned values (null: step 0's, E's ψ and the shared G).
     type State = { step: number; loss: number; psi: Float32Array | null; tuned: Record<string, Float32Array> | null };
     let best: State = { step: 0, loss: valStart ?? Infinity, psi: null, tuned: null };
