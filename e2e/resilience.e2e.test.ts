@@ -72,6 +72,29 @@ it('reports a face leaving the frame to the sender and the receivers, then recov
     .toBe(true);
 });
 
+/** Both pages' recent events, errors and stats: printed when a step fails, so a CI log says why. */
+async function dump(): Promise<string> {
+  const out: string[] = [];
+  for (const id of ['ada', 'ben']) {
+    try {
+      const s = await state(id);
+      out.push(`${id}: ${JSON.stringify({ events: s.events.slice(-12), errors: s.errors, publisher: s.publisher, peers: s.peers.map((p) => ({ id: p.id, ready: p.ready, stats: p.stats })) })}`);
+    } catch (err) {
+      out.push(`${id}: no state (${String(err)})`);
+    }
+  }
+  return out.join('\n');
+}
+
+async function explained<T>(step: string, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (err) {
+    console.error(`${step} failed; the pages' state:\n${await dump()}`);
+    throw err;
+  }
+}
+
 it('rejoins by itself when the SFU restarts, keeping the same MediaStreams', async () => {
   await bothLive();
   const streamsBefore = await Promise.all(['ada', 'ben'].map(async (id) => (await state(id)).peers[0]!.streamId));
@@ -79,14 +102,14 @@ it('rejoins by itself when the SFU restarts, keeping the same MediaStreams', asy
   await sfu.close();
   sfu = await startTestSfu({ VISAGE_STATIC_DIR: staticDir, PORT: String(port) });
   for (const id of ['ada', 'ben']) {
-    await expect.poll(async () => (await state(id)).events.some((e) => e.startsWith('reconnected:')), { timeout: 60_000 }).toBe(true);
+    await explained(`${id} rejoining`, () => expect.poll(async () => (await state(id)).events.some((e) => e.startsWith('reconnected:')), { timeout: 60_000 }).toBe(true));
   }
   // Frames are drawn again from fresh packets after the restart.
   for (const id of ['ada', 'ben']) {
     const before = (await state(id)).peers[0]!.stats.packets;
-    await expect.poll(async () => (await state(id)).peers[0]?.stats.packets ?? 0, { timeout: 60_000 }).toBeGreaterThan(before + 20);
+    await explained(`${id} receiving after the restart`, () => expect.poll(async () => (await state(id)).peers[0]?.stats.packets ?? 0, { timeout: 60_000 }).toBeGreaterThan(before + 20));
   }
-  await bothLive();
+  await explained('both live again', bothLive);
   const streamsAfter = await Promise.all(['ada', 'ben'].map(async (id) => (await state(id)).peers[0]!.streamId));
   expect(streamsAfter).toEqual(streamsBefore);
 });
