@@ -301,10 +301,13 @@ export async function fineTuneNeural(
     if (built.realHi) {
       const realHi = built.realHi;
       delete built.realHi;
-      faceNet = options.faceFeatures ?? (await FaceFeatureNet.load(options.faceFeaturesUrl ?? DEFAULT_FACE_FEATURES_URL));
-      const net = faceNet;
-      built.realId = tf.tidy(() => net.describe(realHi));
-      realHi.dispose();
+      try {
+        faceNet = options.faceFeatures ?? (await FaceFeatureNet.load(options.faceFeaturesUrl ?? DEFAULT_FACE_FEATURES_URL));
+        const net = faceNet;
+        built.realId = tf.tidy(() => net.describe(realHi));
+      } finally {
+        realHi.dispose();
+      }
     }
     const identity = faceNet ? { weight: identityWeight, net: faceNet } : null;
     // Held-out pairs evenly spaced over the photos (which are in clip / capture order).
