@@ -121,8 +121,6 @@ export class VisageClient extends TypedEmitter<VisageClientEvents> {
   readonly #options: VisageClientOptions;
   #conn: RoomConnection;
   #connUnsubscribe: (() => void)[] = [];
-  /** Producer ids consumed on the current connection. */
-  readonly #consumed = new Set<string>();
   #micTrack: MediaStreamTrack | null = null;
   #identity: Promise<FaceDescriber> | null = null;
   #guard: IdentityGuard | null = null;
@@ -179,7 +177,6 @@ export class VisageClient extends TypedEmitter<VisageClientEvents> {
       conn.signaling.onDisconnect((reason) => void this.#reconnect(reason)),
       conn.onTransportFailed((direction) => void this.#reconnect(`${direction} transport failed`)),
     ];
-    this.#consumed.clear();
     // After a rejoin, peers not back yet get a grace period: if they return, the app
     // keeps the same RemotePeer and MediaStream.
     const present = new Set(conn.initialPeers.map((p) => p.id));
@@ -208,12 +205,8 @@ export class VisageClient extends TypedEmitter<VisageClientEvents> {
     if (this.#left || this.#reconnecting) return;
     this.#reconnecting = true;
     this.safeEmit('disconnected', reason);
-    for (const off of this.#connUnsubscribe) off();
-    const old = this.#conn;
-    void old.leave().catch(() => undefined);
     const wasPublishing = this.#publisher !== null || this.#embeddingProducer !== null;
-    this.#landmarkProducer = this.#embeddingProducer = null;
-    this.#audioProducer = null;
+    this.#dropConnection();
     for (let attempt = 0; !this.#left; attempt++) {
       await new Promise((r) => setTimeout(r, Math.min(10_000, 300 * 2 ** attempt)));
       if (this.#left) break;
@@ -230,11 +223,7 @@ export class VisageClient extends TypedEmitter<VisageClientEvents> {
           if (wasPublishing) await this.#producePublished();
         } catch (err) {
           // Joined but could not publish: drop this connection entirely and try again.
-          for (const off of this.#connUnsubscribe) off();
-          this.#connUnsubscribe = [];
-          this.#landmarkProducer = this.#embeddingProducer = null;
-          this.#audioProducer = null;
-          void conn.leave().catch(() => undefined);
+          this.#dropConnection();
           throw err;
         }
         this.safeEmit('reconnected', attempt + 1);
@@ -250,6 +239,15 @@ export class VisageClient extends TypedEmitter<VisageClientEvents> {
     this.#reconnecting = false;
     // Lost again while we were publishing on the new connection (its disconnect was ignored then).
     if (!this.#left && !this.#conn.signaling.connected) void this.#reconnect('connection lost while rejoining');
+  }
+
+  /** Stops listening to the current connection, forgets its producers and leaves it (in the background). */
+  #dropConnection(): void {
+    for (const off of this.#connUnsubscribe) off();
+    this.#connUnsubscribe = [];
+    this.#landmarkProducer = this.#embeddingProducer = null;
+    this.#audioProducer = null;
+    void this.#conn.leave().catch(() => undefined);
   }
 
   static async create(options: VisageClientOptions): Promise<VisageClient> {
@@ -475,8 +473,7 @@ export class VisageClient extends TypedEmitter<VisageClientEvents> {
   async #consumeData(peerId: string, dataProducerId: string, label: string): Promise<void> {
     try {
       const peer = this.#peers.get(peerId);
-      if (!peer || this.#consumed.has(dataProducerId)) return;
-      this.#consumed.add(dataProducerId);
+      if (!peer) return;
       const dc = await this.#conn.consumeData(dataProducerId);
       if (label === DataLabel.Landmarks) {
         dc.on('message', (data: ArrayBuffer) => peer.avatar.pushLandmarkPacket(new Uint8Array(data), performance.now()));
@@ -508,8 +505,7 @@ export class VisageClient extends TypedEmitter<VisageClientEvents> {
   async #consumeAudio(peerId: string, producerId: string): Promise<void> {
     try {
       const peer = this.#peers.get(peerId);
-      if (!peer || this.#consumed.has(producerId)) return;
-      this.#consumed.add(producerId);
+      if (!peer) return;
       const consumer = await this.#conn.consume(producerId);
       peer.avatar.addAudio(consumer.track, consumer.rtpReceiver ?? undefined);
       peer.audioMuted = false;

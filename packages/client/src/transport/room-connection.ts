@@ -15,6 +15,7 @@ import {
   DataLabel,
   LANDMARK_MAX_PACKET_LIFETIME_MS,
   NOTIFICATION_NAMES,
+  TypedEmitter,
   type JoinResponse,
   type NotificationName,
   type Notifications,
@@ -28,13 +29,18 @@ export interface RoomConnectionOptions extends SignalingOptions {
   handlerFactory?: types.HandlerFactory;
 }
 
-/** Holds the room's pushes until `start()`, then delivers them (in arrival order) and every later one. */
-class NotificationRelay {
-  readonly #listeners = new Map<NotificationName, Set<(payload: unknown) => void>>();
+type RoomEvents = { [K in NotificationName]: [Notifications[K]] } & { transportFailed: [direction: 'send' | 'recv'] };
+
+/**
+ * The connection's events: the room's pushes, held until `start()` and then delivered in
+ * arrival order (and every later one as it comes), and `transportFailed`.
+ */
+class RoomEventRelay extends TypedEmitter<RoomEvents> {
   #held: [NotificationName, unknown][] | null = [];
   readonly #unsubscribe: (() => void)[];
 
   constructor(signaling: SignalingClient) {
+    super();
     this.#unsubscribe = NOTIFICATION_NAMES.map((name) =>
       signaling.on(name, (payload) => {
         if (this.#held) this.#held.push([name, payload]);
@@ -43,27 +49,24 @@ class NotificationRelay {
     );
   }
 
-  on(name: NotificationName, listener: (payload: unknown) => void): () => void {
-    let set = this.#listeners.get(name);
-    if (!set) this.#listeners.set(name, (set = new Set()));
-    set.add(listener);
-    return () => set.delete(listener);
-  }
-
   start(): void {
     const held = this.#held ?? [];
     this.#held = null;
     for (const [name, payload] of held) this.#deliver(name, payload);
   }
 
+  transportFailed(direction: 'send' | 'recv'): void {
+    this.safeEmit('transportFailed', direction);
+  }
+
   close(): void {
     for (const off of this.#unsubscribe) off();
-    this.#listeners.clear();
+    this.removeAllListeners();
     this.#held = null;
   }
 
   #deliver(name: NotificationName, payload: unknown): void {
-    for (const listener of [...(this.#listeners.get(name) ?? [])]) listener(payload);
+    this.safeEmit(name, payload as never);
   }
 }
 
@@ -76,15 +79,14 @@ export class RoomConnection {
   #recv: types.Transport | undefined;
   #sendPending: Promise<types.Transport> | undefined;
   #recvPending: Promise<types.Transport> | undefined;
-  readonly #notifications: NotificationRelay;
-  readonly #transportFailed = new Set<(direction: 'send' | 'recv') => void>();
+  readonly #events: RoomEventRelay;
   #closed = false;
 
-  private constructor(signaling: SignalingClient, device: Device, join: JoinResponse, notifications: NotificationRelay) {
+  private constructor(signaling: SignalingClient, device: Device, join: JoinResponse, events: RoomEventRelay) {
     this.signaling = signaling;
     this.device = device;
     this.initialPeers = join.peers;
-    this.#notifications = notifications;
+    this.#events = events;
   }
 
   /**
@@ -93,14 +95,14 @@ export class RoomConnection {
    */
   static async join(options: RoomConnectionOptions): Promise<RoomConnection> {
     const signaling = await SignalingClient.connect(options);
-    const notifications = new NotificationRelay(signaling);
+    const events = new RoomEventRelay(signaling);
     try {
       const joined = await signaling.request('join', {});
       const device = options.handlerFactory ? new Device({ handlerFactory: options.handlerFactory }) : new Device();
       await device.load({ routerRtpCapabilities: joined.rtpCapabilities as unknown as types.RtpCapabilities });
-      return new RoomConnection(signaling, device, joined, notifications);
+      return new RoomConnection(signaling, device, joined, events);
     } catch (err) {
-      notifications.close();
+      events.close();
       signaling.close();
       throw err;
     }
@@ -108,13 +110,14 @@ export class RoomConnection {
 
   /** Listens to one of the room's pushes (delivered from `start()` on). */
   on<K extends keyof Notifications>(event: K, listener: (payload: Notifications[K]) => void): () => void {
-    return this.#notifications.on(event, listener as (payload: unknown) => void);
+    this.#events.on(event, listener as (...args: RoomEvents[K]) => void);
+    return () => this.#events.off(event, listener as (...args: RoomEvents[K]) => void);
   }
 
   /** Called when a media transport fails for good (ICE/DTLS gave up): only a new connection helps. */
   onTransportFailed(listener: (direction: 'send' | 'recv') => void): () => void {
-    this.#transportFailed.add(listener);
-    return () => this.#transportFailed.delete(listener);
+    this.#events.on('transportFailed', listener);
+    return () => this.#events.off('transportFailed', listener);
   }
 
   /**
@@ -124,7 +127,7 @@ export class RoomConnection {
    * server's peer list and its pushes do not overlap).
    */
   start(): void {
-    this.#notifications.start();
+    this.#events.start();
   }
 
   async #createTransport(direction: 'send' | 'recv'): Promise<types.Transport> {
@@ -143,7 +146,7 @@ export class RoomConnection {
     const transport =
       direction === 'send' ? this.device.createSendTransport(options) : this.device.createRecvTransport(options);
     transport.on('connectionstatechange', (state) => {
-      if (state === 'failed' && !this.#closed) for (const listener of [...this.#transportFailed]) listener(direction);
+      if (state === 'failed' && !this.#closed) this.#events.transportFailed(direction);
     });
     transport.on('connect', ({ dtlsParameters }, callback, errback) => {
       this.signaling
@@ -255,7 +258,7 @@ export class RoomConnection {
   async leave(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    this.#notifications.close();
+    this.#events.close();
     if (this.signaling.connected) await this.signaling.request('leave', {}).catch(() => undefined);
     this.#send?.close();
     this.#recv?.close();
