@@ -1,0 +1,128 @@
+/**
+ * Training data for the mouth refiner (models/neural/mouth.py): for every tracked frame of each
+ * clip, the S×S mouth patch (generator/neural/mouth-patch.ts) cut from the real frame and from the
+ * v1 warp render of its landmarks, plus the lip image the network is driven by. Two warp avatars
+ * render alternate frames: one enrolled as neural-warp-cache.ts does it (the tracked frame at
+ * ENROLL_AT of the clip), one from MULTI_SHOTS frames spread over the clip (as a K=8 enrollment is,
+ * whose mouth interior comes from the most open photo), so the network sees both kinds of warp
+ * mouth; the target is another frame than the avatar's photos for almost every frame.
+ *
+ *   npx tsx packages/client/scripts/neural-mouth-cache.ts [--size 48] [--every 1] [clip …] [--cache DIR] [--force]
+ *
+ * Writes <cache>/mouth-v1-<S>/<clip>.{real,warp,lips}.npy (uint8: N×S×S×3, N×S×S×3, N×S×S×2) and
+ * <clip>.json (the frame indices). The warp is rendered at the clip's resolution scaled down so the
+ * patch spans about 1.5·S render pixels (the geometry is resolution-independent).
+ */
+import { parseArgs } from 'node:util';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { readTracks, readVideoFrame } from './warp-io.ts';
+import { REPO_ROOT, SHARED_DATA_DIR } from './lib/paths.ts';
+import { ENROLL_AT, npyU8 } from './neural-warp-cache.ts';
+import { enrollWarpAvatar } from '../src/enrollment/atlas/enroll.ts';
+import { WarpGenerator } from '../src/generator/warp/warp-generator.ts';
+import { pngCodec } from '../src/generator/codec.ts';
+import type { RgbaImage } from '../src/generator/image.ts';
+import { MOUTH_PATCH_SPAN, lipImage, mouthPatchFrame, sampleMouthPatch, scaleFrame } from '../src/generator/neural/mouth-patch.ts';
+
+const MOUTH_CACHE_VERSION = 1;
+/** Photos of the second avatar. */
+const MULTI_SHOTS = 8;
+
+/** Every frame of a video, decoded at its own size, in order. */
+async function* videoFrames(path: string, width: number, height: number): AsyncGenerator<RgbaImage> {
+  const bytes = width * height * 4;
+  const ff = spawn('ffmpeg', ['-nostdin', '-v', 'error', '-i', path, '-f', 'rawvideo', '-pix_fmt', 'rgba', 'pipe:1'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let buf: Buffer = Buffer.alloc(0);
+  for await (const chunk of ff.stdout as AsyncIterable<Buffer>) {
+    buf = buf.length ? Buffer.concat([buf, chunk]) : chunk;
+    while (buf.length >= bytes) {
+      yield { width, height, data: new Uint8ClampedArray(buf.subarray(0, bytes)) };
+      buf = buf.subarray(bytes);
+    }
+  }
+}
+
+function toU8(src: Float32Array, dst: Uint8Array, offset: number, scale = 1): void {
+  for (let i = 0; i < src.length; i++) dst[offset + i] = Math.min(255, Math.max(0, Math.round(src[i]! * scale)));
+}
+
+async function cacheClip(clip: string, size: number, every: number, dataDir: string, outDir: string): Promise<string> {
+  const tracks = readTracks(join(dataDir, 'tracks', `${clip}.jsonl.gz`));
+  const video = join(dataDir, 'clips', `${clip}.mp4`);
+  const tracked = tracks.map((t, i) => (t.landmarks ? i : -1)).filter((i) => i >= 0);
+  if (tracked.length < 2) throw new Error(`${clip}: fewer than 2 tracked frames`);
+  const fe = tracked[Math.floor(ENROLL_AT * tracked.length)]!;
+  const multi = Array.from({ length: Math.min(MULTI_SHOTS, tracked.length) }, (_, k) => tracked[Math.floor(((k + 0.5) * tracked.length) / Math.min(MULTI_SHOTS, tracked.length))]!);
+  const photo = (i: number) => ({ image: readVideoFrame(video, i), landmarks: tracks[i]!.landmarks! });
+  const { width, height } = photo(fe).image;
+  const gens: WarpGenerator[] = [];
+  for (const shots of [[fe], multi]) {
+    const { embedding } = await enrollWarpAvatar(shots.map(photo), { codec: pngCodec });
+    const gen = new WarpGenerator({ backend: 'cpu', codec: pngCodec });
+    await gen.init(embedding);
+    gens.push(gen);
+  }
+  const keep = tracked.filter((_, k) => k % every === 0);
+  const lens = keep.map((i) => mouthPatchFrame(tracks[i]!.landmarks!, width, height).len).sort((a, b) => a - b);
+  const scale = Math.min(1, (1.5 * size) / (MOUTH_PATCH_SPAN * lens[lens.length >> 1]!));
+  const rw = Math.max(1, Math.round(scale * width)), rh = Math.max(1, Math.round(scale * height));
+  const render: RgbaImage = { width: rw, height: rh, data: new Uint8ClampedArray(rw * rh * 4) };
+  const n = keep.length, px = size * size;
+  const real = new Uint8Array(n * px * 3), warp = new Uint8Array(n * px * 3), lips = new Uint8Array(n * px * 2);
+  const rgb = new Float32Array(px * 3), lip = new Float32Array(px * 2);
+  const wanted = new Set(keep);
+  let j = 0, index = 0;
+  const t0 = performance.now();
+  for await (const frame of videoFrames(video, width, height)) {
+    const i = index++;
+    if (!wanted.has(i)) continue;
+    const lm = tracks[i]!.landmarks!;
+    const f = mouthPatchFrame(lm, width, height);
+    toU8(sampleMouthPatch(frame, f, size, rgb), real, j * px * 3);
+    await gens[j % 2]!.render(lm, render);
+    toU8(sampleMouthPatch(render, scaleFrame(f, rw / width), size, rgb), warp, j * px * 3);
+    toU8(lipImage(lm, width, height, f, size, lip), lips, j * px * 2, 255);
+    j++;
+  }
+  for (const g of gens) g.dispose();
+  if (j !== n) throw new Error(`${clip}: decoded ${j} of ${n} tracked frames (the video has ${index})`);
+  const write = (name: string, shape: number[], data: Uint8Array) => {
+    const file = join(outDir, `${clip}.${name}.npy`);
+    writeFileSync(`${file}.tmp`, npyU8(shape, data));
+    renameSync(`${file}.tmp`, file);
+  };
+  write('real', [n, size, size, 3], real);
+  write('warp', [n, size, size, 3], warp);
+  write('lips', [n, size, size, 2], lips);
+  writeFileSync(join(outDir, `${clip}.json`), JSON.stringify({ version: MOUTH_CACHE_VERSION, clip, size, frames: keep, avatars: [[fe], multi], render: [rw, rh] }));
+  return `${clip}: ${n} frames, avatars from frame ${fe} and frames ${multi.join(',')}, render ${rw}×${rh}, ${((performance.now() - t0) / n).toFixed(1)} ms/frame`;
+}
+
+async function main(): Promise<void> {
+  const { values, positionals } = parseArgs({
+    options: {
+      size: { type: 'string', default: '48' }, every: { type: 'string', default: '1' },
+      cache: { type: 'string', default: resolve(REPO_ROOT, 'models/.cache/neural') },
+      data: { type: 'string', default: process.env.VISAGE_DATA ?? SHARED_DATA_DIR },
+      force: { type: 'boolean', default: false },
+    },
+    allowPositionals: true,
+  });
+  const size = Number(values.size), every = Number(values.every);
+  if (!Number.isInteger(size) || size < 8 || size > 256) throw new Error(`--size must be an integer in 8..256, got ${values.size}`);
+  if (!Number.isInteger(every) || every < 1) throw new Error(`--every must be a positive integer, got ${values.every}`);
+  const outDir = join(values.cache!, `mouth-v${MOUTH_CACHE_VERSION}-${size}`);
+  mkdirSync(outDir, { recursive: true });
+  const clips = positionals.length ? positionals : readdirSync(join(values.data!, 'clips')).filter((f) => f.endsWith('.mp4')).map((f) => f.slice(0, -4)).sort();
+  for (const clip of clips) {
+    if (existsSync(join(outDir, `${clip}.json`)) && !values.force) continue;
+    console.error(await cacheClip(clip, size, every, values.data!, outDir));
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof Error ? err.stack : err);
+  process.exit(1);
+});
