@@ -3,11 +3,14 @@
  * SwiftShader via --enable-unsafe-webgpu) draws the same frame as Node's tfjs-cpu within 2
  * levels and leaks no tensors — on the bi-layer path the client uses (an embedding with the warp
  * sections: the warp runs inside and the refiner composites onto it), and on the no-warp
- * fallback. Small frame, one timed render: SwiftShader WebGPU is slow.
+ * fallback, and with the mouth refiner after the face refiner. Small frame, one timed render:
+ * SwiftShader WebGPU is slow.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { AvatarEmbedding } from '@visage/protocol';
-import { openNeuralSession, refinerEmbedding, toWire, NEURAL_WEIGHTS_DIR, type NeuralSession } from '../packages/client/scripts/neural-session.ts';
+import { openNeuralSession, refinerEmbedding, toWire, MOUTH_WEIGHTS_DIR, NEURAL_WEIGHTS_DIR, type NeuralSession } from '../packages/client/scripts/neural-session.ts';
+import { loadMouthWeights } from '../packages/client/src/generator/neural/mouth-model.ts';
+import { nodeWeightsHandler } from '../packages/client/src/generator/neural/weights-node.ts';
 import { useTfBackend } from '../packages/client/src/generator/neural/tf-backend.ts';
 import { loadNeuralWeightsFromDir } from '../packages/client/src/generator/neural/weights-node.ts';
 import { NeuralGenerator } from '../packages/client/src/generator/neural/neural-generator.ts';
@@ -18,22 +21,24 @@ import { SectionType } from '@visage/protocol';
 const SIZE = 96;
 const lm = loadLandmarks(50);
 let session: NeuralSession;
-const paths = { refiner: { warp: true }, fallback: { warp: false } } as const;
-const cases = {} as Record<keyof typeof paths, { embedding: AvatarEmbedding; ref: Uint8ClampedArray; refining: boolean }>;
+const paths = { refiner: { warp: true, mouth: false }, fallback: { warp: false, mouth: false }, mouth: { warp: true, mouth: true } } as const;
+const cases = {} as Record<keyof typeof paths, { embedding: AvatarEmbedding; ref: Uint8ClampedArray; refining: boolean; refiningMouth: boolean }>;
 
 beforeAll(async () => {
   await useTfBackend('cpu');
   const weights = await loadNeuralWeightsFromDir(NEURAL_WEIGHTS_DIR);
-  for (const [name, { warp }] of Object.entries(paths) as [keyof typeof paths, { warp: boolean }][]) {
+  const mouthWeights = await loadMouthWeights(nodeWeightsHandler(MOUTH_WEIGHTS_DIR));
+  for (const [name, { warp, mouth }] of Object.entries(paths) as [keyof typeof paths, { warp: boolean; mouth: boolean }][]) {
     const embedding = await refinerEmbedding(weights, 'cpu', { warp });
-    const g = new NeuralGenerator({ backend: 'cpu', weights, codec: pngCodec, cropSmoothing: 0 });
+    const g = new NeuralGenerator({ backend: 'cpu', weights, codec: pngCodec, cropSmoothing: 0, ...(mouth ? { mouthWeights } : {}) });
     await g.init(embedding);
     const out = { width: SIZE, height: SIZE, data: new Uint8ClampedArray(SIZE * SIZE * 4) };
     await g.render(lm, out);
-    cases[name] = { embedding, ref: out.data, refining: g.refining };
+    cases[name] = { embedding, ref: out.data, refining: g.refining, refiningMouth: g.refiningMouth };
     g.dispose();
   }
   weights.dispose();
+  mouthWeights.dispose();
   session = await openNeuralSession();
 }, 120_000);
 afterAll(async () => session?.close());
@@ -49,6 +54,19 @@ async function pagePhotos(frames: readonly (30 | 50)[]) {
 it('Node takes the refiner path with warp sections and the fallback without', () => {
   expect(cases.refiner.refining).toBe(true);
   expect(cases.fallback.refining).toBe(false);
+  expect(cases.mouth.refiningMouth).toBe(true);
+  expect(cases.refiner.refiningMouth).toBe(false);
+  // The mouth refiner changes the frame around the mouth only.
+  const lmPx = (i: number) => [lm[i * 3]! * SIZE, lm[i * 3 + 1]! * SIZE] as const;
+  const [mx, my] = [(lmPx(78)[0] + lmPx(308)[0]) / 2, (lmPx(78)[1] + lmPx(308)[1]) / 2];
+  const reach = Math.hypot(lmPx(308)[0] - lmPx(78)[0], lmPx(308)[1] - lmPx(78)[1]) * 1.3;
+  let near = 0, far = 0;
+  for (let p = 0; p < SIZE * SIZE; p++) {
+    const d = Math.abs(cases.mouth.ref[p * 4]! - cases.refiner.ref[p * 4]!);
+    if (Math.hypot((p % SIZE) + 0.5 - mx, Math.floor(p / SIZE) + 0.5 - my) < reach) near += d; else far += d;
+  }
+  expect(near).toBeGreaterThan(50);
+  expect(far).toBe(0);
   // The two paths draw different pictures (the refiner's is the warp render plus a correction).
   let diff = 0;
   for (let i = 0; i < cases.refiner.ref.length; i++) diff += Math.abs(cases.refiner.ref[i]! - cases.fallback.ref[i]!);
@@ -59,9 +77,10 @@ for (const path of Object.keys(paths) as (keyof typeof paths)[]) {
   for (const backend of ['wasm', 'webgl', 'cpu', 'webgpu'] as const) {
     it(`${path}, ${backend}: same frame as Node tfjs-cpu, no leaked tensors`, async () => {
       const { embedding, ref, refining } = cases[path];
-      const r = await session.run(backend, toWire(embedding), Array.from(lm), SIZE, SIZE, 1, 64, 0);
+      const r = await session.run(backend, toWire(embedding), Array.from(lm), SIZE, SIZE, 1, 64, 0, paths[path].mouth);
       expect(r.backend).toBe(backend);
       expect(r.refining).toBe(refining);
+      expect(r.refiningMouth).toBe(paths[path].mouth);
       expect(r.leakedTensors).toBe(0);
       const px = Buffer.from(r.pixels, 'base64');
       let maxd = 0;

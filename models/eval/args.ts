@@ -33,6 +33,8 @@ ladders and a static frame on the same face crops.
   --identity-weight W   with --fine-tune: weight of the identity term (cosine distance of face-api's
                         face-recognition descriptors, not the CSIM network) in the fine-tuning loss
                         (default 0: off).
+  --mouth-weights DIR   neural generator: the mouth refiner's model.json + shards (default models/weights/mouth).
+  --no-mouth            neural generator without the mouth refiner (the face refiner over the warp only).
   --ladder LIST         target kbit/s, comma list (default ${DEFAULT_EVAL_OPTIONS.ladderKbps.join(',')}; 1 probes the floor).
   --gop S               codec keyframe interval in seconds (default ${DEFAULT_EVAL_OPTIONS.gopSeconds}).
   --tracks PATH         use this tracks file (.jsonl[.gz], one line per frame) instead of tracking.
@@ -73,6 +75,7 @@ export function parseEvalArgs(argv: string[], generators: readonly string[]): Pa
         shots: { type: 'string' }, generator: { type: 'string' }, size: { type: 'string' }, json: { type: 'string' },
         'side-by-side': { type: 'string' }, seed: { type: 'string' }, 'max-eval-frames': { type: 'string' }, 'rung-frames': { type: 'string' }, codecs: { type: 'string' },
         ladder: { type: 'string' }, gop: { type: 'string' }, tracks: { type: 'string' }, 'neural-weights': { type: 'string' }, 'fine-tune': { type: 'string' }, 'fine-tune-layers': { type: 'string' }, 'identity-weight': { type: 'string' }, 'no-cache': { type: 'boolean' },
+        'mouth-weights': { type: 'string' }, 'no-mouth': { type: 'boolean' },
         quiet: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
       },
     });
@@ -108,12 +111,14 @@ export function parseEvalArgs(argv: string[], generators: readonly string[]): Pa
   }
   const identityWeight = v['identity-weight'] === undefined ? undefined : num('identity-weight', v['identity-weight'], 0, 0, 100);
   if (identityWeight !== undefined && fineTuneSeconds === undefined) throw new UsageError('--identity-weight needs --fine-tune');
+  if ((v['mouth-weights'] !== undefined || v['no-mouth']) && generator !== 'neural') throw new UsageError('--mouth-weights and --no-mouth need --generator neural');
+  if (v['mouth-weights'] !== undefined && v['no-mouth']) throw new UsageError('--mouth-weights and --no-mouth exclude each other');
   let ladderKbps = DEFAULT_EVAL_OPTIONS.ladderKbps;
   if (v.ladder !== undefined) {
     ladderKbps = v.ladder.split(',').map((s) => num('ladder', s.trim(), 0, 1, 100_000));
     if (ladderKbps.length === 0) throw new UsageError('--ladder needs at least one rate');
   }
-  for (const [name, path] of [['json', v.json], ['side-by-side', v['side-by-side']], ['tracks', v.tracks], ['neural-weights', v['neural-weights']]] as const) {
+  for (const [name, path] of [['json', v.json], ['side-by-side', v['side-by-side']], ['tracks', v.tracks], ['neural-weights', v['neural-weights']], ['mouth-weights', v['mouth-weights']]] as const) {
     if (path !== undefined && path.trim() === '') throw new UsageError(`--${name} needs a path`);
   }
   return {
@@ -133,6 +138,8 @@ export function parseEvalArgs(argv: string[], generators: readonly string[]): Pa
     ...(fineTuneSeconds !== undefined ? { fineTuneSeconds } : {}),
     ...(fineTuneSeconds !== undefined ? { fineTuneLayers: fineTuneLayers ?? [...DEFAULT_FINE_TUNE_LAYERS] } : {}),
     ...(identityWeight !== undefined ? { fineTuneIdentityWeight: identityWeight } : {}),
+    ...(v['mouth-weights'] !== undefined ? { mouthWeights: v['mouth-weights'] } : {}),
+    ...(v['no-mouth'] ? { mouth: false } : {}),
     cache: !v['no-cache'],
     cropScale: DEFAULT_EVAL_OPTIONS.cropScale,
     json: v.json,

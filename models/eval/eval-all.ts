@@ -98,7 +98,8 @@ async function main(): Promise<number> {
   let stopped = 0;
   for (const size of sizes) {
     for (const clip of clips) {
-      const json = resolve(outDir, `${basename(clip, '.mp4')}-${size}-k${shots}-${generator}-n${maxEvalFrames}-r${rungFrames}-v${EVAL_METHOD_VERSION}.json`);
+      // The neural generator's results since the mouth refiner (on by default) carry '+mouth'.
+      const json = resolve(outDir, `${basename(clip, '.mp4')}-${size}-k${shots}-${generator === 'neural' ? 'neural+mouth' : generator}-n${maxEvalFrames}-r${rungFrames}-v${EVAL_METHOD_VERSION}.json`);
       let r: EvalResult;
       const noUpscale = size > sizes[0]! && !values.upscale;
       // A skip is recorded in the run's JSON too ({ skipped: 'upscale' }), so a fresh checkout knows

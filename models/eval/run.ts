@@ -20,7 +20,7 @@ import { encodeFrames, packetKbps, senderNeutral } from './landmark-codec.ts';
 import { cosine, l1, landmarkDistancePx, meanOf, psnr, ssim, ssimReference, type Rgba, type SsimReference } from './metrics.ts';
 import { planFrames, subsetPositions, type FramePlan } from './selection.ts';
 import type { FineTuneReport } from '../../packages/client/src/generator/neural/fine-tune.ts';
-import { NEURAL_WEIGHTS_DIR, openEvalSession, type Analysis, type EvalSession } from './session.ts';
+import { MOUTH_WEIGHTS_DIR, NEURAL_WEIGHTS_DIR, openEvalSession, type Analysis, type EvalSession } from './session.ts';
 import { formatStages, StageProfile } from './profile.ts';
 import { contentHash, readCachedTracks, writeCachedTracks } from './tracks-cache.ts';
 import { collectFrames, Mp4Writer } from './video-io.ts';
@@ -61,6 +61,9 @@ export interface EvalOptions {
   fineTuneLayers?: string[];
   /** With fineTuneSeconds: weight of the identity term (fine-tune.ts `identityWeight`; default 0). */
   fineTuneIdentityWeight?: number;
+  /** Neural generator: run the mouth refiner (default true) with the weights in this folder (default models/weights/mouth). */
+  mouth?: boolean;
+  mouthWeights?: string;
   /** Let faceres use tfjs' multi-threaded wasm build (default false: one pool thread on 2 cores, no gain). */
   faceresThreads?: boolean;
   log: (line: string) => void;
@@ -303,11 +306,14 @@ export async function runEval(o: EvalOptions): Promise<EvalResult> {
   const weightsDir = o.neuralWeights ?? NEURAL_WEIGHTS_DIR;
   if (o.fineTuneSeconds !== undefined && (o.generator !== 'neural' || o.shots < 2)) throw new EvalInputError(`fine-tuning needs --generator neural and --shots 2 or more (leave-one-out pairs); got ${o.generator}, ${o.shots} shot(s)`);
   if (o.generator === 'neural' && !existsSync(join(weightsDir, 'model.json'))) throw new EvalInputError(`the neural generator has no weights: ${join(weightsDir, 'model.json')} not found (--neural-weights DIR)`);
+  const mouth = o.generator === 'neural' && o.mouth !== false;
+  const mouthDir = o.mouthWeights ?? MOUTH_WEIGHTS_DIR;
+  if (mouth && !existsSync(join(mouthDir, 'model.json'))) throw new EvalInputError(`the mouth refiner has no weights: ${join(mouthDir, 'model.json')} not found (--mouth-weights DIR, or --no-mouth)`);
   const tmp = await mkdtemp(join(tmpdir(), 'visage-eval-'));
   let session: EvalSession | null = null;
   let ladders: ReturnType<typeof codecLadders> | null = null;
   try {
-    session = await prof.time('page_start', () => openEvalSession({ faceresThreads: o.faceresThreads ?? false, ...(o.neuralWeights ? { neuralWeightsDir: o.neuralWeights } : {}) }));
+    session = await prof.time('page_start', () => openEvalSession({ faceresThreads: o.faceresThreads ?? false, ...(o.neuralWeights ? { neuralWeightsDir: o.neuralWeights } : {}), ...(o.mouthWeights ? { mouthWeightsDir: o.mouthWeights } : {}) }));
     const si = session.info;
     const faceresRuntime = si.tfBackend ? `tfjs ${si.tfVersion} ${si.tfBackend}${si.tfBackend === 'wasm' ? ` (${si.faceresSimd ? 'SIMD' : 'no SIMD'}, ${si.faceresThreads} thread${si.faceresThreads === 1 ? '' : 's'})` : ''}` : 'not loaded';
     o.log(`chromium page ready: tracker ${si.trackerDelegate}/${si.trackerThread}, faceres on ${faceresRuntime} in a worker, cross-origin isolated: ${si.crossOriginIsolated ? 'yes' : 'no'}`);
@@ -399,7 +405,7 @@ export async function runEval(o: EvalOptions): Promise<EvalResult> {
     let receiver: { backend: string | null; family: string; detail: string | null };
     try {
       const s = session;
-      receiver = await prof.time('generator_init', () => s.initReceiver(o.generator, wire, neutral, cropLm[plan.shots[0]!]!));
+      receiver = await prof.time('generator_init', () => s.initReceiver(o.generator, wire, neutral, cropLm[plan.shots[0]!]!, mouth));
     } catch (err) {
       throw new EvalInputError(`the ${o.generator} generator failed to load in the page${o.generator === 'neural' ? ` (weights ${weightsDir})` : ''}: ${err instanceof Error ? err.message : String(err)}`);
     }
@@ -556,6 +562,7 @@ export async function runEval(o: EvalOptions): Promise<EvalResult> {
         method_version: EVAL_METHOD_VERSION,
         seed: o.seed,
         generator: o.generator,
+        ...(o.generator === 'neural' ? { mouth_refiner: mouth } : {}),
         generator_backend: receiver.detail ? `${receiver.backend} (${receiver.detail})` : receiver.backend,
         render_where: 'headless Chromium (decoder + generator in the page)',
         video: { path: o.video, width: info.width, height: info.height, fps: info.fps, frames: tracks.length },

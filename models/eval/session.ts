@@ -23,6 +23,7 @@ const HUMAN_MODELS_DIR = resolve(dirname(require.resolve('@vladmandic/human')), 
 const TFJS_WASM_DIR = dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm'));
 /** models/weights/neural, served at /models/neural/ (the neural generator's default URL). */
 export const NEURAL_WEIGHTS_DIR = resolve(REPO_ROOT, 'models/weights/neural');
+export const MOUTH_WEIGHTS_DIR = resolve(REPO_ROOT, 'models/weights/mouth');
 export const NEURAL_PAGE_OPTIONS: NeuralPageOptions = { weightsUrl: '/models/neural/model.json', wasmPath: '/tfjs-wasm/' };
 
 export interface Analysis { landmarks: Float32Array | null; embedding: Float32Array | null }
@@ -44,7 +45,8 @@ export interface EvalSession {
    */
   analyseMany(frames: AnalyseRequest[], width: number, height: number): Promise<{ analyses: Analysis[]; stats: AnalyseStats }>;
   enrollNeural(embedding: WireEmbedding, frames: Uint8Array[], size: number, landmarks: Float32Array[], fineTune?: { seconds: number; layers: string[]; identityWeight: number }): Promise<{ embedding: WireEmbedding; fineTune: FineTuneReport | null }>;
-  initReceiver(generator: string, embedding: WireEmbedding, neutral: Float32Array, initialLandmarks: Float32Array): Promise<{ backend: string | null; family: string; detail: string | null }>;
+  /** `mouth`: the neural generator runs the mouth refiner (served at /models/mouth/). */
+  initReceiver(generator: string, embedding: WireEmbedding, neutral: Float32Array, initialLandmarks: Float32Array, mouth?: boolean): Promise<{ backend: string | null; family: string; detail: string | null }>;
   /** Renders every packet; returns the frames at `keep` positions. */
   render(packets: Uint8Array[], keep: number[], width: number, height: number): Promise<{ frames: Map<number, Uint8Array>; renderMs: number; decodeMs: number }>;
   close(): Promise<void>;
@@ -60,6 +62,8 @@ export interface EvalSessionOptions {
   faceresThreads?: boolean;
   /** Folder with the neural generator's model.json + shards, served at /models/neural/ (default NEURAL_WEIGHTS_DIR). */
   neuralWeightsDir?: string;
+  /** Folder with the mouth refiner's model.json + shards, served at /models/mouth/ (default MOUTH_WEIGHTS_DIR). */
+  mouthWeightsDir?: string;
   browser?: Browser;
 }
 
@@ -89,7 +93,7 @@ export async function openEvalSession(options: EvalSessionOptions = {}): Promise
   const uploads = new Map<string, Uint8Array>();
   const server: StaticServer = await startStaticServer({
     files,
-    mounts: { ...trackingAssetMounts(), '/human-models/': HUMAN_MODELS_DIR, '/tfjs-wasm/': TFJS_WASM_DIR, '/models/neural/': options.neuralWeightsDir ?? NEURAL_WEIGHTS_DIR, '/models/face-recognition/': FACE_FEATURES_DIR },
+    mounts: { ...trackingAssetMounts(), '/human-models/': HUMAN_MODELS_DIR, '/tfjs-wasm/': TFJS_WASM_DIR, '/models/neural/': options.neuralWeightsDir ?? NEURAL_WEIGHTS_DIR, '/models/mouth/': options.mouthWeightsDir ?? MOUTH_WEIGHTS_DIR, '/models/face-recognition/': FACE_FEATURES_DIR },
     csp: options.faceresThreads ? THREADED_WASM_CSP : NO_PHONE_HOME_CSP,
     handlers: [
       async (req, res) => {
@@ -189,8 +193,8 @@ export async function openEvalSession(options: EvalSessionOptions = {}): Promise
       enrollNeural(embedding, frames, size, landmarks, fineTune) {
         return serving(frames, size, size, (paths) => call('enrollNeural', embedding, paths, size, size, landmarks.map((l) => Array.from(l)), { ...NEURAL_PAGE_OPTIONS, ...(fineTune === undefined ? {} : { fineTuneSeconds: fineTune.seconds, fineTuneLayers: fineTune.layers, fineTuneIdentityWeight: fineTune.identityWeight }) }));
       },
-      initReceiver(generator, embedding, neutral, initial) {
-        return call('initReceiver', generator, embedding, Array.from(neutral), Array.from(initial), NEURAL_PAGE_OPTIONS);
+      initReceiver(generator, embedding, neutral, initial, mouth) {
+        return call('initReceiver', generator, embedding, Array.from(neutral), Array.from(initial), { ...NEURAL_PAGE_OPTIONS, ...(mouth ? { mouthWeightsUrl: '/models/mouth/model.json' } : {}) });
       },
       async render(packets, keep, w, h) {
         const prefix = `/upload/${renders++}/`;

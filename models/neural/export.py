@@ -62,36 +62,23 @@ def adain_slots(g: Generator) -> list[dict]:
     return slots
 
 
-def export(g: Generator, e: Embedder, out_dir: Path, size: int, meta: dict | None = None) -> Path:
+def write_manifest(out_dir: Path, tensors: list[tuple[str, np.ndarray]], fmt: str, topology: dict) -> Path:
+    """model.json (tfjs weights manifest, `format`, `modelTopology`) + float16 shards of `tensors`."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     for old in out_dir.glob("group1-shard*.bin"):
         old.unlink()
-    tensors = named_tensors("G", g) + named_tensors("E", e)
     blob = b"".join(a.astype("<f2").tobytes() for _, a in tensors)
     n = max(1, -(-len(blob) // SHARD_BYTES))
     paths = [f"group1-shard{i + 1}of{n}.bin" for i in range(n)]
     for i, p in enumerate(paths):
         (out_dir / p).write_bytes(blob[i * SHARD_BYTES:(i + 1) * SHARD_BYTES])
     model = {
-        "format": FORMAT,
+        "format": fmt,
         "formatVersion": VERSION,
         "generatedBy": f"torch {torch.__version__}",
         "convertedBy": "models/neural/export.py",
-        "modelTopology": {
-            "architecture": "zakharov2019-adain (see models/neural/EXPORT.md)",
-            "layout": "NHWC",
-            "imageSize": size,
-            "valueRange": [-1, 1],
-            "net": asdict(g.cfg),
-            "psiDim": g.psi_dim,
-            "adainSlots": adain_slots(g),
-            "instanceNormEpsilon": 1e-5,
-            **({"composite": ("frame = clamp(warpRGB + mask * rgb, -1, 1)" if g.cfg.residual else
-                              "frame = warpRGB * (1 - mask) + rgb * mask") + " (bi-layer refiner; see EXPORT.md)"}
-               if g.cfg.refine else {}),
-            **(meta or {}),
-        },
+        "modelTopology": topology,
         "weightsManifest": [{
             "paths": paths,
             "weights": [{"name": nm, "shape": list(a.shape), "dtype": "float32",
@@ -101,6 +88,23 @@ def export(g: Generator, e: Embedder, out_dir: Path, size: int, meta: dict | Non
     }
     (out_dir / "model.json").write_text(json.dumps(model, indent=1))
     return out_dir
+
+
+def export(g: Generator, e: Embedder, out_dir: Path, size: int, meta: dict | None = None) -> Path:
+    return write_manifest(out_dir, named_tensors("G", g) + named_tensors("E", e), FORMAT, {
+        "architecture": "zakharov2019-adain (see models/neural/EXPORT.md)",
+        "layout": "NHWC",
+        "imageSize": size,
+        "valueRange": [-1, 1],
+        "net": asdict(g.cfg),
+        "psiDim": g.psi_dim,
+        "adainSlots": adain_slots(g),
+        "instanceNormEpsilon": 1e-5,
+        **({"composite": ("frame = clamp(warpRGB + mask * rgb, -1, 1)" if g.cfg.residual else
+                          "frame = warpRGB * (1 - mask) + rgb * mask") + " (bi-layer refiner; see EXPORT.md)"}
+           if g.cfg.refine else {}),
+        **(meta or {}),
+    })
 
 
 def read_weights(model_dir: Path) -> tuple[dict, dict[str, np.ndarray]]:
@@ -162,13 +166,17 @@ def write_parity(model_dir: Path, inputs: dict[str, torch.Tensor]) -> dict:
         rgb, mask = g(inputs["lm"], psi, inputs["warp"])
         comp = composite(rgb, mask, inputs["warp"][:, :3], g.cfg.residual)
     tensors = {**inputs, "embedding": emb, "psi": psi, "rgb": rgb, "mask": mask, "composite": comp}
-    pdir = Path(model_dir) / "parity"
-    pdir.mkdir(exist_ok=True)
+    outputs = ("embedding", "psi", "rgb", "mask", "composite")
+    return write_fixture(Path(model_dir) / "parity", {n: (nchw_to_nhwc(t), "output" if n in outputs else "input") for n, t in tensors.items()})
+
+
+def write_fixture(pdir: Path, tensors: dict[str, tuple[np.ndarray, str]]) -> dict:
+    """parity/fixture.json + fixture.bin: float32 LE tensors (name → (array, 'input' | 'output')), tolerance 1e-3."""
+    pdir.mkdir(parents=True, exist_ok=True)
     entries, blob, off = [], b"", 0
-    for name, t in tensors.items():
-        a = nchw_to_nhwc(t).astype("<f4")
-        entries.append({"name": name, "shape": list(a.shape), "dtype": "float32", "byteOffset": off,
-                        "role": "output" if name in ("embedding", "psi", "rgb", "mask", "composite") else "input"})
+    for name, (arr, role) in tensors.items():
+        a = np.ascontiguousarray(arr).astype("<f4")
+        entries.append({"name": name, "shape": list(a.shape), "dtype": "float32", "byteOffset": off, "role": role})
         blob += a.tobytes()
         off += a.nbytes
     (pdir / "fixture.bin").write_bytes(blob)

@@ -237,7 +237,7 @@ def progress(step, total, rate, extra, limit_s=None, elapsed=0.0):
     sys.stderr.flush()
 
 
-def plot_losses(csv_path: Path, png_path: Path):
+def plot_losses(csv_path: Path, png_path: Path, keys: list[str] | None = None):
     try:
         import matplotlib
         matplotlib.use("Agg")
@@ -248,9 +248,10 @@ def plot_losses(csv_path: Path, png_path: Path):
     if not rows:
         return
     steps = [int(r["step"]) for r in rows]
-    keys = ["loss_g", "l1", "ssim_loss", "fm", "adv_g", "mch", "loss_d"]
-    if rows[0].get("mask"):
-        keys.append("mask")
+    if keys is None:
+        keys = ["loss_g", "l1", "ssim_loss", "fm", "adv_g", "mch", "loss_d"]
+        if rows[0].get("mask"):
+            keys.append("mask")
     fig, axes = plt.subplots(len(keys), 1, figsize=(7, 2 * len(keys)), sharex=True)
     for ax, k in zip(axes, keys):
         v = np.array([float(r[k]) for r in rows])
@@ -267,7 +268,8 @@ def plot_losses(csv_path: Path, png_path: Path):
 
 def main(argv=None):
     ap = argparse.ArgumentParser(prog="npm run train --", description=__doc__)
-    ap.add_argument("--config", default="tiny", help="config name in models/neural/configs or a JSON path")
+    ap.add_argument("--config", default="tiny", help="config name in models/neural/configs or a JSON path; "
+                    "'mouth': the mouth refiner (neural/mouth.py)")
     ap.add_argument("--resume", action="store_true", help="continue from runs/<name>/ckpt.pt")
     ap.add_argument("--steps", type=int, help="override total steps")
     ap.add_argument("--max-minutes", type=float,
@@ -276,6 +278,12 @@ def main(argv=None):
     ap.add_argument("--no-export", action="store_true")
     ap.add_argument("--init", help="warm start G/E/D from this checkpoint (new runs only), e.g. runs/tiny/ckpt.pt")
     a = ap.parse_args(argv)
+    if a.config == "mouth":  # the mouth refiner has its own loop (neural/mouth.py)
+        from . import mouth
+        return mouth.main(["train", "--run", str(Path(a.runs) / "mouth"), *(["--resume"] if a.resume else []),
+                           *(["--steps", str(a.steps)] if a.steps is not None else []),
+                           *(["--minutes", str(a.max_minutes)] if a.max_minutes is not None else []),
+                           *(["--no-export"] if a.no_export else [])])
     cfg = TrainConfig.load(a.config)
     if a.steps is not None:
         cfg.steps = a.steps

@@ -73,6 +73,8 @@ export interface NeuralPageOptions {
   fineTuneSeconds?: number;
   fineTuneLayers?: string[];
   fineTuneIdentityWeight?: number;
+  /** The receiver's neural generator runs the mouth refiner with these weights (none without). */
+  mouthWeightsUrl?: string;
 }
 
 export interface EvalPageApi {
@@ -268,7 +270,7 @@ const api: EvalPageApi = {
     generator = null;
     decoder = createDecoder({ neutral: Float32Array.from(neutral) });
     const g = name === 'neural'
-      ? createGenerator('neural', { backend: 'wasm', ...(neural ? { weightsUrl: neural.weightsUrl, wasmPath: neural.wasmPath } : {}) })
+      ? createGenerator('neural', { backend: 'wasm', ...(neural ? { weightsUrl: neural.weightsUrl, wasmPath: neural.wasmPath, mouthWeightsUrl: neural.mouthWeightsUrl ?? null } : {}) })
       : createGenerator(name, { backend: 'cpu', codec: pngCodec });
     await g.init(fromWire(wire));
     generator = g;

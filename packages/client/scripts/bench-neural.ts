@@ -2,17 +2,21 @@
  * Benchmark (not a test): ms/frame of the neural generator per tfjs backend in headless
  * Chromium (--enable-unsafe-webgpu → SwiftShader WebGPU, correctness only on the small input),
  * plus Node's cpu backend; agreement of each backend's frame with Node cpu.
- *   npx tsx packages/client/scripts/bench-neural.ts [--frames 10] [--g-size 256] [--backends wasm,webgl,cpu,webgpu]
+ *   npx tsx packages/client/scripts/bench-neural.ts [--frames 10] [--g-size 256] [--backends wasm,webgl,cpu,webgpu] [--mouth]
+ * --mouth: with the mouth refiner after the face refiner (models/weights/mouth).
  */
 import { parseArgs } from 'node:util';
-import { openNeuralSession, refinerEmbedding, toWire, NEURAL_WEIGHTS_DIR } from './neural-session.ts';
+import { openNeuralSession, refinerEmbedding, toWire, MOUTH_WEIGHTS_DIR, NEURAL_WEIGHTS_DIR } from './neural-session.ts';
+import { loadMouthWeights } from '../src/generator/neural/mouth-model.ts';
+import { nodeWeightsHandler } from '../src/generator/neural/weights-node.ts';
 import { useTfBackend } from '../src/generator/neural/tf-backend.ts';
 import { loadNeuralWeightsFromDir } from '../src/generator/neural/weights-node.ts';
 import { NeuralGenerator } from '../src/generator/neural/neural-generator.ts';
 import { loadLandmarks } from '../test/warp-fixtures.ts';
 import { pngCodec } from '../src/generator/codec.ts';
 
-const { values } = parseArgs({ options: { frames: { type: 'string' }, 'g-size': { type: 'string' }, backends: { type: 'string' }, size: { type: 'string' } } });
+const { values } = parseArgs({ options: { frames: { type: 'string' }, 'g-size': { type: 'string' }, backends: { type: 'string' }, size: { type: 'string' }, mouth: { type: 'boolean' } } });
+const mouth = values.mouth ?? false;
 const n = Number(values.frames ?? 10);
 const gSize = Number(values['g-size'] ?? 256);
 const size = Number(values.size ?? 256);
@@ -24,15 +28,17 @@ const weights = await loadNeuralWeightsFromDir(WEIGHTS_DIR);
 // The client's embedding: warp sections + E's vector and ψ, so every backend times the bi-layer path.
 const embedding = await refinerEmbedding(weights, 'cpu');
 const lm = loadLandmarks(50);
-const g = new NeuralGenerator({ backend: 'cpu', weights, codec: pngCodec, cropSmoothing: 0 });
+const mouthWeights = mouth ? await loadMouthWeights(nodeWeightsHandler(MOUTH_WEIGHTS_DIR)) : null;
+const g = new NeuralGenerator({ backend: 'cpu', weights, codec: pngCodec, cropSmoothing: 0, ...(mouthWeights ? { mouthWeights } : {}) });
 await g.init(embedding);
 const ref = { width: size, height: size, data: new Uint8ClampedArray(size * size * 4) };
 await g.render(lm, ref);
 let t = performance.now();
 for (let i = 0; i < n; i++) await g.render(lm, ref);
-console.log(`node tfjs-cpu: render ${((performance.now() - t) / n).toFixed(1)} ms/frame (refining: ${g.refining}; G at ${weights.topology.imageSize} px, ${size}×${size} target)`);
+console.log(`node tfjs-cpu: render ${((performance.now() - t) / n).toFixed(1)} ms/frame (refining: ${g.refining}, mouth: ${g.refiningMouth}; G at ${weights.topology.imageSize} px, ${size}×${size} target)`);
 g.dispose();
 weights.dispose();
+mouthWeights?.dispose();
 
 const session = await openNeuralSession();
 try {
@@ -40,11 +46,11 @@ try {
   for (const b of backends) {
     const slow = b === 'webgpu';
     try {
-      const r = await session.run(b, wire, Array.from(lm), size, size, slow ? 2 : n, slow ? 64 : gSize, slow ? 1 : Math.max(2, Math.round(n / 2)));
+      const r = await session.run(b, wire, Array.from(lm), size, size, slow ? 2 : n, slow ? 64 : gSize, slow ? 1 : Math.max(2, Math.round(n / 2)), mouth);
       const px = Buffer.from(r.pixels, 'base64');
       let maxd = 0;
       for (let i = 0; i < px.length; i++) maxd = Math.max(maxd, Math.abs(px[i]! - ref.data[i]!));
-      console.log(`chromium ${r.backend}: render ${r.renderMs.toFixed(1)} ms/frame; bare G at ${r.gSize}×${r.gSize}: ${r.gMs?.toFixed(1)} ms; refining ${r.refining}; leaked tensors ${r.leakedTensors}; max |Δ| vs node cpu ${maxd} levels`);
+      console.log(`chromium ${r.backend}: render ${r.renderMs.toFixed(1)} ms/frame; bare G at ${r.gSize}×${r.gSize}: ${r.gMs?.toFixed(1)} ms; refining ${r.refining}, mouth ${r.refiningMouth}; leaked tensors ${r.leakedTensors}; max |Δ| vs node cpu ${maxd} levels`);
     } catch (err) {
       console.log(`chromium ${b}: failed: ${err instanceof Error ? err.message : String(err)}`);
     }

@@ -1,6 +1,6 @@
 /**
  * Headless Chromium (--enable-unsafe-webgpu) running the neural generator page, with the
- * weights mounted at /models/neural/ and tfjs-backend-wasm's binaries at /tfjs-wasm/ (served
+ * weights mounted at /models/neural/ (the mouth refiner's at /models/mouth/) and tfjs-backend-wasm's binaries at /tfjs-wasm/ (served
  * here, never from a CDN). Used by bench-neural.ts and e2e/neural-generator.e2e.test.ts.
  */
 import { resolve } from 'node:path';
@@ -15,6 +15,7 @@ import type { NeuralWeights } from '../src/generator/neural/weights.ts';
 import { loadFrame, loadLandmarks } from '../test/warp-fixtures.ts';
 
 export const NEURAL_WEIGHTS_DIR = resolve(REPO_ROOT, 'models/weights/neural');
+export const MOUTH_WEIGHTS_DIR = resolve(REPO_ROOT, 'models/weights/mouth');
 
 export interface NeuralSession {
   run(...args: Parameters<NeuralPageApi['run']>): Promise<NeuralRunResult>;
@@ -44,7 +45,7 @@ export async function refinerEmbedding(weights: NeuralWeights, backend: 'cpu' | 
 export async function openNeuralSession(): Promise<NeuralSession> {
   const { page, errors, close } = await openPageSession({
     entry: resolve(CLIENT_DIR, 'scripts/neural-page/page.ts'),
-    mounts: { '/models/neural/': NEURAL_WEIGHTS_DIR, '/models/face-recognition/': FACE_FEATURES_DIR, '/tfjs-wasm/': resolve(REPO_ROOT, 'node_modules/@tensorflow/tfjs-backend-wasm/dist') },
+    mounts: { '/models/neural/': NEURAL_WEIGHTS_DIR, '/models/mouth/': MOUTH_WEIGHTS_DIR, '/models/face-recognition/': FACE_FEATURES_DIR, '/tfjs-wasm/': resolve(REPO_ROOT, 'node_modules/@tensorflow/tfjs-backend-wasm/dist') },
     readyTimeoutMs: 60_000,
     name: 'neural page',
   });

@@ -31,7 +31,9 @@ const USAGE = `usage: npm run render -- --photos <img…> --tracks <tracks.jsonl
   --save-embedding P   also write the embedding's sections (JSON with base64) to P.
   --frames-dir DIR     also write every Nth frame as PNG (with --frames-every N, default 25).
   --generator NAME     warp (default) or neural (the refiner over the warp, tfjs wasm).
-  --weights DIR        neural weights (default models/weights/neural).`;
+  --weights DIR        neural weights (default models/weights/neural).
+  --mouth-weights DIR  neural: the mouth refiner's weights (default models/weights/mouth).
+  --no-mouth           neural: without the mouth refiner.`;
 
 async function photoLandmarks(images: RgbaImage[], photoTracks: string | undefined): Promise<Float32Array[]> {
   if (photoTracks) {
@@ -66,6 +68,7 @@ async function main(): Promise<void> {
       size: { type: 'string' }, fps: { type: 'string' }, 'max-frames': { type: 'string' }, 'driving-aspect': { type: 'string' },
       'photo-tracks': { type: 'string' }, 'save-embedding': { type: 'string' }, 'frames-dir': { type: 'string' }, 'frames-every': { type: 'string' },
       generator: { type: 'string', default: 'warp' }, weights: { type: 'string' },
+      'mouth-weights': { type: 'string' }, 'no-mouth': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
     allowPositionals: true,
@@ -76,6 +79,10 @@ async function main(): Promise<void> {
   }
   if (values.generator !== 'warp' && values.generator !== 'neural') {
     console.error(`--generator must be warp or neural, got ${JSON.stringify(values.generator)}`);
+    process.exit(2);
+  }
+  if ((values['mouth-weights'] !== undefined || values['no-mouth']) && values.generator !== 'neural') {
+    console.error('--mouth-weights and --no-mouth need --generator neural');
     process.exit(2);
   }
   const images = values.photos.map((p) => flatten(readImage(p)));
@@ -102,10 +109,13 @@ async function main(): Promise<void> {
     await useTfBackend('wasm', { wasmPath });
     const weights = await loadNeuralWeightsFromDir(values.weights ?? resolve(REPO_ROOT, 'models/weights/neural'));
     const withNeural = await addNeuralSections(embedding, images, landmarks, { weights, backend: 'wasm', wasmPath });
-    const neural = new NeuralGenerator({ backend: 'wasm', wasmPath, weights, codec: pngCodec });
+    const { loadMouthWeights } = await import('../src/generator/neural/mouth-model.ts');
+    const { nodeWeightsHandler } = await import('../src/generator/neural/weights-node.ts');
+    const mouthWeights = values['no-mouth'] ? null : await loadMouthWeights(nodeWeightsHandler(values['mouth-weights'] ?? resolve(REPO_ROOT, 'models/weights/mouth')));
+    const neural = new NeuralGenerator({ backend: 'wasm', wasmPath, weights, codec: pngCodec, ...(mouthWeights ? { mouthWeights } : {}) });
     await neural.init(withNeural);
     if (!neural.refining) throw new Error('the neural weights do not refine the warp render (pre-refiner weights?)');
-    backendLabel = `neural refiner over the warp, tfjs ${neural.tfBackend}`;
+    backendLabel = `neural refiner over the warp${neural.refiningMouth ? ' + mouth refiner' : ''}, tfjs ${neural.tfBackend}`;
     gen = neural;
   } else {
     const warp = new WarpGenerator({ backend: 'cpu', codec: pngCodec });

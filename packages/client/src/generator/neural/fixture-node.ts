@@ -26,3 +26,18 @@ export async function readParityFixture(dir: string): Promise<{ tolerance: numbe
   }
   return { tolerance: meta.tolerance, tensors };
 }
+
+/** The fixture tensor `name`; throws when the fixture lacks it. */
+export function fixtureTensor(tensors: ReadonlyMap<string, FixtureTensor>, name: string): FixtureTensor {
+  const t = tensors.get(name);
+  if (!t) throw new Error(`fixture has no ${name}`);
+  return t;
+}
+
+/** Largest |a[i] − b[i]| (the arrays must be as long). */
+export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  if (a.length !== b.length) throw new Error(`length ${a.length} vs ${b.length}`);
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
+  return m;
+}

@@ -11,7 +11,10 @@
  *     full-resolution warp render — frame = warp + mask·Δ for the residual refiner (`net.residual`:
  *     G's RGB head is a correction Δ), frame = warp·(1−mask) + rgb·mask for the blending one; the
  *     warp everywhere else — so the warp keeps its sharpness and G only corrects what it learned
- *     to (mouth, eyes, seams, lighting).
+ *     to (mouth, eyes, seams, lighting);
+ *  5. the mouth refiner (mouth-model.ts; `mouthWeightsUrl`, on by default when the weights are fetched):
+ *     a person-agnostic network that redraws the inside of a lip-aligned window of the frame —
+ *     teeth, a dark opening, lips that meet — where the warp can only stretch one photo's mouth.
  *
  * Fallback: weights without `net.refine` (trained with zero warp channels), or an embedding
  * without warp sections, get zero warp channels and frame = rgb pasted into the crop square,
@@ -33,6 +36,7 @@ import { rasteriseLandmarks } from './landmark-image.ts';
 import { cropBox, cropRect, toCropPixels, LANDMARK_COUNT, type CropBox } from './crop.ts';
 import { readNeuralSections } from './sections.ts';
 import { readTunedWeights } from './tuned-weights.ts';
+import { DEFAULT_MOUTH_WEIGHTS_URL, MouthModel, MouthRefiner, loadMouthWeights, type MouthWeights } from './mouth-model.ts';
 
 export const NEURAL_FAMILY = 'neural';
 /** Where an app serves models/weights/neural/ by default. */
@@ -59,6 +63,14 @@ export interface NeuralGeneratorOptions {
   warpBackendFactory?: BackendFactory;
   /** Decodes the warp sections' images; default: canvas in browsers, PNG-only elsewhere. */
   codec?: ImageCodec;
+  /** Already-loaded mouth refiner weights (shared, not disposed by the generator). */
+  mouthWeights?: MouthWeights;
+  /**
+   * URL of the mouth refiner's model.json (models/weights/mouth/), or null for no mouth refiner.
+   * Default: DEFAULT_MOUTH_WEIGHTS_URL when the generator loads its own weights (no `weights`),
+   * none when they are preloaded. Ignored when `mouthWeights` is given.
+   */
+  mouthWeightsUrl?: string | null;
 }
 
 const WARP_SECTIONS = [SectionType.NeutralShape, SectionType.TextureAtlas, SectionType.BackgroundPlate, SectionType.PlateLandmarks];
@@ -91,6 +103,8 @@ export class NeuralGenerator implements Generator {
   private warpFrame: Uint8ClampedArray | null = null;
   private warpIn: Float32Array | null = null;
   private warpScratch: { rgb: Float32Array; mask: Float32Array } | null = null;
+  private mouth: MouthRefiner | null = null;
+  private mouthWeights: MouthWeights | null = null;
   private readonly cropPts = new Float32Array(LANDMARK_COUNT * 3);
   private readonly options: NeuralGeneratorOptions & { backend: TfBackendPreference; cropSmoothing: number };
 
@@ -131,10 +145,16 @@ export class NeuralGenerator implements Generator {
     return this.warpGen !== null;
   }
 
+  /** True when the mouth refiner runs on every frame (after init; needs `refining`). */
+  get refiningMouth(): boolean {
+    return this.mouth !== null;
+  }
+
   async init(embedding: AvatarEmbedding): Promise<void> {
     if (this.state !== 'new') throw VisageError.invalidState(`init() called on a ${this.state} generator`);
     this.state = 'initialising';
     let weights: NeuralWeights | null = null;
+    let mouthWeights: MouthWeights | null = null;
     let owns = false;
     let overrides: Record<string, tf.Tensor> = {};
     try {
@@ -169,12 +189,27 @@ export class NeuralGenerator implements Generator {
           throw err;
         }
       }
+      let mouth: MouthRefiner | null = null;
+      const mouthUrl = this.options.mouthWeightsUrl === undefined ? (this.options.weights ? null : DEFAULT_MOUTH_WEIGHTS_URL) : this.options.mouthWeightsUrl;
+      if (warpGen && (this.options.mouthWeights || mouthUrl)) {
+        try {
+          const mw = this.options.mouthWeights ?? (mouthWeights = await loadMouthWeights(mouthUrl!));
+          mouth = new MouthRefiner(new MouthModel(mw));
+        } catch (err) {
+          psi.dispose();
+          warpGen.dispose();
+          throw err;
+        }
+      }
       if ((this.state as string) === 'disposed') {
         psi.dispose();
         warpGen?.dispose();
+        mouth?.model.dispose();
         if (owns) weights.dispose();
         throw VisageError.invalidState('generator disposed during init');
       }
+      this.mouth = mouth;
+      this.mouthWeights = mouthWeights;
       const s = topo.imageSize;
       this.warpGen = warpGen;
       if (warpGen) {
@@ -194,6 +229,7 @@ export class NeuralGenerator implements Generator {
     } catch (err) {
       if (this.tuned !== overrides) tf.dispose(Object.values(overrides));
       if (owns && weights && this.weights !== weights) weights.dispose();
+      if (mouthWeights && this.mouthWeights !== mouthWeights) mouthWeights.dispose();
       if (this.state === 'initialising') this.state = 'new';
       throw err;
     }
@@ -244,6 +280,7 @@ export class NeuralGenerator implements Generator {
     }
     const dst = 'data' in target ? target.data : new Uint8ClampedArray(width * height * 4);
     compositeOnto(pixels, s, rect, warpFrame ?? null, dst, width, height, residual);
+    if (this.mouth && warpFrame) await this.mouth.apply({ width, height, data: dst }, landmarks);
     if ('data' in target) return;
     const ctx = target.getContext('2d') as CanvasRenderingContext2D | OffscreenCanvasRenderingContext2D | null;
     if (!ctx) throw new TypeError('target canvas has no 2D context');
@@ -262,6 +299,10 @@ export class NeuralGenerator implements Generator {
     this.warpFrame = null;
     this.warpIn = null;
     this.warpScratch = null;
+    this.mouth?.model.dispose();
+    this.mouth = null;
+    this.mouthWeights?.dispose();
+    this.mouthWeights = null;
     if (this.ownsWeights) this.weights?.dispose();
     this.psi = null;
     this.warp = null;

@@ -7,29 +7,18 @@ import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import { useTfBackend } from './tf-backend.ts';
 import { loadNeuralWeightsFromDir } from './weights-node.ts';
-import { readParityFixture, type FixtureTensor } from './fixture-node.ts';
+import { fixtureTensor, maxAbsDiff, readParityFixture, type FixtureTensor } from './fixture-node.ts';
 import { NeuralModel } from './model.ts';
 import type { NeuralWeights } from './weights.ts';
 
 const WEIGHTS = fileURLToPath(new URL('../../../../../models/weights/neural/', import.meta.url));
-
-function maxAbsDiff(a: Float32Array | Int32Array | Uint8Array, b: Float32Array): number {
-  expect(a.length).toBe(b.length);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs((a[i] as number) - (b[i] as number)));
-  return m;
-}
 
 describe('neural export parity (tfjs cpu vs PyTorch fixture)', () => {
   let weights: NeuralWeights;
   let model: NeuralModel;
   let fx: Map<string, FixtureTensor>;
   let tol: number;
-  const get = (n: string): FixtureTensor => {
-    const t = fx.get(n);
-    if (!t) throw new Error(`fixture has no ${n}`);
-    return t;
-  };
+  const get = (n: string): FixtureTensor => fixtureTensor(fx, n);
 
   beforeAll(async () => {
     await useTfBackend('cpu');

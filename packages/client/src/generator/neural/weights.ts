@@ -45,11 +45,7 @@ export interface NeuralTopology {
 }
 
 /** Decoded weights: topology + named float32 tensors (owned; `dispose()` frees them). */
-export interface NeuralWeights {
-  readonly topology: NeuralTopology;
-  readonly tensors: Readonly<Record<string, tf.Tensor>>;
-  dispose(): void;
-}
+export type NeuralWeights = DecodedWeights<NeuralTopology>;
 
 /** Checks the topology fields the port relies on; throws TypeError with the first problem. */
 export function validateTopology(t: unknown): NeuralTopology {
@@ -63,18 +59,26 @@ export function validateTopology(t: unknown): NeuralTopology {
   return o as NeuralTopology;
 }
 
+/** Decoded weights of any of the project's tfjs weight formats: its topology + named float32 tensors. */
+export interface DecodedWeights<T> {
+  readonly topology: T;
+  readonly tensors: Readonly<Record<string, tf.Tensor>>;
+  dispose(): void;
+}
+
 /**
- * Loads and decodes the weights through any tf.io handler, or from the URL of model.json
- * (`tf.io.http`, shards fetched from the same folder). Needs an initialised tfjs backend.
+ * Loads and decodes a model.json + float16 shards through any tf.io handler, or from the URL of
+ * model.json (`tf.io.http`, shards fetched from the same folder), checking its `format` and
+ * topology (`validate` throws a TypeError). Needs an initialised tfjs backend.
  */
-export async function loadNeuralWeights(source: string | tf.io.IOHandler, requestInit?: RequestInit): Promise<NeuralWeights> {
+export async function loadWeightsManifest<T>(source: string | tf.io.IOHandler, format: string, validate: (t: unknown) => T, requestInit?: RequestInit): Promise<DecodedWeights<T>> {
   const handler = typeof source === 'string' ? tf.io.http(source, requestInit ? { requestInit } : {}) : source;
-  if (!handler.load) throw new TypeError('neural weights: IOHandler has no load()');
+  if (!handler.load) throw new TypeError(`${format}: IOHandler has no load()`);
   const artifacts = await handler.load();
   const extra = artifacts as tf.io.ModelArtifacts & { format?: string };
-  if (extra.format !== undefined && extra.format !== NEURAL_WEIGHTS_FORMAT) throw new TypeError(`neural weights: format '${extra.format}' is not ${NEURAL_WEIGHTS_FORMAT}`);
-  const topology = validateTopology(artifacts.modelTopology);
-  if (!artifacts.weightSpecs || !artifacts.weightData) throw new TypeError('neural weights: no weights in the manifest');
+  if (extra.format !== undefined && extra.format !== format) throw new TypeError(`${format}: the file's format is '${extra.format}'`);
+  const topology = validate(artifacts.modelTopology);
+  if (!artifacts.weightSpecs || !artifacts.weightData) throw new TypeError(`${format}: no weights in the manifest`);
   const tensors = tf.io.decodeWeights(artifacts.weightData, artifacts.weightSpecs);
   let disposed = false;
   return {
@@ -86,4 +90,12 @@ export async function loadNeuralWeights(source: string | tf.io.IOHandler, reques
       tf.dispose(Object.values(tensors));
     },
   };
+}
+
+/**
+ * Loads and decodes the weights through any tf.io handler, or from the URL of model.json
+ * (`tf.io.http`, shards fetched from the same folder). Needs an initialised tfjs backend.
+ */
+export function loadNeuralWeights(source: string | tf.io.IOHandler, requestInit?: RequestInit): Promise<NeuralWeights> {
+  return loadWeightsManifest(source, NEURAL_WEIGHTS_FORMAT, validateTopology, requestInit);
 }

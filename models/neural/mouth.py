@@ -1,0 +1,424 @@
+"""The mouth refiner: a small person-agnostic network that corrects the v1 warp render inside a
+rotation-normalised window around the lips (packages/client/src/generator/neural/mouth-patch.ts).
+
+The warp cannot open or close a mouth it was not shown: it stretches one photo's mouth interior
+into the target's inner-lip contour (a dark slit on closed lips, no teeth when the photo had none).
+What is wrong there is the same for everyone — teeth, a dark interior, lips meeting — so one network
+learns it from all training clips, driven by the lip contours (filled inner and outer lip, the
+`lips` image) and the warp's own patch (the person's colours):
+
+    patch = clamp(warp + window · mask · Δ),   Δ = tanh(·), mask = sigmoid(·)
+
+with `window` a fixed raised-cosine fade over the outer WINDOW_EDGE of the patch, so the correction
+meets the warp seamlessly when it is pasted back. Δ starts at zero: step 0 is the warp.
+
+    python -m neural.mouth train [--minutes 40] [--run runs/mouth] [--resume] [--no-export]
+    (or: npm run train -- --config mouth [--resume] [--max-minutes M])
+    python -m neural.mouth eval --ckpt runs/mouth/ckpt.pt [--grid out.png] [--json out.json]
+    python -m neural.mouth export --ckpt runs/mouth/ckpt.pt [--out weights/mouth]
+
+Data: `npx tsx packages/client/scripts/neural-mouth-cache.ts --size 48` → models/.cache/neural/mouth-v1-48/.
+Split: split.json (training clips / held-out persons), as the face refiner's.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import math
+import signal
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from .episodes import load_split
+from .losses import ssim
+from .train import MODELS_DIR, _fmt, plot_losses
+
+CACHE_DIR = MODELS_DIR / ".cache" / "neural"
+WINDOW_EDGE = 0.125
+# The patch geometry the cache script cuts with (mouth-patch.ts: MOUTH_PATCH_SPAN, MOUTH_PATCH_DROP),
+# recorded in the exported weights so the client can refuse weights trained on another crop.
+PATCH_SPAN = 1.6
+PATCH_DROP = 0.1
+CHANNELS = (24, 48, 72, 96)
+# Four training persons (one clip each, four sources) not trained on: their patches choose the step
+# to ship (the moving average starts to fit the training persons after ~1 500 steps), so the
+# held-out persons of split.json are only reported, never used for a choice.
+DEV_CLIPS = "edtalk-mouth_source,liveportrait-d20,pcavs-00098,retalking-2"
+
+
+def window(size: int) -> torch.Tensor:
+    """(1, 1, S, S) raised-cosine fade from 0 at the patch border to 1 at WINDOW_EDGE inside it."""
+    c = (torch.arange(size, dtype=torch.float32) + 0.5) / size
+    d = torch.minimum(c, 1 - c) / WINDOW_EDGE
+    w = torch.where(d >= 1, torch.ones_like(d), 0.5 - 0.5 * torch.cos(math.pi * d.clamp(0, 1)))
+    return (w[:, None] * w[None, :])[None, None]
+
+
+class MouthNet(nn.Module):
+    """U-Net: 5 channels (warp RGB in [-1, 1], lips in [0, 1]) → Δ (3) and mask (1), same size."""
+
+    def __init__(self, chs=CHANNELS):
+        super().__init__()
+        self.chs = tuple(chs)
+        c0, c1, c2, c3 = chs
+        conv = lambda i, o, s=1: nn.Conv2d(i, o, 3, s, 1)
+        self.enc0 = nn.ModuleList([conv(5, c0), conv(c0, c0)])
+        self.enc1 = nn.ModuleList([conv(c0, c1, 2), conv(c1, c1)])
+        self.enc2 = nn.ModuleList([conv(c1, c2, 2), conv(c2, c2)])
+        self.enc3 = nn.ModuleList([conv(c2, c3, 2), conv(c3, c3)])
+        self.dec2 = nn.ModuleList([conv(c3 + c2, c2), conv(c2, c2)])
+        self.dec1 = nn.ModuleList([conv(c2 + c1, c1), conv(c1, c1)])
+        self.dec0 = nn.ModuleList([conv(c1 + c0, c0), conv(c0, c0)])
+        self.out = conv(c0, 4)
+        nn.init.zeros_(self.out.weight)
+        nn.init.zeros_(self.out.bias)
+        with torch.no_grad():
+            self.out.bias[3] = -2.0
+
+    @staticmethod
+    def _block(layers, x):
+        for layer in layers:
+            x = F.leaky_relu(layer(x), 0.2)
+        return x
+
+    def forward(self, warp: torch.Tensor, lips: torch.Tensor):
+        """warp (B,3,S,S) in [-1,1], lips (B,2,S,S) in [0,1] → Δ (B,3,S,S) in [-1,1], mask (B,1,S,S) in [0,1]."""
+        x0 = self._block(self.enc0, torch.cat([warp, lips], 1))
+        x1 = self._block(self.enc1, x0)
+        x2 = self._block(self.enc2, x1)
+        x3 = self._block(self.enc3, x2)
+        up = lambda t, ref: F.interpolate(t, size=ref.shape[-2:], mode="nearest")
+        y = self._block(self.dec2, torch.cat([up(x3, x2), x2], 1))
+        y = self._block(self.dec1, torch.cat([up(y, x1), x1], 1))
+        y = self._block(self.dec0, torch.cat([up(y, x0), x0], 1))
+        y = self.out(y)
+        return torch.tanh(y[:, :3]), torch.sigmoid(y[:, 3:])
+
+
+def refine(net: MouthNet, warp: torch.Tensor, lips: torch.Tensor, win: torch.Tensor) -> torch.Tensor:
+    delta, mask = net(warp, lips)
+    return (warp + win * mask * delta).clamp(-1, 1)
+
+
+def flops(net: MouthNet, size: int) -> int:
+    """Multiply-adds ×2 of one S×S patch (convolutions only)."""
+    total, s = 0, size
+    sizes = {"enc0": s, "enc1": (s + 1) // 2}
+    sizes["enc2"] = (sizes["enc1"] + 1) // 2
+    sizes["enc3"] = (sizes["enc2"] + 1) // 2
+    sizes.update(dec2=sizes["enc2"], dec1=sizes["enc1"], dec0=s, out=s)
+    for name, mod in net.named_modules():
+        if isinstance(mod, nn.Conv2d):
+            hw = sizes[name.split(".")[0]] ** 2
+            total += 2 * hw * mod.in_channels * mod.out_channels * 9
+    return total
+
+
+class MouthData:
+    """All cached patches of some clips in memory: real, warp (uint8 N,S,S,3), lips (uint8 N,S,S,2)."""
+
+    def __init__(self, clips: list[str], size: int, cache_dir: Path = CACHE_DIR):
+        d = cache_dir / f"mouth-v1-{size}"
+        missing = [c for c in clips if not (d / f"{c}.json").exists()]
+        if missing:
+            raise SystemExit(f"no mouth patches for {len(missing)} clips in {d} (first: {missing[0]}); run "
+                             f"npx tsx packages/client/scripts/neural-mouth-cache.ts --size {size}")
+        parts = {k: [] for k in ("real", "warp", "lips")}
+        self.clip_of: list[str] = []
+        for c in clips:
+            for k in parts:
+                parts[k].append(np.load(d / f"{c}.{k}.npy"))
+            self.clip_of += [c] * len(parts["real"][-1])
+        self.real, self.warp, self.lips = (np.concatenate(parts[k]) for k in ("real", "warp", "lips"))
+        self.clips = clips
+
+    def __len__(self):
+        return len(self.real)
+
+    def batch(self, idx, augment: np.random.Generator | None = None):
+        """Tensors (B,C,S,S): real and warp in [-1, 1], lips in [0, 1]; optional flip and colour jitter."""
+        real = torch.from_numpy(self.real[idx]).permute(0, 3, 1, 2).float() / 127.5 - 1
+        warp = torch.from_numpy(self.warp[idx]).permute(0, 3, 1, 2).float() / 127.5 - 1
+        lips = torch.from_numpy(self.lips[idx]).permute(0, 3, 1, 2).float() / 255
+        if augment is not None:
+            b = len(idx)
+            flip = torch.from_numpy(augment.random(b) < 0.5)
+            real[flip], warp[flip], lips[flip] = real[flip].flip(-1), warp[flip].flip(-1), lips[flip].flip(-1)
+            gain = torch.from_numpy(augment.uniform(0.8, 1.2, (b, 3, 1, 1))).float()
+            bias = torch.from_numpy(augment.uniform(-0.1, 0.1, (b, 3, 1, 1))).float()
+            real = ((real + 1) * gain - 1 + bias).clamp(-1, 1)
+            warp = ((warp + 1) * gain - 1 + bias).clamp(-1, 1)
+        return real, warp, lips
+
+
+def patch_loss(out: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
+    """L1 + L1 of pixel differences + 0.2·(1 − SSIM), [-1, 1] images."""
+    l1 = (out - real).abs().mean()
+    dx = lambda t: t[..., :, 1:] - t[..., :, :-1]
+    dy = lambda t: t[..., 1:, :] - t[..., :-1, :]
+    edge = (dx(out) - dx(real)).abs().mean() + (dy(out) - dy(real)).abs().mean()
+    return l1 + edge + 0.2 * (1 - ssim(out, real))
+
+
+@torch.no_grad()
+def evaluate(net: MouthNet, data: MouthData, size: int, batch: int = 256) -> dict:
+    """Per clip and mean: L1 ([0,1] units) and SSIM of the warp patch and the refined patch against the
+    real one, and L1 inside the filled outer lip contour (`lips` channel 1 > 0.5)."""
+    net.eval()
+    win = window(size)
+    acc: dict[str, dict[str, float]] = {}
+    for s in range(0, len(data), batch):
+        idx = np.arange(s, min(s + batch, len(data)))
+        real, warp, lips = data.batch(idx)
+        out = refine(net, warp, lips, win)
+        inside = (lips[:, 1:2] > 0.5).float()
+        for j, i in enumerate(idx):
+            a = acc.setdefault(data.clip_of[i], {"n": 0, "l1_warp": 0, "l1_net": 0, "ssim_warp": 0, "ssim_net": 0, "lips_warp": 0, "lips_net": 0})
+            m = inside[j:j + 1].sum().clamp(min=1) * 3
+            a["n"] += 1
+            a["l1_warp"] += (warp[j] - real[j]).abs().mean().item() / 2
+            a["l1_net"] += (out[j] - real[j]).abs().mean().item() / 2
+            a["ssim_warp"] += ssim(warp[j:j + 1], real[j:j + 1]).item()
+            a["ssim_net"] += ssim(out[j:j + 1], real[j:j + 1]).item()
+            a["lips_warp"] += ((warp[j:j + 1] - real[j:j + 1]).abs() * inside[j:j + 1]).sum().item() / m.item() / 2
+            a["lips_net"] += ((out[j:j + 1] - real[j:j + 1]).abs() * inside[j:j + 1]).sum().item() / m.item() / 2
+    net.train()
+    per = {c: {k: (v / a["n"] if k != "n" else v) for k, v in a.items()} for c, a in acc.items()}
+    keys = [k for k in next(iter(per.values())) if k != "n"]
+    mean = {k: float(np.mean([p[k] for p in per.values()])) for k in keys}
+    return {"clips": per, "mean": mean}
+
+
+def sample_grid(net: MouthNet, data: MouthData, size: int, path: Path, per_clip: int = 4, seed: int = 0):
+    """Rows: held-out frames (per_clip per clip, spread over the clip); columns: warp, refined, real, |refined − real|·3."""
+    from PIL import Image
+    rng = np.random.default_rng(seed)
+    rows = []
+    starts = {}
+    for i, c in enumerate(data.clip_of):
+        starts.setdefault(c, [i, i])[1] = i
+    idx = []
+    for c, (a, b) in starts.items():
+        idx += [int(a + (b - a) * (k + 0.5) / per_clip) for k in range(per_clip)]
+    with torch.no_grad():
+        real, warp, lips = data.batch(np.array(idx))
+        out = refine(net.eval(), warp, lips, window(size))
+        net.train()
+    to8 = lambda t: ((t.permute(0, 2, 3, 1).numpy() + 1) * 127.5).clip(0, 255).astype(np.uint8)
+    r8, w8, o8 = to8(real), to8(warp), to8(out)
+    d8 = (np.abs(o8.astype(int) - r8.astype(int)) * 3).clip(0, 255).astype(np.uint8)
+    for j in range(len(idx)):
+        rows.append(np.concatenate([w8[j], o8[j], r8[j], d8[j]], 1))
+    img = np.concatenate(rows, 0)
+    Image.fromarray(img).resize((img.shape[1] * 2, img.shape[0] * 2), Image.NEAREST).save(path)
+    del rng
+
+
+def train(args) -> None:
+    torch.manual_seed(0)
+    torch.set_num_threads(args.threads)
+    split = load_split()
+    dev_clips = [c for c in args.dev.split(",") if c]
+    unknown = [c for c in dev_clips if c not in split["train"]]
+    if unknown:
+        raise SystemExit(f"--dev clips must be training clips (split.json), not {unknown}")
+    tr = MouthData([c for c in split["train"] if c not in dev_clips], args.size)
+    dev = MouthData(dev_clips, args.size) if dev_clips else None
+    va = MouthData(split["val"], args.size)
+    run = Path(args.run)
+    run.mkdir(parents=True, exist_ok=True)
+    net = MouthNet()
+    # The weights validated, exported and shipped: an exponential moving average of the trained
+    # ones (single SGD iterates swing by ±0.001 held-out L1 from one validation to the next).
+    ema = MouthNet()
+    ema.load_state_dict(net.state_dict())
+    opt = torch.optim.Adam(net.parameters(), lr=args.lr, betas=(0.9, 0.999))
+    step, trained_s = 0, 0.0
+    rng = np.random.default_rng(0)
+    ckpt = run / "ckpt.pt"
+    if args.resume and ckpt.exists():
+        st = torch.load(ckpt, weights_only=False)
+        net.load_state_dict(st["net"]); opt.load_state_dict(st["opt"]); ema.load_state_dict(st["ema"])
+        step, trained_s, rng = st["step"], st["trained_s"], st["rng"]
+    win = window(args.size)
+    stop = {"now": False}
+    signal.signal(signal.SIGINT, lambda *_: stop.__setitem__("now", True))
+    signal.signal(signal.SIGTERM, lambda *_: stop.__setitem__("now", True))
+    log = (run / "losses.csv").open("a", newline="")
+    val_log = (run / "val.csv").open("a", newline="")
+    lw, vw = csv.writer(log), csv.writer(val_log)
+    if step == 0:
+        lw.writerow(["step", "loss", "l1"])
+        vw.writerow(["step", "dev_l1_warp", "dev_l1_net", "l1_warp", "l1_net", "ssim_warp", "ssim_net", "lips_warp", "lips_net"])
+    best = {"step": step, "dev": math.inf, "state": None}
+
+    def save():
+        torch.save({"net": net.state_dict(), "ema": ema.state_dict(), "opt": opt.state_dict(), "step": step, "trained_s": trained_s, "rng": rng,
+                    "size": args.size, "chs": net.chs}, ckpt.with_suffix(".tmp"))
+        ckpt.with_suffix(".tmp").replace(ckpt)
+
+    def validate():
+        """Logs the dev clips' and the held-out persons' scores; keeps the best state by the dev clips' L1 only."""
+        plot_losses(run / "losses.csv", run / "losses.png", ["loss", "l1"])
+        d = evaluate(ema, dev, args.size)["mean"] if dev else {"l1_warp": math.nan, "l1_net": math.nan}
+        if dev and d["l1_net"] < best["dev"]:
+            best.update(step=step, dev=d["l1_net"], state={k: v.clone() for k, v in ema.state_dict().items()})
+        m = evaluate(ema, va, args.size)["mean"]
+        vw.writerow([step, f"{d['l1_warp']:.5f}", f"{d['l1_net']:.5f}"] + [f"{m[k]:.5f}" for k in ("l1_warp", "l1_net", "ssim_warp", "ssim_net", "lips_warp", "lips_net")]); val_log.flush()
+        sys.stderr.write(f"\n  val @ {step}: dev L1 warp {d['l1_warp']:.4f} → {d['l1_net']:.4f} (best @ {best['step']}); held-out L1 warp {m['l1_warp']:.4f} → {m['l1_net']:.4f}, "
+                         f"SSIM {m['ssim_warp']:.4f} → {m['ssim_net']:.4f}, lips L1 {m['lips_warp']:.4f} → {m['lips_net']:.4f}\n")
+
+    limit = args.minutes * 60
+    t_start = time.time() - trained_s
+    rate_t, rate_s = time.time(), step
+    while step < args.steps and not stop["now"] and (limit <= 0 or time.time() - t_start < limit):
+        idx = rng.integers(0, len(tr), args.batch)
+        real, warp, lips = tr.batch(idx, rng)
+        out = refine(net, warp, lips, win)
+        loss = patch_loss(out, real)
+        opt.zero_grad()
+        loss.backward()
+        if limit > 0:  # cosine decay of the learning rate over the time budget
+            for g in opt.param_groups:
+                g["lr"] = args.lr * 0.5 * (1 + math.cos(math.pi * min(1.0, trained_s / limit)))
+        opt.step()
+        with torch.no_grad():
+            d = min(args.ema, (1 + step) / (10 + step))
+            for pe, p in zip(ema.parameters(), net.parameters()):
+                pe.mul_(d).add_(p, alpha=1 - d)
+        step += 1
+        trained_s = time.time() - t_start
+        if step % 10 == 0:
+            l1 = (out - real).abs().mean().item() / 2
+            lw.writerow([step, f"{loss.item():.5f}", f"{l1:.5f}"]); log.flush()
+            rate = (step - rate_s) / max(1e-6, time.time() - rate_t)
+            eta = (limit - trained_s) if limit > 0 else (args.steps - step) / max(rate, 1e-6)
+            sys.stderr.write(f"\rstep {step} loss {loss.item():.4f} l1 {l1:.4f} {rate:.2f} it/s ETA {_fmt(max(0, eta))}   ")
+        if step % args.val_every == 0:
+            validate(); save()
+            if dev and step - best["step"] >= args.patience * args.val_every:
+                sys.stderr.write(f"  the dev clips stopped improving at step {best['step']}\n")
+                break
+    save()
+    validate()
+    if best["state"] is not None:  # ship the state the dev clips liked best
+        ema.load_state_dict(best["state"])
+        step = best["step"]
+        save()
+        m = evaluate(ema, va, args.size)["mean"]
+        sys.stderr.write(f"kept step {step}: held-out L1 warp {m['l1_warp']:.4f} → {m['l1_net']:.4f}, SSIM {m['ssim_warp']:.4f} → {m['ssim_net']:.4f}, "
+                         f"lips L1 {m['lips_warp']:.4f} → {m['lips_net']:.4f}\n")
+    sample_grid(ema, va, args.size, run / "heldout.png")
+    sys.stderr.write(f"\nsaved {ckpt} at step {step} ({_fmt(trained_s)} trained)\n")
+    if not args.no_export:
+        export_mouth(ema, args.size, run / "export", step)
+        sys.stderr.write(f"exported to {run / 'export'} (copy to models/weights/mouth to ship it)\n")
+
+
+def load_ckpt(path: Path) -> tuple[MouthNet, int]:
+    """The checkpoint's moving-average weights (what is validated and exported) and its patch size."""
+    st = torch.load(path, weights_only=False)
+    net = MouthNet(st.get("chs", CHANNELS))
+    net.load_state_dict(st["ema"])
+    return net.eval(), st["size"]
+
+
+MOUTH_FORMAT = "visage-mouth-weights"
+
+
+def export_mouth(net: MouthNet, size: int, out_dir: Path, steps: int, inputs: tuple[torch.Tensor, torch.Tensor] | None = None,
+                 parity_clip: str = "liveportrait-d1") -> dict:
+    """tfjs weights (float16, tensors 'M/<layer>/kernel|bias' in HWIO) + a parity fixture computed
+    by the network rebuilt from the exported file on `inputs` (warp, lips; default: 2 cached patches
+    of `parity_clip`) → delta, alpha, patch."""
+    from .export import named_tensors, write_fixture, write_manifest
+    write_manifest(out_dir, named_tensors("M", net), MOUTH_FORMAT, {
+        "architecture": "mouth refiner U-Net (models/neural/mouth.py, EXPORT.md)",
+        "layout": "NHWC", "size": size, "channels": list(net.chs), "span": PATCH_SPAN, "drop": PATCH_DROP,
+        "windowEdge": WINDOW_EDGE, "trainedSteps": steps,
+    })
+    back = load_exported(out_dir)
+    if inputs is None:
+        data = MouthData([parity_clip], size)
+        _, warp, lips = data.batch(np.array([len(data) // 3, (2 * len(data)) // 3]))
+    else:
+        warp, lips = inputs
+    with torch.no_grad():
+        delta, mask = back(warp, lips)
+        alpha = window(size) * mask
+        patch = (warp + alpha * delta).clamp(-1, 1)
+    nhwc = lambda t: t.permute(0, 2, 3, 1).numpy()
+    return write_fixture(Path(out_dir) / "parity", {"warp": (nhwc(warp), "input"), "lips": (nhwc(lips), "input"),
+                                                    "delta": (nhwc(delta), "output"), "alpha": (nhwc(alpha), "output"),
+                                                    "patch": (nhwc(patch), "output")})
+
+
+def load_exported(model_dir: Path) -> MouthNet:
+    """The network rebuilt from exported weights (float16 values, as the client gets them)."""
+    from .export import read_weights
+    model, w = read_weights(model_dir)
+    if model.get("format") != MOUTH_FORMAT:
+        raise ValueError(f"{model_dir}: format {model.get('format')!r} is not {MOUTH_FORMAT}")
+    net = MouthNet(model["modelTopology"]["channels"]).eval()
+    with torch.no_grad():
+        for name, m in net.named_modules():
+            if isinstance(m, nn.Conv2d):
+                m.weight.copy_(torch.from_numpy(w[f"M/{name}/kernel"]).permute(3, 2, 0, 1))
+                m.bias.copy_(torch.from_numpy(w[f"M/{name}/bias"]))
+    return net
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(prog="python -m neural.mouth")
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    t = sub.add_parser("train")
+    t.add_argument("--run", default=str(MODELS_DIR / "runs" / "mouth"))
+    t.add_argument("--size", type=int, default=48)
+    t.add_argument("--batch", type=int, default=16)
+    t.add_argument("--lr", type=float, default=5e-4)
+    t.add_argument("--steps", type=int, default=100000)
+    t.add_argument("--minutes", type=float, default=40.0, help="training time limit (0: none)")
+    t.add_argument("--threads", type=int, default=2)
+    t.add_argument("--val-every", type=int, default=500)
+    t.add_argument("--dev", default=DEV_CLIPS, help="training clips (one person each) held out to choose the step: comma list, '' for none")
+    t.add_argument("--patience", type=int, default=6, help="validations without a better dev score before stopping")
+    t.add_argument("--ema", type=float, default=0.999, help="decay of the weights' moving average that is validated and exported")
+    t.add_argument("--resume", action="store_true")
+    t.add_argument("--no-export", action="store_true", help="do not write <run>/export/ at the end")
+    e = sub.add_parser("eval")
+    e.add_argument("--ckpt", required=True)
+    e.add_argument("--grid")
+    e.add_argument("--json")
+    x = sub.add_parser("export")
+    x.add_argument("--ckpt", required=True)
+    x.add_argument("--out", default=str(MODELS_DIR / "weights" / "mouth"))
+    args = ap.parse_args(argv)
+    if args.cmd == "train":
+        if args.size < 16 or args.batch < 1 or args.lr <= 0 or args.threads < 1 or not 0 <= args.ema < 1:
+            ap.error("--size ≥ 16, --batch ≥ 1, --lr > 0, --threads ≥ 1 and 0 ≤ --ema < 1")
+        train(args)
+    elif args.cmd == "export":
+        net, size = load_ckpt(Path(args.ckpt))
+        steps = torch.load(args.ckpt, weights_only=False)["step"]
+        fx = export_mouth(net, size, Path(args.out), steps)
+        print(f"exported to {args.out} ({len(fx['tensors'])} fixture tensors)")
+    else:
+        net, size = load_ckpt(Path(args.ckpt))
+        va = MouthData(load_split()["val"], size)
+        r = evaluate(net, va, size)
+        print(json.dumps(r["mean"], indent=1))
+        if args.json:
+            Path(args.json).write_text(json.dumps(r, indent=1))
+        if args.grid:
+            sample_grid(net, va, size, Path(args.grid))
+
+
+if __name__ == "__main__":
+    main()

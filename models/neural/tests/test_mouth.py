@@ -1,0 +1,139 @@
+"""The mouth refiner (neural/mouth.py): shapes, step 0 = the warp, the window, the loss, an
+overfit run, the cached-patch loader, and the export (round trip + the committed fixture)."""
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from neural.export import read_parity
+from neural.mouth import (MOUTH_FORMAT, MouthData, MouthNet, WINDOW_EDGE, export_mouth, flops, load_exported, patch_loss,
+                          refine, window)
+
+WEIGHTS = Path(__file__).resolve().parents[2] / "weights" / "mouth"
+
+
+def _inputs(b=2, s=48, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    return torch.rand(b, 3, s, s, generator=g) * 2 - 1, (torch.rand(b, 2, s, s, generator=g) > 0.5).float()
+
+
+def _trained_net(seed=0):
+    torch.manual_seed(seed)
+    net = MouthNet()
+    with torch.no_grad():
+        for p in net.parameters():
+            p.add_(torch.randn_like(p) * 0.05)
+    return net.eval()
+
+
+@pytest.mark.parametrize("size", [48, 50, 31])
+def test_shapes_and_ranges(size):
+    net = _trained_net()
+    warp, lips = _inputs(3, size)
+    delta, mask = net(warp, lips)
+    assert delta.shape == (3, 3, size, size) and mask.shape == (3, 1, size, size)
+    assert delta.abs().max() <= 1 and 0 <= mask.min() and mask.max() <= 1
+
+
+def test_step_zero_is_the_warp():
+    warp, lips = _inputs()
+    out = refine(MouthNet(), warp, lips, window(48))
+    assert torch.equal(out, warp.clamp(-1, 1))
+
+
+def test_window_fades_to_the_border():
+    w = window(48)[0, 0]
+    assert w.shape == (48, 48)
+    assert torch.allclose(w, w.flip(0)) and torch.allclose(w, w.t())
+    inner = int(48 * WINDOW_EDGE) + 1
+    assert torch.all(w[inner:-inner, inner:-inner] == 1)
+    assert w[0, 24] < 0.05 and w[0, 0] < 0.005
+    assert torch.all(w[1:inner, 24] > w[:inner - 1, 24])  # rises monotonically
+
+
+def test_loss_zero_on_identity_and_sees_a_shift():
+    a, _ = _inputs(2)
+    assert patch_loss(a, a).item() == pytest.approx(0, abs=1e-6)
+    shifted = torch.roll(a, 1, -1)
+    brighter = (a + 0.05).clamp(-1, 1)
+    assert patch_loss(shifted, a) > patch_loss(brighter, a) > 0
+
+
+def test_flops_budget():
+    assert 0.1e9 < flops(MouthNet(), 48) < 0.5e9
+
+
+def test_overfit_a_tiny_batch():
+    """warp = real with the mouth darkened: a few Adam steps learn to undo it."""
+    torch.manual_seed(0)
+    real, lips = _inputs(4, 48, seed=1)
+    real = (torch.nn.functional.avg_pool2d(real, 9, 1, 4) * 3).clamp(-1, 1)  # smooth, image-like
+    warp = real.clone()
+    warp[:, :, 18:30, 12:36] -= 0.6
+    net = MouthNet()
+    opt = torch.optim.Adam(net.parameters(), 1e-3)
+    win = window(48)
+    first = None
+    for _ in range(60):
+        loss = patch_loss(refine(net, warp.clamp(-1, 1), lips, win), real)
+        first = first if first is not None else loss.item()
+        opt.zero_grad(); loss.backward(); opt.step()
+    assert loss.item() < 0.7 * first
+
+
+def test_mouth_data_batches(tmp_path):
+    d = tmp_path / "mouth-v1-16"
+    d.mkdir()
+    rng = np.random.default_rng(0)
+    for c, n in (("a", 3), ("b", 2)):
+        for k, ch in (("real", 3), ("warp", 3), ("lips", 2)):
+            np.save(d / f"{c}.{k}.npy", rng.integers(0, 256, (n, 16, 16, ch), dtype=np.uint8))
+        (d / f"{c}.json").write_text(json.dumps({"frames": list(range(n))}))
+    data = MouthData(["a", "b"], 16, cache_dir=tmp_path)
+    assert len(data) == 5 and data.clip_of == ["a", "a", "a", "b", "b"]
+    real, warp, lips = data.batch(np.array([0, 4]))
+    assert real.shape == (2, 3, 16, 16) and lips.shape == (2, 2, 16, 16)
+    assert -1 <= real.min() and real.max() <= 1 and 0 <= lips.min() and lips.max() <= 1
+    assert torch.allclose(real[1], torch.from_numpy(np.load(d / "b.real.npy")[1]).permute(2, 0, 1).float() / 127.5 - 1)
+    # Augmentation flips warp, real and lips together and applies one colour change to both images.
+    r0, w0, l0 = (t[0] for t in data.batch(np.array([0])))
+    r2, w2, l2 = data.batch(np.array([0] * 64), np.random.default_rng(1))
+    flipped = [i for i in range(64) if torch.equal(l2[i], l0.flip(-1))]
+    assert 0 < len(flipped) < 64 and all(torch.equal(l2[i], l0) for i in range(64) if i not in flipped)
+    for i in range(64):
+        rr, ww = (r0.flip(-1), w0.flip(-1)) if i in flipped else (r0, w0)
+        # one gain and bias per channel, shared by both images: (x+1)·g − 1 + b on unclipped pixels
+        ok = (r2[i].abs() < 0.99) & (w2[i].abs() < 0.99)
+        g = ((r2[i] - w2[i])[ok].abs().sum() / ((rr - ww)[ok].abs().sum() + 1e-9)).item()
+        assert 0.79 < g < 1.21
+    with pytest.raises(SystemExit, match="no mouth patches"):
+        MouthData(["a", "missing"], 16, cache_dir=tmp_path)
+
+
+def test_export_round_trip(tmp_path):
+    net = _trained_net()
+    warp, lips = _inputs()
+    fx = export_mouth(net, 48, tmp_path, steps=7, inputs=(warp, lips))
+    model = json.loads((tmp_path / "model.json").read_text())
+    assert model["format"] == MOUTH_FORMAT and model["modelTopology"]["trainedSteps"] == 7
+    assert {t["name"] for t in fx["tensors"]} == {"warp", "lips", "delta", "alpha", "patch"}
+    back = load_exported(tmp_path)
+    with torch.no_grad():
+        d1, m1 = net(warp, lips)
+        d2, m2 = back(warp, lips)
+    assert (d1 - d2).abs().max() < 5e-3 and (m1 - m2).abs().max() < 5e-3  # float16 weights
+    assert (d1 - d2).abs().max() > 0  # the export really went through float16
+
+
+def test_committed_weights_reproduce_their_fixture():
+    net = load_exported(WEIGHTS)
+    fx = read_parity(WEIGHTS)
+    warp = torch.from_numpy(fx["warp"].copy()).permute(0, 3, 1, 2)
+    lips = torch.from_numpy(fx["lips"].copy()).permute(0, 3, 1, 2)
+    with torch.no_grad():
+        delta, mask = net(warp, lips)
+        alpha = window(warp.shape[-1]) * mask
+    assert np.abs(delta.permute(0, 2, 3, 1).numpy() - fx["delta"]).max() < 1e-4
+    assert np.abs(alpha.permute(0, 2, 3, 1).numpy() - fx["alpha"]).max() < 1e-4

@@ -1,0 +1,171 @@
+/**
+ * The mouth refiner in tfjs (models/neural/mouth.py is the reference; EXPORT.md "Mouth refiner"
+ * the format): a person-agnostic U-Net that corrects the warp render inside the mouth patch
+ * (mouth-patch.ts), driven by the lip contours.
+ *
+ *   patch = clamp(warp + window · mask · Δ),  Δ = tanh(·) ∈ [-1, 1], mask = sigmoid(·)
+ *
+ * Layers: conv3×3 + leaky ReLU (0.2) pairs; encoder enc0 (S), enc1..3 (stride 2, 'same' padding
+ * as PyTorch's padding 1: output ⌈S/2⌉); decoder dec2..0: nearest upsampling to the skip's size,
+ * concatenation [upsampled, skip], two convs; out: conv3×3 → 4 channels.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { loadWeightsManifest, type DecodedWeights } from './weights.ts';
+import { MOUTH_PATCH_DROP, MOUTH_PATCH_SPAN, compositeMouthPatch, lipImage, mouthPatchFrame, sampleMouthPatch } from './mouth-patch.ts';
+import type { RgbaImage } from '../image.ts';
+
+export const MOUTH_WEIGHTS_FORMAT = 'visage-mouth-weights';
+/** Where the app serves models/weights/mouth/ by default. */
+export const DEFAULT_MOUTH_WEIGHTS_URL = '/models/mouth/model.json';
+
+export interface MouthTopology {
+  layout: 'NHWC';
+  /** Patch side S. */
+  size: number;
+  /** Encoder widths (4). */
+  channels: number[];
+  /** Patch geometry it was trained with (mouth-patch.ts). */
+  span: number;
+  drop: number;
+  /** The fixed fade of the correction: raised cosine over this fraction of the patch at each border. */
+  windowEdge: number;
+  trainedSteps?: number;
+}
+
+export type MouthWeights = DecodedWeights<MouthTopology>;
+
+export function validateMouthTopology(t: unknown): MouthTopology {
+  const o = t as Partial<MouthTopology> | null;
+  if (!o || typeof o !== 'object') throw new TypeError('mouth weights: modelTopology missing');
+  if (o.layout !== 'NHWC') throw new TypeError(`mouth weights: layout ${String(o.layout)} is not NHWC`);
+  if (!Number.isInteger(o.size) || (o.size as number) < 16) throw new TypeError('mouth weights: size must be an integer ≥ 16');
+  if (!Array.isArray(o.channels) || o.channels.length !== 4 || !o.channels.every((c) => Number.isInteger(c) && c > 0)) throw new TypeError('mouth weights: channels must be 4 positive integers');
+  for (const k of ['span', 'drop', 'windowEdge'] as const) if (typeof o[k] !== 'number' || !Number.isFinite(o[k])) throw new TypeError(`mouth weights: ${k} missing`);
+  if (!(o.windowEdge! > 0 && o.windowEdge! <= 0.5)) throw new TypeError('mouth weights: windowEdge must be in (0, 0.5]');
+  if (Math.abs(o.span! - MOUTH_PATCH_SPAN) > 1e-6 || Math.abs(o.drop! - MOUTH_PATCH_DROP) > 1e-6) {
+    throw new TypeError(`mouth weights: trained on a patch of span ${o.span}, drop ${o.drop}; this client cuts span ${MOUTH_PATCH_SPAN}, drop ${MOUTH_PATCH_DROP}`);
+  }
+  return o as MouthTopology;
+}
+
+export function loadMouthWeights(source: string | tf.io.IOHandler, requestInit?: RequestInit): Promise<MouthWeights> {
+  return loadWeightsManifest(source, MOUTH_WEIGHTS_FORMAT, validateMouthTopology, requestInit);
+}
+
+/** The S×S fade (row-major): raised cosine from 0 at the border to 1 at `edge`·S inside; as mouth.py's window(). */
+export function mouthWindow(size: number, edge: number): Float32Array {
+  const w1 = new Float32Array(size);
+  for (let i = 0; i < size; i++) {
+    const c = (i + 0.5) / size;
+    const d = Math.min(c, 1 - c) / edge;
+    w1[i] = d >= 1 ? 1 : 0.5 - 0.5 * Math.cos(Math.PI * Math.max(0, d));
+  }
+  const w = new Float32Array(size * size);
+  for (let j = 0; j < size; j++) for (let i = 0; i < size; i++) w[j * size + i] = w1[j]! * w1[i]!;
+  return w;
+}
+
+const ENCODER = ['enc0', 'enc1', 'enc2', 'enc3'] as const;
+const DECODER = ['dec2', 'dec1', 'dec0'] as const;
+
+export class MouthModel {
+  readonly size: number;
+  private readonly window: tf.Tensor4D;
+
+  constructor(readonly weights: MouthWeights) {
+    const t = weights.topology;
+    this.size = t.size;
+    for (const b of [...ENCODER, ...DECODER]) for (const i of [0, 1]) for (const k of ['kernel', 'bias']) this.tensor(`M/${b}.${i}/${k}`);
+    this.tensor('M/out/kernel');
+    this.window = tf.tensor4d(mouthWindow(t.size, t.windowEdge), [1, t.size, t.size, 1]);
+  }
+
+  private tensor(name: string): tf.Tensor {
+    const x = this.weights.tensors[name];
+    if (!x) throw new TypeError(`mouth weights: tensor ${name} missing`);
+    return x;
+  }
+
+  private conv(x: tf.Tensor4D, name: string, stride: 1 | 2 = 1): tf.Tensor4D {
+    const k = this.tensor(`${name}/kernel`) as tf.Tensor4D;
+    // PyTorch's padding 1: 'same' at stride 1; at stride 2 a 1-pixel pad on every side and a valid
+    // convolution give its ⌈S/2⌉ outputs at windows 2i−1..2i+1 (tfjs 'same' would pad 0 before, 1 after).
+    const y = stride === 1 ? tf.conv2d(x, k, 1, 'same') : tf.conv2d(tf.pad(x, [[0, 0], [1, 1], [1, 1], [0, 0]]), k, 2, 'valid');
+    return tf.add(y, this.tensor(`${name}/bias`)) as tf.Tensor4D;
+  }
+
+  private block(x: tf.Tensor4D, name: string, stride: 1 | 2): tf.Tensor4D {
+    let y = tf.leakyRelu(this.conv(x, `M/${name}.0`, stride), 0.2) as tf.Tensor4D;
+    y = tf.leakyRelu(this.conv(y, `M/${name}.1`), 0.2) as tf.Tensor4D;
+    return y;
+  }
+
+  /**
+   * warp (B,S,S,3) in [-1, 1] and lips (B,S,S,2) in [0, 1] → Δ (B,S,S,3) in [-1, 1] and the
+   * correction's weight `alpha` = window · mask (B,S,S,1) in [0, 1]; the refined patch is
+   * clamp(warp + alpha · Δ).
+   */
+  run(warp: tf.Tensor4D, lips: tf.Tensor4D): { delta: tf.Tensor4D; alpha: tf.Tensor4D } {
+    return tf.tidy(() => {
+      const skips: tf.Tensor4D[] = [];
+      let x = tf.concat([warp, lips], 3) as tf.Tensor4D;
+      ENCODER.forEach((b, i) => {
+        x = this.block(x, b, i === 0 ? 1 : 2);
+        skips.push(x);
+      });
+      DECODER.forEach((b, i) => {
+        const skip = skips[skips.length - 2 - i]!;
+        const up = tf.image.resizeNearestNeighbor(x, [skip.shape[1], skip.shape[2]]);
+        x = this.block(tf.concat([up, skip], 3) as tf.Tensor4D, b, 1);
+      });
+      const y = this.conv(x, 'M/out');
+      const [b, s] = [y.shape[0], y.shape[1]];
+      const delta = tf.tanh(tf.slice(y, [0, 0, 0, 0], [b, s, s, 3])) as tf.Tensor4D;
+      const alpha = tf.mul(tf.sigmoid(tf.slice(y, [0, 0, 0, 3], [b, s, s, 1])), this.window) as tf.Tensor4D;
+      return { delta, alpha };
+    });
+  }
+
+  dispose(): void {
+    this.window.dispose();
+  }
+}
+
+/**
+ * The run-time stage: cuts the mouth patch out of a rendered frame (the warp render, or the face
+ * refiner's composite over it), runs the network and pastes the correction back, in place.
+ */
+export class MouthRefiner {
+  private readonly patch: Float32Array;
+  private readonly lips: Float32Array;
+
+  constructor(readonly model: MouthModel) {
+    const s = model.size;
+    this.patch = new Float32Array(s * s * 3);
+    this.lips = new Float32Array(s * s * 2);
+  }
+
+  /** Refines the mouth of `frame` (RGBA) for normalised `landmarks`; a mouth under 2 px wide is left alone. */
+  async apply(frame: { width: number; height: number; data: Uint8ClampedArray | Uint8Array }, landmarks: Float32Array): Promise<void> {
+    const s = this.model.size, { width, height } = frame;
+    const f = mouthPatchFrame(landmarks, width, height);
+    if (!(f.len >= 2)) return;
+    const img = frame as RgbaImage;
+    sampleMouthPatch(img, f, s, this.patch);
+    for (let i = 0; i < this.patch.length; i++) this.patch[i] = this.patch[i]! / 127.5 - 1;
+    lipImage(landmarks, width, height, f, s, this.lips);
+    const patch = this.patch, lips = this.lips, model = this.model;
+    const out = tf.tidy(() => {
+      const { delta, alpha } = model.run(tf.tensor4d(patch, [1, s, s, 3]), tf.tensor4d(lips, [1, s, s, 2]));
+      return tf.concat([tf.mul(delta, 127.5), alpha], 3);
+    });
+    let v: Float32Array;
+    try { v = (await out.data()) as Float32Array; } finally { out.dispose(); }
+    const corr = new Float32Array(s * s * 3), alpha = new Float32Array(s * s);
+    for (let p = 0; p < s * s; p++) {
+      corr[3 * p] = v[4 * p]!; corr[3 * p + 1] = v[4 * p + 1]!; corr[3 * p + 2] = v[4 * p + 2]!;
+      alpha[p] = v[4 * p + 3]!;
+    }
+    compositeMouthPatch(img, f, s, corr, alpha);
+  }
+}
