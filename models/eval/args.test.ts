@@ -34,12 +34,14 @@ describe('parseEvalArgs', () => {
     for (const bad of ['G/down.0', 'G/stem', 'up.2', ',', 'G/out;rm']) expect(() => parseEvalArgs([...base, '--fine-tune-layers', bad], ['warp', 'neural'])).toThrow(/--fine-tune-layers must list/);
     expect(() => parseEvalArgs(['c.mp4', '--generator', 'neural', '--shots', '8', '--fine-tune-layers', 'G/out'], ['warp', 'neural'])).toThrow(/needs --fine-tune/);
   });
-  it('takes the mouth refiner flags only for the neural generator, not both at once', () => {
+  it('takes the mouth and face refiner flags only for the neural generator', () => {
     const n = ['c.mp4', '--generator', 'neural'];
     expect(parseEvalArgs(n, ['warp', 'neural'])!.mouth).toBeUndefined();
     expect(parseEvalArgs([...n, '--no-mouth'], ['warp', 'neural'])!.mouth).toBe(false);
     expect(parseEvalArgs([...n, '--mouth-weights', 'w/m'], ['warp', 'neural'])!.mouthWeights).toBe('w/m');
+    expect(parseEvalArgs([...n, '--no-face-refiner'], ['warp', 'neural'])!.faceRefiner).toBe(false);
     expect(() => parseEvalArgs(['c.mp4', '--no-mouth'], ['warp', 'neural'])).toThrow(/need --generator neural/);
+    expect(() => parseEvalArgs(['c.mp4', '--no-face-refiner'], ['warp', 'neural'])).toThrow(/need --generator neural/);
     expect(() => parseEvalArgs([...n, '--no-mouth', '--mouth-weights', 'w'], ['warp', 'neural'])).toThrow(/exclude each other/);
     expect(() => parseEvalArgs([...n, '--mouth-weights', ' '], ['warp', 'neural'])).toThrow(/needs a path/);
   });

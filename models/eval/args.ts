@@ -35,6 +35,7 @@ ladders and a static frame on the same face crops.
                         (default 0: off).
   --mouth-weights DIR   neural generator: the mouth refiner's model.json + shards (default models/weights/mouth).
   --no-mouth            neural generator without the mouth refiner (the face refiner over the warp only).
+  --no-face-refiner     neural generator without G's face correction (the warp plus the mouth refiner).
   --ladder LIST         target kbit/s, comma list (default ${DEFAULT_EVAL_OPTIONS.ladderKbps.join(',')}; 1 probes the floor).
   --gop S               codec keyframe interval in seconds (default ${DEFAULT_EVAL_OPTIONS.gopSeconds}).
   --tracks PATH         use this tracks file (.jsonl[.gz], one line per frame) instead of tracking.
@@ -75,7 +76,7 @@ export function parseEvalArgs(argv: string[], generators: readonly string[]): Pa
         shots: { type: 'string' }, generator: { type: 'string' }, size: { type: 'string' }, json: { type: 'string' },
         'side-by-side': { type: 'string' }, seed: { type: 'string' }, 'max-eval-frames': { type: 'string' }, 'rung-frames': { type: 'string' }, codecs: { type: 'string' },
         ladder: { type: 'string' }, gop: { type: 'string' }, tracks: { type: 'string' }, 'neural-weights': { type: 'string' }, 'fine-tune': { type: 'string' }, 'fine-tune-layers': { type: 'string' }, 'identity-weight': { type: 'string' }, 'no-cache': { type: 'boolean' },
-        'mouth-weights': { type: 'string' }, 'no-mouth': { type: 'boolean' },
+        'mouth-weights': { type: 'string' }, 'no-mouth': { type: 'boolean' }, 'no-face-refiner': { type: 'boolean' },
         quiet: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
       },
     });
@@ -111,7 +112,7 @@ export function parseEvalArgs(argv: string[], generators: readonly string[]): Pa
   }
   const identityWeight = v['identity-weight'] === undefined ? undefined : num('identity-weight', v['identity-weight'], 0, 0, 100);
   if (identityWeight !== undefined && fineTuneSeconds === undefined) throw new UsageError('--identity-weight needs --fine-tune');
-  if ((v['mouth-weights'] !== undefined || v['no-mouth']) && generator !== 'neural') throw new UsageError('--mouth-weights and --no-mouth need --generator neural');
+  if ((v['mouth-weights'] !== undefined || v['no-mouth'] || v['no-face-refiner']) && generator !== 'neural') throw new UsageError('--mouth-weights, --no-mouth and --no-face-refiner need --generator neural');
   if (v['mouth-weights'] !== undefined && v['no-mouth']) throw new UsageError('--mouth-weights and --no-mouth exclude each other');
   let ladderKbps = DEFAULT_EVAL_OPTIONS.ladderKbps;
   if (v.ladder !== undefined) {
@@ -140,6 +141,7 @@ export function parseEvalArgs(argv: string[], generators: readonly string[]): Pa
     ...(identityWeight !== undefined ? { fineTuneIdentityWeight: identityWeight } : {}),
     ...(v['mouth-weights'] !== undefined ? { mouthWeights: v['mouth-weights'] } : {}),
     ...(v['no-mouth'] ? { mouth: false } : {}),
+    ...(v['no-face-refiner'] ? { faceRefiner: false } : {}),
     cache: !v['no-cache'],
     cropScale: DEFAULT_EVAL_OPTIONS.cropScale,
     json: v.json,

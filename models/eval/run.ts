@@ -64,6 +64,8 @@ export interface EvalOptions {
   /** Neural generator: run the mouth refiner (default true) with the weights in this folder (default models/weights/mouth). */
   mouth?: boolean;
   mouthWeights?: string;
+  /** Neural generator: draw G's face correction (default true; false: the warp plus the mouth refiner). */
+  faceRefiner?: boolean;
   /** Let faceres use tfjs' multi-threaded wasm build (default false: one pool thread on 2 cores, no gain). */
   faceresThreads?: boolean;
   log: (line: string) => void;
@@ -405,7 +407,7 @@ export async function runEval(o: EvalOptions): Promise<EvalResult> {
     let receiver: { backend: string | null; family: string; detail: string | null };
     try {
       const s = session;
-      receiver = await prof.time('generator_init', () => s.initReceiver(o.generator, wire, neutral, cropLm[plan.shots[0]!]!, mouth));
+      receiver = await prof.time('generator_init', () => s.initReceiver(o.generator, wire, neutral, cropLm[plan.shots[0]!]!, { mouth, faceRefiner: o.faceRefiner ?? true }));
     } catch (err) {
       throw new EvalInputError(`the ${o.generator} generator failed to load in the page${o.generator === 'neural' ? ` (weights ${weightsDir})` : ''}: ${err instanceof Error ? err.message : String(err)}`);
     }
@@ -562,7 +564,7 @@ export async function runEval(o: EvalOptions): Promise<EvalResult> {
         method_version: EVAL_METHOD_VERSION,
         seed: o.seed,
         generator: o.generator,
-        ...(o.generator === 'neural' ? { mouth_refiner: mouth } : {}),
+        ...(o.generator === 'neural' ? { mouth_refiner: mouth, face_refiner: o.faceRefiner ?? true } : {}),
         generator_backend: receiver.detail ? `${receiver.backend} (${receiver.detail})` : receiver.backend,
         render_where: 'headless Chromium (decoder + generator in the page)',
         video: { path: o.video, width: info.width, height: info.height, fps: info.fps, frames: tracks.length },

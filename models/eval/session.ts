@@ -45,8 +45,8 @@ export interface EvalSession {
    */
   analyseMany(frames: AnalyseRequest[], width: number, height: number): Promise<{ analyses: Analysis[]; stats: AnalyseStats }>;
   enrollNeural(embedding: WireEmbedding, frames: Uint8Array[], size: number, landmarks: Float32Array[], fineTune?: { seconds: number; layers: string[]; identityWeight: number }): Promise<{ embedding: WireEmbedding; fineTune: FineTuneReport | null }>;
-  /** `mouth`: the neural generator runs the mouth refiner (served at /models/mouth/). */
-  initReceiver(generator: string, embedding: WireEmbedding, neutral: Float32Array, initialLandmarks: Float32Array, mouth?: boolean): Promise<{ backend: string | null; family: string; detail: string | null }>;
+  /** Neural generator: `mouth` runs the mouth refiner (served at /models/mouth/), `faceRefiner: false` skips G's correction. */
+  initReceiver(generator: string, embedding: WireEmbedding, neutral: Float32Array, initialLandmarks: Float32Array, neural?: { mouth: boolean; faceRefiner: boolean }): Promise<{ backend: string | null; family: string; detail: string | null }>;
   /** Renders every packet; returns the frames at `keep` positions. */
   render(packets: Uint8Array[], keep: number[], width: number, height: number): Promise<{ frames: Map<number, Uint8Array>; renderMs: number; decodeMs: number }>;
   close(): Promise<void>;
@@ -193,8 +193,9 @@ export async function openEvalSession(options: EvalSessionOptions = {}): Promise
       enrollNeural(embedding, frames, size, landmarks, fineTune) {
         return serving(frames, size, size, (paths) => call('enrollNeural', embedding, paths, size, size, landmarks.map((l) => Array.from(l)), { ...NEURAL_PAGE_OPTIONS, ...(fineTune === undefined ? {} : { fineTuneSeconds: fineTune.seconds, fineTuneLayers: fineTune.layers, fineTuneIdentityWeight: fineTune.identityWeight }) }));
       },
-      initReceiver(generator, embedding, neutral, initial, mouth) {
-        return call('initReceiver', generator, embedding, Array.from(neutral), Array.from(initial), { ...NEURAL_PAGE_OPTIONS, ...(mouth ? { mouthWeightsUrl: '/models/mouth/model.json' } : {}) });
+      initReceiver(generator, embedding, neutral, initial, neural) {
+        return call('initReceiver', generator, embedding, Array.from(neutral), Array.from(initial),
+          { ...NEURAL_PAGE_OPTIONS, ...(neural?.mouth ? { mouthWeightsUrl: '/models/mouth/model.json' } : {}), faceRefiner: neural?.faceRefiner ?? true });
       },
       async render(packets, keep, w, h) {
         const prefix = `/upload/${renders++}/`;

@@ -10,7 +10,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { SectionType, decodeGeneratorWeights, encodeGeneratorWeights, type AvatarEmbedding } from '@visage/protocol';
 import { createGenerator } from '../registry.ts';
 import { useTfBackend } from './tf-backend.ts';
-import { loadNeuralWeightsFromDir } from './weights-node.ts';
+import { loadNeuralWeightsFromDir, nodeWeightsHandler } from './weights-node.ts';
 import { addNeuralSections } from './enroll.ts';
 import { NeuralGenerator } from './neural-generator.ts';
 import { readNeuralSections } from './sections.ts';
@@ -22,8 +22,11 @@ import { loadFrame, loadLandmarks, faceMask } from '../../../test/warp-fixtures.
 import { enrollWarpAvatar } from '../../enrollment/atlas/enroll.ts';
 import { WarpGenerator } from '../warp/warp-generator.ts';
 import { pngCodec } from '../codec.ts';
+import { loadMouthWeights } from './mouth-model.ts';
+import { imageToPatch, mouthPatchFrame } from './mouth-patch.ts';
 
 const WEIGHTS = fileURLToPath(new URL('../../../../../models/weights/neural/', import.meta.url));
+const MOUTH_WEIGHTS = fileURLToPath(new URL('../../../../../models/weights/mouth/', import.meta.url));
 const EMPTY: AvatarEmbedding = { formatVersion: 1, generator: { family: 'neural', version: 1 }, sections: [] };
 
 describe('neural crop pipeline (port of models/neural/data.py)', () => {
@@ -132,6 +135,46 @@ describe('NeuralGenerator (cpu backend)', () => {
     expect(outside).toBe(0);
     expect(inSum / inN).toBeLessThan(25); // a correction of the warp, not a different picture
     expect(changed).toBeGreaterThan(0); // … but G does contribute
+  });
+
+  it('the mouth refiner changes only its window; without G (faceRefiner: false) the frame is the warp plus the mouth correction', async () => {
+    if (!weights.topology.net.refine) return;
+    const lm = loadLandmarks(50), W = 160, H = 160;
+    const mouthWeights = await loadMouthWeights(nodeWeightsHandler(MOUTH_WEIGHTS));
+    const t0 = tf.memory().numTensors;
+    const draw = async (o: ConstructorParameters<typeof NeuralGenerator>[0]) => {
+      const g = new NeuralGenerator({ backend: 'cpu', weights, cropSmoothing: 0, codec: pngCodec, ...o });
+      await g.init(embedding);
+      const out = { width: W, height: H, data: new Uint8ClampedArray(W * H * 4) };
+      await g.render(lm, out);
+      const flags = { mouth: g.refiningMouth, face: g.refiningFace };
+      g.dispose();
+      return { px: out.data, ...flags };
+    };
+    const face = await draw({}), faceMouth = await draw({ mouthWeights }), warpOnly = await draw({ faceRefiner: false }), warpMouth = await draw({ faceRefiner: false, mouthWeights });
+    expect(tf.memory().numTensors).toBe(t0);
+    mouthWeights.dispose();
+    expect([face.mouth, faceMouth.mouth, warpOnly.mouth, warpMouth.mouth]).toEqual([false, true, false, true]);
+    expect([face.face, warpOnly.face]).toEqual([true, false]);
+    const w = new WarpGenerator({ backend: 'cpu', codec: pngCodec });
+    await w.init(embedding);
+    const ref = { width: W, height: H, data: new Uint8ClampedArray(W * H * 4) };
+    await w.render(lm, ref);
+    w.dispose();
+    expect(Buffer.from(warpOnly.px).equals(Buffer.from(ref.data))).toBe(true);
+    // Both mouth-refined frames differ from their base inside the window only, and by the same correction
+    // where G did not touch the frame.
+    const f = mouthPatchFrame(lm, W, H);
+    for (const [withM, base] of [[faceMouth, face], [warpMouth, warpOnly]] as const) {
+      let inside = 0, outside = 0;
+      for (let p = 0; p < W * H; p++) {
+        const [u, v] = imageToPatch(f, (p % W) + 0.5, Math.floor(p / W) + 0.5);
+        const d = Math.abs(withM.px[p * 4]! - base.px[p * 4]!) + Math.abs(withM.px[p * 4 + 1]! - base.px[p * 4 + 1]!) + Math.abs(withM.px[p * 4 + 2]! - base.px[p * 4 + 2]!);
+        if (u >= -0.01 && u <= 1.01 && v >= -0.01 && v <= 1.01) inside += d; else outside += d;
+      }
+      expect(outside).toBe(0);
+      expect(inside / (W * H)).toBeGreaterThan(0.05);
+    }
   });
 
   it('no warp sections: falls back to G’s RGB in the crop square, black outside', async () => {

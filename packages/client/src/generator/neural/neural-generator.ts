@@ -71,6 +71,11 @@ export interface NeuralGeneratorOptions {
    * none when they are preloaded. Ignored when `mouthWeights` is given.
    */
   mouthWeightsUrl?: string | null;
+  /**
+   * Run G, the person-conditioned face refiner (default true). false: on the refiner path the frame
+   * is the warp render plus the mouth refiner's correction only — G's correction is skipped.
+   */
+  faceRefiner?: boolean;
 }
 
 const WARP_SECTIONS = [SectionType.NeutralShape, SectionType.TextureAtlas, SectionType.BackgroundPlate, SectionType.PlateLandmarks];
@@ -106,14 +111,14 @@ export class NeuralGenerator implements Generator {
   private mouth: MouthRefiner | null = null;
   private mouthWeights: MouthWeights | null = null;
   private readonly cropPts = new Float32Array(LANDMARK_COUNT * 3);
-  private readonly options: NeuralGeneratorOptions & { backend: TfBackendPreference; cropSmoothing: number };
+  private readonly options: NeuralGeneratorOptions & { backend: TfBackendPreference; cropSmoothing: number; faceRefiner: boolean };
 
   constructor(options: NeuralGeneratorOptions = {}) {
     const backend = options.backend ?? 'auto';
     if (!['auto', 'webgpu', 'webgl', 'wasm', 'cpu'].includes(backend)) throw new TypeError(`unknown backend '${String(backend)}'`);
     const cropSmoothing = options.cropSmoothing ?? 0.5;
     if (!(cropSmoothing >= 0 && cropSmoothing < 1)) throw new TypeError('cropSmoothing must be in [0, 1)');
-    this.options = { ...options, backend, cropSmoothing };
+    this.options = { ...options, backend, cropSmoothing, faceRefiner: options.faceRefiner ?? true };
   }
 
   get backend(): BackendKind | null {
@@ -143,6 +148,11 @@ export class NeuralGenerator implements Generator {
   /** True when frames are the refiner's composite over the v1 warp render (after init). */
   get refining(): boolean {
     return this.warpGen !== null;
+  }
+
+  /** True when G's face correction is drawn (false: `faceRefiner: false` on the refiner path). */
+  get refiningFace(): boolean {
+    return this.state === 'ready' && (this.warpGen === null || this.options.faceRefiner);
   }
 
   /** True when the mouth refiner runs on every frame (after init; needs `refining`). */
@@ -257,29 +267,34 @@ export class NeuralGenerator implements Generator {
     const lmF = this.lmFloats;
     for (let i = 0; i < lmF.length; i++) lmF[i] = this.lmImage[i]! / 127.5 - 1;
     let warpFrame: Uint8ClampedArray | null = null;
+    const face = this.warpGen === null || this.options.faceRefiner;
     if (this.warpGen && this.warpIn && this.warpScratch) {
       if (!this.warpFrame || this.warpFrame.length !== width * height * 4) this.warpFrame = new Uint8ClampedArray(width * height * 4);
       warpFrame = this.warpFrame;
       const frame = { width, height, data: warpFrame };
       await this.warpGen.render(landmarks, frame);
-      warpChannels(frame, rect.x0, rect.y0, rect.side, this.cropPts, s, this.warpIn, this.warpScratch);
-    }
-    const model = this.model, psi = this.psi, zeros = this.warp, warpIn = warpFrame ? this.warpIn : null;
-    const residual = warpIn !== null && model.topology.net.residual === true;
-    const out = tf.tidy(() => {
-      const w = warpIn ? tf.tensor4d(warpIn, [1, s, s, 4]) : zeros;
-      const { rgb, mask } = model.generate(tf.tensor4d(lmF, [1, s, s, 3]), psi, w);
-      // (1, S, S, 4): RGB 0..255 (residual: the correction Δ in levels, −127.5..127.5), mask 0..1
-      return tf.concat([residual ? tf.mul(rgb, 127.5) : tf.mul(tf.add(rgb, 1), 127.5), mask], 3);
-    });
-    let pixels: Float32Array;
-    try {
-      pixels = (await out.data()) as Float32Array;
-    } finally {
-      out.dispose();
+      if (face) warpChannels(frame, rect.x0, rect.y0, rect.side, this.cropPts, s, this.warpIn, this.warpScratch);
     }
     const dst = 'data' in target ? target.data : new Uint8ClampedArray(width * height * 4);
-    compositeOnto(pixels, s, rect, warpFrame ?? null, dst, width, height, residual);
+    if (face) {
+      const model = this.model, psi = this.psi, zeros = this.warp, warpIn = warpFrame ? this.warpIn : null;
+      const residual = warpIn !== null && model.topology.net.residual === true;
+      const out = tf.tidy(() => {
+        const w = warpIn ? tf.tensor4d(warpIn, [1, s, s, 4]) : zeros;
+        const { rgb, mask } = model.generate(tf.tensor4d(lmF, [1, s, s, 3]), psi, w);
+        // (1, S, S, 4): RGB 0..255 (residual: the correction Δ in levels, −127.5..127.5), mask 0..1
+        return tf.concat([residual ? tf.mul(rgb, 127.5) : tf.mul(tf.add(rgb, 1), 127.5), mask], 3);
+      });
+      let pixels: Float32Array;
+      try {
+        pixels = (await out.data()) as Float32Array;
+      } finally {
+        out.dispose();
+      }
+      compositeOnto(pixels, s, rect, warpFrame ?? null, dst, width, height, residual);
+    } else {
+      dst.set(warpFrame!);
+    }
     if (this.mouth && warpFrame) await this.mouth.apply({ width, height, data: dst }, landmarks);
     if ('data' in target) return;
     const ctx = target.getContext('2d') as CanvasRenderingContext2D | OffscreenCanvasRenderingContext2D | null;
