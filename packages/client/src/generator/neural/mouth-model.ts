@@ -150,8 +150,7 @@ export class MouthRefiner {
     const s = this.model.size, { width, height } = frame;
     const f = mouthPatchFrame(landmarks, width, height);
     if (!(f.len >= 2)) return;
-    const img = frame as RgbaImage;
-    sampleMouthPatch(img, f, s, this.patch);
+    sampleMouthPatch(frame as RgbaImage, f, s, this.patch);
     for (let i = 0; i < this.patch.length; i++) this.patch[i] = this.patch[i]! / 127.5 - 1;
     lipImage(landmarks, width, height, f, s, this.lips);
     const patch = this.patch, lips = this.lips, model = this.model;
@@ -159,13 +158,8 @@ export class MouthRefiner {
       const { delta, alpha } = model.run(tf.tensor4d(patch, [1, s, s, 3]), tf.tensor4d(lips, [1, s, s, 2]));
       return tf.concat([tf.mul(delta, 127.5), alpha], 3);
     });
-    let v: Float32Array;
-    try { v = (await out.data()) as Float32Array; } finally { out.dispose(); }
-    const corr = new Float32Array(s * s * 3), alpha = new Float32Array(s * s);
-    for (let p = 0; p < s * s; p++) {
-      corr[3 * p] = v[4 * p]!; corr[3 * p + 1] = v[4 * p + 1]!; corr[3 * p + 2] = v[4 * p + 2]!;
-      alpha[p] = v[4 * p + 3]!;
-    }
-    compositeMouthPatch(img, f, s, corr, alpha);
+    let corr: Float32Array;
+    try { corr = (await out.data()) as Float32Array; } finally { out.dispose(); }
+    compositeMouthPatch(frame, f, s, corr);
   }
 }

@@ -102,10 +102,10 @@ describe('mouth patch', () => {
     const lm = loadLandmarks(30);
     const f = mouthPatchFrame(lm, img.width, img.height);
     const s = 24;
-    const corr = new Float32Array(s * s * 3).fill(40);
-    const alpha = new Float32Array(s * s).fill(0.5);
+    // Correction 40 levels at alpha 0.5 everywhere (4 values per patch pixel: RGB, alpha).
+    const corr = new Float32Array(s * s * 4).map((_, i) => (i % 4 === 3 ? 0.5 : 40));
     const frame = { width: img.width, height: img.height, data: new Uint8ClampedArray(img.data) };
-    compositeMouthPatch(frame, f, s, corr, alpha);
+    compositeMouthPatch(frame, f, s, corr);
     let changed = 0, outside = 0;
     for (let y = 0; y < img.height; y++) {
       for (let x = 0; x < img.width; x++) {
@@ -122,7 +122,7 @@ describe('mouth patch', () => {
     expect(changed).toBeGreaterThan(0.8 * side * side);
     expect(outside).toBeGreaterThan(0);
     const again = { width: img.width, height: img.height, data: new Uint8ClampedArray(img.data) };
-    compositeMouthPatch(again, f, s, corr, new Float32Array(s * s));
+    compositeMouthPatch(again, f, s, corr.map((v, i) => (i % 4 === 3 ? 0 : v)));
     expect(Buffer.from(again.data).equals(Buffer.from(img.data))).toBe(true);
   });
 });

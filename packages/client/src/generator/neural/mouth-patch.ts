@@ -22,11 +22,13 @@ export const MOUTH_PATCH_DROP = 0.1;
 export const OUTER_LIP_LOOP: readonly number[] = [61, 146, 91, 181, 84, 17, 314, 405, 321, 375, 291, 409, 270, 269, 267, 0, 37, 39, 40, 185];
 export const INNER_LIP_LOOP: readonly number[] = [78, 95, 88, 178, 87, 14, 317, 402, 318, 324, 308, 415, 310, 311, 312, 13, 82, 81, 80, 191];
 
+/** The two corner landmarks in pixels, for mouthFrame (which reads only 78 and 308); reused per call. */
+const cornerScratch = new Float32Array(478 * 3);
+
 /** The patch's placement in a W×H image: the mouth frame of the landmarks in that image's pixels. */
 export function mouthPatchFrame(landmarks: ArrayLike<number>, width: number, height: number): MouthFrame {
-  const p = new Float32Array(478 * 3);
-  for (const i of [78, 308]) { p[i * 3] = landmarks[i * 3]! * width; p[i * 3 + 1] = landmarks[i * 3 + 1]! * height; }
-  return mouthFrame(p);
+  for (const i of [78, 308]) { cornerScratch[i * 3] = landmarks[i * 3]! * width; cornerScratch[i * 3 + 1] = landmarks[i * 3 + 1]! * height; }
+  return mouthFrame(cornerScratch);
 }
 
 /** Image position (pixels, continuous: pixel centres at +0.5) of patch coordinates (u, v) ∈ [0, 1]². */
@@ -121,11 +123,12 @@ export function lipImage(landmarks: ArrayLike<number>, width: number, height: nu
 }
 
 /**
- * Adds a patch-space correction onto `frame` in place: every frame pixel inside the patch gets
- * `corr` (S×S×3, 0–255 units) × `alpha` (S×S, [0, 1]), both sampled bilinearly at its patch
- * coordinates; pixels outside the patch are untouched.
+ * Adds a patch-space correction onto `frame` in place. `corr` holds 4 values per patch pixel (S×S
+ * row-major): the correction in 0–255 units (RGB) and its weight alpha ∈ [0, 1]. Every frame pixel
+ * inside the patch gets the bilinear interpolation of alpha·correction at its patch coordinates;
+ * pixels outside the patch are untouched.
  */
-export function compositeMouthPatch(frame: RgbaImage, f: MouthFrame, size: number, corr: Float32Array, alpha: Float32Array): void {
+export function compositeMouthPatch(frame: { width: number; height: number; data: Uint8ClampedArray | Uint8Array }, f: MouthFrame, size: number, corr: Float32Array): void {
   const W = frame.width, H = frame.height, d = frame.data;
   const corners = [[0, 0], [1, 0], [0, 1], [1, 1]].map(([u, v]) => patchToImage(f, u!, v!));
   const x0 = Math.max(0, Math.floor(Math.min(...corners.map((c) => c[0])))), x1 = Math.min(W - 1, Math.ceil(Math.max(...corners.map((c) => c[0]))));
@@ -138,14 +141,14 @@ export function compositeMouthPatch(frame: RgbaImage, f: MouthFrame, size: numbe
       const cx = Math.min(Math.max(px, 0), size - 1), cy = Math.min(Math.max(py, 0), size - 1);
       const i0 = Math.floor(cx), j0 = Math.floor(cy), i1 = Math.min(i0 + 1, size - 1), j1 = Math.min(j0 + 1, size - 1);
       const fx = cx - i0, fy = cy - j0;
-      const w00 = (1 - fx) * (1 - fy), w10 = fx * (1 - fy), w01 = (1 - fx) * fy, w11 = fx * fy;
-      const q00 = j0 * size + i0, q10 = j0 * size + i1, q01 = j1 * size + i0, q11 = j1 * size + i1;
-      const a = alpha[q00]! * w00 + alpha[q10]! * w10 + alpha[q01]! * w01 + alpha[q11]! * w11;
-      if (a <= 0) continue;
+      // Bilinear weights × each tap's alpha (premultiplied).
+      const q00 = (j0 * size + i0) * 4, q10 = (j0 * size + i1) * 4, q01 = (j1 * size + i0) * 4, q11 = (j1 * size + i1) * 4;
+      const w00 = (1 - fx) * (1 - fy) * corr[q00 + 3]!, w10 = fx * (1 - fy) * corr[q10 + 3]!, w01 = (1 - fx) * fy * corr[q01 + 3]!, w11 = fx * fy * corr[q11 + 3]!;
+      if (w00 + w10 + w01 + w11 <= 0) continue;
       const o = (y * W + x) * 4;
       for (let c = 0; c < 3; c++) {
-        const v2 = corr[q00 * 3 + c]! * alpha[q00]! * w00 + corr[q10 * 3 + c]! * alpha[q10]! * w10 + corr[q01 * 3 + c]! * alpha[q01]! * w01 + corr[q11 * 3 + c]! * alpha[q11]! * w11;
-        d[o + c] = Math.min(255, Math.max(0, Math.round(d[o + c]! + v2)));
+        const add = corr[q00 + c]! * w00 + corr[q10 + c]! * w10 + corr[q01 + c]! * w01 + corr[q11 + c]! * w11;
+        d[o + c] = Math.min(255, Math.max(0, Math.round(d[o + c]! + add)));
       }
     }
   }
