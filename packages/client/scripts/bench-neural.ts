@@ -6,7 +6,8 @@
  * --mouth: with the mouth refiner after the face refiner (models/weights/mouth).
  */
 import { parseArgs } from 'node:util';
-import { openNeuralSession, refinerEmbedding, toWire, MOUTH_WEIGHTS_DIR, NEURAL_WEIGHTS_DIR } from './neural-session.ts';
+import { openNeuralSession, refinerEmbedding, toWire, NEURAL_WEIGHTS_DIR } from './neural-session.ts';
+import { MOUTH_WEIGHTS_DIR } from './lib/paths.ts';
 import { loadMouthWeights } from '../src/generator/neural/mouth-model.ts';
 import { nodeWeightsHandler } from '../src/generator/neural/weights-node.ts';
 import { useTfBackend } from '../src/generator/neural/tf-backend.ts';

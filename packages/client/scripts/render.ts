@@ -16,7 +16,7 @@ import { estimateNeutral, Retargeter } from '../src/generator/retarget.ts';
 import { pngCodec } from '../src/generator/codec.ts';
 import type { RgbaImage } from '../src/generator/image.ts';
 import type { Generator } from '../src/generator/types.ts';
-import { REPO_ROOT } from './lib/paths.ts';
+import { MOUTH_WEIGHTS_DIR, REPO_ROOT } from './lib/paths.ts';
 
 const USAGE = `usage: npm run render -- --photos <img…> --tracks <tracks.jsonl[.gz]> --out <video.mp4> [options]
 
@@ -111,7 +111,7 @@ async function main(): Promise<void> {
     const withNeural = await addNeuralSections(embedding, images, landmarks, { weights, backend: 'wasm', wasmPath });
     const { loadMouthWeights } = await import('../src/generator/neural/mouth-model.ts');
     const { nodeWeightsHandler } = await import('../src/generator/neural/weights-node.ts');
-    const mouthWeights = values['no-mouth'] ? null : await loadMouthWeights(nodeWeightsHandler(values['mouth-weights'] ?? resolve(REPO_ROOT, 'models/weights/mouth')));
+    const mouthWeights = values['no-mouth'] ? null : await loadMouthWeights(nodeWeightsHandler(values['mouth-weights'] ?? MOUTH_WEIGHTS_DIR));
     const neural = new NeuralGenerator({ backend: 'wasm', wasmPath, weights, codec: pngCodec, ...(mouthWeights ? { mouthWeights } : {}) });
     await neural.init(withNeural);
     if (!neural.refining) throw new Error('the neural weights do not refine the warp render (pre-refiner weights?)');
