@@ -102,6 +102,23 @@ class MouthNet(nn.Module):
         return torch.tanh(y[:, :3]), torch.sigmoid(y[:, 3:])
 
 
+class MouthD(nn.Module):
+    """Patch discriminator for the adversarial option: (patch RGB, lips) → a 6×6 map of scores
+    (spectral norm, hinge loss), so a mouth is judged real or not for its lip contours."""
+
+    def __init__(self, ch=32):
+        super().__init__()
+        sn = nn.utils.parametrizations.spectral_norm
+        self.layers = nn.ModuleList([sn(nn.Conv2d(5, ch, 4, 2, 1)), sn(nn.Conv2d(ch, 2 * ch, 4, 2, 1)),
+                                     sn(nn.Conv2d(2 * ch, 4 * ch, 4, 2, 1)), sn(nn.Conv2d(4 * ch, 1, 3, 1, 1))])
+
+    def forward(self, patch, lips):
+        x = torch.cat([patch, lips], 1)
+        for layer in self.layers[:-1]:
+            x = F.leaky_relu(layer(x), 0.2)
+        return self.layers[-1](x)
+
+
 def refine(net: MouthNet, warp: torch.Tensor, lips: torch.Tensor, win: torch.Tensor) -> torch.Tensor:
     delta, mask = net(warp, lips)
     return (warp + win * mask * delta).clamp(-1, 1)
@@ -133,6 +150,10 @@ class MouthData:
         parts = {k: [] for k in ("real", "warp", "lips")}
         self.clip_of: list[str] = []
         for c in clips:
+            meta = json.loads((d / f"{c}.json").read_text())
+            if "span" in meta and (abs(meta["span"] - PATCH_SPAN) > 1e-6 or abs(meta["drop"] - PATCH_DROP) > 1e-6):
+                raise SystemExit(f"{d / c}: patches cut with span {meta['span']}, drop {meta['drop']}; mouth.py expects "
+                                 f"{PATCH_SPAN}, {PATCH_DROP} (re-run the cache script with --force)")
             for k in parts:
                 parts[k].append(np.load(d / f"{c}.{k}.npy"))
             self.clip_of += [c] * len(parts["real"][-1])
@@ -196,10 +217,9 @@ def evaluate(net: MouthNet, data: MouthData, size: int, batch: int = 256) -> dic
     return {"clips": per, "mean": mean}
 
 
-def sample_grid(net: MouthNet, data: MouthData, size: int, path: Path, per_clip: int = 4, seed: int = 0):
+def sample_grid(net: MouthNet, data: MouthData, size: int, path: Path, per_clip: int = 4):
     """Rows: held-out frames (per_clip per clip, spread over the clip); columns: warp, refined, real, |refined − real|·3."""
     from PIL import Image
-    rng = np.random.default_rng(seed)
     rows = []
     starts = {}
     for i, c in enumerate(data.clip_of):
@@ -218,7 +238,6 @@ def sample_grid(net: MouthNet, data: MouthData, size: int, path: Path, per_clip:
         rows.append(np.concatenate([w8[j], o8[j], r8[j], d8[j]], 1))
     img = np.concatenate(rows, 0)
     Image.fromarray(img).resize((img.shape[1] * 2, img.shape[0] * 2), Image.NEAREST).save(path)
-    del rng
 
 
 def train(args) -> None:
@@ -239,6 +258,11 @@ def train(args) -> None:
     # ones (single SGD iterates swing by ±0.001 held-out L1 from one validation to the next).
     ema = MouthNet()
     ema.load_state_dict(net.state_dict())
+    if args.init:
+        st0 = torch.load(args.init, weights_only=False)
+        net.load_state_dict(st0["ema"]); ema.load_state_dict(st0["ema"])
+    disc = MouthD() if args.adv > 0 else None
+    opt_d = torch.optim.Adam(disc.parameters(), lr=args.lr, betas=(0.5, 0.999)) if disc else None
     opt = torch.optim.Adam(net.parameters(), lr=args.lr, betas=(0.9, 0.999))
     step, trained_s = 0, 0.0
     rng = np.random.default_rng(0)
@@ -283,6 +307,11 @@ def train(args) -> None:
         real, warp, lips = tr.batch(idx, rng)
         out = refine(net, warp, lips, win)
         loss = patch_loss(out, real)
+        if disc is not None:
+            # D: hinge on real vs refined patches; G: the reconstruction loss + adv × −D(refined).
+            d_loss = F.relu(1 - disc(real, lips)).mean() + F.relu(1 + disc(out.detach(), lips)).mean()
+            opt_d.zero_grad(); d_loss.backward(); opt_d.step()
+            loss = loss - args.adv * disc(out, lips).mean()
         opt.zero_grad()
         loss.backward()
         if limit > 0:  # cosine decay of the learning rate over the time budget
@@ -391,6 +420,8 @@ def main(argv=None):
     t.add_argument("--patience", type=int, default=6, help="validations without a better dev score before stopping")
     t.add_argument("--ema", type=float, default=0.999, help="decay of the weights' moving average that is validated and exported")
     t.add_argument("--resume", action="store_true")
+    t.add_argument("--init", help="start from this checkpoint's moving-average weights (new run)")
+    t.add_argument("--adv", type=float, default=0.0, help="weight of the adversarial term (patch discriminator, hinge); 0: off")
     t.add_argument("--no-export", action="store_true", help="do not write <run>/export/ at the end")
     e = sub.add_parser("eval")
     e.add_argument("--ckpt", required=True)

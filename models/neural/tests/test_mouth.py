@@ -90,7 +90,7 @@ def test_mouth_data_batches(tmp_path):
     for c, n in (("a", 3), ("b", 2)):
         for k, ch in (("real", 3), ("warp", 3), ("lips", 2)):
             np.save(d / f"{c}.{k}.npy", rng.integers(0, 256, (n, 16, 16, ch), dtype=np.uint8))
-        (d / f"{c}.json").write_text(json.dumps({"frames": list(range(n))}))
+        (d / f"{c}.json").write_text(json.dumps({"frames": list(range(n)), "span": 1.6, "drop": 0.1}))
     data = MouthData(["a", "b"], 16, cache_dir=tmp_path)
     assert len(data) == 5 and data.clip_of == ["a", "a", "a", "b", "b"]
     real, warp, lips = data.batch(np.array([0, 4]))
@@ -110,6 +110,9 @@ def test_mouth_data_batches(tmp_path):
         assert 0.79 < g < 1.21
     with pytest.raises(SystemExit, match="no mouth patches"):
         MouthData(["a", "missing"], 16, cache_dir=tmp_path)
+    (d / "b.json").write_text(json.dumps({"frames": [0, 1], "span": 2.2, "drop": 0.15}))
+    with pytest.raises(SystemExit, match="span 2.2"):
+        MouthData(["a", "b"], 16, cache_dir=tmp_path)
 
 
 def test_export_round_trip(tmp_path):
@@ -137,3 +140,21 @@ def test_committed_weights_reproduce_their_fixture():
         alpha = window(warp.shape[-1]) * mask
     assert np.abs(delta.permute(0, 2, 3, 1).numpy() - fx["delta"]).max() < 1e-4
     assert np.abs(alpha.permute(0, 2, 3, 1).numpy() - fx["alpha"]).max() < 1e-4
+
+
+def test_discriminator_scores_patches_for_their_lips():
+    from neural.mouth import MouthD
+    torch.manual_seed(0)
+    d = MouthD()
+    warp, lips = _inputs(3, 48)
+    score = d(warp, lips)
+    assert score.shape == (3, 1, 6, 6)
+    # One hinge step on real vs shifted patches moves D towards telling them apart.
+    opt = torch.optim.Adam(d.parameters(), 1e-3)
+    real = (torch.nn.functional.avg_pool2d(warp, 5, 1, 2) * 3).clamp(-1, 1)
+    fake = torch.roll(real, 7, -1)
+    gap0 = (d(real, lips).mean() - d(fake, lips).mean()).item()
+    for _ in range(20):
+        loss = torch.relu(1 - d(real, lips)).mean() + torch.relu(1 + d(fake, lips)).mean()
+        opt.zero_grad(); loss.backward(); opt.step()
+    assert (d(real, lips).mean() - d(fake, lips).mean()).item() > gap0 + 0.1

@@ -24,7 +24,7 @@ import { enrollWarpAvatar } from '../src/enrollment/atlas/enroll.ts';
 import { WarpGenerator } from '../src/generator/warp/warp-generator.ts';
 import { pngCodec } from '../src/generator/codec.ts';
 import type { RgbaImage } from '../src/generator/image.ts';
-import { MOUTH_PATCH_SPAN, lipImage, mouthPatchFrame, sampleMouthPatch, scaleFrame } from '../src/generator/neural/mouth-patch.ts';
+import { MOUTH_PATCH_DROP, MOUTH_PATCH_SPAN, lipImage, mouthPatchFrame, sampleMouthPatch, scaleFrame } from '../src/generator/neural/mouth-patch.ts';
 
 const MOUTH_CACHE_VERSION = 1;
 /** Photos of the second avatar. */
@@ -96,7 +96,7 @@ async function cacheClip(clip: string, size: number, every: number, dataDir: str
   write('real', [n, size, size, 3], real);
   write('warp', [n, size, size, 3], warp);
   write('lips', [n, size, size, 2], lips);
-  writeFileSync(join(outDir, `${clip}.json`), JSON.stringify({ version: MOUTH_CACHE_VERSION, clip, size, frames: keep, avatars: [[fe], multi], render: [rw, rh] }));
+  writeFileSync(join(outDir, `${clip}.json`), JSON.stringify({ version: MOUTH_CACHE_VERSION, clip, size, span: MOUTH_PATCH_SPAN, drop: MOUTH_PATCH_DROP, frames: keep, avatars: [[fe], multi], render: [rw, rh] }));
   return `${clip}: ${n} frames, avatars from frame ${fe} and frames ${multi.join(',')}, render ${rw}×${rh}, ${((performance.now() - t0) / n).toFixed(1)} ms/frame`;
 }
 
