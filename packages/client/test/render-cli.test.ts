@@ -40,7 +40,7 @@ describe('npm run render', () => {
     expect(warp.stderr).toMatch(/wrote 3 frames 128×128 .*CPU backend/);
     const neural = render('neural');
     expect(neural.status, neural.stderr).toBe(0);
-    expect(neural.stderr).toMatch(/wrote 3 frames 128×128 .*neural refiner over the warp, tfjs wasm/);
+    expect(neural.stderr).toMatch(/wrote 3 frames 128×128 .*neural refiner over the warp \+ mouth refiner, tfjs wasm/);
     expect(frameCount(warp.out)).toBe(3);
     expect(frameCount(neural.out)).toBe(3);
     const [w0, w1, n0] = await Promise.all([warp.png(0), warp.png(1), neural.png(0)]);
@@ -57,5 +57,11 @@ describe('npm run render', () => {
     const noWeights = render('neural', ['--weights', join(dir, 'nowhere')]);
     expect(noWeights.status).toBe(1);
     expect(noWeights.stderr).toMatch(/nowhere/);
+    const noMouth = render('neural', ['--mouth-weights', join(dir, 'nomouth')]);
+    expect(noMouth.status).toBe(1);
+    expect(noMouth.stderr).toMatch(/nomouth/);
+    const warpMouth = render('warp', ['--no-mouth']);
+    expect(warpMouth.status).toBe(2);
+    expect(warpMouth.stderr).toMatch(/need --generator neural/);
   }, 120_000);
 });
