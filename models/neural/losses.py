@@ -30,8 +30,10 @@ def _gauss(win: int, sigma: float, ch: int, like: torch.Tensor) -> torch.Tensor:
     return (g[:, None] * g[None, :]).expand(ch, 1, win, win).contiguous()
 
 
-def ssim(x: torch.Tensor, y: torch.Tensor, data_range: float = 2.0, win: int = 7, sigma: float = 1.5) -> torch.Tensor:
-    """Mean SSIM (Gaussian window, no padding) of two NCHW batches; [-1,1] images → data_range 2."""
+def ssim(x: torch.Tensor, y: torch.Tensor, data_range: float = 2.0, win: int = 7, sigma: float = 1.5,
+         per_sample: bool = False) -> torch.Tensor:
+    """Mean SSIM (Gaussian window, no padding) of two NCHW batches; [-1,1] images → data_range 2.
+    per_sample: one mean per batch item (shape N) instead of one for the batch."""
     c = x.shape[1]
     w = _gauss(win, sigma, c, x)
     c1, c2 = (0.01 * data_range) ** 2, (0.03 * data_range) ** 2
@@ -40,7 +42,7 @@ def ssim(x: torch.Tensor, y: torch.Tensor, data_range: float = 2.0, win: int = 7
     syy = F.conv2d(y * y, w, groups=c) - mu_y ** 2
     sxy = F.conv2d(x * y, w, groups=c) - mu_x * mu_y
     s = ((2 * mu_x * mu_y + c1) * (2 * sxy + c2)) / ((mu_x ** 2 + mu_y ** 2 + c1) * (sxx + syy + c2))
-    return s.mean()
+    return s.mean((1, 2, 3)) if per_sample else s.mean()
 
 
 def feature_matching(fake_feats: list[torch.Tensor], real_feats: list[torch.Tensor]) -> torch.Tensor:

@@ -200,16 +200,18 @@ def evaluate(net: MouthNet, data: MouthData, size: int, batch: int = 256) -> dic
         real, warp, lips = data.batch(idx)
         out = refine(net, warp, lips, win)
         inside = (lips[:, 1:2] > 0.5).float()
+        area = inside.sum((1, 2, 3)).clamp(min=1) * 3
+        scores = {}
+        for name, img in (("warp", warp), ("net", out)):
+            err = (img - real).abs()
+            scores[f"l1_{name}"] = err.mean((1, 2, 3)) / 2
+            scores[f"ssim_{name}"] = ssim(img, real, per_sample=True)
+            scores[f"lips_{name}"] = (err * inside).sum((1, 2, 3)) / area / 2
         for j, i in enumerate(idx):
-            a = acc.setdefault(data.clip_of[i], {"n": 0, "l1_warp": 0, "l1_net": 0, "ssim_warp": 0, "ssim_net": 0, "lips_warp": 0, "lips_net": 0})
-            m = inside[j:j + 1].sum().clamp(min=1) * 3
+            a = acc.setdefault(data.clip_of[i], {"n": 0, **{k: 0.0 for k in scores}})
             a["n"] += 1
-            a["l1_warp"] += (warp[j] - real[j]).abs().mean().item() / 2
-            a["l1_net"] += (out[j] - real[j]).abs().mean().item() / 2
-            a["ssim_warp"] += ssim(warp[j:j + 1], real[j:j + 1]).item()
-            a["ssim_net"] += ssim(out[j:j + 1], real[j:j + 1]).item()
-            a["lips_warp"] += ((warp[j:j + 1] - real[j:j + 1]).abs() * inside[j:j + 1]).sum().item() / m.item() / 2
-            a["lips_net"] += ((out[j:j + 1] - real[j:j + 1]).abs() * inside[j:j + 1]).sum().item() / m.item() / 2
+            for k, v in scores.items():
+                a[k] += v[j].item()
     net.train()
     per = {c: {k: (v / a["n"] if k != "n" else v) for k, v in a.items()} for c, a in acc.items()}
     keys = [k for k in next(iter(per.values())) if k != "n"]

@@ -55,7 +55,11 @@ async function cacheClip(clip: string, size: number, every: number, dataDir: str
   if (tracked.length < 2) throw new Error(`${clip}: fewer than 2 tracked frames`);
   const fe = tracked[Math.floor(ENROLL_AT * tracked.length)]!;
   const multi = Array.from({ length: Math.min(MULTI_SHOTS, tracked.length) }, (_, k) => tracked[Math.floor(((k + 0.5) * tracked.length) / Math.min(MULTI_SHOTS, tracked.length))]!);
-  const photo = (i: number) => ({ image: readVideoFrame(video, i), landmarks: tracks[i]!.landmarks! });
+  const decoded = new Map<number, RgbaImage>();
+  const photo = (i: number) => {
+    if (!decoded.has(i)) decoded.set(i, readVideoFrame(video, i));
+    return { image: decoded.get(i)!, landmarks: tracks[i]!.landmarks! };
+  };
   const { width, height } = photo(fe).image;
   const gens: WarpGenerator[] = [];
   for (const shots of [[fe], multi]) {

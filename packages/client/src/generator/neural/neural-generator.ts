@@ -187,29 +187,25 @@ export class NeuralGenerator implements Generator {
       } else {
         throw new TypeError('embedding has no neural sections (IdentityVector / AdaInParams): enroll with addNeuralSections()');
       }
+      // The warp generator inside and the mouth refiner after G (refiner path only); psi and the
+      // warp generator are freed here if either fails, the mouth weights by the outer catch.
       let warpGen: WarpGenerator | null = null;
-      if (topo.net.refine && hasWarpSections(embedding)) {
-        try {
+      let mouth: MouthRefiner | null = null;
+      try {
+        if (topo.net.refine && hasWarpSections(embedding)) {
           const content = await unpackWarpContent({ ...embedding, generator: { family: WARP_FAMILY, version: WARP_VERSION } }, this.options.codec);
           warpGen = new WarpGenerator({ backend: this.options.warpBackend ?? 'cpu', ...(this.options.warpBackendFactory ? { backendFactory: this.options.warpBackendFactory } : {}) });
           await warpGen.initContent(content);
-        } catch (err) {
-          psi.dispose();
-          warpGen?.dispose();
-          throw err;
         }
-      }
-      let mouth: MouthRefiner | null = null;
-      const mouthUrl = this.options.mouthWeightsUrl === undefined ? (this.options.weights ? null : DEFAULT_MOUTH_WEIGHTS_URL) : this.options.mouthWeightsUrl;
-      if (warpGen && (this.options.mouthWeights || mouthUrl)) {
-        try {
+        const mouthUrl = this.options.mouthWeightsUrl === undefined ? (this.options.weights ? null : DEFAULT_MOUTH_WEIGHTS_URL) : this.options.mouthWeightsUrl;
+        if (warpGen && (this.options.mouthWeights || mouthUrl)) {
           const mw = this.options.mouthWeights ?? (mouthWeights = await loadMouthWeights(mouthUrl!));
           mouth = new MouthRefiner(new MouthModel(mw));
-        } catch (err) {
-          psi.dispose();
-          warpGen.dispose();
-          throw err;
         }
+      } catch (err) {
+        psi.dispose();
+        warpGen?.dispose();
+        throw err;
       }
       if ((this.state as string) === 'disposed') {
         psi.dispose();
