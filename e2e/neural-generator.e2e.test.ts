@@ -8,8 +8,8 @@
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { AvatarEmbedding } from '@visage/protocol';
-import { openNeuralSession, refinerEmbedding, toWire, NEURAL_WEIGHTS_DIR, type NeuralSession } from '../packages/client/scripts/neural-session.ts';
-import { MOUTH_WEIGHTS_DIR } from '../packages/client/scripts/lib/paths.ts';
+import { openNeuralSession, refinerEmbedding, toWire, type NeuralSession } from '../packages/client/scripts/neural-session.ts';
+import { MOUTH_WEIGHTS_DIR, NEURAL_WEIGHTS_DIR } from '../packages/client/scripts/lib/paths.ts';
 import { loadMouthWeights } from '../packages/client/src/generator/neural/mouth-model.ts';
 import { nodeWeightsHandler } from '../packages/client/src/generator/neural/weights-node.ts';
 import { useTfBackend } from '../packages/client/src/generator/neural/tf-backend.ts';

@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { bundleBrowser } from '../../packages/client/scripts/lib/bundle.ts';
 import { launchChromium } from '../../packages/client/scripts/lib/chromium.ts';
-import { CLIENT_DIR, FACE_FEATURES_DIR, MOUTH_WEIGHTS_DIR, REPO_ROOT, trackingAssetMounts } from '../../packages/client/scripts/lib/paths.ts';
+import { CLIENT_DIR, FACE_FEATURES_DIR, MOUTH_WEIGHTS_DIR, NEURAL_WEIGHTS_DIR, trackingAssetMounts } from '../../packages/client/scripts/lib/paths.ts';
 import { NO_PHONE_HOME_CSP, startStaticServer, type StaticServer } from '../../packages/client/scripts/lib/static-server.ts';
 import type { FineTuneReport } from '../../packages/client/src/generator/neural/fine-tune.ts';
 import type { AnalyseItem, EvalPageApi, EvalPageInfo, NeuralPageOptions, TrackedFrame, WireEmbedding } from './page/page.ts';
@@ -22,7 +22,6 @@ const require = createRequire(import.meta.url);
 const HUMAN_MODELS_DIR = resolve(dirname(require.resolve('@vladmandic/human')), '../models');
 const TFJS_WASM_DIR = dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm'));
 /** models/weights/neural, served at /models/neural/ (the neural generator's default URL). */
-export const NEURAL_WEIGHTS_DIR = resolve(REPO_ROOT, 'models/weights/neural');
 export const NEURAL_PAGE_OPTIONS: NeuralPageOptions = { weightsUrl: '/models/neural/model.json', wasmPath: '/tfjs-wasm/' };
 
 export interface Analysis { landmarks: Float32Array | null; embedding: Float32Array | null }

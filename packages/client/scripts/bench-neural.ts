@@ -6,8 +6,8 @@
  * --mouth: with the mouth refiner after the face refiner (models/weights/mouth).
  */
 import { parseArgs } from 'node:util';
-import { openNeuralSession, refinerEmbedding, toWire, NEURAL_WEIGHTS_DIR } from './neural-session.ts';
-import { MOUTH_WEIGHTS_DIR } from './lib/paths.ts';
+import { openNeuralSession, refinerEmbedding, toWire } from './neural-session.ts';
+import { MOUTH_WEIGHTS_DIR, NEURAL_WEIGHTS_DIR } from './lib/paths.ts';
 import { loadMouthWeights } from '../src/generator/neural/mouth-model.ts';
 import { nodeWeightsHandler } from '../src/generator/neural/weights-node.ts';
 import { useTfBackend } from '../src/generator/neural/tf-backend.ts';
@@ -22,10 +22,9 @@ const n = Number(values.frames ?? 10);
 const gSize = Number(values['g-size'] ?? 256);
 const size = Number(values.size ?? 256);
 const backends = (values.backends ?? 'wasm,webgl,cpu,webgpu').split(',') as ('webgpu' | 'webgl' | 'wasm' | 'cpu')[];
-const WEIGHTS_DIR = NEURAL_WEIGHTS_DIR;
 
 await useTfBackend('cpu');
-const weights = await loadNeuralWeightsFromDir(WEIGHTS_DIR);
+const weights = await loadNeuralWeightsFromDir(NEURAL_WEIGHTS_DIR);
 // The client's embedding: warp sections + E's vector and ψ, so every backend times the bi-layer path.
 const embedding = await refinerEmbedding(weights, 'cpu');
 const lm = loadLandmarks(50);

@@ -4,7 +4,7 @@
  * here, never from a CDN). Used by bench-neural.ts and e2e/neural-generator.e2e.test.ts.
  */
 import { resolve } from 'node:path';
-import { CLIENT_DIR, FACE_FEATURES_DIR, MOUTH_WEIGHTS_DIR, REPO_ROOT } from './lib/paths.ts';
+import { CLIENT_DIR, FACE_FEATURES_DIR, MOUTH_WEIGHTS_DIR, NEURAL_WEIGHTS_DIR, REPO_ROOT } from './lib/paths.ts';
 import { openPageSession, toWireEmbedding } from './lib/page-session.ts';
 import type { NeuralPageApi, NeuralRunResult } from './neural-page/page.ts';
 import type { AvatarEmbedding } from '@visage/protocol';
@@ -14,7 +14,6 @@ import { addNeuralSections } from '../src/generator/neural/enroll.ts';
 import type { NeuralWeights } from '../src/generator/neural/weights.ts';
 import { loadFrame, loadLandmarks } from '../test/warp-fixtures.ts';
 
-export const NEURAL_WEIGHTS_DIR = resolve(REPO_ROOT, 'models/weights/neural');
 
 export interface NeuralSession {
   run(...args: Parameters<NeuralPageApi['run']>): Promise<NeuralRunResult>;

@@ -16,7 +16,7 @@ import { estimateNeutral, Retargeter } from '../src/generator/retarget.ts';
 import { pngCodec } from '../src/generator/codec.ts';
 import type { RgbaImage } from '../src/generator/image.ts';
 import type { Generator } from '../src/generator/types.ts';
-import { MOUTH_WEIGHTS_DIR, REPO_ROOT } from './lib/paths.ts';
+import { MOUTH_WEIGHTS_DIR, NEURAL_WEIGHTS_DIR, REPO_ROOT } from './lib/paths.ts';
 
 const USAGE = `usage: npm run render -- --photos <img…> --tracks <tracks.jsonl[.gz]> --out <video.mp4> [options]
 
@@ -107,7 +107,7 @@ async function main(): Promise<void> {
     const { NeuralGenerator } = await import('../src/generator/neural/neural-generator.ts');
     const wasmPath = resolve(REPO_ROOT, 'node_modules/@tensorflow/tfjs-backend-wasm/dist') + '/';
     await useTfBackend('wasm', { wasmPath });
-    const weights = await loadNeuralWeightsFromDir(values.weights ?? resolve(REPO_ROOT, 'models/weights/neural'));
+    const weights = await loadNeuralWeightsFromDir(values.weights ?? NEURAL_WEIGHTS_DIR);
     const withNeural = await addNeuralSections(embedding, images, landmarks, { weights, backend: 'wasm', wasmPath });
     const { loadMouthWeights } = await import('../src/generator/neural/mouth-model.ts');
     const { nodeWeightsHandler } = await import('../src/generator/neural/weights-node.ts');

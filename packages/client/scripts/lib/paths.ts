@@ -12,6 +12,8 @@ export const REPO_ROOT = resolve(CLIENT_DIR, '../..');
 export const SHARED_DATA_DIR = process.env.VISAGE_SHARED_DATA ?? resolve(REPO_ROOT, '../shared/data');
 /** The repo's own copy of the MediaPipe model bundle and meshes. */
 export const MEDIAPIPE_MODEL_DIR = resolve(REPO_ROOT, 'models/mediapipe');
+/** The neural generator's shared weights (face refiner), served at /models/neural/. */
+export const NEURAL_WEIGHTS_DIR = resolve(REPO_ROOT, 'models/weights/neural');
 /** The mouth refiner's weights, served at /models/mouth/ (the neural generator's default URL). */
 export const MOUTH_WEIGHTS_DIR = resolve(REPO_ROOT, 'models/weights/mouth');
 /** The fine-tuning's face-recognition network (identity term), served at /models/face-recognition/. */
