@@ -17,7 +17,8 @@ meets the warp seamlessly when it is pasted back. Δ starts at zero: step 0 is t
     python -m neural.mouth eval --ckpt runs/mouth/ckpt.pt [--grid out.png] [--json out.json]
     python -m neural.mouth export --ckpt runs/mouth/ckpt.pt [--out weights/mouth]
 
-Data: `npx tsx packages/client/scripts/neural-mouth-cache.ts --size 48` → models/.cache/neural/mouth-v1-48/.
+Data: `npx tsx packages/client/scripts/neural-mouth-cache.ts --size 48 [--avatars 4]` → models/.cache/neural/mouth-v1-48[-a4]/
+(`--avatars 4`: every frame twice, by four warp avatars per clip instead of two; `train|eval --avatars 4` read it).
 Split: split.json (training clips / held-out persons), as the face refiner's.
 """
 from __future__ import annotations
@@ -141,12 +142,12 @@ def flops(net: MouthNet, size: int) -> int:
 class MouthData:
     """All cached patches of some clips in memory: real, warp (uint8 N,S,S,3), lips (uint8 N,S,S,2)."""
 
-    def __init__(self, clips: list[str], size: int, cache_dir: Path = CACHE_DIR):
-        d = cache_dir / f"mouth-v1-{size}"
+    def __init__(self, clips: list[str], size: int, cache_dir: Path = CACHE_DIR, avatars: int = 2):
+        d = cache_dir / (f"mouth-v1-{size}" + ("-a4" if avatars == 4 else ""))
         missing = [c for c in clips if not (d / f"{c}.json").exists()]
         if missing:
             raise SystemExit(f"no mouth patches for {len(missing)} clips in {d} (first: {missing[0]}); run "
-                             f"npx tsx packages/client/scripts/neural-mouth-cache.ts --size {size}")
+                             f"npx tsx packages/client/scripts/neural-mouth-cache.ts --size {size} --avatars {avatars}")
         parts = {k: [] for k in ("real", "warp", "lips")}
         self.clip_of: list[str] = []
         for c in clips:
@@ -250,9 +251,9 @@ def train(args) -> None:
     unknown = [c for c in dev_clips if c not in split["train"]]
     if unknown:
         raise SystemExit(f"--dev clips must be training clips (split.json), not {unknown}")
-    tr = MouthData([c for c in split["train"] if c not in dev_clips], args.size)
-    dev = MouthData(dev_clips, args.size) if dev_clips else None
-    va = MouthData(split["val"], args.size)
+    tr = MouthData([c for c in split["train"] if c not in dev_clips], args.size, avatars=args.avatars)
+    dev = MouthData(dev_clips, args.size, avatars=args.avatars) if dev_clips else None
+    va = MouthData(split["val"], args.size, avatars=args.avatars)
     run = Path(args.run)
     run.mkdir(parents=True, exist_ok=True)
     net = MouthNet()
@@ -426,6 +427,8 @@ def main(argv=None):
     t.add_argument("--adv", type=float, default=0.0, help="weight of the adversarial term (patch discriminator, hinge); 0: off")
     t.add_argument("--no-export", action="store_true", help="do not write <run>/export/ at the end")
     e = sub.add_parser("eval")
+    for p in (t, e):
+        p.add_argument("--avatars", type=int, choices=(2, 4), default=2, help="patches rendered by 2 warp avatars per clip, or by 4 (each frame twice)")
     e.add_argument("--ckpt", required=True)
     e.add_argument("--grid")
     e.add_argument("--json")
@@ -444,7 +447,7 @@ def main(argv=None):
         print(f"exported to {args.out} ({len(fx['tensors'])} fixture tensors)")
     else:
         net, size = load_ckpt(Path(args.ckpt))
-        va = MouthData(load_split()["val"], size)
+        va = MouthData(load_split()["val"], size, avatars=args.avatars)
         r = evaluate(net, va, size)
         print(json.dumps(r["mean"], indent=1))
         if args.json:

@@ -110,6 +110,16 @@ def test_mouth_data_batches(tmp_path):
         assert 0.79 < g < 1.21
     with pytest.raises(SystemExit, match="no mouth patches"):
         MouthData(["a", "missing"], 16, cache_dir=tmp_path)
+    # --avatars 4 reads its own folder, and says how to make it when it is missing.
+    with pytest.raises(SystemExit, match="--avatars 4"):
+        MouthData(["a"], 16, cache_dir=tmp_path, avatars=4)
+    d4 = tmp_path / "mouth-v1-16-a4"
+    d4.mkdir()
+    for k, ch in (("real", 3), ("warp", 3), ("lips", 2)):
+        np.save(d4 / f"a.{k}.npy", np.full((6, 16, 16, ch), 7, dtype=np.uint8))
+    (d4 / "a.json").write_text(json.dumps({"frames": [0, 1, 2] * 2, "span": 1.6, "drop": 0.1}))
+    a4 = MouthData(["a"], 16, cache_dir=tmp_path, avatars=4)
+    assert len(a4) == 6 and a4.warp[5, 0, 0, 0] == 7
     (d / "b.json").write_text(json.dumps({"frames": [0, 1], "span": 2.2, "drop": 0.15}))
     with pytest.raises(SystemExit, match="span 2.2"):
         MouthData(["a", "b"], 16, cache_dir=tmp_path)

@@ -14,55 +14,55 @@
  * patch spans about 1.5·S render pixels (the geometry is resolution-independent).
  */
 import { parseArgs } from 'node:util';
-import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { readTracks, readVideoFrame } from './warp-io.ts';
 import { REPO_ROOT, SHARED_DATA_DIR } from './lib/paths.ts';
+import { decodeRgbaFrames, probeVideo } from './lib/video.ts';
 import { ENROLL_AT, npyU8 } from './neural-warp-cache.ts';
 import { enrollWarpAvatar } from '../src/enrollment/atlas/enroll.ts';
 import { WarpGenerator } from '../src/generator/warp/warp-generator.ts';
 import { pngCodec } from '../src/generator/codec.ts';
 import type { RgbaImage } from '../src/generator/image.ts';
+import { mouthOpenness, toPixels } from '../src/generator/warp/face-model.ts';
 import { MOUTH_PATCH_DROP, MOUTH_PATCH_SPAN, lipImage, mouthPatchFrame, sampleMouthPatch, scaleFrame } from '../src/generator/neural/mouth-patch.ts';
 
 const MOUTH_CACHE_VERSION = 1;
 /** Photos of the second avatar. */
 const MULTI_SHOTS = 8;
-
-/** Every frame of a video, decoded at its own size, in order. */
-async function* videoFrames(path: string, width: number, height: number): AsyncGenerator<RgbaImage> {
-  const bytes = width * height * 4;
-  const ff = spawn('ffmpeg', ['-nostdin', '-v', 'error', '-i', path, '-f', 'rawvideo', '-pix_fmt', 'rgba', 'pipe:1'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  let buf: Buffer = Buffer.alloc(0);
-  for await (const chunk of ff.stdout as AsyncIterable<Buffer>) {
-    buf = buf.length ? Buffer.concat([buf, chunk]) : chunk;
-    while (buf.length >= bytes) {
-      yield { width, height, data: new Uint8ClampedArray(buf.subarray(0, bytes)) };
-      buf = buf.subarray(bytes);
-    }
-  }
-}
+/** Photos of the fourth avatar (`--avatars 4`). */
+const EXTRA_SHOTS = 3;
 
 function toU8(src: Float32Array, dst: Uint8Array, offset: number, scale = 1): void {
   for (let i = 0; i < src.length; i++) dst[offset + i] = Math.min(255, Math.max(0, Math.round(src[i]! * scale)));
 }
 
-async function cacheClip(clip: string, size: number, every: number, dataDir: string, outDir: string): Promise<string> {
+/** Avatar photo sets of a clip: the classic pair, and with `avatars` 4 the most open mouth and EXTRA_SHOTS frames between the pair's. */
+function avatarPhotos(tracked: readonly number[], openness: (frame: number) => number, avatars: 2 | 4): number[][] {
+  const fe = tracked[Math.floor(ENROLL_AT * tracked.length)]!;
+  const spread = (k: number, offset: number) => Array.from({ length: Math.min(k, tracked.length) }, (_, j) => tracked[Math.floor(((j + offset) * tracked.length) / Math.min(k, tracked.length))]!);
+  const sets = [[fe], spread(MULTI_SHOTS, 0.5)];
+  if (avatars === 4) {
+    const open = tracked.reduce((best, i) => (openness(i) > openness(best) ? i : best), tracked[0]!);
+    sets.push([open], spread(EXTRA_SHOTS, 0.25));
+  }
+  return sets;
+}
+
+async function cacheClip(clip: string, size: number, every: number, avatars: 2 | 4, dataDir: string, outDir: string): Promise<string> {
   const tracks = readTracks(join(dataDir, 'tracks', `${clip}.jsonl.gz`));
   const video = join(dataDir, 'clips', `${clip}.mp4`);
   const tracked = tracks.map((t, i) => (t.landmarks ? i : -1)).filter((i) => i >= 0);
   if (tracked.length < 2) throw new Error(`${clip}: fewer than 2 tracked frames`);
-  const fe = tracked[Math.floor(ENROLL_AT * tracked.length)]!;
-  const multi = Array.from({ length: Math.min(MULTI_SHOTS, tracked.length) }, (_, k) => tracked[Math.floor(((k + 0.5) * tracked.length) / Math.min(MULTI_SHOTS, tracked.length))]!);
   const decoded = new Map<number, RgbaImage>();
   const photo = (i: number) => {
     if (!decoded.has(i)) decoded.set(i, readVideoFrame(video, i));
     return { image: decoded.get(i)!, landmarks: tracks[i]!.landmarks! };
   };
-  const { width, height } = photo(fe).image;
+  const { width, height } = photo(tracked[0]!).image;
+  const sets = avatarPhotos(tracked, (i) => mouthOpenness(toPixels(tracks[i]!.landmarks!, width, height)), avatars);
   const gens: WarpGenerator[] = [];
-  for (const shots of [[fe], multi]) {
+  for (const shots of sets) {
     const { embedding } = await enrollWarpAvatar(shots.map(photo), { codec: pngCodec });
     const gen = new WarpGenerator({ backend: 'cpu', codec: pngCodec });
     await gen.init(embedding);
@@ -73,25 +73,35 @@ async function cacheClip(clip: string, size: number, every: number, dataDir: str
   const scale = Math.min(1, (1.5 * size) / (MOUTH_PATCH_SPAN * lens[lens.length >> 1]!));
   const rw = Math.max(1, Math.round(scale * width)), rh = Math.max(1, Math.round(scale * height));
   const render: RgbaImage = { width: rw, height: rh, data: new Uint8ClampedArray(rw * rh * 4) };
-  const n = keep.length, px = size * size;
+  const renders = avatars / 2, m = keep.length, n = m * renders, px = size * size;
   const real = new Uint8Array(n * px * 3), warp = new Uint8Array(n * px * 3), lips = new Uint8Array(n * px * 2);
-  const rgb = new Float32Array(px * 3), lip = new Float32Array(px * 2);
+  const avatarOf: number[] = new Array(n);
+  const rgb = new Float32Array(px * 3), warpRgb = new Float32Array(px * 3), lip = new Float32Array(px * 2);
   const wanted = new Set(keep);
   let j = 0, index = 0;
+  const info = await probeVideo(video);
+  if (info.width !== width || info.height !== height) throw new Error(`${clip}: ffprobe says ${info.width}×${info.height}, the decoded photo is ${width}×${height}`);
   const t0 = performance.now();
-  for await (const frame of videoFrames(video, width, height)) {
+  for await (const data of decodeRgbaFrames(info)) {
+    const frame: RgbaImage = { width, height, data: new Uint8ClampedArray(data.buffer, data.byteOffset, data.byteLength) };
     const i = index++;
     if (!wanted.has(i)) continue;
     const lm = tracks[i]!.landmarks!;
     const f = mouthPatchFrame(lm, width, height);
-    toU8(sampleMouthPatch(frame, f, size, rgb), real, j * px * 3);
-    await gens[j % 2]!.render(lm, render);
-    toU8(sampleMouthPatch(render, scaleFrame(f, rw / width), size, rgb), warp, j * px * 3);
-    toU8(lipImage(lm, width, height, f, size, lip), lips, j * px * 2, 255);
+    sampleMouthPatch(frame, f, size, rgb);
+    lipImage(lm, width, height, f, size, lip);
+    for (let r = 0; r < renders; r++) {
+      const row = r * m + j, a = 2 * r + (j % 2);
+      toU8(rgb, real, row * px * 3);
+      toU8(lip, lips, row * px * 2, 255);
+      await gens[a]!.render(lm, render);
+      toU8(sampleMouthPatch(render, scaleFrame(f, rw / width), size, warpRgb), warp, row * px * 3);
+      avatarOf[row] = a;
+    }
     j++;
   }
   for (const g of gens) g.dispose();
-  if (j !== n) throw new Error(`${clip}: decoded ${j} of ${n} tracked frames (the video has ${index})`);
+  if (j !== m) throw new Error(`${clip}: decoded ${j} of ${m} tracked frames (the video has ${index})`);
   const write = (name: string, shape: number[], data: Uint8Array) => {
     const file = join(outDir, `${clip}.${name}.npy`);
     writeFileSync(`${file}.tmp`, npyU8(shape, data));
@@ -100,8 +110,8 @@ async function cacheClip(clip: string, size: number, every: number, dataDir: str
   write('real', [n, size, size, 3], real);
   write('warp', [n, size, size, 3], warp);
   write('lips', [n, size, size, 2], lips);
-  writeFileSync(join(outDir, `${clip}.json`), JSON.stringify({ version: MOUTH_CACHE_VERSION, clip, size, span: MOUTH_PATCH_SPAN, drop: MOUTH_PATCH_DROP, frames: keep, avatars: [[fe], multi], render: [rw, rh] }));
-  return `${clip}: ${n} frames, avatars from frame ${fe} and frames ${multi.join(',')}, render ${rw}×${rh}, ${((performance.now() - t0) / n).toFixed(1)} ms/frame`;
+  writeFileSync(join(outDir, `${clip}.json`), JSON.stringify({ version: MOUTH_CACHE_VERSION, clip, size, span: MOUTH_PATCH_SPAN, drop: MOUTH_PATCH_DROP, frames: Array.from({ length: renders }, () => keep).flat(), avatars: sets, avatar: avatarOf, render: [rw, rh] }));
+  return `${clip}: ${n} patches of ${m} frames, avatars from frames ${sets.map((a) => a.join(',')).join(' | ')}, render ${rw}×${rh}, ${((performance.now() - t0) / n).toFixed(1)} ms/patch`;
 }
 
 async function main(): Promise<void> {
@@ -110,6 +120,7 @@ async function main(): Promise<void> {
       size: { type: 'string', default: '48' }, every: { type: 'string', default: '1' },
       cache: { type: 'string', default: resolve(REPO_ROOT, 'models/.cache/neural') },
       data: { type: 'string', default: process.env.VISAGE_DATA ?? SHARED_DATA_DIR },
+      avatars: { type: 'string', default: '2' },
       force: { type: 'boolean', default: false },
     },
     allowPositionals: true,
@@ -117,12 +128,14 @@ async function main(): Promise<void> {
   const size = Number(values.size), every = Number(values.every);
   if (!Number.isInteger(size) || size < 8 || size > 256) throw new Error(`--size must be an integer in 8..256, got ${values.size}`);
   if (!Number.isInteger(every) || every < 1) throw new Error(`--every must be a positive integer, got ${values.every}`);
-  const outDir = join(values.cache!, `mouth-v${MOUTH_CACHE_VERSION}-${size}`);
+  if (values.avatars !== '2' && values.avatars !== '4') throw new Error(`--avatars must be 2 or 4, got ${values.avatars}`);
+  const avatars = Number(values.avatars) as 2 | 4;
+  const outDir = join(values.cache!, `mouth-v${MOUTH_CACHE_VERSION}-${size}${avatars === 4 ? '-a4' : ''}`);
   mkdirSync(outDir, { recursive: true });
   const clips = positionals.length ? positionals : readdirSync(join(values.data!, 'clips')).filter((f) => f.endsWith('.mp4')).map((f) => f.slice(0, -4)).sort();
   for (const clip of clips) {
     if (existsSync(join(outDir, `${clip}.json`)) && !values.force) continue;
-    console.error(await cacheClip(clip, size, every, values.data!, outDir));
+    console.error(await cacheClip(clip, size, every, avatars, values.data!, outDir));
   }
 }
 
