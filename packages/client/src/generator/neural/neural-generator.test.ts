@@ -53,6 +53,8 @@ describe('NeuralGenerator (cpu backend)', () => {
   let neuralOnly: AvatarEmbedding;
   /** What a sender ships: the warp avatar (photo 30) plus the neural sections (photos 30, 50). */
   let embedding: AvatarEmbedding;
+  /** The same warp avatar without neural sections (any warp-only enrollment). */
+  let warpAvatar: AvatarEmbedding;
   beforeAll(async () => {
     await useTfBackend('cpu');
     weights = await loadNeuralWeightsFromDir(WEIGHTS);
@@ -60,6 +62,7 @@ describe('NeuralGenerator (cpu backend)', () => {
     const photos = [await loadFrame(30), await loadFrame(50)], lms = [loadLandmarks(30), loadLandmarks(50)];
     neuralOnly = await addNeuralSections(EMPTY, photos, lms, { weights, backend: 'cpu' });
     const warp = await enrollWarpAvatar([{ image: photos[0]!, landmarks: lms[0]! }], { codec: pngCodec });
+    warpAvatar = warp.embedding;
     embedding = await addNeuralSections(warp.embedding, photos, lms, { weights, backend: 'cpu' });
     expect(tf.memory().numTensors).toBe(before);
   });
@@ -175,6 +178,30 @@ describe('NeuralGenerator (cpu backend)', () => {
       expect(outside).toBe(0);
       expect(inside / (W * H)).toBeGreaterThan(0.05);
     }
+  });
+
+  it('faceRefiner: false needs only a warp avatar: no neural sections, G never loaded', async () => {
+    const lm = loadLandmarks(50), W = 160, H = 160;
+    const mouthWeights = await loadMouthWeights(nodeWeightsHandler(MOUTH_WEIGHTS));
+    const t0 = tf.memory().numTensors;
+    const draw = async (e: AvatarEmbedding, o: ConstructorParameters<typeof NeuralGenerator>[0]) => {
+      const g = new NeuralGenerator({ backend: 'cpu', codec: pngCodec, faceRefiner: false, mouthWeights, ...o });
+      await g.init(e);
+      expect([g.refining, g.refiningFace, g.refiningMouth, g.imageSize]).toEqual([true, false, true, null]);
+      const out = { width: W, height: H, data: new Uint8ClampedArray(W * H * 4) };
+      await g.render(lm, out);
+      g.dispose();
+      return out.data;
+    };
+    // A weights URL that cannot load: the mouth-only path must not try.
+    const plain = await draw(warpAvatar, { weightsUrl: 'file:///nonexistent/model.json' });
+    const withNeural = await draw(embedding, { weights });
+    expect(Buffer.from(plain).equals(Buffer.from(withNeural))).toBe(true);
+    const g = new NeuralGenerator({ backend: 'cpu', faceRefiner: false, mouthWeights });
+    await expect(g.init(neuralOnly)).rejects.toThrow(/needs the warp sections/);
+    await expect(g.render(lm, { width: W, height: H, data: new Uint8ClampedArray(W * H * 4) })).rejects.toThrow(/render\(\) on a new generator/);
+    expect(tf.memory().numTensors).toBe(t0);
+    mouthWeights.dispose();
   });
 
   it('no warp sections: falls back to G’s RGB in the crop square, black outside', async () => {

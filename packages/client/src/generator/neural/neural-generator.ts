@@ -72,8 +72,9 @@ export interface NeuralGeneratorOptions {
    */
   mouthWeightsUrl?: string | null;
   /**
-   * Run G, the person-conditioned face refiner (default true). false: on the refiner path the frame
-   * is the warp render plus the mouth refiner's correction only — G's correction is skipped.
+   * Run G, the person-conditioned face refiner (default true). false: the frame is the warp render
+   * plus the mouth refiner's correction only; G's weights are not loaded and the embedding needs
+   * only the warp sections (any warp avatar), not the neural ones.
    */
   faceRefiner?: boolean;
 }
@@ -150,9 +151,9 @@ export class NeuralGenerator implements Generator {
     return this.warpGen !== null;
   }
 
-  /** True when G's face correction is drawn (false: `faceRefiner: false` on the refiner path). */
+  /** True when G's face correction is drawn (false with `faceRefiner: false`). */
   get refiningFace(): boolean {
-    return this.state === 'ready' && (this.warpGen === null || this.options.faceRefiner);
+    return this.state === 'ready' && this.model !== null;
   }
 
   /** True when the mouth refiner runs on every frame (after init; needs `refining`). */
@@ -167,32 +168,37 @@ export class NeuralGenerator implements Generator {
     let mouthWeights: MouthWeights | null = null;
     let owns = false;
     let overrides: Record<string, tf.Tensor> = {};
+    let psi: tf.Tensor2D | null = null;
     try {
       const name = await useTfBackend(this.options.backend, this.options.wasmPath ? { wasmPath: this.options.wasmPath } : {});
-      if (this.options.weights) weights = this.options.weights;
-      else { weights = await loadNeuralWeights(this.options.weightsUrl ?? DEFAULT_NEURAL_WEIGHTS_URL); owns = true; }
-      const tunedW = await readTunedWeights(embedding, weights);
-      this.tunedIgnored = tunedW.status === 'mismatch' ? tunedW.reason : null;
-      overrides = tunedW.status === 'ok' ? tunedW.tensors : {};
-      const model = new NeuralModel(weights, false, overrides);
-      const topo = model.topology;
-      const id = readNeuralSections(embedding, { psiDim: topo.psiDim, embDim: topo.net.emb_dim });
-      let psi: tf.Tensor2D;
-      if (id.psi) {
-        if (id.psi.length !== topo.psiDim) throw new TypeError(`AdaInParams has ${id.psi.length} values, the weights expect ${topo.psiDim}`);
-        psi = tf.tensor2d(id.psi, [1, topo.psiDim]);
-      } else if (id.embedding) {
-        const emb = id.embedding;
-        psi = tf.tidy(() => model.project(tf.tensor2d(emb, [1, emb.length])));
-      } else {
-        throw new TypeError('embedding has no neural sections (IdentityVector / AdaInParams): enroll with addNeuralSections()');
+      let model: NeuralModel | null = null;
+      if (this.options.faceRefiner) {
+        if (this.options.weights) weights = this.options.weights;
+        else { weights = await loadNeuralWeights(this.options.weightsUrl ?? DEFAULT_NEURAL_WEIGHTS_URL); owns = true; }
+        const tunedW = await readTunedWeights(embedding, weights);
+        this.tunedIgnored = tunedW.status === 'mismatch' ? tunedW.reason : null;
+        overrides = tunedW.status === 'ok' ? tunedW.tensors : {};
+        model = new NeuralModel(weights, false, overrides);
+        const topo = model.topology;
+        const id = readNeuralSections(embedding, { psiDim: topo.psiDim, embDim: topo.net.emb_dim });
+        if (id.psi) {
+          if (id.psi.length !== topo.psiDim) throw new TypeError(`AdaInParams has ${id.psi.length} values, the weights expect ${topo.psiDim}`);
+          psi = tf.tensor2d(id.psi, [1, topo.psiDim]);
+        } else if (id.embedding) {
+          const emb = id.embedding, m = model;
+          psi = tf.tidy(() => m.project(tf.tensor2d(emb, [1, emb.length])));
+        } else {
+          throw new TypeError('embedding has no neural sections (IdentityVector / AdaInParams): enroll with addNeuralSections()');
+        }
+      } else if (!hasWarpSections(embedding)) {
+        throw new TypeError('faceRefiner: false draws the v1 warp render (plus the mouth refiner): the embedding needs the warp sections');
       }
-      // The warp generator inside and the mouth refiner after G (refiner path only); psi and the
-      // warp generator are freed here if either fails, the mouth weights by the outer catch.
+      // The warp generator inside and the mouth refiner after G (refiner path only); the warp
+      // generator is freed here if either fails, psi and the mouth weights by the outer catch.
       let warpGen: WarpGenerator | null = null;
       let mouth: MouthRefiner | null = null;
       try {
-        if (topo.net.refine && hasWarpSections(embedding)) {
+        if ((model === null || model.topology.net.refine) && hasWarpSections(embedding)) {
           const content = await unpackWarpContent({ ...embedding, generator: { family: WARP_FAMILY, version: WARP_VERSION } }, this.options.codec);
           warpGen = new WarpGenerator({ backend: this.options.warpBackend ?? 'cpu', ...(this.options.warpBackendFactory ? { backendFactory: this.options.warpBackendFactory } : {}) });
           await warpGen.initContent(content);
@@ -203,36 +209,36 @@ export class NeuralGenerator implements Generator {
           mouth = new MouthRefiner(new MouthModel(mw));
         }
       } catch (err) {
-        psi.dispose();
         warpGen?.dispose();
         throw err;
       }
       if ((this.state as string) === 'disposed') {
-        psi.dispose();
         warpGen?.dispose();
         mouth?.model.dispose();
-        if (owns) weights.dispose();
         throw VisageError.invalidState('generator disposed during init');
       }
       this.mouth = mouth;
       this.mouthWeights = mouthWeights;
-      const s = topo.imageSize;
       this.warpGen = warpGen;
-      if (warpGen) {
-        this.warpIn = new Float32Array(s * s * 4);
-        this.warpScratch = { rgb: new Float32Array(s * s * 3), mask: new Float32Array(s * s) };
+      if (model) {
+        const s = model.imageSize;
+        if (warpGen) {
+          this.warpIn = new Float32Array(s * s * 4);
+          this.warpScratch = { rgb: new Float32Array(s * s * 3), mask: new Float32Array(s * s) };
+        }
+        this.warp = tf.zeros([1, s, s, model.topology.net.warp_ch]);
+        this.lmImage = new Uint8Array(s * s * 3);
+        this.lmFloats = new Float32Array(s * s * 3);
       }
       this.psi = psi;
       this.tuned = overrides;
-      this.warp = tf.zeros([1, s, s, topo.net.warp_ch]);
       this.weights = weights;
       this.ownsWeights = owns;
       this.model = model;
       this.tfName = name;
-      this.lmImage = new Uint8Array(s * s * 3);
-      this.lmFloats = new Float32Array(s * s * 3);
       this.state = 'ready';
     } catch (err) {
+      if (this.psi !== psi) psi?.dispose();
       if (this.tuned !== overrides) tf.dispose(Object.values(overrides));
       if (owns && weights && this.weights !== weights) weights.dispose();
       if (mouthWeights && this.mouthWeights !== mouthWeights) mouthWeights.dispose();
@@ -247,33 +253,37 @@ export class NeuralGenerator implements Generator {
   }
 
   async render(landmarks: Float32Array, target: RenderTarget): Promise<void> {
-    if (this.state !== 'ready' || !this.model || !this.psi || !this.warp || !this.lmImage || !this.lmFloats) throw VisageError.invalidState(`render() on a ${this.state} generator`);
+    if (this.state !== 'ready') throw VisageError.invalidState(`render() on a ${this.state} generator`);
     if (!(landmarks instanceof Float32Array) || landmarks.length !== LANDMARK_COUNT * 3) {
       throw new TypeError(`landmarks must be a Float32Array of ${LANDMARK_COUNT * 3} values`);
     }
     const { width, height } = target;
     if ('data' in target && target.data.length !== width * height * 4) throw new TypeError(`target buffer must hold ${width * height * 4} bytes`);
-    const s = this.model.imageSize;
-    const raw = cropBox(landmarks, width, height);
-    const a = this.box ? this.options.cropSmoothing : 0;
-    const prev = this.box ?? raw;
-    this.box = { cx: a * prev.cx + (1 - a) * raw.cx, cy: a * prev.cy + (1 - a) * raw.cy, side: a * prev.side + (1 - a) * raw.side };
-    const rect = cropRect(this.box);
-    rasteriseLandmarks(toCropPixels(landmarks, width, height, rect, s, this.cropPts), s, 3, this.lmImage);
-    const lmF = this.lmFloats;
-    for (let i = 0; i < lmF.length; i++) lmF[i] = this.lmImage[i]! / 127.5 - 1;
+    const model = this.model, psi = this.psi;
+    // G's crop and landmark image (face refiner only)
+    let rect: ReturnType<typeof cropRect> | null = null;
+    if (model) {
+      const s = model.imageSize;
+      const raw = cropBox(landmarks, width, height);
+      const a = this.box ? this.options.cropSmoothing : 0;
+      const prev = this.box ?? raw;
+      this.box = { cx: a * prev.cx + (1 - a) * raw.cx, cy: a * prev.cy + (1 - a) * raw.cy, side: a * prev.side + (1 - a) * raw.side };
+      rect = cropRect(this.box);
+      rasteriseLandmarks(toCropPixels(landmarks, width, height, rect, s, this.cropPts), s, 3, this.lmImage!);
+      const lmF = this.lmFloats!;
+      for (let i = 0; i < lmF.length; i++) lmF[i] = this.lmImage![i]! / 127.5 - 1;
+    }
     let warpFrame: Uint8ClampedArray | null = null;
-    const face = this.warpGen === null || this.options.faceRefiner;
-    if (this.warpGen && this.warpIn && this.warpScratch) {
+    if (this.warpGen) {
       if (!this.warpFrame || this.warpFrame.length !== width * height * 4) this.warpFrame = new Uint8ClampedArray(width * height * 4);
       warpFrame = this.warpFrame;
       const frame = { width, height, data: warpFrame };
       await this.warpGen.render(landmarks, frame);
-      if (face) warpChannels(frame, rect.x0, rect.y0, rect.side, this.cropPts, s, this.warpIn, this.warpScratch);
+      if (model && rect) warpChannels(frame, rect.x0, rect.y0, rect.side, this.cropPts, model.imageSize, this.warpIn!, this.warpScratch!);
     }
     const dst = 'data' in target ? target.data : new Uint8ClampedArray(width * height * 4);
-    if (face) {
-      const model = this.model, psi = this.psi, zeros = this.warp, warpIn = warpFrame ? this.warpIn : null;
+    if (model && psi && rect) {
+      const s = model.imageSize, lmF = this.lmFloats!, zeros = this.warp!, warpIn = warpFrame ? this.warpIn : null;
       const residual = warpIn !== null && model.topology.net.residual === true;
       const out = tf.tidy(() => {
         const w = warpIn ? tf.tensor4d(warpIn, [1, s, s, 4]) : zeros;
