@@ -13,10 +13,11 @@ import { fakeCameraY4m, stillPng } from './lib/media.ts';
 import { startTestSfu, type TestSfu } from './lib/sfu.ts';
 
 const ARTIFACTS = path.resolve(import.meta.dirname, '../.artifacts/call');
+// ada renders the others with the neural mouth refiner over the warp (render.mouthRefiner).
 const PEERS = [
-  { id: 'ada', clip: 'edtalk-mouth_source.mp4' },
-  { id: 'ben', clip: 'liveportrait-d5.mp4' },
-  { id: 'cyd', clip: 'pcavs-00015.mp4' },
+  { id: 'ada', clip: 'edtalk-mouth_source.mp4', mouth: true },
+  { id: 'ben', clip: 'liveportrait-d5.mp4', mouth: false },
+  { id: 'cyd', clip: 'pcavs-00015.mp4', mouth: false },
 ] as const;
 
 let sfu: TestSfu;
@@ -24,7 +25,7 @@ const browsers: Browser[] = [];
 const pages = new Map<string, Page>();
 
 beforeAll(async () => {
-  const staticDir = await buildHarness('sdk-peer', { tracker: true, identity: true });
+  const staticDir = await buildHarness('sdk-peer', { tracker: true, identity: true, mouth: true });
   const stills = path.join(staticDir, 'stills');
   await mkdir(stills, { recursive: true });
   await mkdir(ARTIFACTS, { recursive: true });
@@ -60,8 +61,8 @@ describe('three peers', () => {
       const joined = await pages.get(peer.id)!.evaluate(
         // The identity guard is on in resilience.e2e.test.ts (two peers); three peers with it
         // on are more than this 2-core machine renders in the test's time.
-        ([u, t, photo]) => window.visageCall.join(u!, t!, [photo!], { identity: false }),
-        [sfu.url, token, `/stills/${peer.id}.png`],
+        ([u, t, photo, mouth]) => window.visageCall.join(u!, t!, [photo!], { identity: false, mouthRefiner: mouth === 'yes' }),
+        [sfu.url, token, `/stills/${peer.id}.png`, peer.mouth ? 'yes' : 'no'],
       );
       expect(joined.embeddingBytes).toBeLessThanOrEqual(256 * 1024);
     }
@@ -90,6 +91,7 @@ describe('three peers', () => {
         expect(remote.stats.decodeErrors).toBe(0);
         // Rendered in a worker on an OffscreenCanvas, and the app's <video> shows the stream.
         expect(remote.stats.thread).toBe('worker');
+        expect(remote.stats.generator).toBe(peer.mouth ? 'warp+mouth' : 'warp');
         expect(remote.shownFrames, remote.shownState).toBeGreaterThan(10);
         expect(remote.shownWidth).toBe(256);
         const png = await pages.get(peer.id)!.evaluate((id) => window.visageCall.snapshot(id), remote.id);
@@ -100,7 +102,7 @@ describe('three peers', () => {
     }
   });
 
-  it("renders each avatar with its own sender's identity", async () => {
+  it("renders each avatar with its own sender's identity (ada: with the mouth refiner)", async () => {
     const stills = Object.fromEntries(PEERS.map((p) => [p.id, `/stills/${p.id}.png`]));
     const page = pages.get('ada')!;
     for (const remote of ['ben', 'cyd']) {

@@ -94,8 +94,9 @@ function play(p: RemotePeer): void {
   void el.play().catch(() => undefined);
 }
 
-async function join(url: string, token: string, photoUrls: string[], options: { identity?: boolean; publish?: boolean } = {}): Promise<{ delegate: string; embeddingBytes: number }> {
-  client = await createVisageClient({ url, token, tracker: { workerFactory, delegate: 'CPU' }, backend: 'cpu', render: { thread: 'worker', workerFactory: avatarWorkerFactory }, identity: options.identity === false ? false : { thread: 'worker', workerFactory: identityWorkerFactory } });
+async function join(url: string, token: string, photoUrls: string[], options: { identity?: boolean; publish?: boolean; mouthRefiner?: boolean } = {}): Promise<{ delegate: string; embeddingBytes: number }> {
+  const render = { thread: 'worker' as const, workerFactory: avatarWorkerFactory, ...(options.mouthRefiner ? { mouthRefiner: true } : {}) };
+  client = await createVisageClient({ url, token, tracker: { workerFactory, delegate: 'CPU' }, backend: 'cpu', render, identity: options.identity === false ? false : { thread: 'worker', workerFactory: identityWorkerFactory } });
   client.on('identity', ({ status }) => events.push(`identity:${status}`));
   client.on('peerJoined', (p) => {
     events.push(`joined:${p.id}`);

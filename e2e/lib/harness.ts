@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bundleBrowser } from '../../packages/client/scripts/lib/bundle.ts';
-import { CLIENT_DIR, trackingAssetMounts } from '../../packages/client/scripts/lib/paths.ts';
+import { CLIENT_DIR, MOUTH_WEIGHTS_DIR, trackingAssetMounts } from '../../packages/client/scripts/lib/paths.ts';
 import { identityAssetMounts } from '../../packages/client/scripts/enrollment-session.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -14,9 +14,10 @@ const here = path.dirname(fileURLToPath(import.meta.url));
  * remote-avatar render worker (avatar.worker.js).
  * With `tracker`, also the tracker's worker bundle and the model + wasm at the
  * FaceTracker's default URLs (served from the repo's own copies, never a CDN); with
- * `identity`, the face-recognition worker bundle and models likewise.
+ * `identity`, the face-recognition worker bundle and models likewise; with `mouth`, the mouth
+ * refiner's weights at /models/mouth/ (and tfjs-wasm's files, as `identity` serves them).
  */
-export async function buildHarness(name: string, options: { tracker?: boolean; identity?: boolean } = {}): Promise<string> {
+export async function buildHarness(name: string, options: { tracker?: boolean; identity?: boolean; mouth?: boolean } = {}): Promise<string> {
   const dir = await mkdtemp(path.join(tmpdir(), `visage-${name}-`));
   const entries: Record<string, string> = {
     harness: path.join(here, '../harness', `${name}.ts`),
@@ -26,7 +27,11 @@ export async function buildHarness(name: string, options: { tracker?: boolean; i
   if (options.identity) entries['identity.worker'] = path.join(CLIENT_DIR, 'src/identity/identity.worker.ts');
   const files = await bundleBrowser({ entries, publicPath: '/' });
   for (const [url, file] of files) await writeFile(path.join(dir, url.slice(1)), file.body);
-  const mounts = { ...(options.tracker ? trackingAssetMounts() : {}), ...(options.identity ? identityAssetMounts() : {}) };
+  const mounts = {
+    ...(options.tracker ? trackingAssetMounts() : {}),
+    ...(options.identity || options.mouth ? identityAssetMounts() : {}),
+    ...(options.mouth ? { '/models/mouth/': MOUTH_WEIGHTS_DIR } : {}),
+  };
   for (const [prefix, folder] of Object.entries(mounts)) {
     const target = path.join(dir, prefix).replace(/\/$/, '');
     await mkdir(path.dirname(target), { recursive: true });

@@ -8,6 +8,7 @@ export type { Enrollment, PhotoInput, NeuralEnrollmentOptions, NeuralEnrollmentR
 export { EnrollmentError, withNeuralEnrollment } from './sender/enroll.ts';
 export type { PublisherStats } from './sender/landmark-publisher.ts';
 export type { RemoteAvatarStats } from './receiver/remote-avatar.ts';
+export type { MouthRefinerRenderOptions } from './receiver/avatar-renderer.ts';
 export { FaceTracker, DEFAULT_MODEL_ASSET_PATH, DEFAULT_WASM_BASE_PATH } from './tracking/index.ts';
 export type { FaceTrackerOptions, TrackerDelegate } from './tracking/index.ts';
 export { createGenerator } from './generator/registry.ts';

@@ -22,7 +22,8 @@ import {
 } from '@visage/protocol';
 import { createGenerator } from '../generator/registry.ts';
 import type { Generator } from '../generator/types.ts';
-import { unpackWarpContent } from '../generator/warp/content.ts';
+import { unpackWarpContent, WARP_FAMILY } from '../generator/warp/content.ts';
+import { DEFAULT_MOUTH_WEIGHTS_URL } from '../generator/neural/mouth-patch.ts';
 import { Retargeter } from '../generator/retarget.ts';
 import { LipSync, type AudioPlayoutSample } from './lip-sync.ts';
 import { SizeGovernor } from './size-governor.ts';
@@ -39,7 +40,25 @@ export interface AvatarRenderOptions {
   /** Generator family and backend. Default: the embedding's family, 'auto'. */
   generator?: string;
   backend?: 'auto' | 'webgpu' | 'webgl' | 'cpu';
+  /**
+   * Redraw the mouth of warp avatars with the neural mouth refiner (models/weights/mouth/, ~1 MB,
+   * tfjs; the neural generator with `faceRefiner: false`): closes the slit or the pasted teeth the
+   * warp draws between lips that meet. Off by default; costs ~12 ms per frame on tfjs-wasm.
+   */
+  mouthRefiner?: boolean | MouthRefinerRenderOptions;
 }
+
+export interface MouthRefinerRenderOptions {
+  /** URL of the mouth refiner's model.json. Default '/models/mouth/model.json'. */
+  weightsUrl?: string;
+  /** URL folder with tfjs-backend-wasm's .wasm files. Default '/tfjs-wasm/'. */
+  wasmPath?: string;
+  /** tfjs backend for the network. Default: 'wasm' when `backend` is 'cpu', else 'auto'. */
+  tfBackend?: 'auto' | 'webgpu' | 'webgl' | 'wasm' | 'cpu';
+}
+
+/** Which generator draws a warp avatar: the warp alone, or warp + the neural mouth refiner. */
+export type RenderPipeline = 'warp' | 'warp+mouth' | string;
 
 export interface RemoteAvatarStats {
   peerId: string;
@@ -62,6 +81,8 @@ export interface RemoteAvatarStats {
   lipSyncSource: 'sender-clock' | 'estimate' | null;
   state: RenderState | 'no-avatar';
   backend: string | null;
+  /** The generator drawing the avatar: its family, 'warp+mouth' with the mouth refiner; null before the avatar arrives. */
+  generator: RenderPipeline | null;
   /** Where rendering runs. */
   thread: 'worker' | 'main';
   packets: number;
@@ -94,6 +115,7 @@ export class AvatarRenderer extends TypedEmitter<AvatarRendererEvents> {
   readonly #jitter = new JitterBuffer();
   readonly #lipSync = new LipSync();
   #generator: Generator | null = null;
+  #pipeline: RenderPipeline = 'warp';
   #plateBitmap: ImageBitmap | null = null;
   #decoder: LandmarkDecoder | null = null;
   #retargeter: Retargeter | null = null;
@@ -139,7 +161,7 @@ export class AvatarRenderer extends TypedEmitter<AvatarRendererEvents> {
   #emptyStats(): RemoteAvatarStats {
     return {
       peerId: this.#options.peerId, kbps: 0, renderFps: 0, renderMs: 0, renderSize: this.#size, latencyMs: null, jitterDelayMs: 0,
-      lipSyncDelayMs: 0, avOffsetMs: null, lipSyncSource: null, state: 'no-avatar', backend: null, thread: this.#thread, packets: 0, decodeErrors: 0,
+      lipSyncDelayMs: 0, avOffsetMs: null, lipSyncSource: null, state: 'no-avatar', backend: null, generator: null, thread: this.#thread, packets: 0, decodeErrors: 0,
     };
   }
 
@@ -185,7 +207,7 @@ export class AvatarRenderer extends TypedEmitter<AvatarRendererEvents> {
   async setEmbedding(embedding: AvatarEmbedding, hash: string): Promise<void> {
     if (this.#closed || hash === this.#embeddingHash) return;
     const content = await unpackWarpContent(embedding);
-    const generator = createGenerator(this.#options.generator ?? embedding.generator.family, { backend: this.#options.backend ?? 'auto' });
+    const { generator, pipeline } = this.#createGenerator(embedding.generator.family);
     await generator.init(embedding);
     if (this.#closed) {
       generator.dispose();
@@ -193,6 +215,7 @@ export class AvatarRenderer extends TypedEmitter<AvatarRendererEvents> {
     }
     this.#generator?.dispose();
     this.#generator = generator;
+    this.#pipeline = pipeline;
     this.#embeddingHash = hash;
     this.#plateBitmap?.close();
     const plate = content.plate;
@@ -206,6 +229,22 @@ export class AvatarRenderer extends TypedEmitter<AvatarRendererEvents> {
     this.#pending = [];
     for (const p of pending) this.pushLandmarkPacket(p.bytes, p.arrival);
     this.safeEmit('ready');
+  }
+
+  #createGenerator(embeddingFamily: string): { generator: Generator; pipeline: RenderPipeline } {
+    const family = this.#options.generator ?? embeddingFamily;
+    const backend = this.#options.backend ?? 'auto';
+    const m = this.#options.mouthRefiner;
+    if (!m || family !== WARP_FAMILY) return { generator: createGenerator(family, { backend }), pipeline: family };
+    const o = m === true ? {} : m;
+    const generator = createGenerator('neural', {
+      faceRefiner: false,
+      backend: o.tfBackend ?? (backend === 'cpu' ? 'wasm' : 'auto'),
+      warpBackend: backend,
+      wasmPath: o.wasmPath ?? '/tfjs-wasm/',
+      mouthWeightsUrl: o.weightsUrl ?? DEFAULT_MOUTH_WEIGHTS_URL,
+    });
+    return { generator, pipeline: 'warp+mouth' };
   }
 
   /** A landmark packet arrived at wall-clock time `arrivalMs`. */
@@ -370,6 +409,7 @@ export class AvatarRenderer extends TypedEmitter<AvatarRendererEvents> {
       lipSyncSource: this.#lipSyncSource,
       state: this.#lastState,
       backend: this.#generator?.backend ?? null,
+      generator: this.#generator ? this.#pipeline : null,
       thread: this.#thread,
       packets: this.#packets,
       decodeErrors: this.#decodeErrors,

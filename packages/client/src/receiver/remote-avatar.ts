@@ -107,7 +107,7 @@ export class RemoteAvatar extends TypedEmitter<RemoteAvatarEvents> {
     }
     this.#stats = {
       peerId: this.peerId, kbps: 0, renderFps: 0, renderMs: 0, renderSize: size, latencyMs: null, jitterDelayMs: 0,
-      lipSyncDelayMs: 0, avOffsetMs: null, lipSyncSource: null, state: 'no-avatar', backend: null, thread: this.thread, packets: 0, decodeErrors: 0,
+      lipSyncDelayMs: 0, avOffsetMs: null, lipSyncSource: null, state: 'no-avatar', backend: null, generator: null, thread: this.thread, packets: 0, decodeErrors: 0,
     };
   }
 

@@ -50,8 +50,12 @@ export interface VisageClientOptions {
   avatarFps?: number;
   /** Generator backend for remote avatars (default 'auto': WebGPU → WebGL → CPU). */
   backend?: 'auto' | 'webgpu' | 'webgl' | 'cpu';
-  /** Where remote avatars render (default: a module Worker each, on an OffscreenCanvas, when supported). */
-  render?: Pick<RemoteAvatarOptions, 'thread' | 'workerFactory'>;
+  /**
+   * Where remote avatars render (default: a module Worker each, on an OffscreenCanvas, when
+   * supported), and `mouthRefiner`: redraw warp avatars' mouths with the neural mouth refiner
+   * (the app serves models/weights/mouth/ at /models/mouth/ and tfjs-backend-wasm's files at /tfjs-wasm/).
+   */
+  render?: Pick<RemoteAvatarOptions, 'thread' | 'workerFactory' | 'mouthRefiner'>;
 }
 
 export interface RemotePeer {

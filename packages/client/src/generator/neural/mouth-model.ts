@@ -11,12 +11,11 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { loadWeightsManifest, type DecodedWeights } from './weights.ts';
-import { MOUTH_PATCH_DROP, MOUTH_PATCH_SPAN, compositeMouthPatch, lipImage, mouthPatchFrame, sampleMouthPatch } from './mouth-patch.ts';
+import { DEFAULT_MOUTH_WEIGHTS_URL, MOUTH_PATCH_DROP, MOUTH_PATCH_SPAN, compositeMouthPatch, lipImage, mouthPatchFrame, sampleMouthPatch } from './mouth-patch.ts';
 import type { RgbaImage } from '../image.ts';
 
 export const MOUTH_WEIGHTS_FORMAT = 'visage-mouth-weights';
-/** Where the app serves models/weights/mouth/ by default. */
-export const DEFAULT_MOUTH_WEIGHTS_URL = '/models/mouth/model.json';
+export { DEFAULT_MOUTH_WEIGHTS_URL };
 
 export interface MouthTopology {
   layout: 'NHWC';

@@ -13,6 +13,9 @@
 import type { RgbaImage } from '../image.ts';
 import { mouthFrame, type MouthFrame } from '../warp/face-model.ts';
 
+/** Where the app serves models/weights/mouth/ by default (here, not in mouth-model.ts, so that tfjs-free code can name it). */
+export const DEFAULT_MOUTH_WEIGHTS_URL = '/models/mouth/model.json';
+
 /** Window side, in inner-corner distances. */
 export const MOUTH_PATCH_SPAN = 1.6;
 /** Window centre below the corners' midpoint, in inner-corner distances. */
