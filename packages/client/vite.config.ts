@@ -3,7 +3,7 @@
  * The tracker's model and wasm are copied from the repo into the build at the
  * FaceTracker's default URLs, so nothing is ever fetched from a CDN.
  */
-import { createReadStream, existsSync } from 'node:fs';
+import { createReadStream, existsSync, readFileSync } from 'node:fs';
 import { cp, mkdir } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -19,13 +19,22 @@ function trackerAssets(): { prefix: string; dir: string; files: string[] | null 
   const wasmDir = path.join(path.dirname(require.resolve('@mediapipe/tasks-vision')), 'wasm');
   const humanModels = path.resolve(path.dirname(require.resolve('@vladmandic/human')), '../models');
   const tfjsWasm = path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm'));
+  const mouthDir = path.join(repoRoot, 'models/weights/mouth');
   return [
     { prefix: 'models/mediapipe', dir: path.join(repoRoot, 'models/mediapipe'), files: ['face_landmarker.task'] },
     { prefix: 'mediapipe/wasm', dir: wasmDir, files: null },
     // The identity guard (FaceIdentity defaults): human's face detector, mesh and recognition models, tfjs wasm.
     { prefix: 'models/human', dir: humanModels, files: ['blazeface', 'facemesh', 'faceres'].flatMap((m) => [`${m}.json`, `${m}.bin`]) },
     { prefix: 'tfjs-wasm', dir: tfjsWasm, files: ['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm', 'tfjs-backend-wasm-threaded-simd.wasm'] },
+    // The neural mouth refiner (the lobby's "refine mouths" option): model.json and the shards it names.
+    { prefix: 'models/mouth', dir: mouthDir, files: ['model.json', ...mouthShards(mouthDir)] },
   ];
+}
+
+/** The weight files a tfjs model.json names (its parity fixture beside it is not shipped). */
+function mouthShards(dir: string): string[] {
+  const manifest = JSON.parse(readFileSync(path.join(dir, 'model.json'), 'utf8')) as { weightsManifest: { paths: string[] }[] };
+  return manifest.weightsManifest.flatMap((g) => g.paths);
 }
 
 const MIME: Record<string, string> = { '.js': 'text/javascript', '.wasm': 'application/wasm', '.task': 'application/octet-stream', '.json': 'application/json' };

@@ -272,7 +272,7 @@ export function showEnroll(app: HTMLElement, state: AppState): () => Promise<voi
       if (generation !== buildGeneration || disposed) return;
       state.enrollment = made;
       generatorBar.set(0.7, `starting generator (${(made.bytes.byteLength / 1024).toFixed(0)} KB avatar)`);
-      const avatar = new RemoteAvatar({ peerId: 'you', name: state.name, impersonation: false, size: 320, backend: state.backend });
+      const avatar = new RemoteAvatar({ peerId: 'you', name: state.name, impersonation: false, size: 320, backend: state.backend, mouthRefiner: state.mouth });
       await avatar.setEmbedding(made.embedding, made.hash);
       if (generation !== buildGeneration || disposed) {
         avatar.close();

@@ -7,6 +7,7 @@ export function showLobby(app: HTMLElement, state: AppState, invitedRoom: string
   const room = h('input.input', { id: 'room', name: 'room', placeholder: 'room-name', maxLength: 64, value: invitedRoom ?? (state.room || randomRoomName()), required: true });
   room.readOnly = invitedRoom !== null;
   const hint = h('p.field-hint', {}, 'Letters, digits, dots, dashes and underscores.');
+  const mouth = h('input', { type: 'checkbox', id: 'mouth', name: 'mouth', checked: state.mouth });
   const linkBox = h('div.link-box', { hidden: true });
   const error = h('p.field-error', { role: 'alert' });
 
@@ -39,7 +40,9 @@ export function showLobby(app: HTMLElement, state: AppState, invitedRoom: string
       }
       state.name = name.value.trim();
       state.room = room.value.trim();
+      state.mouth = mouth.checked;
       sessionStorage.setItem('visage.name', state.name);
+      sessionStorage.setItem('visage.mouth', state.mouth ? '1' : '0');
       void go('enroll');
     },
   },
@@ -49,6 +52,7 @@ export function showLobby(app: HTMLElement, state: AppState, invitedRoom: string
   h('label.field', { for: 'room' }, h('span.field-label', {}, 'Room'), room, invitedRoom ? null : hint),
   invitedRoom ? null : h('button.btn.btn-ghost.btn-block', { type: 'button', id: 'create-link', onclick: showLink }, 'Create a room link'),
   linkBox,
+  h('label.field.check', { for: 'mouth' }, mouth, h('span', {}, ' Refine mouths (experimental): a small neural network on this device redraws the others’ lips, closing the gaps and pasted teeth the photo warp can leave (~1 MB download, more CPU).')),
   error,
   h('button.btn.btn-primary.btn-block', { type: 'submit', id: 'continue' }, 'Continue — set up my avatar'));
 

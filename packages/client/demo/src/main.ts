@@ -16,6 +16,8 @@ export interface AppState {
   photos: Blob[];
   /** The avatar made on the enroll screen (the room reuses it rather than enrolling again). */
   enrollment?: import('../../src/sender/enroll.ts').Enrollment;
+  /** Redraw the others' mouths with the neural mouth refiner (lobby option, remembered in this tab). */
+  mouth: boolean;
   /** Debug knobs from the query string: `?backend=cpu&delegate=CPU`. */
   backend: 'auto' | 'webgpu' | 'webgl' | 'cpu';
   delegate: 'auto' | 'CPU' | 'GPU';
@@ -28,6 +30,7 @@ const state: AppState = {
   name: sessionStorage.getItem('visage.name') ?? '',
   room: '',
   photos: [],
+  mouth: sessionStorage.getItem('visage.mouth') === '1',
   backend: (['auto', 'webgpu', 'webgl', 'cpu'] as const).find((b) => b === query.get('backend')) ?? 'auto',
   delegate: (['auto', 'CPU', 'GPU'] as const).find((d) => d === query.get('delegate')) ?? 'auto',
 };

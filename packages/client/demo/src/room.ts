@@ -115,7 +115,7 @@ export function showRoom(app: HTMLElement, state: AppState): () => Promise<void>
       const peer = client.peers.get(s.peerId);
       const tile = tiles.get(s.peerId);
       tile?.toggleAttribute('data-live', s.state === 'live');
-      rows.push(h('tr', { 'data-peer': s.peerId, title: `state ${s.state}, backend ${s.backend ?? '–'}, render ${fmt(s.renderMs, 1)} ms, jitter buffer ${fmt(s.jitterDelayMs)} ms` },
+      rows.push(h('tr', { 'data-peer': s.peerId, title: `state ${s.state}, ${s.generator ?? 'no generator yet'} on ${s.backend ?? '–'}, render ${fmt(s.renderMs, 1)} ms, jitter buffer ${fmt(s.jitterDelayMs)} ms` },
         h('th', {}, peer?.name ?? s.peerId, s.state === 'live' ? null : h('span.state', {}, ` · ${s.state}`)),
         h('td', {}, fmt(s.kbps, 1)), h('td', {}, fmt(s.renderFps, 0)), h('td', {}, s.latencyMs === null ? '–' : `${fmt(s.latencyMs)} ms`)));
     }
@@ -138,6 +138,7 @@ export function showRoom(app: HTMLElement, state: AppState): () => Promise<void>
         token,
         tracker: { delegate: state.delegate },
         backend: state.backend,
+        render: { mouthRefiner: state.mouth },
         ...(state.enrollment ? { enrollment: state.enrollment } : {}),
       });
       if (disposed) {
