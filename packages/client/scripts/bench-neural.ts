@@ -2,8 +2,10 @@
  * Benchmark (not a test): ms/frame of the neural generator per tfjs backend in headless
  * Chromium (--enable-unsafe-webgpu → SwiftShader WebGPU, correctness only on the small input),
  * plus Node's cpu backend; agreement of each backend's frame with Node cpu.
- *   npx tsx packages/client/scripts/bench-neural.ts [--frames 10] [--g-size 256] [--backends wasm,webgl,cpu,webgpu] [--mouth]
+ *   npx tsx packages/client/scripts/bench-neural.ts [--frames 10] [--g-size 256] [--backends wasm,webgl,cpu,webgpu] [--mouth] [--no-face-refiner]
  * --mouth: with the mouth refiner after the face refiner (models/weights/mouth).
+ * --no-face-refiner: without G — the warp render alone inside the generator, or with --mouth the warp
+ * plus the mouth refiner (what a receiver's `render.mouthRefiner` runs).
  */
 import { parseArgs } from 'node:util';
 import { openNeuralSession, refinerEmbedding, toWire } from './neural-session.ts';
@@ -16,8 +18,9 @@ import { NeuralGenerator } from '../src/generator/neural/neural-generator.ts';
 import { loadLandmarks } from '../test/warp-fixtures.ts';
 import { pngCodec } from '../src/generator/codec.ts';
 
-const { values } = parseArgs({ options: { frames: { type: 'string' }, 'g-size': { type: 'string' }, backends: { type: 'string' }, size: { type: 'string' }, mouth: { type: 'boolean' } } });
+const { values } = parseArgs({ options: { frames: { type: 'string' }, 'g-size': { type: 'string' }, backends: { type: 'string' }, size: { type: 'string' }, mouth: { type: 'boolean' }, 'no-face-refiner': { type: 'boolean' } } });
 const mouth = values.mouth ?? false;
+const faceRefiner = !values['no-face-refiner'];
 const n = Number(values.frames ?? 10);
 const gSize = Number(values['g-size'] ?? 256);
 const size = Number(values.size ?? 256);
@@ -29,13 +32,13 @@ const weights = await loadNeuralWeightsFromDir(NEURAL_WEIGHTS_DIR);
 const embedding = await refinerEmbedding(weights, 'cpu');
 const lm = loadLandmarks(50);
 const mouthWeights = mouth ? await loadMouthWeights(nodeWeightsHandler(MOUTH_WEIGHTS_DIR)) : null;
-const g = new NeuralGenerator({ backend: 'cpu', weights, codec: pngCodec, cropSmoothing: 0, ...(mouthWeights ? { mouthWeights } : {}) });
+const g = new NeuralGenerator({ backend: 'cpu', weights, codec: pngCodec, cropSmoothing: 0, faceRefiner, ...(mouthWeights ? { mouthWeights } : {}) });
 await g.init(embedding);
 const ref = { width: size, height: size, data: new Uint8ClampedArray(size * size * 4) };
 await g.render(lm, ref);
 let t = performance.now();
 for (let i = 0; i < n; i++) await g.render(lm, ref);
-console.log(`node tfjs-cpu: render ${((performance.now() - t) / n).toFixed(1)} ms/frame (refining: ${g.refining}, mouth: ${g.refiningMouth}; G at ${weights.topology.imageSize} px, ${size}×${size} target)`);
+console.log(`node tfjs-cpu: render ${((performance.now() - t) / n).toFixed(1)} ms/frame (refining: ${g.refining}, face: ${g.refiningFace}, mouth: ${g.refiningMouth}; G at ${weights.topology.imageSize} px, ${size}×${size} target)`);
 g.dispose();
 weights.dispose();
 mouthWeights?.dispose();
@@ -46,7 +49,7 @@ try {
   for (const b of backends) {
     const slow = b === 'webgpu';
     try {
-      const r = await session.run(b, wire, Array.from(lm), size, size, slow ? 2 : n, slow ? 64 : gSize, slow ? 1 : Math.max(2, Math.round(n / 2)), mouth);
+      const r = await session.run(b, wire, Array.from(lm), size, size, slow ? 2 : n, slow ? 64 : gSize, slow ? 1 : Math.max(2, Math.round(n / 2)), mouth, faceRefiner);
       const px = Buffer.from(r.pixels, 'base64');
       let maxd = 0;
       for (let i = 0; i < px.length; i++) maxd = Math.max(maxd, Math.abs(px[i]! - ref.data[i]!));

@@ -153,11 +153,11 @@ const api = {
   neuralEnrollment,
   tunableGradCheck,
   identityGradCheck,
-  async run(backend: TfBackendName, wire: WireEmbedding, landmarks: number[], width: number, height: number, n: number, gSize: number, gN: number, mouth = false): Promise<NeuralRunResult> {
+  async run(backend: TfBackendName, wire: WireEmbedding, landmarks: number[], width: number, height: number, n: number, gSize: number, gN: number, mouth = false, faceRefiner = true): Promise<NeuralRunResult> {
     const embedding = fromWire(wire);
     const lm = Float32Array.from(landmarks);
     await useTfBackend(backend, { wasmPath: WASM_PATH });
-    const g = new NeuralGenerator({ backend, weightsUrl: WEIGHTS_URL, wasmPath: WASM_PATH, cropSmoothing: 0, mouthWeightsUrl: mouth ? MOUTH_WEIGHTS_URL : null });
+    const g = new NeuralGenerator({ backend, weightsUrl: WEIGHTS_URL, wasmPath: WASM_PATH, cropSmoothing: 0, mouthWeightsUrl: mouth ? MOUTH_WEIGHTS_URL : null, faceRefiner });
     await g.init(embedding);
     const target = { width, height, data: new Uint8ClampedArray(width * height * 4) };
     await g.render(lm, target);
