@@ -97,6 +97,35 @@ describe('mouth patch', () => {
     expect(border).toBe(0);
   });
 
+  it('fills exactly as a per-sample even-odd test does (the scanline fill is only faster)', () => {
+    const inside = (xs: number[], ys: number[], x: number, y: number) => {
+      let r = false;
+      for (let a = 0, b = xs.length - 1; a < xs.length; b = a++) if ((ys[a]! > y) !== (ys[b]! > y) && x < ((xs[b]! - xs[a]!) * (y - ys[a]!)) / (ys[b]! - ys[a]!) + xs[a]!) r = !r;
+      return r;
+    };
+    let seed = 7;
+    const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    for (const frame of [30, 50]) {
+      const base = loadLandmarks(frame), w = 320, h = 240, s = 32;
+      for (let trial = 0; trial < 4; trial++) {
+        // Jitter the lips (trial 0: the tracked shape) so that edges cross sample rows at every angle.
+        const lm = Float32Array.from(base);
+        if (trial > 0) for (const i of [...INNER_LIP_LOOP, ...OUTER_LIP_LOOP]) { lm[i * 3] = lm[i * 3]! + (rand() - 0.5) * 0.01; lm[i * 3 + 1] = lm[i * 3 + 1]! + (rand() - 0.5) * 0.01; }
+        const f = mouthPatchFrame(lm, w, h);
+        const got = lipImage(lm, w, h, f, s);
+        [INNER_LIP_LOOP, OUTER_LIP_LOOP].forEach((loop, c) => {
+          const pts = loop.map((i) => imageToPatch(f, lm[i * 3]! * w, lm[i * 3 + 1]! * h));
+          const xs = pts.map((p) => p[0] * s), ys = pts.map((p) => p[1] * s);
+          for (let j = 0; j < s; j++) for (let i = 0; i < s; i++) {
+            let hits = 0;
+            for (let sj = 0; sj < 4; sj++) for (let si = 0; si < 4; si++) if (inside(xs, ys, i + (si + 0.5) / 4, j + (sj + 0.5) / 4)) hits++;
+            expect(got[(j * s + i) * 2 + c]).toBe(hits / 16);
+          }
+        });
+      }
+    }
+  });
+
   it('pastes a correction back: weighted by alpha inside the window, nothing outside, no change where alpha is 0', async () => {
     const img = await loadFrame(30);
     const lm = loadLandmarks(30);
