@@ -256,13 +256,15 @@ def train(args) -> None:
     va = MouthData(split["val"], args.size, avatars=args.avatars)
     run = Path(args.run)
     run.mkdir(parents=True, exist_ok=True)
-    net = MouthNet()
+    net = MouthNet(args.channels)
     # The weights validated, exported and shipped: an exponential moving average of the trained
     # ones (single SGD iterates swing by ±0.001 held-out L1 from one validation to the next).
-    ema = MouthNet()
+    ema = MouthNet(args.channels)
     ema.load_state_dict(net.state_dict())
     if args.init:
         st0 = torch.load(args.init, weights_only=False)
+        if tuple(st0.get("chs", CHANNELS)) != tuple(args.channels):
+            raise SystemExit(f"--init {args.init} has channels {tuple(st0.get('chs', CHANNELS))}, not {tuple(args.channels)}")
         net.load_state_dict(st0["ema"]); ema.load_state_dict(st0["ema"])
     disc = MouthD() if args.adv > 0 else None
     opt_d = torch.optim.Adam(disc.parameters(), lr=args.lr, betas=(0.5, 0.999)) if disc else None
@@ -272,6 +274,8 @@ def train(args) -> None:
     ckpt = run / "ckpt.pt"
     if args.resume and ckpt.exists():
         st = torch.load(ckpt, weights_only=False)
+        if tuple(st.get("chs", CHANNELS)) != tuple(args.channels):
+            raise SystemExit(f"{ckpt} has channels {tuple(st.get('chs', CHANNELS))}; pass --channels {','.join(map(str, st.get('chs', CHANNELS)))} to resume it")
         net.load_state_dict(st["net"]); opt.load_state_dict(st["opt"]); ema.load_state_dict(st["ema"])
         step, trained_s, rng = st["step"], st["trained_s"], st["rng"]
     win = window(args.size)
@@ -426,6 +430,8 @@ def main(argv=None):
     t.add_argument("--init", help="start from this checkpoint's moving-average weights (new run)")
     t.add_argument("--adv", type=float, default=0.0, help="weight of the adversarial term (patch discriminator, hinge); 0: off")
     t.add_argument("--no-export", action="store_true", help="do not write <run>/export/ at the end")
+    t.add_argument("--channels", type=lambda v: tuple(int(c) for c in v.split(",")), default=CHANNELS,
+                   help="the U-Net's widths per level, 4 comma-separated integers (default %(default)s)")
     e = sub.add_parser("eval")
     for p in (t, e):
         p.add_argument("--avatars", type=int, choices=(2, 4), default=2, help="patches rendered by 2 warp avatars per clip, or by 4 (each frame twice)")
@@ -439,6 +445,8 @@ def main(argv=None):
     if args.cmd == "train":
         if args.size < 16 or args.batch < 1 or args.lr <= 0 or args.threads < 1 or not 0 <= args.ema < 1:
             ap.error("--size ≥ 16, --batch ≥ 1, --lr > 0, --threads ≥ 1 and 0 ≤ --ema < 1")
+        if len(args.channels) != 4 or min(args.channels) < 1:
+            ap.error(f"--channels takes 4 positive integers, got {args.channels}")
         train(args)
     elif args.cmd == "export":
         net, size = load_ckpt(Path(args.ckpt))
