@@ -44,7 +44,7 @@ export interface AvatarRenderOptions {
    * Redraw the mouth of warp avatars with the neural mouth refiner (models/weights/mouth/, ~1 MB,
    * tfjs; the neural generator with `faceRefiner: false`): closes the slit or the pasted teeth the
    * warp draws between lips that meet. Off by default: on tfjs-wasm in headless Chromium on this
-   * project's 2-core CPU a 256×256 frame takes 28–37 ms with it against 6–10 ms for the warp alone
+   * project's 2-core CPU a 256×256 frame takes 26–29 ms with it against 6–10 ms for the warp alone
    * (`bench-neural.ts --no-face-refiner [--mouth]`).
    */
   mouthRefiner?: boolean | MouthRefinerRenderOptions;
