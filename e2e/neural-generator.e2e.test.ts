@@ -3,7 +3,8 @@
  * SwiftShader via --enable-unsafe-webgpu) draws the same frame as Node's tfjs-cpu within 2
  * levels and leaks no tensors — on the bi-layer path the client uses (an embedding with the warp
  * sections: the warp runs inside and the refiner composites onto it), and on the no-warp
- * fallback, and with the mouth refiner after the face refiner. Small frame, one timed render:
+ * fallback, with the mouth refiner after the face refiner, and with the mouth refiner alone over
+ * the warp (faceRefiner: false). Small frame, one timed render:
  * SwiftShader WebGPU is slow.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -22,16 +23,20 @@ import { SectionType } from '@visage/protocol';
 const SIZE = 96;
 const lm = loadLandmarks(50);
 let session: NeuralSession;
-const paths = { refiner: { warp: true, mouth: false }, fallback: { warp: false, mouth: false }, mouth: { warp: true, mouth: true } } as const;
+// 'warp+mouth': faceRefiner false — the warp render plus the mouth refiner, what a receiver's render.mouthRefiner draws.
+const paths = {
+  refiner: { warp: true, mouth: false, face: true }, fallback: { warp: false, mouth: false, face: true },
+  mouth: { warp: true, mouth: true, face: true }, 'warp+mouth': { warp: true, mouth: true, face: false },
+} as const;
 const cases = {} as Record<keyof typeof paths, { embedding: AvatarEmbedding; ref: Uint8ClampedArray; refining: boolean; refiningMouth: boolean }>;
 
 beforeAll(async () => {
   await useTfBackend('cpu');
   const weights = await loadNeuralWeightsFromDir(NEURAL_WEIGHTS_DIR);
   const mouthWeights = await loadMouthWeights(nodeWeightsHandler(MOUTH_WEIGHTS_DIR));
-  for (const [name, { warp, mouth }] of Object.entries(paths) as [keyof typeof paths, { warp: boolean; mouth: boolean }][]) {
+  for (const [name, { warp, mouth, face }] of Object.entries(paths) as [keyof typeof paths, { warp: boolean; mouth: boolean; face: boolean }][]) {
     const embedding = await refinerEmbedding(weights, 'cpu', { warp });
-    const g = new NeuralGenerator({ backend: 'cpu', weights, codec: pngCodec, cropSmoothing: 0, ...(mouth ? { mouthWeights } : {}) });
+    const g = new NeuralGenerator({ backend: 'cpu', weights, codec: pngCodec, cropSmoothing: 0, faceRefiner: face, ...(mouth ? { mouthWeights } : {}) });
     await g.init(embedding);
     const out = { width: SIZE, height: SIZE, data: new Uint8ClampedArray(SIZE * SIZE * 4) };
     await g.render(lm, out);
@@ -78,7 +83,7 @@ for (const path of Object.keys(paths) as (keyof typeof paths)[]) {
   for (const backend of ['wasm', 'webgl', 'cpu', 'webgpu'] as const) {
     it(`${path}, ${backend}: same frame as Node tfjs-cpu, no leaked tensors`, async () => {
       const { embedding, ref, refining } = cases[path];
-      const r = await session.run(backend, toWire(embedding), Array.from(lm), SIZE, SIZE, 1, 64, 0, paths[path].mouth);
+      const r = await session.run(backend, toWire(embedding), Array.from(lm), SIZE, SIZE, 1, 64, 0, paths[path].mouth, paths[path].face);
       expect(r.backend).toBe(backend);
       expect(r.refining).toBe(refining);
       expect(r.refiningMouth).toBe(paths[path].mouth);

@@ -105,7 +105,7 @@ describe('mouth patch', () => {
     };
     let seed = 7;
     const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
-    for (const frame of [30, 50]) {
+    for (const frame of [30, 50] as const) {
       const base = loadLandmarks(frame), w = 320, h = 240, s = 32;
       for (let trial = 0; trial < 4; trial++) {
         // Jitter the lips (trial 0: the tracked shape) so that edges cross sample rows at every angle.
