@@ -13,11 +13,12 @@ import { fakeCameraY4m, stillPng } from './lib/media.ts';
 import { startTestSfu, type TestSfu } from './lib/sfu.ts';
 
 const ARTIFACTS = path.resolve(import.meta.dirname, '../.artifacts/call');
-// ada renders the others with the neural mouth refiner over the warp (render.mouthRefiner).
+// ada renders the others with the neural mouth refiner over the warp (render.mouthRefiner); ben asks
+// for it from a URL that serves nothing, and must get the warp alone and an error saying why.
 const PEERS = [
-  { id: 'ada', clip: 'edtalk-mouth_source.mp4', mouth: true },
-  { id: 'ben', clip: 'liveportrait-d5.mp4', mouth: false },
-  { id: 'cyd', clip: 'pcavs-00015.mp4', mouth: false },
+  { id: 'ada', clip: 'edtalk-mouth_source.mp4', mouthUrl: '/models/mouth/model.json', generator: 'warp+mouth' },
+  { id: 'ben', clip: 'liveportrait-d5.mp4', mouthUrl: '/missing/model.json', generator: 'warp' },
+  { id: 'cyd', clip: 'pcavs-00015.mp4', mouthUrl: '', generator: 'warp' },
 ] as const;
 
 let sfu: TestSfu;
@@ -61,8 +62,8 @@ describe('three peers', () => {
       const joined = await pages.get(peer.id)!.evaluate(
         // The identity guard is on in resilience.e2e.test.ts (two peers); three peers with it
         // on are more than this 2-core machine renders in the test's time.
-        ([u, t, photo, mouth]) => window.visageCall.join(u!, t!, [photo!], { identity: false, mouthRefiner: mouth === 'yes' }),
-        [sfu.url, token, `/stills/${peer.id}.png`, peer.mouth ? 'yes' : 'no'],
+        ([u, t, photo, mouthUrl]) => window.visageCall.join(u!, t!, [photo!], { identity: false, mouthRefinerUrl: mouthUrl! }),
+        [sfu.url, token, `/stills/${peer.id}.png`, peer.mouthUrl],
       );
       expect(joined.embeddingBytes).toBeLessThanOrEqual(256 * 1024);
     }
@@ -76,7 +77,11 @@ describe('three peers', () => {
     }
     for (const peer of PEERS) {
       const s = await state(peer.id);
-      expect(s.errors).toEqual([]);
+      if (peer.id === 'ben') {
+        expect(s.errors.sort()).toEqual(['ada', 'cyd'].map((id) => expect.stringMatching(new RegExp(`^mouth refiner unavailable, drawing ${id} with the warp alone: .+`))));
+      } else {
+        expect(s.errors).toEqual([]);
+      }
       // Every other peer was announced once, whether it was in the room before this one joined or came later.
       expect(s.events.filter((e) => e.startsWith('joined:')).sort()).toEqual(PEERS.filter((p) => p.id !== peer.id).map((p) => `joined:${p.id}`));
       // The tracker found the face in ≥ 95 % of the camera frames, and it all fits a few kbit/s.
@@ -91,7 +96,7 @@ describe('three peers', () => {
         expect(remote.stats.decodeErrors).toBe(0);
         // Rendered in a worker on an OffscreenCanvas, and the app's <video> shows the stream.
         expect(remote.stats.thread).toBe('worker');
-        expect(remote.stats.generator).toBe(peer.mouth ? 'warp+mouth' : 'warp');
+        expect(remote.stats.generator).toBe(peer.generator);
         expect(remote.shownFrames, remote.shownState).toBeGreaterThan(10);
         expect(remote.shownWidth).toBe(256);
         const png = await pages.get(peer.id)!.evaluate((id) => window.visageCall.snapshot(id), remote.id);

@@ -94,8 +94,8 @@ function play(p: RemotePeer): void {
   void el.play().catch(() => undefined);
 }
 
-async function join(url: string, token: string, photoUrls: string[], options: { identity?: boolean; publish?: boolean; mouthRefiner?: boolean } = {}): Promise<{ delegate: string; embeddingBytes: number }> {
-  const render = { thread: 'worker' as const, workerFactory: avatarWorkerFactory, ...(options.mouthRefiner ? { mouthRefiner: true } : {}) };
+async function join(url: string, token: string, photoUrls: string[], options: { identity?: boolean; publish?: boolean; mouthRefinerUrl?: string } = {}): Promise<{ delegate: string; embeddingBytes: number }> {
+  const render = { thread: 'worker' as const, workerFactory: avatarWorkerFactory, ...(options.mouthRefinerUrl ? { mouthRefiner: { weightsUrl: options.mouthRefinerUrl } } : {}) };
   client = await createVisageClient({ url, token, tracker: { workerFactory, delegate: 'CPU' }, backend: 'cpu', render, identity: options.identity === false ? false : { thread: 'worker', workerFactory: identityWorkerFactory } });
   client.on('identity', ({ status }) => events.push(`identity:${status}`));
   client.on('peerJoined', (p) => {

@@ -45,7 +45,8 @@ export interface AvatarRenderOptions {
    * tfjs; the neural generator with `faceRefiner: false`): closes the slit or the pasted teeth the
    * warp draws between lips that meet. Off by default: on tfjs-wasm in headless Chromium on this
    * project's 2-core CPU a 256×256 frame takes 26–29 ms with it against 6–10 ms for the warp alone
-   * (`bench-neural.ts --no-face-refiner [--mouth]`).
+   * (`bench-neural.ts --no-face-refiner [--mouth]`). If the refiner cannot start (weights not
+   * served, no tfjs backend), an 'error' event says so and the avatar is drawn by the warp alone.
    */
   mouthRefiner?: boolean | MouthRefinerRenderOptions;
 }
@@ -58,9 +59,6 @@ export interface MouthRefinerRenderOptions {
   /** tfjs backend for the network. Default: 'wasm' when `backend` is 'cpu', else 'auto'. */
   tfBackend?: 'auto' | 'webgpu' | 'webgl' | 'wasm' | 'cpu';
 }
-
-/** Which generator draws a warp avatar: the warp alone, or warp + the neural mouth refiner. */
-export type RenderPipeline = 'warp' | 'warp+mouth' | string;
 
 export interface RemoteAvatarStats {
   peerId: string;
@@ -83,8 +81,8 @@ export interface RemoteAvatarStats {
   lipSyncSource: 'sender-clock' | 'estimate' | null;
   state: RenderState | 'no-avatar';
   backend: string | null;
-  /** The generator drawing the avatar: its family, 'warp+mouth' with the mouth refiner; null before the avatar arrives. */
-  generator: RenderPipeline | null;
+  /** The generator drawing the avatar: its family ('warp'), 'warp+mouth' with the mouth refiner; null before the avatar arrives. */
+  generator: string | null;
   /** Where rendering runs. */
   thread: 'worker' | 'main';
   packets: number;
@@ -117,7 +115,7 @@ export class AvatarRenderer extends TypedEmitter<AvatarRendererEvents> {
   readonly #jitter = new JitterBuffer();
   readonly #lipSync = new LipSync();
   #generator: Generator | null = null;
-  #pipeline: RenderPipeline = 'warp';
+  #pipeline = 'warp';
   #plateBitmap: ImageBitmap | null = null;
   #decoder: LandmarkDecoder | null = null;
   #retargeter: Retargeter | null = null;
@@ -209,8 +207,17 @@ export class AvatarRenderer extends TypedEmitter<AvatarRendererEvents> {
   async setEmbedding(embedding: AvatarEmbedding, hash: string): Promise<void> {
     if (this.#closed || hash === this.#embeddingHash) return;
     const content = await unpackWarpContent(embedding);
-    const { generator, pipeline } = this.#createGenerator(embedding.generator.family);
-    await generator.init(embedding);
+    let { generator, pipeline } = this.#createGenerator(embedding.generator.family);
+    try {
+      await generator.init(embedding);
+    } catch (err) {
+      if (!this.#options.mouthRefiner || pipeline !== 'warp+mouth') throw err;
+      // An optional refinement must not cost the avatar: say why and draw the warp alone.
+      generator.dispose();
+      this.safeEmit('error', new Error(`mouth refiner unavailable, drawing ${this.#options.peerId} with the warp alone: ${err instanceof Error ? err.message : String(err)}`, { cause: err }));
+      ({ generator, pipeline } = this.#createGenerator(embedding.generator.family, false));
+      await generator.init(embedding);
+    }
     if (this.#closed) {
       generator.dispose();
       return;
@@ -233,10 +240,9 @@ export class AvatarRenderer extends TypedEmitter<AvatarRendererEvents> {
     this.safeEmit('ready');
   }
 
-  #createGenerator(embeddingFamily: string): { generator: Generator; pipeline: RenderPipeline } {
+  #createGenerator(embeddingFamily: string, m = this.#options.mouthRefiner): { generator: Generator; pipeline: string } {
     const family = this.#options.generator ?? embeddingFamily;
     const backend = this.#options.backend ?? 'auto';
-    const m = this.#options.mouthRefiner;
     if (!m || family !== WARP_FAMILY) return { generator: createGenerator(family, { backend }), pipeline: family };
     const o = m === true ? {} : m;
     const generator = createGenerator('neural', {
