@@ -43,8 +43,8 @@ function avatarPhotos(tracked: readonly number[], openness: (frame: number) => n
   const spread = (k: number, offset: number) => Array.from({ length: Math.min(k, tracked.length) }, (_, j) => tracked[Math.floor(((j + offset) * tracked.length) / Math.min(k, tracked.length))]!);
   const sets = [[fe], spread(MULTI_SHOTS, 0.5)];
   if (avatars === 4) {
-    const open = tracked.reduce((best, i) => (openness(i) > openness(best) ? i : best), tracked[0]!);
-    sets.push([open], spread(EXTRA_SHOTS, 0.25));
+    const open = tracked.map(openness);
+    sets.push([tracked[open.indexOf(Math.max(...open))]!], spread(EXTRA_SHOTS, 0.25));
   }
   return sets;
 }
@@ -54,12 +54,17 @@ async function cacheClip(clip: string, size: number, every: number, avatars: 2 |
   const video = join(dataDir, 'clips', `${clip}.mp4`);
   const tracked = tracks.map((t, i) => (t.landmarks ? i : -1)).filter((i) => i >= 0);
   if (tracked.length < 2) throw new Error(`${clip}: fewer than 2 tracked frames`);
+  const info = await probeVideo(video);
+  const { width, height } = info;
   const decoded = new Map<number, RgbaImage>();
   const photo = (i: number) => {
-    if (!decoded.has(i)) decoded.set(i, readVideoFrame(video, i));
+    if (!decoded.has(i)) {
+      const image = readVideoFrame(video, i);
+      if (image.width !== width || image.height !== height) throw new Error(`${clip}: frame ${i} decodes at ${image.width}×${image.height}, ffprobe says ${width}×${height}`);
+      decoded.set(i, image);
+    }
     return { image: decoded.get(i)!, landmarks: tracks[i]!.landmarks! };
   };
-  const { width, height } = photo(tracked[0]!).image;
   const sets = avatarPhotos(tracked, (i) => mouthOpenness(toPixels(tracks[i]!.landmarks!, width, height)), avatars);
   const gens: WarpGenerator[] = [];
   for (const shots of sets) {
@@ -79,8 +84,6 @@ async function cacheClip(clip: string, size: number, every: number, avatars: 2 |
   const rgb = new Float32Array(px * 3), warpRgb = new Float32Array(px * 3), lip = new Float32Array(px * 2);
   const wanted = new Set(keep);
   let j = 0, index = 0;
-  const info = await probeVideo(video);
-  if (info.width !== width || info.height !== height) throw new Error(`${clip}: ffprobe says ${info.width}×${info.height}, the decoded photo is ${width}×${height}`);
   const t0 = performance.now();
   for await (const data of decodeRgbaFrames(info)) {
     const frame: RgbaImage = { width, height, data: new Uint8ClampedArray(data.buffer, data.byteOffset, data.byteLength) };
@@ -88,12 +91,14 @@ async function cacheClip(clip: string, size: number, every: number, avatars: 2 |
     if (!wanted.has(i)) continue;
     const lm = tracks[i]!.landmarks!;
     const f = mouthPatchFrame(lm, width, height);
-    sampleMouthPatch(frame, f, size, rgb);
-    lipImage(lm, width, height, f, size, lip);
+    toU8(sampleMouthPatch(frame, f, size, rgb), real, j * px * 3);
+    toU8(lipImage(lm, width, height, f, size, lip), lips, j * px * 2, 255);
     for (let r = 0; r < renders; r++) {
       const row = r * m + j, a = 2 * r + (j % 2);
-      toU8(rgb, real, row * px * 3);
-      toU8(lip, lips, row * px * 2, 255);
+      if (r > 0) { // the same real patch and lips, rendered by another avatar
+        real.copyWithin(row * px * 3, j * px * 3, (j + 1) * px * 3);
+        lips.copyWithin(row * px * 2, j * px * 2, (j + 1) * px * 2);
+      }
       await gens[a]!.render(lm, render);
       toU8(sampleMouthPatch(render, scaleFrame(f, rw / width), size, warpRgb), warp, row * px * 3);
       avatarOf[row] = a;
