@@ -211,7 +211,7 @@ export class AvatarRenderer extends TypedEmitter<AvatarRendererEvents> {
     try {
       await generator.init(embedding);
     } catch (err) {
-      if (!this.#options.mouthRefiner || pipeline !== 'warp+mouth') throw err;
+      if (pipeline !== 'warp+mouth') throw err;
       // An optional refinement must not cost the avatar: say why and draw the warp alone.
       generator.dispose();
       this.safeEmit('error', new Error(`mouth refiner unavailable, drawing ${this.#options.peerId} with the warp alone: ${err instanceof Error ? err.message : String(err)}`, { cause: err }));
