@@ -116,6 +116,10 @@ export class AvatarRenderer extends TypedEmitter<AvatarRendererEvents> {
   readonly #lipSync = new LipSync();
   #generator: Generator | null = null;
   #pipeline = 'warp';
+  /** The embedding being installed, so that a resend joins it rather than installing twice. */
+  #installing: { hash: string; done: Promise<void> } | null = null;
+  /** The mouth refiner failed to start once: later avatars of this peer are drawn by the warp alone. */
+  #mouthUnavailable = false;
   #plateBitmap: ImageBitmap | null = null;
   #decoder: LandmarkDecoder | null = null;
   #retargeter: Retargeter | null = null;
@@ -203,17 +207,30 @@ export class AvatarRenderer extends TypedEmitter<AvatarRendererEvents> {
     return createImageBitmap(this.#canvas);
   }
 
-  /** Installs a (new) avatar embedding. `hash` identifies it for caching. */
-  async setEmbedding(embedding: AvatarEmbedding, hash: string): Promise<void> {
-    if (this.#closed || hash === this.#embeddingHash) return;
+  /**
+   * Installs a (new) avatar embedding. `hash` identifies it for caching; the same embedding
+   * arriving again while it is being installed (a resend) joins that installation.
+   */
+  setEmbedding(embedding: AvatarEmbedding, hash: string): Promise<void> {
+    if (this.#closed || hash === this.#embeddingHash) return Promise.resolve();
+    if (this.#installing?.hash === hash) return this.#installing.done;
+    const done = this.#install(embedding, hash).finally(() => {
+      if (this.#installing?.done === done) this.#installing = null;
+    });
+    this.#installing = { hash, done };
+    return done;
+  }
+
+  async #install(embedding: AvatarEmbedding, hash: string): Promise<void> {
     const content = await unpackWarpContent(embedding);
-    let { generator, pipeline } = this.#createGenerator(embedding.generator.family);
+    let { generator, pipeline } = this.#createGenerator(embedding.generator.family, this.#mouthUnavailable ? false : this.#options.mouthRefiner);
     try {
       await generator.init(embedding);
     } catch (err) {
       if (pipeline !== 'warp+mouth') throw err;
-      // An optional refinement must not cost the avatar: say why and draw the warp alone.
+      // An optional refinement must not cost the avatar: say why (once) and draw the warp alone.
       generator.dispose();
+      this.#mouthUnavailable = true;
       this.safeEmit('error', new Error(`mouth refiner unavailable, drawing ${this.#options.peerId} with the warp alone: ${err instanceof Error ? err.message : String(err)}`, { cause: err }));
       ({ generator, pipeline } = this.#createGenerator(embedding.generator.family, false));
       await generator.init(embedding);
@@ -240,7 +257,7 @@ export class AvatarRenderer extends TypedEmitter<AvatarRendererEvents> {
     this.safeEmit('ready');
   }
 
-  #createGenerator(embeddingFamily: string, m = this.#options.mouthRefiner): { generator: Generator; pipeline: string } {
+  #createGenerator(embeddingFamily: string, m: AvatarRenderOptions['mouthRefiner']): { generator: Generator; pipeline: string } {
     const family = this.#options.generator ?? embeddingFamily;
     const backend = this.#options.backend ?? 'auto';
     if (!m || family !== WARP_FAMILY) return { generator: createGenerator(family, { backend }), pipeline: family };
