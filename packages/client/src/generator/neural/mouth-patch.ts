@@ -89,14 +89,6 @@ export function sampleMouthPatch(img: RgbaImage, f: MouthFrame, size: number, ou
   return out;
 }
 
-function insidePolygon(xs: Float64Array, ys: Float64Array, x: number, y: number): boolean {
-  let inside = false;
-  for (let a = 0, b = xs.length - 1; a < xs.length; b = a++) {
-    if ((ys[a]! > y) !== (ys[b]! > y) && x < ((xs[b]! - xs[a]!) * (y - ys[a]!)) / (ys[b]! - ys[a]!) + xs[a]!) inside = !inside;
-  }
-  return inside;
-}
-
 /**
  * The lips as the network sees them: channel 0 the filled inner-lip contour (the mouth opening),
  * channel 1 the filled outer-lip contour (lips and opening), each antialiased (4×4 samples per
@@ -112,7 +104,7 @@ export function lipImage(landmarks: ArrayLike<number>, width: number, height: nu
     return { xs, ys };
   });
   // Even-odd fill at 4×4 samples per pixel, one scanline per sample row: a sample is inside when
-  // an odd number of the row's edge crossings lie to its right — insidePolygon's test, with the
+  // an odd number of the row's edge crossings lie to its right — the ray-crossing test, with the
   // crossings computed once per row instead of once per sample.
   const ss = 4, xc = new Float64Array(INNER_LIP_LOOP.length + OUTER_LIP_LOOP.length);
   out.fill(0, 0, size * size * 2);
