@@ -50,7 +50,7 @@ export class UsageError extends Error {
   }
 }
 
-function int(name: string, v: string | undefined, def: number, lo: number, hi: number): number {
+export function int(name: string, v: string | undefined, def: number, lo: number, hi: number): number {
   if (v === undefined) return def;
   if (!/^\d+$/.test(v) || Number(v) < lo || Number(v) > hi) throw new UsageError(`--${name} must be an integer in [${lo}, ${hi}], got ${JSON.stringify(v)}`);
   return Number(v);

@@ -97,6 +97,15 @@ export interface Scores {
   face_rate: number | null;
 }
 export interface Rung extends Scores { kbps: number; target_kbps: number }
+/** One variant's metrics per scored frame (clip frame `index`); AKD/CSIM null where the frame was not analysed or had no face. */
+export interface PerFrameScores {
+  index: number[];
+  l1: number[];
+  psnr: number[];
+  ssim: number[];
+  akd: (number | null)[];
+  csim: (number | null)[];
+}
 export type HeadlineMetric = 'ssim' | 'psnr' | 'csim' | 'akd';
 export const HEADLINE_METRICS: readonly HeadlineMetric[] = ['ssim', 'psnr', 'csim', 'akd'];
 const DIRECTION: Record<HeadlineMetric, Direction> = { ssim: 'higher', psnr: 'higher', csim: 'higher', akd: 'lower' };
@@ -120,6 +129,9 @@ export interface EvalDetails {
   method_version?: number;
   seed: number;
   generator: string;
+  /** Neural generator only: whether the mouth refiner and G's face correction ran. */
+  mouth_refiner?: boolean;
+  face_refiner?: boolean;
   generator_backend: string | null;
   render_where: string;
   video: { path: string; width: number; height: number; fps: number; frames: number };
@@ -133,6 +145,8 @@ export interface EvalDetails {
    * indices and ours / static on the same frames (the headline's AKD and CSIM use these). Null: all frames.
    */
   rung_subset?: { frames: number; indices: number[]; ours: SubsetScores; static: SubsetScores } | null;
+  /** Ours, frame by frame: the scored frames with a face in the real crop (paired comparisons: `npm run eval:compare`). */
+  per_frame?: PerFrameScores;
   csim: string;
   akd: string;
   tracker: string;
@@ -172,24 +186,27 @@ export function sourceFaceSide(tracks: readonly FaceFrame[], width: number, heig
  * frames only: those where the tracker finds a face in the real crop. Pixel metrics use every
  * usable frame; AKD, CSIM and face rate those that were analysed (`analyses[k]` not null).
  */
-function score(real: Rgba[], realA: Analysis[], frames: Rgba[], analyses: (Analysis | null)[], size: number, refs?: (SsimReference | null)[]): Scores {
-  const l1s: number[] = [], ps: number[] = [], ss: number[] = [], akd: (number | null)[] = [], cs: (number | null)[] = [];
-  let found = 0, n = 0, analysed = 0;
+function score(real: Rgba[], realA: Analysis[], frames: Rgba[], analyses: (Analysis | null)[], size: number, refs: (SsimReference | null)[] | undefined, indices: readonly number[]): { scores: Scores; perFrame: PerFrameScores } {
+  const pf: PerFrameScores = { index: [], l1: [], psnr: [], ssim: [], akd: [], csim: [] };
+  let found = 0, analysed = 0;
   for (let i = 0; i < frames.length; i++) {
     if (!realA[i]!.landmarks) continue;
-    n++;
-    l1s.push(l1(real[i]!, frames[i]!));
-    ps.push(psnr(real[i]!, frames[i]!));
-    ss.push(ssim(refs?.[i] ?? real[i]!, frames[i]!));
+    pf.index.push(indices[i]!);
+    pf.l1.push(l1(real[i]!, frames[i]!));
+    pf.psnr.push(psnr(real[i]!, frames[i]!));
+    pf.ssim.push(ssim(refs?.[i] ?? real[i]!, frames[i]!));
     const a = analyses[i];
+    pf.akd.push(a ? landmarkDistancePx(realA[i]!.landmarks, a.landmarks, size) : null);
+    pf.csim.push(a ? cosine(realA[i]!.embedding, a.embedding) : null);
     if (!a) continue;
     analysed++;
-    akd.push(landmarkDistancePx(realA[i]!.landmarks, a.landmarks, size));
-    cs.push(cosine(realA[i]!.embedding, a.embedding));
     if (a.landmarks) found++;
   }
-  if (n === 0) return { l1: null, psnr: null, ssim: null, akd: null, csim: null, face_rate: null };
-  return { l1: meanOf(l1s), psnr: meanOf(ps), ssim: meanOf(ss), akd: meanOf(akd), csim: meanOf(cs), face_rate: analysed ? found / analysed : null };
+  if (pf.index.length === 0) return { scores: { l1: null, psnr: null, ssim: null, akd: null, csim: null, face_rate: null }, perFrame: pf };
+  return {
+    scores: { l1: meanOf(pf.l1), psnr: meanOf(pf.psnr), ssim: meanOf(pf.ssim), akd: meanOf(pf.akd), csim: meanOf(pf.csim), face_rate: analysed ? found / analysed : null },
+    perFrame: pf,
+  };
 }
 
 /** AKD/CSIM/face rate on the positions in `subset` only (analyses of all frames given). */
@@ -463,7 +480,7 @@ export async function runEval(o: EvalOptions): Promise<EvalResult> {
     const refs = realFrames.map((f, k) => (realA[k]!.landmarks ? ssimReference(f) : null));
     const scoreVariant = async (stage: string, frames: Rgba[], positions?: readonly number[]) => {
       const a = await analyseAll(stage, frames, positions);
-      return { scores: await prof.time('metrics', async () => score(realFrames, realA, frames, a, o.size, refs)), analyses: a };
+      return { ...(await prof.time('metrics', async () => score(realFrames, realA, frames, a, o.size, refs, plan.evalIndices))), analyses: a };
     };
     const oursFrames = evalPos.map((p) => rgba(o.size, ours.get(p)!));
     const oursRun = await scoreVariant('analyse_ours', oursFrames);
@@ -575,6 +592,7 @@ export async function runEval(o: EvalOptions): Promise<EvalResult> {
         driven: { ...plan.driven, count: drivenCount, packets_bytes: packets.reduce((n, p) => n + p.length, 0), face_lost_packets: driven.filter((f) => !f.landmarks).length },
         scoring: { every: plan.every, phase: plan.phase, indices: plan.evalIndices, real_face_found: realFound },
         rung_subset: rungSubset,
+        per_frame: oursRun.perFrame,
         csim: `cosine of Human 3.3.6 faceres descriptors (1024-d), ${faceresRuntime} in Chromium; input ${FACERES_INPUT}² roll-corrected crop, side ${FACERES_CROP_SCALE}× the real frame's landmark box`,
         akd: 'mean distance over the 478 MediaPipe landmarks (2-D) between the real and the generated/decoded crop, each tracked from scratch; px at crop size; frames where both have a face',
         tracker: `MediaPipe FaceLandmarker (client FaceTracker, ${si.trackerDelegate} delegate, no smoothing)`,

@@ -1,0 +1,82 @@
+/**
+ * npm run eval:compare -- BASELINE.json… vs VARIANT.json… [--resamples N] [--block N] [--seed N] [--json out.json]
+ * Paired comparison of two generators' eval results on the same clips and frames (compare.ts).
+ */
+import { readFile, writeFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { compareResults, CompareInputError, formatComparison, pairResults } from './compare.ts';
+import { int, UsageError } from './args.ts';
+import type { EvalResult } from './run.ts';
+
+const USAGE = `usage: npm run eval:compare -- BASELINE.json… vs VARIANT.json… [options]
+
+Paired comparison of two npm run eval results per clip (same clips, K, size and scored frames;
+results written with per-frame scores). Per metric: means over the clips, the difference
+(variant − baseline), its 95 % interval from a block bootstrap of the frames within each clip,
+how many clips moved the good way, and a verdict (better / worse when the interval excludes 0).
+
+  --resamples N   bootstrap resamples, 100–1000000 (default 10000).
+  --block N       consecutive scored frames resampled together, 1–100 (default 3).
+  --seed N        bootstrap seed (default 1).
+  --json PATH     also write the comparison as JSON.
+  -h, --help      this text.`;
+
+async function load(path: string): Promise<EvalResult> {
+  let r: unknown;
+  try {
+    r = JSON.parse(await readFile(path, 'utf8'));
+  } catch (err) {
+    throw new CompareInputError(`${path}: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  const x = r as Partial<EvalResult> | null;
+  if (!x || typeof x !== 'object' || typeof x.clip !== 'string' || typeof x.shots !== 'number' || typeof x.size !== 'number' || !x.details || typeof x.details !== 'object') {
+    throw new CompareInputError(`${path}: not an npm run eval result (clip, shots, size, details)`);
+  }
+  const pf = x.details.per_frame;
+  if (pf !== undefined && (!Array.isArray(pf.index) || (['l1', 'psnr', 'ssim', 'akd', 'csim'] as const).some((m) => !Array.isArray(pf[m]) || pf[m].length !== pf.index.length))) {
+    throw new CompareInputError(`${path}: details.per_frame is malformed`);
+  }
+  return x as EvalResult;
+}
+
+async function main(argv: string[]): Promise<number> {
+  let v, positionals: string[];
+  try {
+    ({ values: v, positionals } = parseArgs({
+      args: argv, allowPositionals: true, strict: true,
+      options: { resamples: { type: 'string' }, block: { type: 'string' }, seed: { type: 'string' }, json: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    }));
+    if (v.help) {
+      process.stdout.write(USAGE + '\n');
+      return 0;
+    }
+    const sep = positionals.indexOf('vs');
+    if (sep <= 0 || sep === positionals.length - 1 || positionals.lastIndexOf('vs') !== sep) throw new UsageError('give the baseline results, the word vs, then the variant results');
+    const opts = { resamples: int('resamples', v.resamples, 10_000, 100, 1_000_000), block: int('block', v.block, 3, 1, 100), seed: int('seed', v.seed, 1, 0, 2 ** 32 - 1) };
+    const baseline = await Promise.all(positionals.slice(0, sep).map(load));
+    const variant = await Promise.all(positionals.slice(sep + 1).map(load));
+    const pairs = pairResults(baseline, variant);
+    const rows = compareResults(pairs, opts);
+    const gen = (r: EvalResult) => `${r.details.generator}${r.details.mouth_refiner ? ' + mouth' : ''}${r.details.face_refiner === false ? ' (no G)' : ''}`;
+    const labels = { baseline: `baseline (${gen(baseline[0]!)})`, variant: `variant (${gen(variant[0]!)})` };
+    process.stdout.write(`${pairs.length} clips, K=${pairs[0]!.baseline.shots}, ${pairs.reduce((n, p) => n + (p.baseline.details.per_frame?.index.length ?? 0), 0)} paired frames; interval: ${opts.resamples} block-bootstrap resamples (block ${opts.block}) of each clip's frames\n\n`);
+    process.stdout.write(formatComparison(rows, labels) + '\n');
+    if (v.json) await writeFile(v.json, JSON.stringify({ clips: pairs.map((p) => p.clip), shots: pairs[0]!.baseline.shots, options: opts, metrics: rows }, null, 2) + '\n');
+    return 0;
+  } catch (err) {
+    if (err instanceof UsageError || (err instanceof TypeError && (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS'))) {
+      process.stderr.write(`eval:compare: ${err.message}\n\n${USAGE}\n`);
+      return 2;
+    }
+    if (err instanceof CompareInputError) {
+      process.stderr.write(`eval:compare: ${err.message}\n`);
+      return 1;
+    }
+    throw err;
+  }
+}
+
+main(process.argv.slice(2)).then((code) => process.exit(code), (err: unknown) => {
+  process.stderr.write(`eval:compare: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});

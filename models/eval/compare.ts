@@ -1,0 +1,169 @@
+/**
+ * Paired comparison of two generators on the same frames (`npm run eval:compare`): for every
+ * metric, the mean over clips of each clip's mean per-frame difference (variant − baseline — the
+ * "mean of the clips" the RESULTS tables use), a 95 % confidence interval from a block bootstrap
+ * of the frames within each clip, and how many clips moved the good way. Answers "is this
+ * difference more than the frames' noise?", which two table rows 0.0004 apart cannot.
+ *
+ * The interval is about these clips' frames (which frames were scored), not about other persons:
+ * with 5 held-out persons the per-clip count says how general a gain is.
+ */
+import type { EvalResult, PerFrameScores } from './run.ts';
+
+export type CompareMetric = 'l1' | 'psnr' | 'ssim' | 'akd' | 'csim';
+export const COMPARE_METRICS: readonly CompareMetric[] = ['l1', 'ssim', 'psnr', 'akd', 'csim'];
+/** Which way is better. */
+export const LOWER_IS_BETTER: Record<CompareMetric, boolean> = { l1: true, psnr: false, ssim: false, akd: true, csim: false };
+
+export class CompareInputError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'CompareInputError';
+  }
+}
+
+export interface CompareOptions {
+  /** Bootstrap resamples (default 10 000). */
+  resamples?: number;
+  /** Consecutive scored frames resampled together (moving blocks, circular; default 3), for their correlation. */
+  block?: number;
+  /** PRNG seed (default 1): the same inputs and seed give the same interval. */
+  seed?: number;
+}
+
+export interface MetricComparison {
+  metric: CompareMetric;
+  /** Means over clips of the clip means, on the paired frames. */
+  baseline: number;
+  variant: number;
+  /** variant − baseline, and its 95 % interval. */
+  diff: number;
+  ci: [number, number];
+  /** Clips whose mean moved the good way / clips. */
+  clipsBetter: number;
+  clips: number;
+  /** 'better' / 'worse' when the interval excludes 0 on that side, else 'level'. */
+  verdict: 'better' | 'worse' | 'level';
+}
+
+export interface ComparePair { clip: string; baseline: EvalResult; variant: EvalResult }
+
+/** Deterministic PRNG (mulberry32). */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function perFrame(r: EvalResult, role: string): PerFrameScores {
+  const pf = r.details.per_frame;
+  if (!pf) throw new CompareInputError(`${role} result for ${r.clip} has no per-frame scores (details.per_frame): re-run it with this version of npm run eval`);
+  return pf;
+}
+
+/** Pairs results by clip; both sides must have scored the same clip, size, K and frames. */
+export function pairResults(baseline: readonly EvalResult[], variant: readonly EvalResult[]): ComparePair[] {
+  const byClip = (rs: readonly EvalResult[], role: string) => {
+    const m = new Map<string, EvalResult>();
+    for (const r of rs) {
+      if (m.has(r.clip)) throw new CompareInputError(`two ${role} results for ${r.clip}`);
+      m.set(r.clip, r);
+    }
+    return m;
+  };
+  const b = byClip(baseline, 'baseline'), v = byClip(variant, 'variant');
+  const missing = [...b.keys()].filter((c) => !v.has(c)).concat([...v.keys()].filter((c) => !b.has(c)));
+  if (missing.length) throw new CompareInputError(`results must cover the same clips; unpaired: ${missing.join(', ')}`);
+  if (b.size === 0) throw new CompareInputError('no results to compare');
+  return [...b.keys()].sort().map((clip) => {
+    const x = b.get(clip)!, y = v.get(clip)!;
+    if (x.size !== y.size || x.shots !== y.shots) throw new CompareInputError(`${clip}: baseline is ${x.size}² K=${x.shots}, variant ${y.size}² K=${y.shots}`);
+    const px = perFrame(x, 'baseline'), py = perFrame(y, 'variant');
+    if (px.index.length !== py.index.length || px.index.some((i, k) => i !== py.index[k])) throw new CompareInputError(`${clip}: the two results scored different frames (same --seed and --max-eval-frames needed)`);
+    return { clip, baseline: x, variant: y };
+  });
+}
+
+/** Paired per-frame differences of one metric in one clip (frames where both sides have a value). */
+function differences(p: ComparePair, m: CompareMetric): { base: number[]; vari: number[] } {
+  const a = perFrame(p.baseline, 'baseline')[m], b = perFrame(p.variant, 'variant')[m];
+  const base: number[] = [], vari: number[] = [];
+  for (let k = 0; k < a.length; k++) {
+    const x = a[k], y = b[k];
+    if (x === null || y === null || x === undefined || y === undefined || !Number.isFinite(x) || !Number.isFinite(y)) continue;
+    base.push(x);
+    vari.push(y);
+  }
+  return { base, vari };
+}
+
+const mean = (xs: readonly number[]): number => xs.reduce((s, x) => s + x, 0) / xs.length;
+
+/** Mean of `d` over one circular moving-block resample. */
+function blockResampleMean(d: readonly number[], block: number, rand: () => number): number {
+  const n = d.length;
+  let s = 0, taken = 0;
+  while (taken < n) {
+    const start = Math.floor(rand() * n);
+    for (let j = 0; j < block && taken < n; j++, taken++) s += d[(start + j) % n]!;
+  }
+  return s / n;
+}
+
+function quantile(sorted: readonly number[], q: number): number {
+  const pos = (sorted.length - 1) * q, lo = Math.floor(pos), hi = Math.ceil(pos);
+  return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (pos - lo);
+}
+
+export function compareResults(pairs: readonly ComparePair[], o: CompareOptions = {}): MetricComparison[] {
+  const resamples = o.resamples ?? 10_000, block = o.block ?? 3;
+  if (!Number.isInteger(resamples) || resamples < 100) throw new CompareInputError(`resamples must be an integer ≥ 100, got ${resamples}`);
+  if (!Number.isInteger(block) || block < 1) throw new CompareInputError(`block must be an integer ≥ 1, got ${block}`);
+  const out: MetricComparison[] = [];
+  for (const m of COMPARE_METRICS) {
+    const clips = pairs.map((p) => differences(p, m)).filter((c) => c.base.length > 0);
+    if (clips.length === 0) continue;
+    const diffs = clips.map((c) => c.vari.map((y, k) => y - c.base[k]!));
+    const clipDiff = diffs.map(mean);
+    const rand = rng(o.seed ?? 1);
+    const boots = new Float64Array(resamples);
+    for (let r = 0; r < resamples; r++) boots[r] = mean(diffs.map((d) => blockResampleMean(d, block, rand)));
+    const sorted = Array.from(boots).sort((x, y) => x - y);
+    const ci: [number, number] = [quantile(sorted, 0.025), quantile(sorted, 0.975)];
+    const good = (d: number) => (LOWER_IS_BETTER[m] ? d < 0 : d > 0);
+    const bad = (d: number) => (LOWER_IS_BETTER[m] ? d > 0 : d < 0);
+    const verdict = good(ci[0]) && good(ci[1]) ? 'better' : bad(ci[0]) && bad(ci[1]) ? 'worse' : 'level';
+    out.push({
+      metric: m,
+      baseline: mean(clips.map((c) => mean(c.base))),
+      variant: mean(clips.map((c) => mean(c.vari))),
+      diff: mean(clipDiff),
+      ci,
+      clipsBetter: clipDiff.filter(good).length,
+      clips: clips.length,
+      verdict,
+    });
+  }
+  return out;
+}
+
+const DIGITS: Record<CompareMetric, number> = { l1: 5, psnr: 3, ssim: 5, akd: 4, csim: 5 };
+const signed = (x: number, d: number) => `${x >= 0 ? '+' : '−'}${Math.abs(x).toFixed(d)}`;
+
+/** Markdown table of a comparison. */
+export function formatComparison(rows: readonly MetricComparison[], labels: { baseline: string; variant: string }): string {
+  const lines = [
+    `| metric | ${labels.baseline} | ${labels.variant} | difference | 95 % interval | clips better | verdict |`,
+    '|---|---|---|---|---|---|---|',
+  ];
+  for (const r of rows) {
+    const d = DIGITS[r.metric];
+    lines.push(`| ${r.metric.toUpperCase()}${LOWER_IS_BETTER[r.metric] ? ' (lower is better)' : ''} | ${r.baseline.toFixed(d)} | ${r.variant.toFixed(d)} | ${signed(r.diff, d)} | ${signed(r.ci[0], d)} … ${signed(r.ci[1], d)} | ${r.clipsBetter} of ${r.clips} | ${r.verdict} |`);
+  }
+  return lines.join('\n');
+}
