@@ -411,6 +411,60 @@ def load_exported(model_dir: Path) -> MouthNet:
     return net
 
 
+def person_finetune(args) -> dict:
+    """Experiment (session 8): does the shipped refiner improve when fine-tuned on one person's K
+    enrollment frames, as the face refiner is on the sender? Per held-out clip: K patches from the
+    first 20 % of the clip, rendered by the clip's one-photo warp avatar (not its own photo: a
+    stand-in for leave-one-out renders of the sender's photos), horizontal flips; Adam on `layers`
+    for up to max(--steps) steps; scores (L1, SSIM, lips L1, as `eval`) on every patch of the last
+    80 % at each of --steps. No early stopping: the curve shows whether any step count helps."""
+    torch.manual_seed(0)
+    torch.set_num_threads(args.threads)
+    base = load_exported(Path(args.weights))
+    size = int(json.loads((Path(args.weights) / "model.json").read_text())["modelTopology"]["size"])
+    win = window(size)
+    steps_list = sorted(set([0] + args.steps))
+    res: dict = {"lr": args.lr, "layers": args.layers, "shots": args.shots, "clips": {}}
+    for clip in load_split()["val"]:
+        d = MouthData([clip], size)
+        n = len(d)
+        cut = int(0.2 * n)
+        cand = [j for j in range(0, cut) if j % 2 == 0]  # even rows: the one-photo avatar (neural-mouth-cache.ts)
+        shots = [cand[int((k + 0.5) * len(cand) / args.shots)] for k in range(args.shots)]
+        rt, wt, lt = d.batch(np.arange(cut, n))
+        rs, ws, ls = d.batch(np.array(shots))
+        net = MouthNet(base.chs)
+        net.load_state_dict(base.state_dict())
+        params = [p for name, p in net.named_parameters() if args.layers == "all" or name.split(".")[0] in args.layers.split(",")]
+        opt = torch.optim.Adam(params, lr=args.lr)
+        rng = np.random.default_rng(0)
+        row, step = {}, 0
+        for target in steps_list:
+            while step < target:
+                flip = torch.from_numpy(rng.random(len(shots)) < 0.5)
+                r, w, l = rs.clone(), ws.clone(), ls.clone()
+                r[flip], w[flip], l[flip] = r[flip].flip(-1), w[flip].flip(-1), l[flip].flip(-1)
+                loss = patch_loss(refine(net, w, l, win), r)
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
+                step += 1
+            net.eval()
+            with torch.no_grad():
+                out = refine(net, wt, lt, win)
+            net.train()
+            inside = (lt[:, 1:2] > 0.5).float()
+            err = (out - rt).abs()
+            row[target] = {"l1": float(err.mean() / 2), "ssim": float(ssim(out, rt)),
+                           "lips": float(((err * inside).sum((1, 2, 3)) / (inside.sum((1, 2, 3)).clamp(min=1) * 3) / 2).mean())}
+        res["clips"][clip] = {"warp_l1": float((wt - rt).abs().mean() / 2), "steps": row}
+        print(clip, " ".join(f"{k}: L1 {v['l1']:.4f} SSIM {v['ssim']:.3f} lips {v['lips']:.4f}" for k, v in row.items()), flush=True)
+    res["mean"] = {k: {m: float(np.mean([c["steps"][k][m] for c in res["clips"].values()])) for m in ("l1", "ssim", "lips")} for k in steps_list}
+    for k, v in res["mean"].items():
+        print(f"mean, step {k}: L1 {v['l1']:.4f} SSIM {v['ssim']:.3f} lips {v['lips']:.4f}")
+    return res
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(prog="python -m neural.mouth")
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -441,8 +495,25 @@ def main(argv=None):
     x = sub.add_parser("export")
     x.add_argument("--ckpt", required=True)
     x.add_argument("--out", default=str(MODELS_DIR / "weights" / "mouth"))
+    f = sub.add_parser("person-ft", help="experiment: fine-tune the shipped refiner on each held-out person's enrollment frames")
+    f.add_argument("--weights", default=str(MODELS_DIR / "weights" / "mouth"))
+    f.add_argument("--lr", type=float, default=1e-4)
+    f.add_argument("--layers", default="all", help="'all' or a comma list of top-level modules (enc0..enc3, dec0..dec2, out)")
+    f.add_argument("--shots", type=int, default=8)
+    f.add_argument("--steps", type=lambda v: [int(x) for x in v.split(",")], default=[25, 50, 100, 200, 400])
+    f.add_argument("--threads", type=int, default=1)
+    f.add_argument("--json")
     args = ap.parse_args(argv)
-    if args.cmd == "train":
+    if args.cmd == "person-ft":
+        mods = {"enc0", "enc1", "enc2", "enc3", "dec0", "dec1", "dec2", "out"}
+        if args.lr <= 0 or args.shots < 1 or args.threads < 1 or min(args.steps) < 0:
+            ap.error("--lr > 0, --shots ≥ 1, --threads ≥ 1, --steps ≥ 0")
+        if args.layers != "all" and not set(args.layers.split(",")) <= mods:
+            ap.error(f"--layers: 'all' or a comma list of {', '.join(sorted(mods))}")
+        r = person_finetune(args)
+        if args.json:
+            Path(args.json).write_text(json.dumps(r, indent=1))
+    elif args.cmd == "train":
         if args.size < 16 or args.batch < 1 or args.lr <= 0 or args.threads < 1 or not 0 <= args.ema < 1:
             ap.error("--size ≥ 16, --batch ≥ 1, --lr > 0, --threads ≥ 1 and 0 ≤ --ema < 1")
         if len(args.channels) != 4 or min(args.channels) < 1:
