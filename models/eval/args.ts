@@ -1,6 +1,7 @@
 /** Command line of `npm run eval`: parsing and validation (UsageError for anything wrong). */
 import { parseArgs } from 'node:util';
 import { CODEC_NAMES, type CodecName } from './codecs.ts';
+import { parsePostSharpen, type PostSharpen } from './sharpen.ts';
 import { DEFAULT_EVAL_OPTIONS, type EvalOptions } from './run.ts';
 import { DEFAULT_FINE_TUNE_LAYERS, TUNABLE_LAYER } from '../../packages/client/src/generator/neural/sections.ts';
 
@@ -36,6 +37,10 @@ ladders and a static frame on the same face crops.
   --mouth-weights DIR   neural generator: the mouth refiner's model.json + shards (default models/weights/mouth).
   --no-mouth            neural generator without the mouth refiner (the face refiner over the warp only).
   --no-face-refiner     neural generator without G's face correction (the warp plus the mouth refiner).
+  --post-sharpen A[,SIGMA[,INNER]]
+                        diagnostic, not a generator: unsharp-mask our frames before scoring
+                        (out = in + A·(in − blur), Gaussian SIGMA px, default 1; with INNER only inside
+                        the face oval scaled by INNER about its centre) — how the metrics answer to detail.
   --ladder LIST         target kbit/s, comma list (default ${DEFAULT_EVAL_OPTIONS.ladderKbps.join(',')}; 1 probes the floor).
   --gop S               codec keyframe interval in seconds (default ${DEFAULT_EVAL_OPTIONS.gopSeconds}).
   --tracks PATH         use this tracks file (.jsonl[.gz], one line per frame) instead of tracking.
@@ -76,7 +81,7 @@ export function parseEvalArgs(argv: string[], generators: readonly string[]): Pa
         shots: { type: 'string' }, generator: { type: 'string' }, size: { type: 'string' }, json: { type: 'string' },
         'side-by-side': { type: 'string' }, seed: { type: 'string' }, 'max-eval-frames': { type: 'string' }, 'rung-frames': { type: 'string' }, codecs: { type: 'string' },
         ladder: { type: 'string' }, gop: { type: 'string' }, tracks: { type: 'string' }, 'neural-weights': { type: 'string' }, 'fine-tune': { type: 'string' }, 'fine-tune-layers': { type: 'string' }, 'identity-weight': { type: 'string' }, 'no-cache': { type: 'boolean' },
-        'mouth-weights': { type: 'string' }, 'no-mouth': { type: 'boolean' }, 'no-face-refiner': { type: 'boolean' },
+        'mouth-weights': { type: 'string' }, 'no-mouth': { type: 'boolean' }, 'no-face-refiner': { type: 'boolean' }, 'post-sharpen': { type: 'string' },
         quiet: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
       },
     });
@@ -114,6 +119,12 @@ export function parseEvalArgs(argv: string[], generators: readonly string[]): Pa
   if (identityWeight !== undefined && fineTuneSeconds === undefined) throw new UsageError('--identity-weight needs --fine-tune');
   if ((v['mouth-weights'] !== undefined || v['no-mouth'] || v['no-face-refiner']) && generator !== 'neural') throw new UsageError('--mouth-weights, --no-mouth and --no-face-refiner need --generator neural');
   if (v['mouth-weights'] !== undefined && v['no-mouth']) throw new UsageError('--mouth-weights and --no-mouth exclude each other');
+  let sharpen: PostSharpen | undefined;
+  if (v['post-sharpen'] !== undefined) {
+    const p = parsePostSharpen(v['post-sharpen']);
+    if (typeof p === 'string') throw new UsageError(`--post-sharpen: ${p}`);
+    sharpen = p;
+  }
   let ladderKbps = DEFAULT_EVAL_OPTIONS.ladderKbps;
   if (v.ladder !== undefined) {
     ladderKbps = v.ladder.split(',').map((s) => num('ladder', s.trim(), 0, 1, 100_000));
@@ -142,6 +153,7 @@ export function parseEvalArgs(argv: string[], generators: readonly string[]): Pa
     ...(v['mouth-weights'] !== undefined ? { mouthWeights: v['mouth-weights'] } : {}),
     ...(v['no-mouth'] ? { mouth: false } : {}),
     ...(v['no-face-refiner'] ? { faceRefiner: false } : {}),
+    ...(sharpen ? { postSharpen: sharpen } : {}),
     cache: !v['no-cache'],
     cropScale: DEFAULT_EVAL_OPTIONS.cropScale,
     json: v.json,

@@ -26,6 +26,7 @@ import { MOUTH_WEIGHTS_DIR, NEURAL_WEIGHTS_DIR } from '../../packages/client/scr
 import { contentHash, readCachedTracks, writeCachedTracks } from './tracks-cache.ts';
 import { collectFrames, Mp4Writer } from './video-io.ts';
 import type { WireEmbedding } from './page/page.ts';
+import { postSharpen, type PostSharpen } from './sharpen.ts';
 import { toWireEmbedding } from '../../packages/client/scripts/lib/page-session.ts';
 
 export interface EvalOptions {
@@ -67,6 +68,8 @@ export interface EvalOptions {
   mouthWeights?: string;
   /** Neural generator: draw G's face correction (default true; false: the warp plus the mouth refiner). */
   faceRefiner?: boolean;
+  /** Diagnostic: unsharp-mask our frames before scoring (sharpen.ts). */
+  postSharpen?: PostSharpen;
   /** Let faceres use tfjs' multi-threaded wasm build (default false: one pool thread on 2 cores, no gain). */
   faceresThreads?: boolean;
   log: (line: string) => void;
@@ -132,6 +135,8 @@ export interface EvalDetails {
   /** Neural generator only: whether the mouth refiner and G's face correction ran. */
   mouth_refiner?: boolean;
   face_refiner?: boolean;
+  /** Set when our frames were sharpened before scoring (--post-sharpen, a diagnostic). */
+  post_sharpen?: PostSharpen;
   generator_backend: string | null;
   render_where: string;
   video: { path: string; width: number; height: number; fps: number; frames: number };
@@ -441,6 +446,7 @@ export async function runEval(o: EvalOptions): Promise<EvalResult> {
       renderMs += r.renderMs;
       for (const k of keep) {
         const f = r.frames.get(k)!;
+        if (o.postSharpen) postSharpen(f, o.size, o.size, o.postSharpen, cropLm[plan.driven.start + s + k] ?? null);
         if (evalPosSet.has(s + k)) ours.set(s + k, f);
         if (writer) await writer.write(f);
       }
@@ -583,6 +589,7 @@ export async function runEval(o: EvalOptions): Promise<EvalResult> {
         seed: o.seed,
         generator: o.generator,
         ...(o.generator === 'neural' ? { mouth_refiner: mouth, face_refiner: o.faceRefiner ?? true } : {}),
+        ...(o.postSharpen ? { post_sharpen: o.postSharpen } : {}),
         generator_backend: receiver.detail ? `${receiver.backend} (${receiver.detail})` : receiver.backend,
         render_where: 'headless Chromium (decoder + generator in the page)',
         video: { path: o.video, width: info.width, height: info.height, fps: info.fps, frames: tracks.length },

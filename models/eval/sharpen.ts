@@ -1,0 +1,82 @@
+/**
+ * `npm run eval -- --post-sharpen`: a diagnostic, not a generator. It unsharp-masks our frames
+ * before they are scored, to measure how the metrics answer to high frequencies — whether
+ * identity (CSIM) asks for detail that L1-trained refiners remove. Optionally only inside the
+ * face oval shrunk about its landmarks' centroid (`inner`), away from the face outline and
+ * the background, where the warp and the real frame are least aligned.
+ */
+import { faceOvalMask } from '../../packages/client/src/enrollment/face-metrics.ts';
+
+export interface PostSharpen {
+  /** out = in + amount · (in − Gaussian blur(in)). */
+  amount: number;
+  /** Gaussian sigma, px at crop size. */
+  sigma: number;
+  /** When set: only inside the face oval scaled by this factor about the landmarks' centroid (0–1]. */
+  inner: number | null;
+}
+
+/** Separable Gaussian blur of the RGB of an RGBA image (edges replicated), as float RGB. */
+function gaussianRgb(f: Uint8Array, width: number, height: number, sigma: number): Float32Array {
+  const r = Math.max(1, Math.ceil(3 * sigma));
+  const k = Array.from({ length: 2 * r + 1 }, (_, i) => Math.exp(-((i - r) ** 2) / (2 * sigma * sigma)));
+  const ks = k.reduce((s, v) => s + v, 0);
+  for (let i = 0; i < k.length; i++) k[i]! /= ks;
+  const tmp = new Float32Array(width * height * 3), out = new Float32Array(width * height * 3);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      for (let c = 0; c < 3; c++) {
+        let s = 0;
+        for (let i = -r; i <= r; i++) s += k[i + r]! * f[(y * width + Math.min(width - 1, Math.max(0, x + i))) * 4 + c]!;
+        tmp[(y * width + x) * 3 + c] = s;
+      }
+    }
+  }
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      for (let c = 0; c < 3; c++) {
+        let s = 0;
+        for (let i = -r; i <= r; i++) s += k[i + r]! * tmp[(Math.min(height - 1, Math.max(0, y + i)) * width + x) * 3 + c]!;
+        out[(y * width + x) * 3 + c] = s;
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * Sharpens an RGBA frame in place. `landmarks` (478 × xyz, normalised to the frame) are needed
+ * when `p.inner` is set; a frame without landmarks is then left as it is.
+ */
+export function postSharpen(f: Uint8Array, width: number, height: number, p: PostSharpen, landmarks: ArrayLike<number> | null): void {
+  if (f.length !== width * height * 4) throw new TypeError(`frame has ${f.length} bytes, not ${width}×${height}×4`);
+  let mask: Uint8Array | null = null;
+  if (p.inner !== null) {
+    if (!landmarks) return;
+    const n = landmarks.length / 3, lm = Float32Array.from(landmarks);
+    let cx = 0, cy = 0;
+    for (let q = 0; q < n; q++) { cx += lm[q * 3]! / n; cy += lm[q * 3 + 1]! / n; }
+    for (let q = 0; q < n; q++) { lm[q * 3] = cx + (lm[q * 3]! - cx) * p.inner; lm[q * 3 + 1] = cy + (lm[q * 3 + 1]! - cy) * p.inner; }
+    mask = faceOvalMask(lm, width, height);
+  }
+  const blur = gaussianRgb(f, width, height, p.sigma);
+  for (let q = 0; q < width * height; q++) {
+    if (mask && !mask[q]) continue;
+    for (let c = 0; c < 3; c++) {
+      const o = q * 4 + c;
+      f[o] = Math.min(255, Math.max(0, Math.round(f[o]! + p.amount * (f[o]! - blur[q * 3 + c]!))));
+    }
+  }
+}
+
+/** Parses `A[,SIGMA[,INNER]]` (sigma default 1 px; inner absent: the whole frame). */
+export function parsePostSharpen(v: string): PostSharpen | string {
+  const parts = v.split(',').map((s) => s.trim());
+  const nums = parts.map(Number);
+  if (parts.length > 3 || parts.some((s) => s === '') || nums.some((x) => !Number.isFinite(x))) return `expected A[,SIGMA[,INNER]], got ${JSON.stringify(v)}`;
+  const [amount, sigma = 1, inner] = nums as [number, number?, number?];
+  if (amount < 0 || amount > 4) return `amount must be in [0, 4], got ${amount}`;
+  if (sigma < 0.3 || sigma > 8) return `sigma must be in [0.3, 8] px, got ${sigma}`;
+  if (inner !== undefined && (inner <= 0 || inner > 1)) return `inner must be in (0, 1], got ${inner}`;
+  return { amount, sigma, inner: inner ?? null };
+}
