@@ -180,6 +180,22 @@ class MouthData:
         return real, warp, lips
 
 
+_LAPLACE = torch.tensor([[0.0, 1.0, 0.0], [1.0, -4.0, 1.0], [0.0, 1.0, 0.0]])[None, None].repeat(3, 1, 1, 1)
+
+
+def detail(t: torch.Tensor) -> torch.Tensor:
+    """|Laplacian| per channel (B,3,S,S): the patch's high-frequency detail."""
+    return F.conv2d(t, _LAPLACE.to(t), padding=1, groups=3).abs()
+
+
+def detail_loss(out: torch.Tensor, real: torch.Tensor, pool: int = 4) -> torch.Tensor:
+    """L1 between the local amounts of detail (|Laplacian| averaged over pool×pool windows) of the
+    refined and the real patch: asks for as much detail as the real mouth has, where it has it,
+    without asking for it at exactly the same pixels (the warp and the real frame are not aligned
+    to the pixel, and plain L1 answers that misalignment with blur)."""
+    return (F.avg_pool2d(detail(out), pool) - F.avg_pool2d(detail(real), pool)).abs().mean()
+
+
 def patch_loss(out: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
     """L1 + L1 of pixel differences + 0.2·(1 − SSIM), [-1, 1] images."""
     l1 = (out - real).abs().mean()
@@ -208,6 +224,8 @@ def evaluate(net: MouthNet, data: MouthData, size: int, batch: int = 256) -> dic
             scores[f"l1_{name}"] = err.mean((1, 2, 3)) / 2
             scores[f"ssim_{name}"] = ssim(img, real, per_sample=True)
             scores[f"lips_{name}"] = (err * inside).sum((1, 2, 3)) / area / 2
+            scores[f"detail_{name}"] = (detail(img) * inside).sum((1, 2, 3)) / area / 2
+        scores["detail_real"] = (detail(real) * inside).sum((1, 2, 3)) / area / 2
         for j, i in enumerate(idx):
             a = acc.setdefault(data.clip_of[i], {"n": 0, **{k: 0.0 for k in scores}})
             a["n"] += 1
@@ -304,7 +322,8 @@ def train(args) -> None:
         m = evaluate(ema, va, args.size)["mean"]
         vw.writerow([step, f"{d['l1_warp']:.5f}", f"{d['l1_net']:.5f}"] + [f"{m[k]:.5f}" for k in ("l1_warp", "l1_net", "ssim_warp", "ssim_net", "lips_warp", "lips_net")]); val_log.flush()
         sys.stderr.write(f"\n  val @ {step}: dev L1 warp {d['l1_warp']:.4f} → {d['l1_net']:.4f} (best @ {best['step']}); held-out L1 warp {m['l1_warp']:.4f} → {m['l1_net']:.4f}, "
-                         f"SSIM {m['ssim_warp']:.4f} → {m['ssim_net']:.4f}, lips L1 {m['lips_warp']:.4f} → {m['lips_net']:.4f}\n")
+                         f"SSIM {m['ssim_warp']:.4f} → {m['ssim_net']:.4f}, lips L1 {m['lips_warp']:.4f} → {m['lips_net']:.4f}, "
+                         f"lips detail {m['detail_warp']:.4f} → {m['detail_net']:.4f} (real {m['detail_real']:.4f})\n")
 
     limit = args.minutes * 60
     t_start = time.time() - trained_s
@@ -314,6 +333,8 @@ def train(args) -> None:
         real, warp, lips = tr.batch(idx, rng)
         out = refine(net, warp, lips, win)
         loss = patch_loss(out, real)
+        if args.detail > 0:
+            loss = loss + args.detail * detail_loss(out, real)
         if disc is not None:
             # D: hinge on real vs refined patches; G: the reconstruction loss + adv × −D(refined).
             d_loss = F.relu(1 - disc(real, lips)).mean() + F.relu(1 + disc(out.detach(), lips)).mean()
@@ -350,7 +371,8 @@ def train(args) -> None:
         save()
         m = evaluate(ema, va, args.size)["mean"]
         sys.stderr.write(f"kept step {step}: held-out L1 warp {m['l1_warp']:.4f} → {m['l1_net']:.4f}, SSIM {m['ssim_warp']:.4f} → {m['ssim_net']:.4f}, "
-                         f"lips L1 {m['lips_warp']:.4f} → {m['lips_net']:.4f}\n")
+                         f"lips L1 {m['lips_warp']:.4f} → {m['lips_net']:.4f}, "
+                         f"lips detail {m['detail_warp']:.4f} → {m['detail_net']:.4f} (real {m['detail_real']:.4f})\n")
     sample_grid(ema, va, args.size, run / "heldout.png")
     sys.stderr.write(f"\nsaved {ckpt} at step {step} ({_fmt(trained_s)} trained)\n")
     if not args.no_export:
@@ -483,6 +505,7 @@ def main(argv=None):
     t.add_argument("--resume", action="store_true")
     t.add_argument("--init", help="start from this checkpoint's moving-average weights (new run)")
     t.add_argument("--adv", type=float, default=0.0, help="weight of the adversarial term (patch discriminator, hinge); 0: off")
+    t.add_argument("--detail", type=float, default=0.0, help="weight of the detail term (local |Laplacian| amounts matched to the real patch's); 0: off")
     t.add_argument("--no-export", action="store_true", help="do not write <run>/export/ at the end")
     t.add_argument("--channels", type=lambda v: tuple(int(c) for c in v.split(",")), default=CHANNELS,
                    help="the U-Net's widths per level, 4 comma-separated integers (default %(default)s)")

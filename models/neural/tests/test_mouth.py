@@ -8,8 +8,8 @@ import pytest
 import torch
 
 from neural.export import read_parity
-from neural.mouth import (MOUTH_FORMAT, MouthData, MouthNet, WINDOW_EDGE, export_mouth, flops, load_exported, patch_loss,
-                          refine, window)
+from neural.mouth import (MOUTH_FORMAT, MouthData, MouthNet, WINDOW_EDGE, detail_loss, export_mouth, flops, load_exported,
+                          patch_loss, refine, window)
 
 WEIGHTS = Path(__file__).resolve().parents[2] / "weights" / "mouth"
 
@@ -168,3 +168,16 @@ def test_discriminator_scores_patches_for_their_lips():
         loss = torch.relu(1 - d(real, lips)).mean() + torch.relu(1 + d(fake, lips)).mean()
         opt.zero_grad(); loss.backward(); opt.step()
     assert (d(real, lips).mean() - d(fake, lips).mean()).item() > gap0 + 0.1
+
+
+def test_detail_loss_asks_for_detail_not_for_its_exact_place():
+    """Zero for the real patch itself; a blurred patch loses more on it than a patch whose detail sits
+    one pixel off, while plain L1 prefers the blur — the reason the term exists."""
+    g = torch.Generator().manual_seed(3)
+    real = (torch.rand(4, 3, 48, 48, generator=g) * 2 - 1)
+    real = torch.nn.functional.avg_pool2d(real, 3, 1, 1)  # some structure, still detailed
+    blurred = torch.nn.functional.avg_pool2d(real, 5, 1, 2)
+    shifted = torch.roll(real, 1, dims=-1)
+    assert detail_loss(real, real).item() == 0.0
+    assert detail_loss(shifted, real).item() < 0.5 * detail_loss(blurred, real).item()
+    assert (blurred - real).abs().mean() < (shifted - real).abs().mean()
