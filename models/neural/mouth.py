@@ -487,6 +487,37 @@ def person_finetune(args) -> dict:
     return res
 
 
+def compare_grid(weights: list[str], path: Path, per_clip: int = 3) -> None:
+    """Held-out patches where the real mouth has the most detail (teeth showing), per_clip per clip at
+    least 20 patches apart, from the last 80 % of each clip; columns: warp, each exported refiner in
+    `weights`, real."""
+    from PIL import Image
+    nets = [load_exported(Path(w)) for w in weights]
+    sizes = {int(json.loads((Path(w) / "model.json").read_text())["modelTopology"]["size"]) for w in weights}
+    if len(sizes) != 1:
+        raise SystemExit(f"the refiners were trained on different patch sizes: {sorted(sizes)}")
+    size = sizes.pop()
+    win = window(size)
+    to8 = lambda t: ((t.permute(0, 2, 3, 1).numpy() + 1) * 127.5).clip(0, 255).astype(np.uint8)
+    rows = []
+    for clip in load_split()["val"]:
+        d = MouthData([clip], size)
+        real, warp, lips = d.batch(np.arange(int(0.2 * len(d)), len(d)))
+        amount = (detail(real) * (lips[:, 1:2] > 0.5)).sum((1, 2, 3)).numpy()
+        pick: list[int] = []
+        for j in np.argsort(-amount):
+            if all(abs(int(j) - q) > 20 for q in pick):
+                pick.append(int(j))
+            if len(pick) == per_clip:
+                break
+        pick = sorted(pick)
+        with torch.no_grad():
+            outs = [to8(refine(n, warp[pick], lips[pick], win)) for n in nets]
+        w8, r8 = to8(warp[pick]), to8(real[pick])
+        rows += [np.concatenate([w8[k]] + [o[k] for o in outs] + [r8[k]], 1) for k in range(len(pick))]
+    Image.fromarray(np.concatenate(rows, 0)).save(path, optimize=True)
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(prog="python -m neural.mouth")
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -526,8 +557,13 @@ def main(argv=None):
     f.add_argument("--steps", type=lambda v: [int(x) for x in v.split(",")], default=[25, 50, 100, 200, 400])
     f.add_argument("--threads", type=int, default=1)
     f.add_argument("--json")
+    g = sub.add_parser("grid", help="held-out patches with teeth: warp, each refiner, real")
+    g.add_argument("--weights", required=True, help="comma list of exported refiner folders")
+    g.add_argument("--out", required=True)
     args = ap.parse_args(argv)
-    if args.cmd == "person-ft":
+    if args.cmd == "grid":
+        compare_grid(args.weights.split(","), Path(args.out))
+    elif args.cmd == "person-ft":
         mods = {"enc0", "enc1", "enc2", "enc3", "dec0", "dec1", "dec2", "out"}
         if args.lr <= 0 or args.shots < 1 or args.threads < 1 or min(args.steps) < 0:
             ap.error("--lr > 0, --shots ≥ 1, --threads ≥ 1, --steps ≥ 0")
