@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { compareResults, CompareInputError, formatComparison, pairResults, rng } from './compare.ts';
+import { mulberry32 } from '@visage/protocol';
+import { compareResults, CompareInputError, formatComparison, pairResults } from './compare.ts';
 import type { EvalResult, PerFrameScores } from './run.ts';
 
 /** A result whose per-frame metrics are f(k) for scored frame k. */
@@ -19,7 +20,7 @@ function result(clip: string, n: number, f: (k: number) => Partial<Record<keyof 
 
 /** Zero-mean noise, deterministic per (clip, frame). */
 const noise = (seed: number) => {
-  const r = rng(seed);
+  const r = mulberry32(seed);
   return () => r() - 0.5;
 };
 

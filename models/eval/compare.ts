@@ -8,6 +8,7 @@
  * The interval is about these clips' frames (which frames were scored), not about other persons:
  * with 5 held-out persons the per-clip count says how general a gain is.
  */
+import { mulberry32 } from '@visage/protocol';
 import type { EvalResult, PerFrameScores } from './run.ts';
 
 export type CompareMetric = 'l1' | 'psnr' | 'ssim' | 'akd' | 'csim';
@@ -47,18 +48,6 @@ export interface MetricComparison {
 }
 
 export interface ComparePair { clip: string; baseline: EvalResult; variant: EvalResult }
-
-/** Deterministic PRNG (mulberry32). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function perFrame(r: EvalResult, role: string): PerFrameScores {
   const pf = r.details.per_frame;
@@ -130,7 +119,7 @@ export function compareResults(pairs: readonly ComparePair[], o: CompareOptions 
     if (clips.length === 0) continue;
     const diffs = clips.map((c) => c.vari.map((y, k) => y - c.base[k]!));
     const clipDiff = diffs.map(mean);
-    const rand = rng(o.seed ?? 1);
+    const rand = mulberry32(o.seed ?? 1);
     const boots = new Float64Array(resamples);
     for (let r = 0; r < resamples; r++) boots[r] = mean(diffs.map((d) => blockResampleMean(d, block, rand)));
     const sorted = Array.from(boots).sort((x, y) => x - y);
