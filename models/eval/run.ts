@@ -26,7 +26,7 @@ import { MOUTH_WEIGHTS_DIR, NEURAL_WEIGHTS_DIR } from '../../packages/client/scr
 import { contentHash, readCachedTracks, writeCachedTracks } from './tracks-cache.ts';
 import { collectFrames, Mp4Writer } from './video-io.ts';
 import type { WireEmbedding } from './page/page.ts';
-import { postSharpen, type PostSharpen } from './sharpen.ts';
+import { innerFaceMask, maskedDetail, postSharpen, type PostSharpen } from './sharpen.ts';
 import { toWireEmbedding } from '../../packages/client/scripts/lib/page-session.ts';
 
 export interface EvalOptions {
@@ -108,7 +108,17 @@ export interface PerFrameScores {
   ssim: number[];
   akd: (number | null)[];
   csim: (number | null)[];
+  /**
+   * Detail inside the face (mean |Laplacian| of the luma inside the face oval shrunk to
+   * INNER_DETAIL about its centre, real frame's landmarks) of ours and of the real frame: how
+   * sharp the face is drawn, whatever the identity network makes of it. Absent in older results.
+   */
+  detail?: (number | null)[];
+  detail_real?: (number | null)[];
 }
+
+/** The face oval's scale for the inner-face detail (as --post-sharpen's INNER). */
+export const INNER_DETAIL = 0.85;
 export type HeadlineMetric = 'ssim' | 'psnr' | 'csim' | 'akd';
 export const HEADLINE_METRICS: readonly HeadlineMetric[] = ['ssim', 'psnr', 'csim', 'akd'];
 const DIRECTION: Record<HeadlineMetric, Direction> = { ssim: 'higher', psnr: 'higher', csim: 'higher', akd: 'lower' };
@@ -192,7 +202,7 @@ export function sourceFaceSide(tracks: readonly FaceFrame[], width: number, heig
  * usable frame; AKD, CSIM and face rate those that were analysed (`analyses[k]` not null).
  */
 function score(real: Rgba[], realA: Analysis[], frames: Rgba[], analyses: (Analysis | null)[], size: number, refs: (SsimReference | null)[] | undefined, indices: readonly number[]): { scores: Scores; perFrame: PerFrameScores } {
-  const pf: PerFrameScores = { index: [], l1: [], psnr: [], ssim: [], akd: [], csim: [] };
+  const pf: PerFrameScores = { index: [], l1: [], psnr: [], ssim: [], akd: [], csim: [], detail: [], detail_real: [] };
   let found = 0, analysed = 0;
   for (let i = 0; i < frames.length; i++) {
     if (!realA[i]!.landmarks) continue;
@@ -200,6 +210,9 @@ function score(real: Rgba[], realA: Analysis[], frames: Rgba[], analyses: (Analy
     pf.l1.push(l1(real[i]!, frames[i]!));
     pf.psnr.push(psnr(real[i]!, frames[i]!));
     pf.ssim.push(ssim(refs?.[i] ?? real[i]!, frames[i]!));
+    const inner = innerFaceMask(realA[i]!.landmarks!, size, size, INNER_DETAIL);
+    pf.detail!.push(maskedDetail(frames[i]!, inner));
+    pf.detail_real!.push(maskedDetail(real[i]!, inner));
     const a = analyses[i];
     pf.akd.push(a ? landmarkDistancePx(realA[i]!.landmarks, a.landmarks, size) : null);
     pf.csim.push(a ? cosine(realA[i]!.embedding, a.embedding) : null);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parsePostSharpen, postSharpen } from './sharpen.ts';
+import { innerFaceMask, maskedDetail, parsePostSharpen, postSharpen } from './sharpen.ts';
 import { parseEvalArgs } from './args.ts';
 
 const W = 64;
@@ -58,5 +58,20 @@ describe('eval --post-sharpen', () => {
     for (const bad of ['', 'x', '0.5,', '-1', '5', '0.5,0.1', '0.5,1,0', '0.5,1,1.2', '1,1,1,1']) expect(typeof parsePostSharpen(bad)).toBe('string');
     expect(parseEvalArgs(['clip.mp4', '--post-sharpen', '0.5,1,0.85'], ['warp'])!.postSharpen).toEqual({ amount: 0.5, sigma: 1, inner: 0.85 });
     expect(() => parseEvalArgs(['clip.mp4', '--post-sharpen', 'lots'], ['warp'])).toThrow(/--post-sharpen: expected/);
+  });
+});
+
+describe('eval per-frame detail inside the face', () => {
+  it('is 0 on a flat face, grows with contrast and with sharpening, and is null without pixels', () => {
+    const inner = innerFaceMask(ring, W, W, 0.85);
+    expect(inner.reduce((n, v) => n + v, 0)).toBeGreaterThan(300);
+    const at = (im: Uint8Array) => maskedDetail({ width: W, height: W, data: im }, inner)!;
+    expect(at(image(() => 90))).toBe(0);
+    const low = image((x, y) => ((x >> 1) + (y >> 1)) % 2 ? 120 : 100), high = image((x, y) => ((x >> 1) + (y >> 1)) % 2 ? 200 : 20);
+    expect(at(high)).toBeCloseTo(at(low) * 9, 6);
+    const before = high.slice();
+    postSharpen(high, W, W, { amount: 1, sigma: 1, inner: null }, null);
+    expect(at(high)).toBeGreaterThan(at(before));
+    expect(maskedDetail({ width: W, height: W, data: before }, new Uint8Array(W * W))).toBeNull();
   });
 });

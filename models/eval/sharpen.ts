@@ -16,6 +16,33 @@ export interface PostSharpen {
   inner: number | null;
 }
 
+/** Pixels inside the face oval scaled by `inner` about the landmarks' centroid (landmarks normalised to the frame), as a 0/1 mask. */
+export function innerFaceMask(landmarks: ArrayLike<number>, width: number, height: number, inner: number): Uint8Array {
+  const n = landmarks.length / 3, lm = Float32Array.from(landmarks);
+  let cx = 0, cy = 0;
+  for (let q = 0; q < n; q++) { cx += lm[q * 3]! / n; cy += lm[q * 3 + 1]! / n; }
+  for (let q = 0; q < n; q++) { lm[q * 3] = cx + (lm[q * 3]! - cx) * inner; lm[q * 3 + 1] = cy + (lm[q * 3 + 1]! - cy) * inner; }
+  return faceOvalMask(lm, width, height);
+}
+
+/**
+ * Detail inside a mask: mean |4-neighbour Laplacian| of the luma (0–1 scale) over the masked
+ * pixels that are not on the image border; null when none is.
+ */
+export function maskedDetail(img: { width: number; height: number; data: Uint8Array | Uint8ClampedArray }, mask: Uint8Array): number | null {
+  const { width: W, height: H, data: d } = img;
+  const luma = (x: number, y: number) => { const o = (y * W + x) * 4; return (0.299 * d[o]! + 0.587 * d[o + 1]! + 0.114 * d[o + 2]!) / 255; };
+  let s = 0, n = 0;
+  for (let y = 1; y < H - 1; y++) {
+    for (let x = 1; x < W - 1; x++) {
+      if (!mask[y * W + x]) continue;
+      s += Math.abs(luma(x - 1, y) + luma(x + 1, y) + luma(x, y - 1) + luma(x, y + 1) - 4 * luma(x, y));
+      n++;
+    }
+  }
+  return n ? s / n : null;
+}
+
 /** Separable Gaussian blur of the RGB of an RGBA image (edges replicated), as float RGB. */
 function gaussianRgb(f: Uint8Array, width: number, height: number, sigma: number): Float32Array {
   const r = Math.max(1, Math.ceil(3 * sigma));
@@ -53,11 +80,7 @@ export function postSharpen(f: Uint8Array, width: number, height: number, p: Pos
   let mask: Uint8Array | null = null;
   if (p.inner !== null) {
     if (!landmarks) return;
-    const n = landmarks.length / 3, lm = Float32Array.from(landmarks);
-    let cx = 0, cy = 0;
-    for (let q = 0; q < n; q++) { cx += lm[q * 3]! / n; cy += lm[q * 3 + 1]! / n; }
-    for (let q = 0; q < n; q++) { lm[q * 3] = cx + (lm[q * 3]! - cx) * p.inner; lm[q * 3 + 1] = cy + (lm[q * 3 + 1]! - cy) * p.inner; }
-    mask = faceOvalMask(lm, width, height);
+    mask = innerFaceMask(landmarks, width, height, p.inner);
   }
   const blur = gaussianRgb(f, width, height, p.sigma);
   for (let q = 0; q < width * height; q++) {
