@@ -1,7 +1,8 @@
 /** Command line of `npm run eval`: parsing and validation (UsageError for anything wrong). */
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { CODEC_NAMES, type CodecName } from './codecs.ts';
-import { parsePostSharpen, type PostSharpen } from './sharpen.ts';
+import { parsePostFilter, parsePostSharpen, type PostFilter, type PostSharpen } from './sharpen.ts';
 import { DEFAULT_EVAL_OPTIONS, type EvalOptions } from './run.ts';
 import { DEFAULT_FINE_TUNE_LAYERS, TUNABLE_LAYER } from '../../packages/client/src/generator/neural/sections.ts';
 
@@ -41,6 +42,8 @@ ladders and a static frame on the same face crops.
                         diagnostic, not a generator: unsharp-mask our frames before scoring
                         (out = in + A·(in − blur), Gaussian SIGMA px, default 1; with INNER only inside
                         the face oval scaled by INNER about its centre) — how the metrics answer to detail.
+  --post-filter FILE    diagnostic: a residual linear filter fitted by models/neural/restore.py (its
+                        JSON), applied to our frames inside the face oval scaled by 0.85 before scoring.
   --ladder LIST         target kbit/s, comma list (default ${DEFAULT_EVAL_OPTIONS.ladderKbps.join(',')}; 1 probes the floor).
   --gop S               codec keyframe interval in seconds (default ${DEFAULT_EVAL_OPTIONS.gopSeconds}).
   --tracks PATH         use this tracks file (.jsonl[.gz], one line per frame) instead of tracking.
@@ -81,7 +84,7 @@ export function parseEvalArgs(argv: string[], generators: readonly string[]): Pa
         shots: { type: 'string' }, generator: { type: 'string' }, size: { type: 'string' }, json: { type: 'string' },
         'side-by-side': { type: 'string' }, seed: { type: 'string' }, 'max-eval-frames': { type: 'string' }, 'rung-frames': { type: 'string' }, codecs: { type: 'string' },
         ladder: { type: 'string' }, gop: { type: 'string' }, tracks: { type: 'string' }, 'neural-weights': { type: 'string' }, 'fine-tune': { type: 'string' }, 'fine-tune-layers': { type: 'string' }, 'identity-weight': { type: 'string' }, 'no-cache': { type: 'boolean' },
-        'mouth-weights': { type: 'string' }, 'no-mouth': { type: 'boolean' }, 'no-face-refiner': { type: 'boolean' }, 'post-sharpen': { type: 'string' },
+        'mouth-weights': { type: 'string' }, 'no-mouth': { type: 'boolean' }, 'no-face-refiner': { type: 'boolean' }, 'post-sharpen': { type: 'string' }, 'post-filter': { type: 'string' },
         quiet: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
       },
     });
@@ -125,6 +128,18 @@ export function parseEvalArgs(argv: string[], generators: readonly string[]): Pa
     if (typeof p === 'string') throw new UsageError(`--post-sharpen: ${p}`);
     sharpen = p;
   }
+  let filter: { file: string; filter: PostFilter } | undefined;
+  if (v['post-filter'] !== undefined) {
+    let json: unknown;
+    try {
+      json = JSON.parse(readFileSync(v['post-filter'], 'utf8'));
+    } catch (err) {
+      throw new UsageError(`--post-filter ${v['post-filter']}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    const f = parsePostFilter(json);
+    if (typeof f === 'string') throw new UsageError(`--post-filter ${v['post-filter']}: ${f}`);
+    filter = { file: v['post-filter'], filter: f };
+  }
   let ladderKbps = DEFAULT_EVAL_OPTIONS.ladderKbps;
   if (v.ladder !== undefined) {
     ladderKbps = v.ladder.split(',').map((s) => num('ladder', s.trim(), 0, 1, 100_000));
@@ -154,6 +169,7 @@ export function parseEvalArgs(argv: string[], generators: readonly string[]): Pa
     ...(v['no-mouth'] ? { mouth: false } : {}),
     ...(v['no-face-refiner'] ? { faceRefiner: false } : {}),
     ...(sharpen ? { postSharpen: sharpen } : {}),
+    ...(filter ? { postFilter: filter } : {}),
     cache: !v['no-cache'],
     cropScale: DEFAULT_EVAL_OPTIONS.cropScale,
     json: v.json,

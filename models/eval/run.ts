@@ -26,7 +26,7 @@ import { MOUTH_WEIGHTS_DIR, NEURAL_WEIGHTS_DIR } from '../../packages/client/scr
 import { contentHash, readCachedTracks, writeCachedTracks } from './tracks-cache.ts';
 import { collectFrames, Mp4Writer } from './video-io.ts';
 import type { WireEmbedding } from './page/page.ts';
-import { innerFaceMask, maskedDetail, postSharpen, type PostSharpen } from './sharpen.ts';
+import { innerFaceMask, maskedDetail, postFilter, postSharpen, type PostFilter, type PostSharpen } from './sharpen.ts';
 import { toWireEmbedding } from '../../packages/client/scripts/lib/page-session.ts';
 
 export interface EvalOptions {
@@ -70,6 +70,8 @@ export interface EvalOptions {
   faceRefiner?: boolean;
   /** Diagnostic: unsharp-mask our frames before scoring (sharpen.ts). */
   postSharpen?: PostSharpen;
+  /** Diagnostic: a residual linear filter applied to our frames inside the inner face (sharpen.ts). */
+  postFilter?: { file: string; filter: PostFilter };
   /** Let faceres use tfjs' multi-threaded wasm build (default false: one pool thread on 2 cores, no gain). */
   faceresThreads?: boolean;
   log: (line: string) => void;
@@ -147,6 +149,8 @@ export interface EvalDetails {
   face_refiner?: boolean;
   /** Set when our frames were sharpened before scoring (--post-sharpen, a diagnostic). */
   post_sharpen?: PostSharpen;
+  /** Set when a fitted filter was applied to our frames before scoring (--post-filter, a diagnostic). */
+  post_filter?: { file: string; kernel_size: number };
   generator_backend: string | null;
   render_where: string;
   video: { path: string; width: number; height: number; fps: number; frames: number };
@@ -460,6 +464,7 @@ export async function runEval(o: EvalOptions): Promise<EvalResult> {
       for (const k of keep) {
         const f = r.frames.get(k)!;
         if (o.postSharpen) postSharpen(f, o.size, o.size, o.postSharpen, cropLm[plan.driven.start + s + k] ?? null);
+        if (o.postFilter) postFilter(f, o.size, o.size, o.postFilter.filter, INNER_DETAIL, cropLm[plan.driven.start + s + k] ?? null);
         if (evalPosSet.has(s + k)) ours.set(s + k, f);
         if (writer) await writer.write(f);
       }
@@ -603,6 +608,7 @@ export async function runEval(o: EvalOptions): Promise<EvalResult> {
         generator: o.generator,
         ...(o.generator === 'neural' ? { mouth_refiner: mouth, face_refiner: o.faceRefiner ?? true } : {}),
         ...(o.postSharpen ? { post_sharpen: o.postSharpen } : {}),
+        ...(o.postFilter ? { post_filter: { file: o.postFilter.file, kernel_size: o.postFilter.filter.size } } : {}),
         generator_backend: receiver.detail ? `${receiver.backend} (${receiver.detail})` : receiver.backend,
         render_where: 'headless Chromium (decoder + generator in the page)',
         video: { path: o.video, width: info.width, height: info.height, fps: info.fps, frames: tracks.length },

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { innerFaceMask, maskedDetail, parsePostSharpen, postSharpen } from './sharpen.ts';
+import { innerFaceMask, maskedDetail, parsePostFilter, parsePostSharpen, postFilter, postSharpen, type PostFilter } from './sharpen.ts';
 import { parseEvalArgs } from './args.ts';
 
 const W = 64;
@@ -73,5 +73,31 @@ describe('eval per-frame detail inside the face', () => {
     postSharpen(high, W, W, { amount: 1, sigma: 1, inner: null }, null);
     expect(at(high)).toBeGreaterThan(at(before));
     expect(maskedDetail({ width: W, height: W, data: before }, new Uint8Array(W * W))).toBeNull();
+  });
+});
+
+describe('eval --post-filter', () => {
+  const zero = (k: number) => Array.from({ length: k * k }, () => [[0, 0, 0], [0, 0, 0], [0, 0, 0]]);
+  it('applies the residual filter inside the inner face only: a zero filter is the identity, a centre tap scales', () => {
+    const img = image((x, y) => (x * 3 + y * 5) % 200), copy = img.slice();
+    postFilter(img, W, W, { size: 3, kernel: zero(3), bias: [0, 0, 0] }, 0.85, ring);
+    expect(img).toEqual(copy);
+    const k = zero(3);
+    k[4] = [[0.5, 0, 0], [0, 0.5, 0], [0, 0, 0.5]]; // the centre tap: out = 1.5 · in, per channel
+    const f: PostFilter = { size: 3, kernel: k, bias: [0, 0, 0] };
+    postFilter(img, W, W, f, 0.5, ring);
+    const inner = innerFaceMask(ring, W, W, 0.5);
+    for (let p = 0; p < W * W; p++) expect(img[p * 4]).toBe(inner[p] ? Math.min(255, Math.round(copy[p * 4]! * 1.5)) : copy[p * 4]);
+    const again = copy.slice();
+    postFilter(again, W, W, f, 0.5, null);
+    expect(again).toEqual(copy);
+  });
+  it('reads restore.py JSON and refuses malformed filters', () => {
+    expect(parsePostFilter({ kernel_size: 3, kernel: zero(3), bias: [0, 0, 0.1] })).toEqual({ size: 3, kernel: zero(3), bias: [0, 0, 0.1] });
+    expect(parsePostFilter({ kernel_size: 4, kernel: zero(4), bias: [0, 0, 0] })).toMatch(/odd/);
+    expect(parsePostFilter({ kernel_size: 3, kernel: zero(5), bias: [0, 0, 0] })).toMatch(/9 × 3 × 3/);
+    expect(parsePostFilter({ kernel_size: 3, kernel: zero(3), bias: [0, 0] })).toMatch(/bias/);
+    expect(parsePostFilter(null)).toMatch(/kernel_size/);
+    expect(() => parseEvalArgs(['clip.mp4', '--post-filter', '/nonexistent.json'], ['warp'])).toThrow(/--post-filter \/nonexistent.json: ENOENT/);
   });
 });

@@ -92,6 +92,53 @@ export function postSharpen(f: Uint8Array, width: number, height: number, p: Pos
   }
 }
 
+/** A residual linear filter (models/neural/restore.py): out = in + Σ kernel ∗ in + bias, on [0, 1] values. */
+export interface PostFilter {
+  /** Odd kernel side. */
+  size: number;
+  /** [tap (row-major over size×size)][in channel][out channel]. */
+  kernel: number[][][];
+  bias: number[];
+}
+
+/** Reads restore.py's JSON; a string says what is wrong. */
+export function parsePostFilter(json: unknown): PostFilter | string {
+  const j = json as { kernel_size?: unknown; kernel?: unknown; bias?: unknown } | null;
+  const k = j?.kernel_size;
+  if (typeof k !== 'number' || !Number.isInteger(k) || k < 1 || k > 15 || k % 2 !== 1) return 'kernel_size must be an odd integer in [1, 15]';
+  const finite = (x: unknown) => typeof x === 'number' && Number.isFinite(x);
+  const kernel = j!.kernel;
+  if (!Array.isArray(kernel) || kernel.length !== k * k || !kernel.every((t) => Array.isArray(t) && t.length === 3 && t.every((r) => Array.isArray(r) && r.length === 3 && r.every(finite)))) return `kernel must be ${k * k} × 3 × 3 numbers`;
+  if (!Array.isArray(j!.bias) || j!.bias.length !== 3 || !j!.bias.every(finite)) return 'bias must be 3 numbers';
+  return { size: k, kernel: kernel as number[][][], bias: j!.bias as number[] };
+}
+
+/** Applies a PostFilter to an RGBA frame in place, inside the face oval scaled by `inner` (edges replicated); nothing without landmarks. */
+export function postFilter(f: Uint8Array, width: number, height: number, p: PostFilter, inner: number, landmarks: ArrayLike<number> | null): void {
+  if (f.length !== width * height * 4) throw new TypeError(`frame has ${f.length} bytes, not ${width}×${height}×4`);
+  if (!landmarks) return;
+  const mask = innerFaceMask(landmarks, width, height, inner), src = f.slice(), r = (p.size - 1) / 2;
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      if (!mask[y * width + x]) continue;
+      const acc = [p.bias[0]!, p.bias[1]!, p.bias[2]!];
+      let t = 0;
+      for (let dy = -r; dy <= r; dy++) {
+        const yy = Math.min(height - 1, Math.max(0, y + dy));
+        for (let dx = -r; dx <= r; dx++, t++) {
+          const o = (yy * width + Math.min(width - 1, Math.max(0, x + dx))) * 4, k = p.kernel[t]!;
+          for (let i = 0; i < 3; i++) {
+            const v = src[o + i]! / 255, ki = k[i]!;
+            acc[0]! += v * ki[0]!; acc[1]! += v * ki[1]!; acc[2]! += v * ki[2]!;
+          }
+        }
+      }
+      const o = (y * width + x) * 4;
+      for (let c = 0; c < 3; c++) f[o + c] = Math.min(255, Math.max(0, Math.round(src[o + c]! + 255 * acc[c]!)));
+    }
+  }
+}
+
 /** Parses `A[,SIGMA[,INNER]]` (sigma default 1 px; inner absent: the whole frame). */
 export function parsePostSharpen(v: string): PostSharpen | string {
   const parts = v.split(',').map((s) => s.trim());
