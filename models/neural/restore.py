@@ -73,8 +73,8 @@ def score(kernel, bias, real, warp, mask):
     return np.mean(rows, 0)
 
 
-def fit(args) -> dict:
-    split = load_split()
+def fit(args, split: dict | None = None) -> dict:
+    split = split or load_split()
     pairs = Path(args.pairs)
     real, warp, mask = load(split["train"], pairs)
     rng = np.random.default_rng(0)
@@ -91,6 +91,8 @@ def fit(args) -> dict:
     out = {"kernel_size": K, "kernel": kernel.tolist(), "bias": bias.tolist(), "samples": int(len(X)), "ridge": args.ridge,
            "train_clips": len(split["train"]), "pairs": str(pairs)}
     for name, clips in (("train", split["train"]), ("heldout", split["val"])):
+        if not clips:
+            continue
         r, w, m = load(clips, pairs)
         s = score(kernel, bias, r, w, m)
         out[name] = {"l1_warp": s[0], "l1_restored": s[1], "detail_warp": s[2], "detail_restored": s[3], "detail_real": s[4], "pairs": len(r)}
