@@ -86,21 +86,32 @@ async function dump(): Promise<string> {
   return out.join('\n');
 }
 
+/** How long each step of the running test took (printed with a failure). */
+const stepLog: string[] = [];
+
 async function explained<T>(step: string, run: () => Promise<T>): Promise<T> {
+  const t0 = performance.now();
   try {
-    return await run();
+    const r = await run();
+    stepLog.push(`${step}: ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    return r;
   } catch (err) {
-    console.error(`${step} failed; the pages' state:\n${await dump()}`);
+    console.error(`${step} failed after ${((performance.now() - t0) / 1000).toFixed(1)} s (before it: ${stepLog.join(', ') || 'nothing'}); the pages' state:\n${await dump()}`);
     throw err;
   }
 }
 
+// Its steps wait up to 60 s each (both pages: up to 8 min on a loaded machine); the test's own
+// limit is above their sum, so a stuck step fails by itself, with the pages' state, while they are open.
 it('rejoins by itself when the SFU restarts, keeping the same MediaStreams', async () => {
-  await bothLive();
+  stepLog.length = 0;
+  await explained('both live before the restart', bothLive);
   const streamsBefore = await Promise.all(['ada', 'ben'].map(async (id) => (await state(id)).peers[0]!.streamId));
   const port = sfu.port;
-  await sfu.close();
-  sfu = await startTestSfu({ VISAGE_STATIC_DIR: staticDir, PORT: String(port) });
+  await explained('SFU restart', async () => {
+    await sfu.close();
+    sfu = await startTestSfu({ VISAGE_STATIC_DIR: staticDir, PORT: String(port) });
+  });
   for (const id of ['ada', 'ben']) {
     await explained(`${id} rejoining`, () => expect.poll(async () => (await state(id)).events.some((e) => e.startsWith('reconnected:')), { timeout: 60_000 }).toBe(true));
   }
@@ -112,7 +123,7 @@ it('rejoins by itself when the SFU restarts, keeping the same MediaStreams', asy
   await explained('both live again', bothLive);
   const streamsAfter = await Promise.all(['ada', 'ben'].map(async (id) => (await state(id)).peers[0]!.streamId));
   expect(streamsAfter).toEqual(streamsBefore);
-});
+}, 600_000);
 
 it('does not publish an avatar of someone else without the right (identity guard)', async () => {
   // eve's camera shows one person, her enrollment photo another (ada's still).
