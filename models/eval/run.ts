@@ -26,7 +26,7 @@ import { MOUTH_WEIGHTS_DIR, NEURAL_WEIGHTS_DIR } from '../../packages/client/scr
 import { contentHash, readCachedTracks, writeCachedTracks } from './tracks-cache.ts';
 import { collectFrames, Mp4Writer } from './video-io.ts';
 import type { WireEmbedding } from './page/page.ts';
-import { innerFaceMask, maskedDetail, postFilter, postSharpen, type PostFilter, type PostSharpen } from './sharpen.ts';
+import { INNER_DETAIL, innerFaceMask, maskedDetail, postFilter, postSharpen, type PostFilter, type PostSharpen } from './sharpen.ts';
 import { toWireEmbedding } from '../../packages/client/scripts/lib/page-session.ts';
 
 export interface EvalOptions {
@@ -119,8 +119,6 @@ export interface PerFrameScores {
   detail_real?: (number | null)[];
 }
 
-/** The face oval's scale for the inner-face detail (as --post-sharpen's INNER). */
-export const INNER_DETAIL = 0.85;
 export type HeadlineMetric = 'ssim' | 'psnr' | 'csim' | 'akd';
 export const HEADLINE_METRICS: readonly HeadlineMetric[] = ['ssim', 'psnr', 'csim', 'akd'];
 const DIRECTION: Record<HeadlineMetric, Direction> = { ssim: 'higher', psnr: 'higher', csim: 'higher', akd: 'lower' };
@@ -205,7 +203,10 @@ export function sourceFaceSide(tracks: readonly FaceFrame[], width: number, heig
  * frames only: those where the tracker finds a face in the real crop. Pixel metrics use every
  * usable frame; AKD, CSIM and face rate those that were analysed (`analyses[k]` not null).
  */
-function score(real: Rgba[], realA: Analysis[], frames: Rgba[], analyses: (Analysis | null)[], size: number, refs: (SsimReference | null)[] | undefined, indices: readonly number[]): { scores: Scores; perFrame: PerFrameScores } {
+/** What every variant is compared with in a real frame, computed once per run: its half of SSIM, its inner-face mask and detail. */
+interface RealHalf { ssim: SsimReference; inner: Uint8Array; detail: number | null }
+
+function score(real: Rgba[], realA: Analysis[], frames: Rgba[], analyses: (Analysis | null)[], size: number, halves: readonly (RealHalf | null)[], indices: readonly number[]): { scores: Scores; perFrame: PerFrameScores } {
   const pf: PerFrameScores = { index: [], l1: [], psnr: [], ssim: [], akd: [], csim: [], detail: [], detail_real: [] };
   let found = 0, analysed = 0;
   for (let i = 0; i < frames.length; i++) {
@@ -213,10 +214,10 @@ function score(real: Rgba[], realA: Analysis[], frames: Rgba[], analyses: (Analy
     pf.index.push(indices[i]!);
     pf.l1.push(l1(real[i]!, frames[i]!));
     pf.psnr.push(psnr(real[i]!, frames[i]!));
-    pf.ssim.push(ssim(refs?.[i] ?? real[i]!, frames[i]!));
-    const inner = innerFaceMask(realA[i]!.landmarks!, size, size, INNER_DETAIL);
-    pf.detail!.push(maskedDetail(frames[i]!, inner));
-    pf.detail_real!.push(maskedDetail(real[i]!, inner));
+    const half = halves[i]!;
+    pf.ssim.push(ssim(half.ssim, frames[i]!));
+    pf.detail!.push(maskedDetail(frames[i]!, half.inner));
+    pf.detail_real!.push(half.detail);
     const a = analyses[i];
     pf.akd.push(a ? landmarkDistancePx(realA[i]!.landmarks, a.landmarks, size) : null);
     pf.csim.push(a ? cosine(realA[i]!.embedding, a.embedding) : null);
@@ -500,11 +501,16 @@ export async function runEval(o: EvalOptions): Promise<EvalResult> {
     const usable = realA.flatMap((a, k) => (a.landmarks ? [k] : []));
     const subset = o.codecs.length > 0 && o.rungFrames > 0 && o.rungFrames < usable.length ? subsetPositions(usable.length, o.rungFrames, o.seed).map((j) => usable[j]!) : null;
     if (subset) o.log(`codec rungs: AKD, CSIM and face rate on ${subset.length} of the ${usable.length} scored frames (--rung-frames ${o.rungFrames}); ours and static on all, and on the same ${subset.length} for the headline`);
-    // The real frames' half of SSIM, once per run.
-    const refs = realFrames.map((f, k) => (realA[k]!.landmarks ? ssimReference(f) : null));
+    // The real frames' half of SSIM and of the detail measure, once per run.
+    const halves = realFrames.map((f, k): RealHalf | null => {
+      const lm = realA[k]!.landmarks;
+      if (!lm) return null;
+      const inner = innerFaceMask(lm, o.size, o.size, INNER_DETAIL);
+      return { ssim: ssimReference(f), inner, detail: maskedDetail(f, inner) };
+    });
     const scoreVariant = async (stage: string, frames: Rgba[], positions?: readonly number[]) => {
       const a = await analyseAll(stage, frames, positions);
-      return { ...(await prof.time('metrics', async () => score(realFrames, realA, frames, a, o.size, refs, plan.evalIndices))), analyses: a };
+      return { ...(await prof.time('metrics', async () => score(realFrames, realA, frames, a, o.size, halves, plan.evalIndices))), analyses: a };
     };
     const oursFrames = evalPos.map((p) => rgba(o.size, ours.get(p)!));
     const oursRun = await scoreVariant('analyse_ours', oursFrames);

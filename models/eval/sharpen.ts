@@ -16,6 +16,9 @@ export interface PostSharpen {
   inner: number | null;
 }
 
+/** The face oval's scale for the benchmark's inner-face detail and --post-filter (as --post-sharpen's INNER). */
+export const INNER_DETAIL = 0.85;
+
 /** Pixels inside the face oval scaled by `inner` about the landmarks' centroid (landmarks normalised to the frame), as a 0/1 mask. */
 export function innerFaceMask(landmarks: ArrayLike<number>, width: number, height: number, inner: number): Uint8Array {
   const n = landmarks.length / 3, lm = Float32Array.from(landmarks);

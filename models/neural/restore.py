@@ -57,7 +57,8 @@ def apply(kernel: np.ndarray, bias: np.ndarray, img: np.ndarray) -> np.ndarray:
 
 
 def detail(img: np.ndarray) -> np.ndarray:
-    y = img.mean(-1)
+    """|4-neighbour Laplacian| of the luma, per pixel: the benchmark's detail measure (models/eval/sharpen.ts maskedDetail)."""
+    y = img @ np.array([0.299, 0.587, 0.114])
     d = np.zeros_like(y)
     d[1:-1, 1:-1] = np.abs(y[:-2, 1:-1] + y[2:, 1:-1] + y[1:-1, :-2] + y[1:-1, 2:] - 4 * y[1:-1, 1:-1])
     return d

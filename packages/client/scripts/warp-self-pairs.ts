@@ -23,8 +23,7 @@ import { WarpGenerator } from '../src/generator/warp/warp-generator.ts';
 import { pngCodec } from '../src/generator/codec.ts';
 import { clipCropBox, toCropLandmarks } from '../../../models/eval/crop.ts';
 import { collectFrames } from '../../../models/eval/video-io.ts';
-import { innerFaceMask } from '../../../models/eval/sharpen.ts';
-import { INNER_DETAIL } from '../../../models/eval/run.ts';
+import { INNER_DETAIL, innerFaceMask } from '../../../models/eval/sharpen.ts';
 
 async function pairsOfClip(clip: string, size: number, perClip: number, dataDir: string, outDir: string): Promise<string> {
   const tracks = readTracks(join(dataDir, 'tracks', `${clip}.jsonl.gz`));
