@@ -34,7 +34,7 @@ describe('parseEvalArgs', () => {
     for (const bad of ['G/down.0', 'G/stem', 'up.2', ',', 'G/out;rm']) expect(() => parseEvalArgs([...base, '--fine-tune-layers', bad], ['warp', 'neural'])).toThrow(/--fine-tune-layers must list/);
     expect(() => parseEvalArgs(['c.mp4', '--generator', 'neural', '--shots', '8', '--fine-tune-layers', 'G/out'], ['warp', 'neural'])).toThrow(/needs --fine-tune/);
   });
-  it('takes the mouth and face refiner flags only for the neural generator', () => {
+  it('takes the mouth, eye and face refiner flags only for the neural generator', () => {
     const n = ['c.mp4', '--generator', 'neural'];
     expect(parseEvalArgs(n, ['warp', 'neural'])!.mouth).toBeUndefined();
     expect(parseEvalArgs([...n, '--no-mouth'], ['warp', 'neural'])!.mouth).toBe(false);
@@ -44,6 +44,10 @@ describe('parseEvalArgs', () => {
     expect(() => parseEvalArgs(['c.mp4', '--no-face-refiner'], ['warp', 'neural'])).toThrow(/need --generator neural/);
     expect(() => parseEvalArgs([...n, '--no-mouth', '--mouth-weights', 'w'], ['warp', 'neural'])).toThrow(/exclude each other/);
     expect(() => parseEvalArgs([...n, '--mouth-weights', ' '], ['warp', 'neural'])).toThrow(/needs a path/);
+    expect(parseEvalArgs(n, ['warp', 'neural'])!.eyeWeights).toBeUndefined();
+    expect(parseEvalArgs([...n, '--eye-weights', 'w/e'], ['warp', 'neural'])!.eyeWeights).toBe('w/e');
+    expect(() => parseEvalArgs(['c.mp4', '--eye-weights', 'w/e'], ['warp', 'neural'])).toThrow(/need --generator neural/);
+    expect(() => parseEvalArgs([...n, '--eye-weights', ''], ['warp', 'neural'])).toThrow(/--eye-weights needs a path/);
   });
 
   it('returns null for --help', () => {

@@ -38,6 +38,7 @@ ladders and a static frame on the same face crops.
   --mouth-weights DIR   neural generator: the mouth refiner's model.json + shards (default models/weights/mouth).
   --no-mouth            neural generator without the mouth refiner (the face refiner over the warp only).
   --no-face-refiner     neural generator without G's face correction (the warp plus the mouth refiner).
+  --eye-weights DIR     neural generator: also run an eye refiner with these weights (neural.mouth --region eyes; experimental).
   --post-sharpen A[,SIGMA[,INNER]]
                         diagnostic, not a generator: unsharp-mask our frames before scoring
                         (out = in + A·(in − blur), Gaussian SIGMA px, default 1; with INNER only inside
@@ -84,7 +85,7 @@ export function parseEvalArgs(argv: string[], generators: readonly string[]): Pa
         shots: { type: 'string' }, generator: { type: 'string' }, size: { type: 'string' }, json: { type: 'string' },
         'side-by-side': { type: 'string' }, seed: { type: 'string' }, 'max-eval-frames': { type: 'string' }, 'rung-frames': { type: 'string' }, codecs: { type: 'string' },
         ladder: { type: 'string' }, gop: { type: 'string' }, tracks: { type: 'string' }, 'neural-weights': { type: 'string' }, 'fine-tune': { type: 'string' }, 'fine-tune-layers': { type: 'string' }, 'identity-weight': { type: 'string' }, 'no-cache': { type: 'boolean' },
-        'mouth-weights': { type: 'string' }, 'no-mouth': { type: 'boolean' }, 'no-face-refiner': { type: 'boolean' }, 'post-sharpen': { type: 'string' }, 'post-filter': { type: 'string' },
+        'mouth-weights': { type: 'string' }, 'eye-weights': { type: 'string' }, 'no-mouth': { type: 'boolean' }, 'no-face-refiner': { type: 'boolean' }, 'post-sharpen': { type: 'string' }, 'post-filter': { type: 'string' },
         quiet: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
       },
     });
@@ -120,7 +121,7 @@ export function parseEvalArgs(argv: string[], generators: readonly string[]): Pa
   }
   const identityWeight = v['identity-weight'] === undefined ? undefined : num('identity-weight', v['identity-weight'], 0, 0, 100);
   if (identityWeight !== undefined && fineTuneSeconds === undefined) throw new UsageError('--identity-weight needs --fine-tune');
-  if ((v['mouth-weights'] !== undefined || v['no-mouth'] || v['no-face-refiner']) && generator !== 'neural') throw new UsageError('--mouth-weights, --no-mouth and --no-face-refiner need --generator neural');
+  if ((v['mouth-weights'] !== undefined || v['eye-weights'] !== undefined || v['no-mouth'] || v['no-face-refiner']) && generator !== 'neural') throw new UsageError('--mouth-weights, --eye-weights, --no-mouth and --no-face-refiner need --generator neural');
   if (v['mouth-weights'] !== undefined && v['no-mouth']) throw new UsageError('--mouth-weights and --no-mouth exclude each other');
   let sharpen: PostSharpen | undefined;
   if (v['post-sharpen'] !== undefined) {
@@ -145,7 +146,7 @@ export function parseEvalArgs(argv: string[], generators: readonly string[]): Pa
     ladderKbps = v.ladder.split(',').map((s) => num('ladder', s.trim(), 0, 1, 100_000));
     if (ladderKbps.length === 0) throw new UsageError('--ladder needs at least one rate');
   }
-  for (const [name, path] of [['json', v.json], ['side-by-side', v['side-by-side']], ['tracks', v.tracks], ['neural-weights', v['neural-weights']], ['mouth-weights', v['mouth-weights']]] as const) {
+  for (const [name, path] of [['json', v.json], ['side-by-side', v['side-by-side']], ['tracks', v.tracks], ['neural-weights', v['neural-weights']], ['mouth-weights', v['mouth-weights']], ['eye-weights', v['eye-weights']]] as const) {
     if (path !== undefined && path.trim() === '') throw new UsageError(`--${name} needs a path`);
   }
   return {
@@ -167,6 +168,7 @@ export function parseEvalArgs(argv: string[], generators: readonly string[]): Pa
     ...(identityWeight !== undefined ? { fineTuneIdentityWeight: identityWeight } : {}),
     ...(v['mouth-weights'] !== undefined ? { mouthWeights: v['mouth-weights'] } : {}),
     ...(v['no-mouth'] ? { mouth: false } : {}),
+    ...(v['eye-weights'] !== undefined ? { eyeWeights: v['eye-weights'] } : {}),
     ...(v['no-face-refiner'] ? { faceRefiner: false } : {}),
     ...(sharpen ? { postSharpen: sharpen } : {}),
     ...(filter ? { postFilter: filter } : {}),

@@ -66,6 +66,8 @@ export interface EvalOptions {
   /** Neural generator: run the mouth refiner (default true) with the weights in this folder (default models/weights/mouth). */
   mouth?: boolean;
   mouthWeights?: string;
+  /** Neural generator: also run an eye refiner with the weights in this folder (none by default). */
+  eyeWeights?: string;
   /** Neural generator: draw G's face correction (default true; false: the warp plus the mouth refiner). */
   faceRefiner?: boolean;
   /** Diagnostic: unsharp-mask our frames before scoring (sharpen.ts). */
@@ -145,6 +147,8 @@ export interface EvalDetails {
   /** Neural generator only: whether the mouth refiner and G's face correction ran. */
   mouth_refiner?: boolean;
   face_refiner?: boolean;
+  /** Neural generator with an eye refiner: its weights folder. */
+  eye_refiner?: string;
   /** Set when our frames were sharpened before scoring (--post-sharpen, a diagnostic). */
   post_sharpen?: PostSharpen;
   /** Set when a fitted filter was applied to our frames before scoring (--post-filter, a diagnostic). */
@@ -352,11 +356,12 @@ export async function runEval(o: EvalOptions): Promise<EvalResult> {
   const mouth = o.generator === 'neural' && o.mouth !== false;
   const mouthDir = o.mouthWeights ?? MOUTH_WEIGHTS_DIR;
   if (mouth && !existsSync(join(mouthDir, 'model.json'))) throw new EvalInputError(`the mouth refiner has no weights: ${join(mouthDir, 'model.json')} not found (--mouth-weights DIR, or --no-mouth)`);
+  if (o.eyeWeights !== undefined && !existsSync(join(o.eyeWeights, 'model.json'))) throw new EvalInputError(`the eye refiner has no weights: ${join(o.eyeWeights, 'model.json')} not found (--eye-weights DIR)`);
   const tmp = await mkdtemp(join(tmpdir(), 'visage-eval-'));
   let session: EvalSession | null = null;
   let ladders: ReturnType<typeof codecLadders> | null = null;
   try {
-    session = await prof.time('page_start', () => openEvalSession({ faceresThreads: o.faceresThreads ?? false, ...(o.neuralWeights ? { neuralWeightsDir: o.neuralWeights } : {}), ...(o.mouthWeights ? { mouthWeightsDir: o.mouthWeights } : {}) }));
+    session = await prof.time('page_start', () => openEvalSession({ faceresThreads: o.faceresThreads ?? false, ...(o.neuralWeights ? { neuralWeightsDir: o.neuralWeights } : {}), ...(o.mouthWeights ? { mouthWeightsDir: o.mouthWeights } : {}), ...(o.eyeWeights ? { eyeWeightsDir: o.eyeWeights } : {}) }));
     const si = session.info;
     const faceresRuntime = si.tfBackend ? `tfjs ${si.tfVersion} ${si.tfBackend}${si.tfBackend === 'wasm' ? ` (${si.faceresSimd ? 'SIMD' : 'no SIMD'}, ${si.faceresThreads} thread${si.faceresThreads === 1 ? '' : 's'})` : ''}` : 'not loaded';
     o.log(`chromium page ready: tracker ${si.trackerDelegate}/${si.trackerThread}, faceres on ${faceresRuntime} in a worker, cross-origin isolated: ${si.crossOriginIsolated ? 'yes' : 'no'}`);
@@ -448,7 +453,7 @@ export async function runEval(o: EvalOptions): Promise<EvalResult> {
     let receiver: { backend: string | null; family: string; detail: string | null };
     try {
       const s = session;
-      receiver = await prof.time('generator_init', () => s.initReceiver(o.generator, wire, neutral, cropLm[plan.shots[0]!]!, { mouth, faceRefiner: o.faceRefiner ?? true }));
+      receiver = await prof.time('generator_init', () => s.initReceiver(o.generator, wire, neutral, cropLm[plan.shots[0]!]!, { mouth, faceRefiner: o.faceRefiner ?? true, eyes: o.eyeWeights !== undefined }));
     } catch (err) {
       throw new EvalInputError(`the ${o.generator} generator failed to load in the page${o.generator === 'neural' ? ` (weights ${weightsDir})` : ''}: ${err instanceof Error ? err.message : String(err)}`);
     }
@@ -613,6 +618,7 @@ export async function runEval(o: EvalOptions): Promise<EvalResult> {
         seed: o.seed,
         generator: o.generator,
         ...(o.generator === 'neural' ? { mouth_refiner: mouth, face_refiner: o.faceRefiner ?? true } : {}),
+        ...(o.eyeWeights !== undefined ? { eye_refiner: o.eyeWeights } : {}),
         ...(o.postSharpen ? { post_sharpen: o.postSharpen } : {}),
         ...(o.postFilter ? { post_filter: { file: o.postFilter.file, kernel_size: o.postFilter.filter.size } } : {}),
         generator_backend: receiver.detail ? `${receiver.backend} (${receiver.detail})` : receiver.backend,

@@ -47,6 +47,8 @@ WINDOW_EDGE = 0.125
 # recorded in the exported weights so the client can refuse weights trained on another crop.
 PATCH_SPAN = 1.6
 PATCH_DROP = 0.1
+# The regions the cache script cuts (`--region`): (span, drop); the eyes' windows are mouth-patch.ts's EYE_REGIONS.
+REGIONS = {"mouth": (PATCH_SPAN, PATCH_DROP), "eyes": (1.6, -0.12)}
 CHANNELS = (24, 48, 72, 96)
 # Four training persons (one clip each, four sources) not trained on: their patches choose the step
 # to ship (the moving average starts to fit the training persons after ~1 500 steps), so the
@@ -142,19 +144,20 @@ def flops(net: MouthNet, size: int) -> int:
 class MouthData:
     """All cached patches of some clips in memory: real, warp (uint8 N,S,S,3), lips (uint8 N,S,S,2)."""
 
-    def __init__(self, clips: list[str], size: int, cache_dir: Path = CACHE_DIR, avatars: int = 2):
-        d = cache_dir / (f"mouth-v1-{size}" + ("-a4" if avatars == 4 else ""))
+    def __init__(self, clips: list[str], size: int, cache_dir: Path = CACHE_DIR, avatars: int = 2, region: str = "mouth"):
+        d = cache_dir / (f"{region}-v1-{size}" + ("-a4" if avatars == 4 else ""))
+        span, drop = REGIONS[region]
         missing = [c for c in clips if not (d / f"{c}.json").exists()]
         if missing:
-            raise SystemExit(f"no mouth patches for {len(missing)} clips in {d} (first: {missing[0]}); run "
-                             f"npx tsx packages/client/scripts/neural-mouth-cache.ts --size {size} --avatars {avatars}")
+            raise SystemExit(f"no {region} patches for {len(missing)} clips in {d} (first: {missing[0]}); run "
+                             f"npx tsx packages/client/scripts/neural-mouth-cache.ts --size {size} --avatars {avatars} --region {region}")
         parts = {k: [] for k in ("real", "warp", "lips")}
         self.clip_of: list[str] = []
         for c in clips:
             meta = json.loads((d / f"{c}.json").read_text())
-            if "span" in meta and (abs(meta["span"] - PATCH_SPAN) > 1e-6 or abs(meta["drop"] - PATCH_DROP) > 1e-6):
+            if "span" in meta and (abs(meta["span"] - span) > 1e-6 or abs(meta["drop"] - drop) > 1e-6):
                 raise SystemExit(f"{d / c}: patches cut with span {meta['span']}, drop {meta['drop']}; mouth.py expects "
-                                 f"{PATCH_SPAN}, {PATCH_DROP} (re-run the cache script with --force)")
+                                 f"{span}, {drop} (re-run the cache script with --force)")
             for k in parts:
                 parts[k].append(np.load(d / f"{c}.{k}.npy"))
             self.clip_of += [c] * len(parts["real"][-1])
@@ -269,9 +272,10 @@ def train(args) -> None:
     unknown = [c for c in dev_clips if c not in split["train"]]
     if unknown:
         raise SystemExit(f"--dev clips must be training clips (split.json), not {unknown}")
-    tr = MouthData([c for c in split["train"] if c not in dev_clips], args.size, avatars=args.avatars)
-    dev = MouthData(dev_clips, args.size, avatars=args.avatars) if dev_clips else None
-    va = MouthData(split["val"], args.size, avatars=args.avatars)
+    kw = {"avatars": args.avatars, "region": args.region}
+    tr = MouthData([c for c in split["train"] if c not in dev_clips], args.size, **kw)
+    dev = MouthData(dev_clips, args.size, **kw) if dev_clips else None
+    va = MouthData(split["val"], args.size, **kw)
     run = Path(args.run)
     run.mkdir(parents=True, exist_ok=True)
     net = MouthNet(args.channels)
@@ -309,7 +313,7 @@ def train(args) -> None:
     best = {"step": step, "dev": math.inf, "state": None}
 
     def save():
-        torch.save({"net": net.state_dict(), "ema": ema.state_dict(), "opt": opt.state_dict(), "step": step, "trained_s": trained_s, "rng": rng,
+        torch.save({"net": net.state_dict(), "ema": ema.state_dict(), "opt": opt.state_dict(), "step": step, "trained_s": trained_s, "rng": rng, "region": args.region,
                     "size": args.size, "chs": net.chs}, ckpt.with_suffix(".tmp"))
         ckpt.with_suffix(".tmp").replace(ckpt)
 
@@ -376,7 +380,7 @@ def train(args) -> None:
     sample_grid(ema, va, args.size, run / "heldout.png")
     sys.stderr.write(f"\nsaved {ckpt} at step {step} ({_fmt(trained_s)} trained)\n")
     if not args.no_export:
-        export_mouth(ema, args.size, run / "export", step)
+        export_mouth(ema, args.size, run / "export", step, region=args.region)
         sys.stderr.write(f"exported to {run / 'export'} (copy to models/weights/mouth to ship it)\n")
 
 
@@ -392,19 +396,19 @@ MOUTH_FORMAT = "visage-mouth-weights"
 
 
 def export_mouth(net: MouthNet, size: int, out_dir: Path, steps: int, inputs: tuple[torch.Tensor, torch.Tensor] | None = None,
-                 parity_clip: str = "liveportrait-d1") -> dict:
+                 parity_clip: str = "liveportrait-d1", region: str = "mouth") -> dict:
     """tfjs weights (float16, tensors 'M/<layer>/kernel|bias' in HWIO) + a parity fixture computed
     by the network rebuilt from the exported file on `inputs` (warp, lips; default: 2 cached patches
     of `parity_clip`) → delta, alpha, patch."""
     from .export import named_tensors, write_fixture, write_manifest
     write_manifest(out_dir, named_tensors("M", net), MOUTH_FORMAT, {
         "architecture": "mouth refiner U-Net (models/neural/mouth.py, EXPORT.md)",
-        "layout": "NHWC", "size": size, "channels": list(net.chs), "span": PATCH_SPAN, "drop": PATCH_DROP,
+        "layout": "NHWC", "size": size, "channels": list(net.chs), "span": REGIONS[region][0], "drop": REGIONS[region][1],
         "windowEdge": WINDOW_EDGE, "trainedSteps": steps,
     })
     back = load_exported(out_dir)
     if inputs is None:
-        data = MouthData([parity_clip], size)
+        data = MouthData([parity_clip], size, region=region)
         _, warp, lips = data.batch(np.array([len(data) // 3, (2 * len(data)) // 3]))
     else:
         warp, lips = inputs
@@ -543,12 +547,14 @@ def main(argv=None):
     e = sub.add_parser("eval")
     for p in (t, e):
         p.add_argument("--avatars", type=int, choices=(2, 4), default=2, help="patches rendered by 2 warp avatars per clip, or by 4 (each frame twice)")
+        p.add_argument("--region", choices=tuple(REGIONS), default="mouth", help="the patches' region (the cache script's --region)")
     e.add_argument("--ckpt", required=True)
     e.add_argument("--grid")
     e.add_argument("--json")
     x = sub.add_parser("export")
     x.add_argument("--ckpt", required=True)
     x.add_argument("--out", default=str(MODELS_DIR / "weights" / "mouth"))
+    x.add_argument("--region", choices=tuple(REGIONS), help="the patches' region (default: the checkpoint's, else mouth)")
     f = sub.add_parser("person-ft", help="experiment: fine-tune the shipped refiner on each held-out person's enrollment frames")
     f.add_argument("--weights", default=str(MODELS_DIR / "weights" / "mouth"))
     f.add_argument("--lr", type=float, default=1e-4)
@@ -580,12 +586,12 @@ def main(argv=None):
         train(args)
     elif args.cmd == "export":
         net, size = load_ckpt(Path(args.ckpt))
-        steps = torch.load(args.ckpt, weights_only=False)["step"]
-        fx = export_mouth(net, size, Path(args.out), steps)
+        st = torch.load(args.ckpt, weights_only=False)
+        fx = export_mouth(net, size, Path(args.out), st["step"], region=args.region or st.get("region", "mouth"))
         print(f"exported to {args.out} ({len(fx['tensors'])} fixture tensors)")
     else:
         net, size = load_ckpt(Path(args.ckpt))
-        va = MouthData(load_split()["val"], size, avatars=args.avatars)
+        va = MouthData(load_split()["val"], size, avatars=args.avatars, region=args.region)
         r = evaluate(net, va, size)
         print(json.dumps(r["mean"], indent=1))
         if args.json:

@@ -75,6 +75,8 @@ export interface NeuralPageOptions {
   fineTuneIdentityWeight?: number;
   /** The receiver's neural generator runs the mouth refiner with these weights (none without). */
   mouthWeightsUrl?: string;
+  /** …and the eye refiner with these (none without). */
+  eyeWeightsUrl?: string;
   /** The receiver's neural generator draws G's face correction (default true). */
   faceRefiner?: boolean;
 }
@@ -272,7 +274,7 @@ const api: EvalPageApi = {
     generator = null;
     decoder = createDecoder({ neutral: Float32Array.from(neutral) });
     const g = name === 'neural'
-      ? createGenerator('neural', { backend: 'wasm', ...(neural ? { weightsUrl: neural.weightsUrl, wasmPath: neural.wasmPath, mouthWeightsUrl: neural.mouthWeightsUrl ?? null, faceRefiner: neural.faceRefiner ?? true } : {}) })
+      ? createGenerator('neural', { backend: 'wasm', ...(neural ? { weightsUrl: neural.weightsUrl, wasmPath: neural.wasmPath, mouthWeightsUrl: neural.mouthWeightsUrl ?? null, eyeWeightsUrl: neural.eyeWeightsUrl ?? null, faceRefiner: neural.faceRefiner ?? true } : {}) })
       : createGenerator(name, { backend: 'cpu', codec: pngCodec });
     await g.init(fromWire(wire));
     generator = g;

@@ -1,6 +1,7 @@
 """The mouth refiner (neural/mouth.py): shapes, step 0 = the warp, the window, the loss, an
 overfit run, the cached-patch loader, and the export (round trip + the committed fixture)."""
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -8,7 +9,8 @@ import pytest
 import torch
 
 from neural.export import read_parity
-from neural.mouth import (MOUTH_FORMAT, MouthData, MouthNet, WINDOW_EDGE, detail_loss, export_mouth, flops, load_exported,
+from neural.train import MODELS_DIR
+from neural.mouth import (MOUTH_FORMAT, REGIONS, MouthData, MouthNet, WINDOW_EDGE, detail_loss, export_mouth, flops, load_exported,
                           patch_loss, refine, window)
 
 WEIGHTS = Path(__file__).resolve().parents[2] / "weights" / "mouth"
@@ -123,6 +125,26 @@ def test_mouth_data_batches(tmp_path):
     (d / "b.json").write_text(json.dumps({"frames": [0, 1], "span": 2.2, "drop": 0.15}))
     with pytest.raises(SystemExit, match="span 2.2"):
         MouthData(["a", "b"], 16, cache_dir=tmp_path)
+    # --region eyes reads the eyes' folder and checks the eyes' window (mouth-patch.ts EYE_REGIONS).
+    with pytest.raises(SystemExit, match="no eyes patches .* --region eyes"):
+        MouthData(["a"], 16, cache_dir=tmp_path, region="eyes")
+    de = tmp_path / "eyes-v1-16"
+    de.mkdir()
+    for k, ch in (("real", 3), ("warp", 3), ("lips", 2)):
+        np.save(de / f"a.{k}.npy", np.full((4, 16, 16, ch), 9, dtype=np.uint8))
+    (de / "a.json").write_text(json.dumps({"frames": [0, 0, 1, 1], "span": 1.6, "drop": 0.1}))
+    with pytest.raises(SystemExit, match="expects 1.6, -0.12"):
+        MouthData(["a"], 16, cache_dir=tmp_path, region="eyes")
+    (de / "a.json").write_text(json.dumps({"frames": [0, 0, 1, 1], "span": 1.6, "drop": -0.12}))
+    assert len(MouthData(["a"], 16, cache_dir=tmp_path, region="eyes")) == 4
+
+
+def test_regions_match_the_client():
+    """mouth.py's windows are the ones mouth-patch.ts cuts (MOUTH_PATCH_*, EYE_PATCH_*)."""
+    ts = (MODELS_DIR.parent / "packages/client/src/generator/neural/mouth-patch.ts").read_text()
+    const = lambda name: float(re.search(rf"export const {name} = (-?[0-9.]+);", ts).group(1))
+    assert REGIONS["mouth"] == (const("MOUTH_PATCH_SPAN"), const("MOUTH_PATCH_DROP"))
+    assert REGIONS["eyes"] == (const("EYE_PATCH_SPAN"), const("EYE_PATCH_DROP"))
 
 
 def test_export_round_trip(tmp_path):

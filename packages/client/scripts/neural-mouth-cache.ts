@@ -7,10 +7,12 @@
  * whose mouth interior comes from the most open photo), so the network sees both kinds of warp
  * mouth; the target is another frame than the avatar's photos for almost every frame.
  *
- *   npx tsx packages/client/scripts/neural-mouth-cache.ts [--size 48] [--every 1] [clip …] [--cache DIR] [--force]
+ *   npx tsx packages/client/scripts/neural-mouth-cache.ts [--size 48] [--every 1] [--region mouth|eyes] [clip …] [--cache DIR] [--force]
  *
  * Writes <cache>/mouth-v1-<S>/<clip>.{real,warp,lips}.npy (uint8: N×S×S×3, N×S×S×3, N×S×S×2) and
- * <clip>.json (the frame indices). The warp is rendered at the clip's resolution scaled down so the
+ * <clip>.json (the frame indices). `--region eyes` cuts both eyes' windows instead (EYE_REGIONS:
+ * the shape image is the iris and the eye opening) into <cache>/eyes-v1-<S>/, two rows per frame
+ * and render (right eye, then left). The warp is rendered at the clip's resolution scaled down so the
  * patch spans about 1.5·S render pixels (the geometry is resolution-independent).
  */
 import { parseArgs } from 'node:util';
@@ -25,7 +27,7 @@ import { WarpGenerator } from '../src/generator/warp/warp-generator.ts';
 import { pngCodec } from '../src/generator/codec.ts';
 import type { RgbaImage } from '../src/generator/image.ts';
 import { mouthOpenness, toPixels } from '../src/generator/warp/face-model.ts';
-import { MOUTH_PATCH_DROP, MOUTH_PATCH_SPAN, lipImage, mouthPatchFrame, sampleMouthPatch, scaleFrame } from '../src/generator/neural/mouth-patch.ts';
+import { EYE_REGIONS, MOUTH_REGION, lipImage, mouthPatchFrame, sampleMouthPatch, scaleFrame, type PatchRegion } from '../src/generator/neural/mouth-patch.ts';
 
 const MOUTH_CACHE_VERSION = 1;
 /** Photos of the second avatar. */
@@ -49,7 +51,7 @@ function avatarPhotos(tracked: readonly number[], openness: (frame: number) => n
   return sets;
 }
 
-async function cacheClip(clip: string, size: number, every: number, avatars: 2 | 4, dataDir: string, outDir: string): Promise<string> {
+async function cacheClip(clip: string, size: number, every: number, avatars: 2 | 4, regions: readonly PatchRegion[], dataDir: string, outDir: string): Promise<string> {
   const tracks = readTracks(join(dataDir, 'tracks', `${clip}.jsonl.gz`));
   const video = join(dataDir, 'clips', `${clip}.mp4`);
   const tracked = tracks.map((t, i) => (t.landmarks ? i : -1)).filter((i) => i >= 0);
@@ -74,11 +76,11 @@ async function cacheClip(clip: string, size: number, every: number, avatars: 2 |
     gens.push(gen);
   }
   const keep = tracked.filter((_, k) => k % every === 0);
-  const lens = keep.map((i) => mouthPatchFrame(tracks[i]!.landmarks!, width, height).len).sort((a, b) => a - b);
-  const scale = Math.min(1, (1.5 * size) / (MOUTH_PATCH_SPAN * lens[lens.length >> 1]!));
+  const lens = keep.map((i) => mouthPatchFrame(tracks[i]!.landmarks!, width, height, regions[0]).len).sort((a, b) => a - b);
+  const scale = Math.min(1, (1.5 * size) / (regions[0]!.span * lens[lens.length >> 1]!));
   const rw = Math.max(1, Math.round(scale * width)), rh = Math.max(1, Math.round(scale * height));
   const render: RgbaImage = { width: rw, height: rh, data: new Uint8ClampedArray(rw * rh * 4) };
-  const renders = avatars / 2, m = keep.length, n = m * renders, px = size * size;
+  const renders = avatars / 2, R = regions.length, m = keep.length * R, n = m * renders, px = size * size;
   const real = new Uint8Array(n * px * 3), warp = new Uint8Array(n * px * 3), lips = new Uint8Array(n * px * 2);
   const avatarOf: number[] = new Array(n);
   const rgb = new Float32Array(px * 3), warpRgb = new Float32Array(px * 3), lip = new Float32Array(px * 2);
@@ -90,20 +92,26 @@ async function cacheClip(clip: string, size: number, every: number, avatars: 2 |
     const i = index++;
     if (!wanted.has(i)) continue;
     const lm = tracks[i]!.landmarks!;
-    const f = mouthPatchFrame(lm, width, height);
-    toU8(sampleMouthPatch(frame, f, size, rgb), real, j * px * 3);
-    toU8(lipImage(lm, width, height, f, size, lip), lips, j * px * 2, 255);
+    const fs = regions.map((region) => mouthPatchFrame(lm, width, height, region));
+    const j0 = j;
+    regions.forEach((region, e) => {
+      toU8(sampleMouthPatch(frame, fs[e]!, size, rgb, region), real, (j0 + e) * px * 3);
+      toU8(lipImage(lm, width, height, fs[e]!, size, lip, region), lips, (j0 + e) * px * 2, 255);
+    });
     for (let r = 0; r < renders; r++) {
-      const row = r * m + j, a = 2 * r + (j % 2);
-      if (r > 0) { // the same real patch and lips, rendered by another avatar
-        real.copyWithin(row * px * 3, j * px * 3, (j + 1) * px * 3);
-        lips.copyWithin(row * px * 2, j * px * 2, (j + 1) * px * 2);
-      }
+      const a = 2 * r + ((j0 / R) % 2);
       await gens[a]!.render(lm, render);
-      toU8(sampleMouthPatch(render, scaleFrame(f, rw / width), size, warpRgb), warp, row * px * 3);
-      avatarOf[row] = a;
+      regions.forEach((region, e) => {
+        const jj = j0 + e, row = r * m + jj;
+        if (r > 0) { // the same real patch and lips, rendered by another avatar
+          real.copyWithin(row * px * 3, jj * px * 3, (jj + 1) * px * 3);
+          lips.copyWithin(row * px * 2, jj * px * 2, (jj + 1) * px * 2);
+        }
+        toU8(sampleMouthPatch(render, scaleFrame(fs[e]!, rw / width), size, warpRgb, region), warp, row * px * 3);
+        avatarOf[row] = a;
+      });
     }
-    j++;
+    j += R;
   }
   for (const g of gens) g.dispose();
   if (j !== m) throw new Error(`${clip}: decoded ${j} of ${m} tracked frames (the video has ${index})`);
@@ -115,8 +123,8 @@ async function cacheClip(clip: string, size: number, every: number, avatars: 2 |
   write('real', [n, size, size, 3], real);
   write('warp', [n, size, size, 3], warp);
   write('lips', [n, size, size, 2], lips);
-  writeFileSync(join(outDir, `${clip}.json`), JSON.stringify({ version: MOUTH_CACHE_VERSION, clip, size, span: MOUTH_PATCH_SPAN, drop: MOUTH_PATCH_DROP, frames: Array.from({ length: renders }, () => keep).flat(), avatars: sets, avatar: avatarOf, render: [rw, rh] }));
-  return `${clip}: ${n} patches of ${m} frames, avatars from frames ${sets.map((a) => a.join(',')).join(' | ')}, render ${rw}×${rh}, ${((performance.now() - t0) / n).toFixed(1)} ms/patch`;
+  writeFileSync(join(outDir, `${clip}.json`), JSON.stringify({ version: MOUTH_CACHE_VERSION, clip, size, span: regions[0]!.span, drop: regions[0]!.drop, region: regions.map((r) => r.name), frames: Array.from({ length: renders }, () => keep.flatMap((f) => regions.map(() => f))).flat(), avatars: sets, avatar: avatarOf, render: [rw, rh] }));
+  return `${clip}: ${n} patches of ${keep.length} frames, avatars from frames ${sets.map((a) => a.join(',')).join(' | ')}, render ${rw}×${rh}, ${((performance.now() - t0) / n).toFixed(1)} ms/patch`;
 }
 
 async function main(): Promise<void> {
@@ -126,6 +134,7 @@ async function main(): Promise<void> {
       cache: { type: 'string', default: resolve(REPO_ROOT, 'models/.cache/neural') },
       data: { type: 'string', default: process.env.VISAGE_DATA ?? SHARED_DATA_DIR },
       avatars: { type: 'string', default: '2' },
+      region: { type: 'string', default: 'mouth' },
       force: { type: 'boolean', default: false },
     },
     allowPositionals: true,
@@ -134,13 +143,15 @@ async function main(): Promise<void> {
   if (!Number.isInteger(size) || size < 8 || size > 256) throw new Error(`--size must be an integer in 8..256, got ${values.size}`);
   if (!Number.isInteger(every) || every < 1) throw new Error(`--every must be a positive integer, got ${values.every}`);
   if (values.avatars !== '2' && values.avatars !== '4') throw new Error(`--avatars must be 2 or 4, got ${values.avatars}`);
+  if (values.region !== 'mouth' && values.region !== 'eyes') throw new Error(`--region must be mouth or eyes, got ${values.region}`);
   const avatars = Number(values.avatars) as 2 | 4;
-  const outDir = join(values.cache!, `mouth-v${MOUTH_CACHE_VERSION}-${size}${avatars === 4 ? '-a4' : ''}`);
+  const regions = values.region === 'eyes' ? EYE_REGIONS : [MOUTH_REGION];
+  const outDir = join(values.cache!, `${values.region}-v${MOUTH_CACHE_VERSION}-${size}${avatars === 4 ? '-a4' : ''}`);
   mkdirSync(outDir, { recursive: true });
   const clips = positionals.length ? positionals : readdirSync(join(values.data!, 'clips')).filter((f) => f.endsWith('.mp4')).map((f) => f.slice(0, -4)).sort();
   for (const clip of clips) {
     if (existsSync(join(outDir, `${clip}.json`)) && !values.force) continue;
-    console.error(await cacheClip(clip, size, every, avatars, values.data!, outDir));
+    console.error(await cacheClip(clip, size, every, avatars, regions, values.data!, outDir));
   }
 }
 

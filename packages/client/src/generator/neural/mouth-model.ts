@@ -11,7 +11,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { loadWeightsManifest, type DecodedWeights } from './weights.ts';
-import { DEFAULT_MOUTH_WEIGHTS_URL, MOUTH_PATCH_DROP, MOUTH_PATCH_SPAN, compositeMouthPatch, lipImage, mouthPatchFrame, sampleMouthPatch } from './mouth-patch.ts';
+import { DEFAULT_MOUTH_WEIGHTS_URL, EYE_REGIONS, MOUTH_REGION, compositeMouthPatch, lipImage, mouthPatchFrame, sampleMouthPatch, type PatchRegion } from './mouth-patch.ts';
 import type { RgbaImage } from '../image.ts';
 
 export const MOUTH_WEIGHTS_FORMAT = 'visage-mouth-weights';
@@ -33,7 +33,8 @@ export interface MouthTopology {
 
 export type MouthWeights = DecodedWeights<MouthTopology>;
 
-export function validateMouthTopology(t: unknown): MouthTopology {
+/** Validates a refiner's topology against the window it will be run on (the mouth's, or the eyes' for eye weights). */
+export function validateMouthTopology(t: unknown, region: PatchRegion = MOUTH_REGION): MouthTopology {
   const o = t as Partial<MouthTopology> | null;
   if (!o || typeof o !== 'object') throw new TypeError('mouth weights: modelTopology missing');
   if (o.layout !== 'NHWC') throw new TypeError(`mouth weights: layout ${String(o.layout)} is not NHWC`);
@@ -41,14 +42,19 @@ export function validateMouthTopology(t: unknown): MouthTopology {
   if (!Array.isArray(o.channels) || o.channels.length !== 4 || !o.channels.every((c) => Number.isInteger(c) && c > 0)) throw new TypeError('mouth weights: channels must be 4 positive integers');
   for (const k of ['span', 'drop', 'windowEdge'] as const) if (typeof o[k] !== 'number' || !Number.isFinite(o[k])) throw new TypeError(`mouth weights: ${k} missing`);
   if (!(o.windowEdge! > 0 && o.windowEdge! <= 0.5)) throw new TypeError('mouth weights: windowEdge must be in (0, 0.5]');
-  if (Math.abs(o.span! - MOUTH_PATCH_SPAN) > 1e-6 || Math.abs(o.drop! - MOUTH_PATCH_DROP) > 1e-6) {
-    throw new TypeError(`mouth weights: trained on a patch of span ${o.span}, drop ${o.drop}; this client cuts span ${MOUTH_PATCH_SPAN}, drop ${MOUTH_PATCH_DROP}`);
+  if (Math.abs(o.span! - region.span) > 1e-6 || Math.abs(o.drop! - region.drop) > 1e-6) {
+    throw new TypeError(`${region.name} weights: trained on a patch of span ${o.span}, drop ${o.drop}; this client cuts span ${region.span}, drop ${region.drop}`);
   }
   return o as MouthTopology;
 }
 
 export function loadMouthWeights(source: string | tf.io.IOHandler, requestInit?: RequestInit): Promise<MouthWeights> {
-  return loadWeightsManifest(source, MOUTH_WEIGHTS_FORMAT, validateMouthTopology, requestInit);
+  return loadWeightsManifest(source, MOUTH_WEIGHTS_FORMAT, (t) => validateMouthTopology(t, MOUTH_REGION), requestInit);
+}
+
+/** The eye refiner: the same network and format, trained on the eyes' windows (EYE_REGIONS). */
+export function loadEyeWeights(source: string | tf.io.IOHandler, requestInit?: RequestInit): Promise<MouthWeights> {
+  return loadWeightsManifest(source, MOUTH_WEIGHTS_FORMAT, (t) => validateMouthTopology(t, EYE_REGIONS[0]!), requestInit);
 }
 
 /** The S×S fade (row-major): raised cosine from 0 at the border to 1 at `edge`·S inside; as mouth.py's window(). */
@@ -130,27 +136,32 @@ export class MouthModel {
 }
 
 /**
- * The run-time stage: cuts the mouth patch out of a rendered frame (the warp render, or the face
- * refiner's composite over it), runs the network and pastes the correction back, in place.
+ * The run-time stage: cuts the mouth patch (or each eye's, with `regions` EYE_REGIONS) out of a
+ * rendered frame (the warp render, or the face refiner's composite over it), runs the network and
+ * pastes the correction back, in place.
  */
 export class MouthRefiner {
   private readonly patch: Float32Array;
   private readonly lips: Float32Array;
 
-  constructor(readonly model: MouthModel) {
+  constructor(readonly model: MouthModel, readonly regions: readonly PatchRegion[] = [MOUTH_REGION]) {
     const s = model.size;
     this.patch = new Float32Array(s * s * 3);
     this.lips = new Float32Array(s * s * 2);
   }
 
-  /** Refines the mouth of `frame` (RGBA) for normalised `landmarks`; a mouth under 2 px wide is left alone. */
+  /** Refines the mouth (or eyes) of `frame` (RGBA) for normalised `landmarks`; a window under 2 px wide is left alone. */
   async apply(frame: { width: number; height: number; data: Uint8ClampedArray | Uint8Array }, landmarks: Float32Array): Promise<void> {
+    for (const region of this.regions) await this.applyRegion(frame, landmarks, region);
+  }
+
+  private async applyRegion(frame: { width: number; height: number; data: Uint8ClampedArray | Uint8Array }, landmarks: Float32Array, region: PatchRegion): Promise<void> {
     const s = this.model.size, { width, height } = frame;
-    const f = mouthPatchFrame(landmarks, width, height);
+    const f = mouthPatchFrame(landmarks, width, height, region);
     if (!(f.len >= 2)) return;
-    sampleMouthPatch(frame as RgbaImage, f, s, this.patch);
+    sampleMouthPatch(frame as RgbaImage, f, s, this.patch, region);
     for (let i = 0; i < this.patch.length; i++) this.patch[i] = this.patch[i]! / 127.5 - 1;
-    lipImage(landmarks, width, height, f, s, this.lips);
+    lipImage(landmarks, width, height, f, s, this.lips, region);
     const patch = this.patch, lips = this.lips, model = this.model;
     const out = tf.tidy(() => {
       const { delta, alpha } = model.run(tf.tensor4d(patch, [1, s, s, 3]), tf.tensor4d(lips, [1, s, s, 2]));
@@ -158,6 +169,6 @@ export class MouthRefiner {
     });
     let corr: Float32Array;
     try { corr = (await out.data()) as Float32Array; } finally { out.dispose(); }
-    compositeMouthPatch(frame, f, s, corr);
+    compositeMouthPatch(frame, f, s, corr, region);
   }
 }

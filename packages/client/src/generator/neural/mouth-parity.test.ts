@@ -10,6 +10,7 @@ import { useTfBackend } from './tf-backend.ts';
 import { nodeWeightsHandler } from './weights-node.ts';
 import { fixtureTensor, maxAbsDiff, readParityFixture, type FixtureTensor } from './fixture-node.ts';
 import { MouthModel, loadMouthWeights, validateMouthTopology, type MouthWeights } from './mouth-model.ts';
+import { EYE_REGIONS } from './mouth-patch.ts';
 
 const WEIGHTS = fileURLToPath(new URL('../../../../../models/weights/mouth/', import.meta.url));
 
@@ -56,5 +57,7 @@ describe('mouth refiner export parity (tfjs cpu vs PyTorch fixture)', () => {
     expect(() => validateMouthTopology({ ...t, channels: [1, 2] })).toThrow(/channels/);
     expect(() => validateMouthTopology({ ...t, layout: 'NCHW' })).toThrow(/NHWC/);
     expect(() => validateMouthTopology(null)).toThrow(/modelTopology/);
+    // Mouth weights are not eye weights: the eyes' window has another drop.
+    expect(() => validateMouthTopology(t, EYE_REGIONS[0])).toThrow(/eye-right weights: trained on a patch of span 1.6, drop 0.1/);
   });
 });

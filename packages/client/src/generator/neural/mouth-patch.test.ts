@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import type { RgbaImage } from '../image.ts';
 import {
-  INNER_LIP_LOOP, MOUTH_PATCH_DROP, MOUTH_PATCH_SPAN, OUTER_LIP_LOOP, compositeMouthPatch, imageToPatch, lipImage, mouthPatchFrame,
+  EYE_REGIONS, INNER_LIP_LOOP, MOUTH_PATCH_DROP, MOUTH_PATCH_SPAN, OUTER_LIP_LOOP, compositeMouthPatch, imageToPatch, lipImage, mouthPatchFrame,
   patchToImage, sampleMouthPatch, scaleFrame,
 } from './mouth-patch.ts';
 import { loadFrame, loadLandmarks } from '../../../test/warp-fixtures.ts';
@@ -95,6 +95,35 @@ describe('mouth patch', () => {
     let border = 0;
     for (let i = 0; i < s; i++) border += lips[i * 2 + 1]! + lips[((s - 1) * s + i) * 2 + 1]!;
     expect(border).toBe(0);
+  });
+
+  it('cuts each eye window around its corners, x running left to right in the image, iris inside the opening', () => {
+    const lm = loadLandmarks(30);
+    const w = 512, h = 512, s = 48;
+    const [right, left] = EYE_REGIONS.map((region) => ({ region, f: mouthPatchFrame(lm, w, h, region) }));
+    for (const { region, f } of [right!, left!]) {
+      // Both frames point right in the image (the eyes are level in this frame), centred above the corners.
+      expect(f.ux).toBeGreaterThan(0.9);
+      const [a, b] = region.corners;
+      expect(f.ox).toBeCloseTo(((lm[a * 3]! + lm[b * 3]!) / 2) * w, 3);
+      const [, cy] = patchToImage(f, 0.5, 0.5, region);
+      expect(cy).toBeLessThan(f.oy);
+      for (const [u, v] of [[0.1, 0.2], [0.7, 0.9]] as const) {
+        const [x, y] = patchToImage(f, u, v, region);
+        const [u2, v2] = imageToPatch(f, x, y, region);
+        expect(u2).toBeCloseTo(u, 9); expect(v2).toBeCloseTo(v, 9);
+      }
+      const shape = lipImage(lm, w, h, f, s, undefined, region);
+      // Channel 1 the opening with its polygon's area; channel 0 the iris, mostly inside it.
+      let opening = 0, iris = 0, irisOutside = 0;
+      for (let p = 0; p < s * s; p++) { opening += shape[p * 2 + 1]!; iris += shape[p * 2]!; irisOutside += Math.max(0, shape[p * 2]! - shape[p * 2 + 1]!); }
+      const area = polygonArea(region.loops[1].map((i) => { const [u, v] = imageToPatch(f, lm[i * 3]! * w, lm[i * 3 + 1]! * h, region); return [u * s, v * s]; }));
+      expect(Math.abs(opening - area)).toBeLessThan(0.03 * area + 2);
+      expect(iris).toBeGreaterThan(10);
+      expect(irisOutside).toBeLessThan(0.5 * iris);
+    }
+    // The two windows are the two eyes: the right eye (33/133) is on the image's left.
+    expect(right!.f.ox).toBeLessThan(left!.f.ox);
   });
 
   it('fills exactly as a per-sample even-odd test does (the scanline fill is only faster)', () => {

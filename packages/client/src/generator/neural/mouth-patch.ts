@@ -11,7 +11,8 @@
  * DROP below the corners, where an opening jaw moves the lower lip.
  */
 import type { RgbaImage } from '../image.ts';
-import { mouthFrame, type MouthFrame } from '../warp/face-model.ts';
+import type { MouthFrame } from '../warp/face-model.ts';
+import { LEFT_EYE_LOOP, RIGHT_EYE_LOOP } from '../mesh-data.ts';
 
 /** Where the app serves models/weights/mouth/ by default (here, not in mouth-model.ts, so that tfjs-free code can name it). */
 export const DEFAULT_MOUTH_WEIGHTS_URL = '/models/mouth/model.json';
@@ -25,26 +26,49 @@ export const MOUTH_PATCH_DROP = 0.1;
 export const OUTER_LIP_LOOP: readonly number[] = [61, 146, 91, 181, 84, 17, 314, 405, 321, 375, 291, 409, 270, 269, 267, 0, 37, 39, 40, 185];
 export const INNER_LIP_LOOP: readonly number[] = [78, 95, 88, 178, 87, 14, 317, 402, 318, 324, 308, 415, 310, 311, 312, 13, 82, 81, 80, 191];
 
-/** The two corner landmarks in pixels, for mouthFrame (which reads only 78 and 308); reused per call. */
-const cornerScratch = new Float32Array(478 * 3);
+/**
+ * A refiner's window: two corner landmarks define the frame (origin between them, x from the
+ * first to the second, scale their distance), the window spans `span` distances each way and is
+ * centred `drop` below them; `loops` are the two filled contours of the shape image (channel 0,
+ * then channel 1 — channel 1 covers the region the metrics score).
+ */
+export interface PatchRegion {
+  name: string;
+  corners: readonly [number, number];
+  span: number;
+  drop: number;
+  loops: readonly [readonly number[], readonly number[]];
+}
 
-/** The patch's placement in a W×H image: the mouth frame of the landmarks in that image's pixels. */
-export function mouthPatchFrame(landmarks: ArrayLike<number>, width: number, height: number): MouthFrame {
-  for (const i of [78, 308]) { cornerScratch[i * 3] = landmarks[i * 3]! * width; cornerScratch[i * 3 + 1] = landmarks[i * 3 + 1]! * height; }
-  return mouthFrame(cornerScratch);
+export const MOUTH_REGION: PatchRegion = { name: 'mouth', corners: [78, 308], span: MOUTH_PATCH_SPAN, drop: MOUTH_PATCH_DROP, loops: [INNER_LIP_LOOP, OUTER_LIP_LOOP] };
+
+/** Eye windows: corners outer→inner (right eye) and inner→outer (left eye), so x runs left to right in the image for both; channel 0 the iris, channel 1 the eye opening. */
+export const EYE_PATCH_SPAN = 1.6;
+export const EYE_PATCH_DROP = -0.12;
+export const EYE_REGIONS: readonly PatchRegion[] = [
+  { name: 'eye-right', corners: [33, 133], span: EYE_PATCH_SPAN, drop: EYE_PATCH_DROP, loops: [[469, 470, 471, 472], RIGHT_EYE_LOOP] },
+  { name: 'eye-left', corners: [362, 263], span: EYE_PATCH_SPAN, drop: EYE_PATCH_DROP, loops: [[474, 475, 476, 477], LEFT_EYE_LOOP] },
+];
+
+/** The patch's placement in a W×H image: the region's frame of the landmarks in that image's pixels. */
+export function mouthPatchFrame(landmarks: ArrayLike<number>, width: number, height: number, region: PatchRegion = MOUTH_REGION): MouthFrame {
+  const [a, b] = region.corners;
+  const ax = landmarks[a * 3]! * width, ay = landmarks[a * 3 + 1]! * height, bx = landmarks[b * 3]! * width, by = landmarks[b * 3 + 1]! * height;
+  const len = Math.hypot(bx - ax, by - ay) || 1;
+  return { ox: (ax + bx) / 2, oy: (ay + by) / 2, ux: (bx - ax) / len, uy: (by - ay) / len, len };
 }
 
 /** Image position (pixels, continuous: pixel centres at +0.5) of patch coordinates (u, v) ∈ [0, 1]². */
-export function patchToImage(f: MouthFrame, u: number, v: number): [number, number] {
-  const a = (u - 0.5) * MOUTH_PATCH_SPAN * f.len, b = ((v - 0.5) * MOUTH_PATCH_SPAN + MOUTH_PATCH_DROP) * f.len;
+export function patchToImage(f: MouthFrame, u: number, v: number, region: PatchRegion = MOUTH_REGION): [number, number] {
+  const a = (u - 0.5) * region.span * f.len, b = ((v - 0.5) * region.span + region.drop) * f.len;
   return [f.ox + a * f.ux - b * f.uy, f.oy + a * f.uy + b * f.ux];
 }
 
 /** Patch coordinates (u, v) of an image position (inverse of patchToImage). */
-export function imageToPatch(f: MouthFrame, x: number, y: number): [number, number] {
+export function imageToPatch(f: MouthFrame, x: number, y: number, region: PatchRegion = MOUTH_REGION): [number, number] {
   const dx = x - f.ox, dy = y - f.oy;
   const a = (dx * f.ux + dy * f.uy) / f.len, b = (-dx * f.uy + dy * f.ux) / f.len;
-  return [a / MOUTH_PATCH_SPAN + 0.5, (b - MOUTH_PATCH_DROP) / MOUTH_PATCH_SPAN + 0.5];
+  return [a / region.span + 0.5, (b - region.drop) / region.span + 0.5];
 }
 
 /** The frame scaled to an image `scale` times the size (e.g. a warp render at a lower resolution). */
@@ -69,15 +93,15 @@ function bilinear(img: RgbaImage, x: number, y: number, out: number[]): void {
  * averages n×n bilinear taps spread over its footprint (n = ⌈image pixels per patch pixel⌉), so
  * downsampling does not alias.
  */
-export function sampleMouthPatch(img: RgbaImage, f: MouthFrame, size: number, out: Float32Array = new Float32Array(size * size * 3)): Float32Array {
-  const n = Math.max(1, Math.min(8, Math.ceil((MOUTH_PATCH_SPAN * f.len) / size)));
+export function sampleMouthPatch(img: RgbaImage, f: MouthFrame, size: number, out: Float32Array = new Float32Array(size * size * 3), region: PatchRegion = MOUTH_REGION): Float32Array {
+  const n = Math.max(1, Math.min(8, Math.ceil((region.span * f.len) / size)));
   const px: number[] = [0, 0, 0];
   for (let j = 0; j < size; j++) {
     for (let i = 0; i < size; i++) {
       let r = 0, g = 0, b = 0;
       for (let sj = 0; sj < n; sj++) {
         for (let si = 0; si < n; si++) {
-          const [x, y] = patchToImage(f, (i + (si + 0.5) / n) / size, (j + (sj + 0.5) / n) / size);
+          const [x, y] = patchToImage(f, (i + (si + 0.5) / n) / size, (j + (sj + 0.5) / n) / size, region);
           bilinear(img, x - 0.5, y - 0.5, px);
           r += px[0]!; g += px[1]!; b += px[2]!;
         }
@@ -94,11 +118,11 @@ export function sampleMouthPatch(img: RgbaImage, f: MouthFrame, size: number, ou
  * channel 1 the filled outer-lip contour (lips and opening), each antialiased (4×4 samples per
  * pixel), values in [0, 1], S×S×2 row-major. `landmarks` are normalised to a W×H image.
  */
-export function lipImage(landmarks: ArrayLike<number>, width: number, height: number, f: MouthFrame, size: number, out: Float32Array = new Float32Array(size * size * 2)): Float32Array {
-  const loops = [INNER_LIP_LOOP, OUTER_LIP_LOOP].map((loop) => {
+export function lipImage(landmarks: ArrayLike<number>, width: number, height: number, f: MouthFrame, size: number, out: Float32Array = new Float32Array(size * size * 2), region: PatchRegion = MOUTH_REGION): Float32Array {
+  const loops = region.loops.map((loop) => {
     const xs = new Float64Array(loop.length), ys = new Float64Array(loop.length);
     loop.forEach((idx, k) => {
-      const [u, v] = imageToPatch(f, landmarks[idx * 3]! * width, landmarks[idx * 3 + 1]! * height);
+      const [u, v] = imageToPatch(f, landmarks[idx * 3]! * width, landmarks[idx * 3 + 1]! * height, region);
       xs[k] = u * size; ys[k] = v * size;
     });
     return { xs, ys };
@@ -106,7 +130,7 @@ export function lipImage(landmarks: ArrayLike<number>, width: number, height: nu
   // Even-odd fill at 4×4 samples per pixel, one scanline per sample row: a sample is inside when
   // an odd number of the row's edge crossings lie to its right — the ray-crossing test, with the
   // crossings computed once per row instead of once per sample.
-  const ss = 4, xc = new Float64Array(INNER_LIP_LOOP.length + OUTER_LIP_LOOP.length);
+  const ss = 4, xc = new Float64Array(region.loops[0].length + region.loops[1].length);
   out.fill(0, 0, size * size * 2);
   for (let c = 0; c < 2; c++) {
     const { xs, ys } = loops[c]!;
@@ -141,14 +165,14 @@ export function lipImage(landmarks: ArrayLike<number>, width: number, height: nu
  * inside the patch gets the bilinear interpolation of alpha·correction at its patch coordinates;
  * pixels outside the patch are untouched.
  */
-export function compositeMouthPatch(frame: { width: number; height: number; data: Uint8ClampedArray | Uint8Array }, f: MouthFrame, size: number, corr: Float32Array): void {
+export function compositeMouthPatch(frame: { width: number; height: number; data: Uint8ClampedArray | Uint8Array }, f: MouthFrame, size: number, corr: Float32Array, region: PatchRegion = MOUTH_REGION): void {
   const W = frame.width, H = frame.height, d = frame.data;
-  const corners = [[0, 0], [1, 0], [0, 1], [1, 1]].map(([u, v]) => patchToImage(f, u!, v!));
+  const corners = [[0, 0], [1, 0], [0, 1], [1, 1]].map(([u, v]) => patchToImage(f, u!, v!, region));
   const x0 = Math.max(0, Math.floor(Math.min(...corners.map((c) => c[0])))), x1 = Math.min(W - 1, Math.ceil(Math.max(...corners.map((c) => c[0]))));
   const y0 = Math.max(0, Math.floor(Math.min(...corners.map((c) => c[1])))), y1 = Math.min(H - 1, Math.ceil(Math.max(...corners.map((c) => c[1]))));
   for (let y = y0; y <= y1; y++) {
     for (let x = x0; x <= x1; x++) {
-      const [u, v] = imageToPatch(f, x + 0.5, y + 0.5);
+      const [u, v] = imageToPatch(f, x + 0.5, y + 0.5, region);
       const px = u * size - 0.5, py = v * size - 0.5;
       if (px < -0.5 || py < -0.5 || px > size - 0.5 || py > size - 0.5) continue;
       const cx = Math.min(Math.max(px, 0), size - 1), cy = Math.min(Math.max(py, 0), size - 1);

@@ -23,7 +23,7 @@ import { enrollWarpAvatar } from '../../enrollment/atlas/enroll.ts';
 import { WarpGenerator } from '../warp/warp-generator.ts';
 import { pngCodec } from '../codec.ts';
 import { loadMouthWeights } from './mouth-model.ts';
-import { imageToPatch, mouthPatchFrame } from './mouth-patch.ts';
+import { EYE_REGIONS, imageToPatch, mouthPatchFrame } from './mouth-patch.ts';
 
 const WEIGHTS = fileURLToPath(new URL('../../../../../models/weights/neural/', import.meta.url));
 const MOUTH_WEIGHTS = fileURLToPath(new URL('../../../../../models/weights/mouth/', import.meta.url));
@@ -178,6 +178,50 @@ describe('NeuralGenerator (cpu backend)', () => {
       expect(outside).toBe(0);
       expect(inside / (W * H)).toBeGreaterThan(0.05);
     }
+  });
+
+  it('an eye refiner changes the frame inside the two eye windows only, and runs before the mouth refiner', async () => {
+    const lm = loadLandmarks(50), W = 160, H = 160;
+    // Any weights of the refiner's format drive the plumbing (preloaded weights are not checked for their window).
+    const net = await loadMouthWeights(nodeWeightsHandler(MOUTH_WEIGHTS));
+    const t0 = tf.memory().numTensors;
+    const draw = async (o: ConstructorParameters<typeof NeuralGenerator>[0]) => {
+      const g = new NeuralGenerator({ backend: 'cpu', cropSmoothing: 0, codec: pngCodec, faceRefiner: false, mouthWeightsUrl: null, ...o });
+      await g.init(embedding);
+      const out = { width: W, height: H, data: new Uint8ClampedArray(W * H * 4) };
+      await g.render(lm, out);
+      const flags = [g.refiningEyes, g.refiningMouth];
+      g.dispose();
+      return { px: out.data, flags };
+    };
+    const base = await draw({}), eyes = await draw({ eyeWeights: net }), both = await draw({ eyeWeights: net, mouthWeights: net }), mouth = await draw({ mouthWeights: net });
+    expect(tf.memory().numTensors).toBe(t0);
+    net.dispose();
+    expect([base.flags, eyes.flags, both.flags]).toEqual([[false, false], [true, false], [true, true]]);
+    const frames = EYE_REGIONS.map((r) => ({ r, f: mouthPatchFrame(lm, W, H, r) }));
+    const inside = [0, 0];
+    let outside = 0;
+    for (let p = 0; p < W * H; p++) {
+      const d = Math.abs(eyes.px[p * 4]! - base.px[p * 4]!) + Math.abs(eyes.px[p * 4 + 1]! - base.px[p * 4 + 1]!) + Math.abs(eyes.px[p * 4 + 2]! - base.px[p * 4 + 2]!);
+      const k = frames.findIndex(({ r, f }) => {
+        const [u, v] = imageToPatch(f, (p % W) + 0.5, Math.floor(p / W) + 0.5, r);
+        return u >= -0.01 && u <= 1.01 && v >= -0.01 && v <= 1.01;
+      });
+      if (k >= 0) inside[k]! += d; else outside += d;
+    }
+    expect(outside).toBe(0);
+    expect(Math.min(...inside)).toBeGreaterThan(0);
+    // With both, the mouth window gets the mouth refiner's correction of the eye-refined frame: outside
+    // the eye windows the frame is the mouth-only one.
+    const fm = mouthPatchFrame(lm, W, H);
+    let differs = 0;
+    for (let p = 0; p < W * H; p++) {
+      const inEye = frames.some(({ r, f }) => { const [u, v] = imageToPatch(f, (p % W) + 0.5, Math.floor(p / W) + 0.5, r); return u >= -0.01 && u <= 1.01 && v >= -0.01 && v <= 1.01; });
+      const [um, vm] = imageToPatch(fm, (p % W) + 0.5, Math.floor(p / W) + 0.5);
+      const inMouth = um >= -0.01 && um <= 1.01 && vm >= -0.01 && vm <= 1.01;
+      if (!inEye && !inMouth) for (let c = 0; c < 3; c++) differs += Math.abs(both.px[p * 4 + c]! - mouth.px[p * 4 + c]!);
+    }
+    expect(differs).toBe(0);
   });
 
   it('faceRefiner: false needs only a warp avatar: no neural sections, G never loaded', async () => {

@@ -36,7 +36,8 @@ import { rasteriseLandmarks } from './landmark-image.ts';
 import { cropBox, cropRect, toCropPixels, LANDMARK_COUNT, type CropBox } from './crop.ts';
 import { readNeuralSections } from './sections.ts';
 import { readTunedWeights } from './tuned-weights.ts';
-import { DEFAULT_MOUTH_WEIGHTS_URL, MouthModel, MouthRefiner, loadMouthWeights, type MouthWeights } from './mouth-model.ts';
+import { DEFAULT_MOUTH_WEIGHTS_URL, MouthModel, MouthRefiner, loadEyeWeights, loadMouthWeights, type MouthWeights } from './mouth-model.ts';
+import { EYE_REGIONS } from './mouth-patch.ts';
 
 export const NEURAL_FAMILY = 'neural';
 /** Where an app serves models/weights/neural/ by default. */
@@ -71,6 +72,14 @@ export interface NeuralGeneratorOptions {
    * none when they are preloaded. Ignored when `mouthWeights` is given.
    */
   mouthWeightsUrl?: string | null;
+  /** Already-loaded eye refiner weights (shared, not disposed by the generator). */
+  eyeWeights?: MouthWeights;
+  /**
+   * URL of the eye refiner's model.json (the mouth refiner's network trained on the eyes' windows,
+   * mouth-patch.ts EYE_REGIONS), or null/absent for none (default: none — experimental, see
+   * models/RESULTS.md). Ignored when `eyeWeights` is given.
+   */
+  eyeWeightsUrl?: string | null;
   /**
    * Run G, the person-conditioned face refiner (default true). false: the frame is the warp render
    * plus the mouth refiner's correction only; G's weights are not loaded and the embedding needs
@@ -111,6 +120,8 @@ export class NeuralGenerator implements Generator {
   private warpScratch: { rgb: Float32Array; mask: Float32Array } | null = null;
   private mouth: MouthRefiner | null = null;
   private mouthWeights: MouthWeights | null = null;
+  private eyes: MouthRefiner | null = null;
+  private eyeWeights: MouthWeights | null = null;
   private readonly cropPts = new Float32Array(LANDMARK_COUNT * 3);
   private readonly options: NeuralGeneratorOptions & { backend: TfBackendPreference; cropSmoothing: number; faceRefiner: boolean };
 
@@ -161,11 +172,17 @@ export class NeuralGenerator implements Generator {
     return this.mouth !== null;
   }
 
+  /** True when the eye refiner runs on every frame (after init; needs `eyeWeights` or `eyeWeightsUrl`). */
+  get refiningEyes(): boolean {
+    return this.eyes !== null;
+  }
+
   async init(embedding: AvatarEmbedding): Promise<void> {
     if (this.state !== 'new') throw VisageError.invalidState(`init() called on a ${this.state} generator`);
     this.state = 'initialising';
     let weights: NeuralWeights | null = null;
     let mouthWeights: MouthWeights | null = null;
+    let eyeWeights: MouthWeights | null = null;
     let owns = false;
     let overrides: Record<string, tf.Tensor> = {};
     let psi: tf.Tensor2D | null = null;
@@ -197,6 +214,7 @@ export class NeuralGenerator implements Generator {
       // generator is freed here if either fails, psi and the mouth weights by the outer catch.
       let warpGen: WarpGenerator | null = null;
       let mouth: MouthRefiner | null = null;
+      let eyes: MouthRefiner | null = null;
       try {
         if ((model === null || model.topology.net.refine) && hasWarpSections(embedding)) {
           const content = await unpackWarpContent({ ...embedding, generator: { family: WARP_FAMILY, version: WARP_VERSION } }, this.options.codec);
@@ -208,17 +226,25 @@ export class NeuralGenerator implements Generator {
           const mw = this.options.mouthWeights ?? (mouthWeights = await loadMouthWeights(mouthUrl!));
           mouth = new MouthRefiner(new MouthModel(mw));
         }
+        if (warpGen && (this.options.eyeWeights || this.options.eyeWeightsUrl)) {
+          const ew = this.options.eyeWeights ?? (eyeWeights = await loadEyeWeights(this.options.eyeWeightsUrl!));
+          eyes = new MouthRefiner(new MouthModel(ew), EYE_REGIONS);
+        }
       } catch (err) {
         warpGen?.dispose();
+        mouth?.model.dispose();
         throw err;
       }
       if ((this.state as string) === 'disposed') {
         warpGen?.dispose();
         mouth?.model.dispose();
+        eyes?.model.dispose();
         throw VisageError.invalidState('generator disposed during init');
       }
       this.mouth = mouth;
       this.mouthWeights = mouthWeights;
+      this.eyes = eyes;
+      this.eyeWeights = eyeWeights;
       this.warpGen = warpGen;
       if (model) {
         const s = model.imageSize;
@@ -242,6 +268,7 @@ export class NeuralGenerator implements Generator {
       if (this.tuned !== overrides) tf.dispose(Object.values(overrides));
       if (owns && weights && this.weights !== weights) weights.dispose();
       if (mouthWeights && this.mouthWeights !== mouthWeights) mouthWeights.dispose();
+      if (eyeWeights && this.eyeWeights !== eyeWeights) eyeWeights.dispose();
       if (this.state === 'initialising') this.state = 'new';
       throw err;
     }
@@ -301,6 +328,7 @@ export class NeuralGenerator implements Generator {
     } else {
       dst.set(warpFrame!);
     }
+    if (this.eyes && warpFrame) await this.eyes.apply({ width, height, data: dst }, landmarks);
     if (this.mouth && warpFrame) await this.mouth.apply({ width, height, data: dst }, landmarks);
     if ('data' in target) return;
     const ctx = target.getContext('2d') as CanvasRenderingContext2D | OffscreenCanvasRenderingContext2D | null;
@@ -324,6 +352,10 @@ export class NeuralGenerator implements Generator {
     this.mouth = null;
     this.mouthWeights?.dispose();
     this.mouthWeights = null;
+    this.eyes?.model.dispose();
+    this.eyes = null;
+    this.eyeWeights?.dispose();
+    this.eyeWeights = null;
     if (this.ownsWeights) this.weights?.dispose();
     this.psi = null;
     this.warp = null;
