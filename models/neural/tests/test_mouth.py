@@ -162,9 +162,13 @@ def test_export_round_trip(tmp_path):
     assert (d1 - d2).abs().max() > 0  # the export really went through float16
 
 
-def test_committed_weights_reproduce_their_fixture():
-    net = load_exported(WEIGHTS)
-    fx = read_parity(WEIGHTS)
+@pytest.mark.parametrize("region", ["mouth", "eyes"])
+def test_committed_weights_reproduce_their_fixture(region):
+    d = WEIGHTS.parent / region
+    net = load_exported(d)
+    fx = read_parity(d)
+    topo = json.loads((d / "model.json").read_text())["modelTopology"]
+    assert (topo["span"], topo["drop"]) == REGIONS[region]
     warp = torch.from_numpy(fx["warp"].copy()).permute(0, 3, 1, 2)
     lips = torch.from_numpy(fx["lips"].copy()).permute(0, 3, 1, 2)
     with torch.no_grad():

@@ -1,6 +1,6 @@
 /**
- * Export parity of the mouth refiner: the committed PyTorch fixture (models/weights/mouth/parity,
- * written by `python -m neural.mouth export`) reproduced by the tfjs port on the cpu backend within
+ * Export parity of the mouth and eye refiners: each committed PyTorch fixture (models/weights/mouth/parity,
+ * models/weights/eyes/parity, written by `python -m neural.mouth export`) reproduced by the tfjs port on the cpu backend within
  * the fixture's tolerance (1e-3 max abs): Δ, the correction's weight (window · mask) and the patch.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,12 +9,16 @@ import * as tf from '@tensorflow/tfjs-core';
 import { useTfBackend } from './tf-backend.ts';
 import { nodeWeightsHandler } from './weights-node.ts';
 import { fixtureTensor, maxAbsDiff, readParityFixture, type FixtureTensor } from './fixture-node.ts';
-import { MouthModel, loadMouthWeights, validateMouthTopology, type MouthWeights } from './mouth-model.ts';
-import { EYE_REGIONS } from './mouth-patch.ts';
+import { MouthModel, loadEyeWeights, loadMouthWeights, validateMouthTopology, type MouthWeights } from './mouth-model.ts';
+import { EYE_REGIONS, MOUTH_REGION } from './mouth-patch.ts';
 
 const WEIGHTS = fileURLToPath(new URL('../../../../../models/weights/mouth/', import.meta.url));
+const EYE_WEIGHTS = fileURLToPath(new URL('../../../../../models/weights/eyes/', import.meta.url));
 
-describe('mouth refiner export parity (tfjs cpu vs PyTorch fixture)', () => {
+describe.each([
+  { name: 'mouth', dir: WEIGHTS, load: loadMouthWeights },
+  { name: 'eye', dir: EYE_WEIGHTS, load: loadEyeWeights },
+])('$name refiner export parity (tfjs cpu vs PyTorch fixture)', ({ name, dir, load }) => {
   let weights: MouthWeights;
   let model: MouthModel;
   let fx: Map<string, FixtureTensor>;
@@ -23,9 +27,9 @@ describe('mouth refiner export parity (tfjs cpu vs PyTorch fixture)', () => {
 
   beforeAll(async () => {
     await useTfBackend('cpu');
-    weights = await loadMouthWeights(nodeWeightsHandler(WEIGHTS));
+    weights = await load(nodeWeightsHandler(dir));
     model = new MouthModel(weights);
-    ({ tensors: fx, tolerance: tol } = await readParityFixture(`${WEIGHTS}parity`));
+    ({ tensors: fx, tolerance: tol } = await readParityFixture(`${dir}parity`));
   });
   afterAll(() => {
     model?.dispose();
@@ -42,7 +46,7 @@ describe('mouth refiner export parity (tfjs cpu vs PyTorch fixture)', () => {
     const d = { delta: maxAbsDiff(await delta.data(), get('delta').data), alpha: maxAbsDiff(await alpha.data(), get('alpha').data), patch: maxAbsDiff(await patch.data(), get('patch').data) };
     tf.dispose([w, l, delta, alpha, patch]);
     expect(tf.memory().numTensors).toBe(before);
-    console.log(`mouth parity: Δ ${d.delta.toExponential(2)}, alpha ${d.alpha.toExponential(2)}, patch ${d.patch.toExponential(2)} (tolerance ${tol})`);
+    console.log(`${name} parity: Δ ${d.delta.toExponential(2)}, alpha ${d.alpha.toExponential(2)}, patch ${d.patch.toExponential(2)} (tolerance ${tol})`);
     for (const v of Object.values(d)) expect(v).toBeLessThan(tol);
     // Not a zero network: the fixture's correction is visible somewhere.
     const a = get('alpha').data, dl = get('delta').data;
@@ -53,11 +57,13 @@ describe('mouth refiner export parity (tfjs cpu vs PyTorch fixture)', () => {
 
   it('refuses weights cut for another patch geometry or with a broken topology', () => {
     const t = { ...weights.topology };
-    expect(() => validateMouthTopology({ ...t, span: t.span + 0.1 })).toThrow(/span/);
-    expect(() => validateMouthTopology({ ...t, channels: [1, 2] })).toThrow(/channels/);
-    expect(() => validateMouthTopology({ ...t, layout: 'NCHW' })).toThrow(/NHWC/);
-    expect(() => validateMouthTopology(null)).toThrow(/modelTopology/);
-    // Mouth weights are not eye weights: the eyes' window has another drop.
-    expect(() => validateMouthTopology(t, EYE_REGIONS[0])).toThrow(/eye-right weights: trained on a patch of span 1.6, drop 0.1/);
+    const [own, other] = name === 'mouth' ? [MOUTH_REGION, EYE_REGIONS[0]!] : [EYE_REGIONS[0]!, MOUTH_REGION];
+    expect(validateMouthTopology(t, own)).toBe(t);
+    expect(() => validateMouthTopology({ ...t, span: t.span + 0.1 }, own)).toThrow(/span/);
+    expect(() => validateMouthTopology({ ...t, channels: [1, 2] }, own)).toThrow(/channels/);
+    expect(() => validateMouthTopology({ ...t, layout: 'NCHW' }, own)).toThrow(/NHWC/);
+    expect(() => validateMouthTopology(null, own)).toThrow(/modelTopology/);
+    // Mouth weights are not eye weights, nor the other way round: the windows' drops differ.
+    expect(() => validateMouthTopology(t, other)).toThrow(new RegExp(`${other.name} weights: trained on a patch of span 1.6, drop ${own.drop}`));
   });
 });
