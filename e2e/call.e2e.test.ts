@@ -13,10 +13,10 @@ import { fakeCameraY4m, stillPng } from './lib/media.ts';
 import { startTestSfu, type TestSfu } from './lib/sfu.ts';
 
 const ARTIFACTS = path.resolve(import.meta.dirname, '../.artifacts/call');
-// ada renders the others with the neural mouth refiner over the warp (render.mouthRefiner); ben asks
-// for it from a URL that serves nothing, and must get the warp alone and an error saying why.
+// ada renders the others with the neural eye and mouth refiners over the warp (render.mouthRefiner); ben
+// asks for the mouth refiner from a URL that serves nothing, and must get the warp alone and an error saying why.
 const PEERS = [
-  { id: 'ada', clip: 'edtalk-mouth_source.mp4', mouthUrl: '/models/mouth/model.json', generator: 'warp+mouth' },
+  { id: 'ada', clip: 'edtalk-mouth_source.mp4', mouthUrl: '/models/mouth/model.json', generator: 'warp+eyes+mouth' },
   { id: 'ben', clip: 'liveportrait-d5.mp4', mouthUrl: '/missing/model.json', generator: 'warp' },
   { id: 'cyd', clip: 'pcavs-00015.mp4', mouthUrl: '', generator: 'warp' },
 ] as const;
@@ -78,7 +78,7 @@ describe('three peers', () => {
     for (const peer of PEERS) {
       const s = await state(peer.id);
       if (peer.id === 'ben') {
-        expect(s.errors.sort()).toEqual(['ada', 'cyd'].map((id) => expect.stringMatching(new RegExp(`^mouth refiner unavailable, drawing ${id} with the warp alone: .+`))));
+        expect(s.errors.sort()).toEqual(['ada', 'cyd'].map((id) => expect.stringMatching(new RegExp(`^eye and mouth refiners unavailable, drawing ${id} with the warp alone: .+`))));
       } else {
         expect(s.errors).toEqual([]);
       }

@@ -127,7 +127,7 @@ describe('demo app', () => {
       const row = page.locator('[data-testid="stats"] tr', { hasText: other.name });
       await expect.poll(async () => Number(await row.locator('td').nth(1).textContent()), { timeout: 15_000 }).toBeGreaterThan(0);
       // Which generator draws the other: the lobby's "refine mouths" option is Ben's only.
-      expect(await row.getAttribute('title')).toContain(me.id === 'ben' ? 'warp+mouth on' : 'warp on');
+      expect(await row.getAttribute('title')).toContain(me.id === 'ben' ? 'warp+eyes+mouth on' : 'warp on');
     }
     for (const user of USERS) await shot(user.id, '3-room');
 

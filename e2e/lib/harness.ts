@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bundleBrowser } from '../../packages/client/scripts/lib/bundle.ts';
-import { CLIENT_DIR, MOUTH_WEIGHTS_DIR, trackingAssetMounts } from '../../packages/client/scripts/lib/paths.ts';
+import { CLIENT_DIR, EYE_WEIGHTS_DIR, MOUTH_WEIGHTS_DIR, trackingAssetMounts } from '../../packages/client/scripts/lib/paths.ts';
 import { identityAssetMounts } from '../../packages/client/scripts/enrollment-session.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -15,7 +15,7 @@ const here = path.dirname(fileURLToPath(import.meta.url));
  * With `tracker`, also the tracker's worker bundle and the model + wasm at the
  * FaceTracker's default URLs (served from the repo's own copies, never a CDN); with
  * `identity`, the face-recognition worker bundle and models likewise; with `mouth`, the mouth
- * refiner's weights at /models/mouth/ (and tfjs-wasm's files, as `identity` serves them).
+ * and eye refiners' weights at /models/mouth/ and /models/eyes/ (and tfjs-wasm's files, as `identity` serves them).
  */
 export async function buildHarness(name: string, options: { tracker?: boolean; identity?: boolean; mouth?: boolean } = {}): Promise<string> {
   const dir = await mkdtemp(path.join(tmpdir(), `visage-${name}-`));
@@ -30,7 +30,7 @@ export async function buildHarness(name: string, options: { tracker?: boolean; i
   const mounts = {
     ...(options.tracker ? trackingAssetMounts() : {}),
     ...(options.identity || options.mouth ? identityAssetMounts() : {}),
-    ...(options.mouth ? { '/models/mouth/': MOUTH_WEIGHTS_DIR } : {}),
+    ...(options.mouth ? { '/models/mouth/': MOUTH_WEIGHTS_DIR, '/models/eyes/': EYE_WEIGHTS_DIR } : {}),
   };
   for (const [prefix, folder] of Object.entries(mounts)) {
     const target = path.join(dir, prefix).replace(/\/$/, '');

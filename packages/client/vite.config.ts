@@ -20,14 +20,16 @@ function trackerAssets(): { prefix: string; dir: string; files: string[] | null 
   const humanModels = path.resolve(path.dirname(require.resolve('@vladmandic/human')), '../models');
   const tfjsWasm = path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm'));
   const mouthDir = path.join(repoRoot, 'models/weights/mouth');
+  const eyesDir = path.join(repoRoot, 'models/weights/eyes');
   return [
     { prefix: 'models/mediapipe', dir: path.join(repoRoot, 'models/mediapipe'), files: ['face_landmarker.task'] },
     { prefix: 'mediapipe/wasm', dir: wasmDir, files: null },
     // The identity guard (FaceIdentity defaults): human's face detector, mesh and recognition models, tfjs wasm.
     { prefix: 'models/human', dir: humanModels, files: ['blazeface', 'facemesh', 'faceres'].flatMap((m) => [`${m}.json`, `${m}.bin`]) },
     { prefix: 'tfjs-wasm', dir: tfjsWasm, files: ['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm', 'tfjs-backend-wasm-threaded-simd.wasm'] },
-    // The neural mouth refiner (the lobby's "refine mouths" option): model.json and the shards it names.
+    // The neural mouth and eye refiners (the lobby's "refine mouths" option): model.json and the shards it names.
     { prefix: 'models/mouth', dir: mouthDir, files: ['model.json', ...mouthShards(mouthDir)] },
+    { prefix: 'models/eyes', dir: eyesDir, files: ['model.json', ...mouthShards(eyesDir)] },
   ];
 }
 

@@ -52,7 +52,7 @@ export function showLobby(app: HTMLElement, state: AppState, invitedRoom: string
   h('label.field', { for: 'room' }, h('span.field-label', {}, 'Room'), room, invitedRoom ? null : hint),
   invitedRoom ? null : h('button.btn.btn-ghost.btn-block', { type: 'button', id: 'create-link', onclick: showLink }, 'Create a room link'),
   linkBox,
-  h('label.field.check', { for: 'mouth' }, mouth, h('span', {}, ' Refine mouths (experimental): a small neural network on this device redraws the others’ lips, closing the gaps and pasted teeth the photo warp can leave (~1 MB download, more CPU).')),
+  h('label.field.check', { for: 'mouth' }, mouth, h('span', {}, ' Refine mouths and eyes (experimental): two small neural networks on this device redraw the others’ lips and eyes, closing the gaps and pasted teeth the photo warp can leave and following blinks (~2 MB download, more CPU).')),
   error,
   h('button.btn.btn-primary.btn-block', { type: 'submit', id: 'continue' }, 'Continue — set up my avatar'));
 

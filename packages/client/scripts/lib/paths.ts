@@ -16,6 +16,7 @@ export const MEDIAPIPE_MODEL_DIR = resolve(REPO_ROOT, 'models/mediapipe');
 export const NEURAL_WEIGHTS_DIR = resolve(REPO_ROOT, 'models/weights/neural');
 /** The mouth refiner's weights, served at /models/mouth/ (the neural generator's default URL). */
 export const MOUTH_WEIGHTS_DIR = resolve(REPO_ROOT, 'models/weights/mouth');
+export const EYE_WEIGHTS_DIR = resolve(REPO_ROOT, 'models/weights/eyes');
 /** The fine-tuning's face-recognition network (identity term), served at /models/face-recognition/. */
 export const FACE_FEATURES_DIR = resolve(REPO_ROOT, 'models/weights/face-recognition');
 /** tasks-vision's wasm folder inside node_modules. */

@@ -23,7 +23,7 @@ import {
 import { createGenerator } from '../generator/registry.ts';
 import type { Generator } from '../generator/types.ts';
 import { unpackWarpContent, WARP_FAMILY } from '../generator/warp/content.ts';
-import { DEFAULT_MOUTH_WEIGHTS_URL } from '../generator/neural/mouth-patch.ts';
+import { DEFAULT_EYE_WEIGHTS_URL, DEFAULT_MOUTH_WEIGHTS_URL } from '../generator/neural/mouth-patch.ts';
 import { Retargeter } from '../generator/retarget.ts';
 import { LipSync, type AudioPlayoutSample } from './lip-sync.ts';
 import { SizeGovernor } from './size-governor.ts';
@@ -43,7 +43,8 @@ export interface AvatarRenderOptions {
   /**
    * Redraw the mouth of warp avatars with the neural mouth refiner (models/weights/mouth/, ~1 MB,
    * tfjs; the neural generator with `faceRefiner: false`): closes the slit or the pasted teeth the
-   * warp draws between lips that meet. Off by default: on tfjs-wasm in headless Chromium on this
+   * warp draws between lips that meet. With it (unless `eyes: false`) the eye refiner
+   * (models/weights/eyes/, ~1 MB) redraws both eyes: lids that close, irises that move. Off by default: on tfjs-wasm in headless Chromium on this
    * project's 2-core CPU a 256×256 frame takes 26–29 ms with it against 6–10 ms for the warp alone
    * (`bench-neural.ts --no-face-refiner [--mouth]`). If the refiner cannot start (weights not
    * served, no tfjs backend), an 'error' event says so and the avatar is drawn by the warp alone.
@@ -54,6 +55,10 @@ export interface AvatarRenderOptions {
 export interface MouthRefinerRenderOptions {
   /** URL of the mouth refiner's model.json. Default '/models/mouth/model.json'. */
   weightsUrl?: string;
+  /** Also run the eye refiner (default true). */
+  eyes?: boolean;
+  /** URL of the eye refiner's model.json. Default '/models/eyes/model.json'. */
+  eyeWeightsUrl?: string;
   /** URL folder with tfjs-backend-wasm's .wasm files. Default '/tfjs-wasm/'. */
   wasmPath?: string;
   /** tfjs backend for the network. Default: 'wasm' when `backend` is 'cpu', else 'auto'. */
@@ -227,11 +232,11 @@ export class AvatarRenderer extends TypedEmitter<AvatarRendererEvents> {
     try {
       await generator.init(embedding);
     } catch (err) {
-      if (pipeline !== 'warp+mouth') throw err;
+      if (!pipeline.startsWith('warp+')) throw err;
       // An optional refinement must not cost the avatar: say why (once) and draw the warp alone.
       generator.dispose();
       this.#mouthUnavailable = true;
-      this.safeEmit('error', new Error(`mouth refiner unavailable, drawing ${this.#options.peerId} with the warp alone: ${err instanceof Error ? err.message : String(err)}`, { cause: err }));
+      this.safeEmit('error', new Error(`${pipeline === 'warp+mouth' ? 'mouth refiner' : 'eye and mouth refiners'} unavailable, drawing ${this.#options.peerId} with the warp alone: ${err instanceof Error ? err.message : String(err)}`, { cause: err }));
       ({ generator, pipeline } = this.#createGenerator(embedding.generator.family, false));
       await generator.init(embedding);
     }
@@ -268,8 +273,9 @@ export class AvatarRenderer extends TypedEmitter<AvatarRendererEvents> {
       warpBackend: backend,
       wasmPath: o.wasmPath ?? '/tfjs-wasm/',
       mouthWeightsUrl: o.weightsUrl ?? DEFAULT_MOUTH_WEIGHTS_URL,
+      eyeWeightsUrl: o.eyes === false ? null : (o.eyeWeightsUrl ?? DEFAULT_EYE_WEIGHTS_URL),
     });
-    return { generator, pipeline: 'warp+mouth' };
+    return { generator, pipeline: o.eyes === false ? 'warp+mouth' : 'warp+eyes+mouth' };
   }
 
   /** A landmark packet arrived at wall-clock time `arrivalMs`. */

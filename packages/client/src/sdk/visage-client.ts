@@ -52,8 +52,9 @@ export interface VisageClientOptions {
   backend?: 'auto' | 'webgpu' | 'webgl' | 'cpu';
   /**
    * Where remote avatars render (default: a module Worker each, on an OffscreenCanvas, when
-   * supported), and `mouthRefiner`: redraw warp avatars' mouths with the neural mouth refiner
-   * (the app serves models/weights/mouth/ at /models/mouth/ and tfjs-backend-wasm's files at /tfjs-wasm/).
+   * supported), and `mouthRefiner`: redraw warp avatars' mouths and eyes with the neural mouth and
+   * eye refiners (the app serves models/weights/mouth/ at /models/mouth/, models/weights/eyes/ at
+   * /models/eyes/ and tfjs-backend-wasm's files at /tfjs-wasm/; `{ eyes: false }` for the mouth only).
    */
   render?: Pick<RemoteAvatarOptions, 'thread' | 'workerFactory' | 'mouthRefiner'>;
 }

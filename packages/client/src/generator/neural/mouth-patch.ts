@@ -16,6 +16,8 @@ import { LEFT_EYE_LOOP, RIGHT_EYE_LOOP } from '../mesh-data.ts';
 
 /** Where the app serves models/weights/mouth/ by default (here, not in mouth-model.ts, so that tfjs-free code can name it). */
 export const DEFAULT_MOUTH_WEIGHTS_URL = '/models/mouth/model.json';
+/** Where the app serves models/weights/eyes/ (the eye refiner) by default. */
+export const DEFAULT_EYE_WEIGHTS_URL = '/models/eyes/model.json';
 
 /** Window side, in inner-corner distances. */
 export const MOUTH_PATCH_SPAN = 1.6;
