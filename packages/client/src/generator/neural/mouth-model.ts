@@ -145,30 +145,36 @@ export class MouthRefiner {
   private readonly lips: Float32Array;
 
   constructor(readonly model: MouthModel, readonly regions: readonly PatchRegion[] = [MOUTH_REGION]) {
-    const s = model.size;
-    this.patch = new Float32Array(s * s * 3);
-    this.lips = new Float32Array(s * s * 2);
+    const s = model.size, n = regions.length;
+    this.patch = new Float32Array(n * s * s * 3);
+    this.lips = new Float32Array(n * s * s * 2);
   }
 
-  /** Refines the mouth (or eyes) of `frame` (RGBA) for normalised `landmarks`; a window under 2 px wide is left alone. */
+  /**
+   * Refines the mouth (or eyes) of `frame` (RGBA) for normalised `landmarks`, all windows in one
+   * batch (they do not overlap); a window under 2 px wide is left alone.
+   */
   async apply(frame: { width: number; height: number; data: Uint8ClampedArray | Uint8Array }, landmarks: Float32Array): Promise<void> {
-    for (const region of this.regions) await this.applyRegion(frame, landmarks, region);
-  }
-
-  private async applyRegion(frame: { width: number; height: number; data: Uint8ClampedArray | Uint8Array }, landmarks: Float32Array, region: PatchRegion): Promise<void> {
-    const s = this.model.size, { width, height } = frame;
-    const f = mouthPatchFrame(landmarks, width, height, region);
-    if (!(f.len >= 2)) return;
-    sampleMouthPatch(frame as RgbaImage, f, s, this.patch, region);
-    for (let i = 0; i < this.patch.length; i++) this.patch[i] = this.patch[i]! / 127.5 - 1;
-    lipImage(landmarks, width, height, f, s, this.lips, region);
-    const patch = this.patch, lips = this.lips, model = this.model;
+    const s = this.model.size, { width, height } = frame, px = s * s;
+    const cut: { region: PatchRegion; f: ReturnType<typeof mouthPatchFrame> }[] = [];
+    for (const region of this.regions) {
+      const f = mouthPatchFrame(landmarks, width, height, region);
+      if (!(f.len >= 2)) continue;
+      const k = cut.length;
+      sampleMouthPatch(frame as RgbaImage, f, s, this.patch.subarray(k * px * 3, (k + 1) * px * 3), region);
+      lipImage(landmarks, width, height, f, s, this.lips.subarray(k * px * 2, (k + 1) * px * 2), region);
+      cut.push({ region, f });
+    }
+    const n = cut.length;
+    if (n === 0) return;
+    const patch = this.patch.subarray(0, n * px * 3), lips = this.lips.subarray(0, n * px * 2), model = this.model;
+    for (let i = 0; i < patch.length; i++) patch[i] = patch[i]! / 127.5 - 1;
     const out = tf.tidy(() => {
-      const { delta, alpha } = model.run(tf.tensor4d(patch, [1, s, s, 3]), tf.tensor4d(lips, [1, s, s, 2]));
+      const { delta, alpha } = model.run(tf.tensor4d(patch, [n, s, s, 3]), tf.tensor4d(lips, [n, s, s, 2]));
       return tf.concat([tf.mul(delta, 127.5), alpha], 3);
     });
     let corr: Float32Array;
     try { corr = (await out.data()) as Float32Array; } finally { out.dispose(); }
-    compositeMouthPatch(frame, f, s, corr, region);
+    cut.forEach(({ region, f }, k) => compositeMouthPatch(frame, f, s, corr.subarray(k * px * 4, (k + 1) * px * 4), region));
   }
 }
