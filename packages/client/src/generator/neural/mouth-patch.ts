@@ -9,6 +9,10 @@
  *   a = ((i + 0.5) / S − 0.5) · SPAN,  b = ((j + 0.5) / S − 0.5) · SPAN + DROP
  * (in corner distances), i.e. the window spans SPAN corner distances each way and is centred
  * DROP below the corners, where an opening jaw moves the lower lip.
+ *
+ * The eye refiner cuts its windows with the same code: a `PatchRegion` names the two corner
+ * landmarks, the span, the drop and the two contours of the shape image (EYE_REGIONS: each eye
+ * between its corners, the iris and the opening); every function here takes one (default the mouth's).
  */
 import type { RgbaImage } from '../image.ts';
 import type { MouthFrame } from '../warp/face-model.ts';

@@ -12,7 +12,10 @@
  *     G's RGB head is a correction Δ), frame = warp·(1−mask) + rgb·mask for the blending one; the
  *     warp everywhere else — so the warp keeps its sharpness and G only corrects what it learned
  *     to (mouth, eyes, seams, lighting);
- *  5. the mouth refiner (mouth-model.ts; `mouthWeightsUrl`, on by default when the weights are fetched):
+ *  5. the eye refiner (`eyeWeightsUrl`, off by default): the same network trained on each eye's
+ *     corner-aligned window (mouth-patch.ts EYE_REGIONS) — lids that close, irises that move, where
+ *     the warp stretches one photo's eyes;
+ *  6. the mouth refiner (mouth-model.ts; `mouthWeightsUrl`, on by default when the weights are fetched):
  *     a person-agnostic network that redraws the inside of a lip-aligned window of the frame —
  *     teeth, a dark opening, lips that meet — where the warp can only stretch one photo's mouth.
  *
