@@ -381,7 +381,7 @@ def train(args) -> None:
     sys.stderr.write(f"\nsaved {ckpt} at step {step} ({_fmt(trained_s)} trained)\n")
     if not args.no_export:
         export_mouth(ema, args.size, run / "export", step, region=args.region)
-        sys.stderr.write(f"exported to {run / 'export'} (copy to models/weights/mouth to ship it)\n")
+        sys.stderr.write(f"exported to {run / 'export'} (copy to models/weights/{args.region} to ship it)\n")
 
 
 def load_ckpt(path: Path) -> tuple[MouthNet, int]:
