@@ -15,7 +15,7 @@
  * between its corners, the iris and the opening); every function here takes one (default the mouth's).
  */
 import type { RgbaImage } from '../image.ts';
-import type { MouthFrame } from '../warp/face-model.ts';
+import { cornerFrame, type MouthFrame } from '../warp/face-model.ts';
 import { LEFT_EYE_LOOP, RIGHT_EYE_LOOP } from '../mesh-data.ts';
 
 /** Where the app serves models/weights/mouth/ by default (here, not in mouth-model.ts, so that tfjs-free code can name it). */
@@ -59,9 +59,7 @@ export const EYE_REGIONS: readonly PatchRegion[] = [
 /** The patch's placement in a W×H image: the region's frame of the landmarks in that image's pixels. */
 export function mouthPatchFrame(landmarks: ArrayLike<number>, width: number, height: number, region: PatchRegion = MOUTH_REGION): MouthFrame {
   const [a, b] = region.corners;
-  const ax = landmarks[a * 3]! * width, ay = landmarks[a * 3 + 1]! * height, bx = landmarks[b * 3]! * width, by = landmarks[b * 3 + 1]! * height;
-  const len = Math.hypot(bx - ax, by - ay) || 1;
-  return { ox: (ax + bx) / 2, oy: (ay + by) / 2, ux: (bx - ax) / len, uy: (by - ay) / len, len };
+  return cornerFrame(landmarks[a * 3]! * width, landmarks[a * 3 + 1]! * height, landmarks[b * 3]! * width, landmarks[b * 3 + 1]! * height);
 }
 
 /** Image position (pixels, continuous: pixel centres at +0.5) of patch coordinates (u, v) ∈ [0, 1]². */

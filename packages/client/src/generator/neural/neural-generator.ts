@@ -213,8 +213,8 @@ export class NeuralGenerator implements Generator {
       } else if (!hasWarpSections(embedding)) {
         throw new TypeError('faceRefiner: false draws the v1 warp render (plus the mouth refiner): the embedding needs the warp sections');
       }
-      // The warp generator inside and the mouth refiner after G (refiner path only); the warp
-      // generator is freed here if either fails, psi and the mouth weights by the outer catch.
+      // The warp generator inside and the eye and mouth refiners after G (refiner path only); the
+      // warp generator is freed here if any fails, psi and the refiners' weights by the outer catch.
       let warpGen: WarpGenerator | null = null;
       let mouth: MouthRefiner | null = null;
       let eyes: MouthRefiner | null = null;

@@ -101,8 +101,10 @@ export function eyeOpenness(p: Points, eye: EyeSpec): number {
 /** Mouth frame: origin between the inner corners, x along them, y perpendicular (down), scale = corner distance. */
 export interface MouthFrame { ox: number; oy: number; ux: number; uy: number; len: number }
 export function mouthFrame(p: Points): MouthFrame {
-  const a = 78, b = 308;
-  const ax = p[a * 3]!, ay = p[a * 3 + 1]!, bx = p[b * 3]!, by = p[b * 3 + 1]!;
+  return cornerFrame(p[78 * 3]!, p[78 * 3 + 1]!, p[308 * 3]!, p[308 * 3 + 1]!);
+}
+/** The frame of two corner points (pixels): origin between them, x from the first to the second, scale their distance. */
+export function cornerFrame(ax: number, ay: number, bx: number, by: number): MouthFrame {
   const len = Math.hypot(bx - ax, by - ay) || 1;
   return { ox: (ax + bx) / 2, oy: (ay + by) / 2, ux: (bx - ax) / len, uy: (by - ay) / len, len };
 }
