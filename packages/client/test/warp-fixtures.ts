@@ -2,7 +2,9 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { decodePng } from '../src/generator/png.ts';
-import type { RgbaImage } from '../src/generator/image.ts';
+import { createImage, type RgbaImage } from '../src/generator/image.ts';
+import { EYES, eyeballFrame, irisRadius } from '../src/generator/warp/face-model.ts';
+import { pointInPolygon } from '../src/enrollment/atlas/polygon.ts';
 import { FACE_OVAL } from '../src/generator/mesh-data.ts';
 
 const dir = fileURLToPath(new URL('./fixtures/warp/', import.meta.url));
@@ -40,4 +42,39 @@ export function psnr(a: Uint8ClampedArray | Uint8Array, b: Uint8ClampedArray | U
     for (let c = 0; c < 3; c++) { s += (a[i * 4 + c]! - b[i * 4 + c]!) ** 2; n++; }
   }
   return 10 * Math.log10((255 * 255) / Math.max(1e-9, s / n));
+}
+
+export const SKIN = [200, 150, 130] as const, SCLERA = [235, 232, 228] as const;
+export const BROWN = [60, 40, 30] as const, BLUE = [40, 60, 150] as const;
+
+/**
+ * A photo of painted eyes for landmarks `p` (pixels of a size × size image): skin everywhere, each
+ * eye opening sclera, and in it a disc of iris (the tracked iris radius) centred at `irisAt[k]`.
+ */
+export function paintEyes(p: Float32Array, size: number, irisAt: readonly (readonly [number, number])[], iris: readonly number[] = BROWN): RgbaImage {
+  const img = createImage(size, size, [SKIN[0], SKIN[1], SKIN[2], 255]);
+  EYES.forEach((e, k) => {
+    const poly = e.loop.map((i) => [p[i * 3]!, p[i * 3 + 1]!] as const);
+    const r = irisRadius(p, k) * eyeballFrame(p, k).len;
+    for (let y = 0; y < size; y++) for (let x = 0; x < size; x++) {
+      if (!pointInPolygon(x + 0.5, y + 0.5, poly)) continue;
+      img.data.set(Math.hypot(x + 0.5 - irisAt[k]![0], y + 0.5 - irisAt[k]![1]) < r ? iris : SCLERA, (y * size + x) * 4);
+    }
+  });
+  return img;
+}
+
+/** Where the tracker puts each iris centre (pixels). */
+export function irisCentres(p: Float32Array): [number, number][] {
+  return EYES.map((e) => [p[e.iris * 3]!, p[e.iris * 3 + 1]!]);
+}
+
+/** Landmarks with both eye openings `factor` times as tall about their corner line (normalised or pixel units alike). */
+export function openEyes(l: Float32Array, factor: number): Float32Array {
+  const q = l.slice();
+  for (const e of EYES) {
+    const cy = (l[e.inner * 3 + 1]! + l[e.outer * 3 + 1]!) / 2;
+    for (const i of e.loop) q[i * 3 + 1] = cy + (l[i * 3 + 1]! - cy) * factor;
+  }
+  return q;
 }

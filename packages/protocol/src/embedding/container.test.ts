@@ -100,6 +100,7 @@ describe('embedding container', () => {
     nan.set([0x00, 0x00, 0xc0, 0x7f], 7 + 4 + 4 + 7); // float32 NaN, little-endian
     expect(reason(() => decodeEmbedding(rehash(nan)))).toBe('invalid_field');
     expect(() => encodeEmbedding(sample([{ type: SectionType.EyePatch, mandatory: true, bytes: new Uint8Array(10) }]))).toThrow(TypeError);
+    expect(() => encodeEmbedding(sample([{ type: SectionType.EyeballPatch, mandatory: false, bytes: new Uint8Array(10) }]))).toThrow(/section 11 is not a WebP, JPEG or PNG image/);
   });
 
   it('throws only DecodeError on 5,000 mutated containers', () => {

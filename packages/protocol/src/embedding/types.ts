@@ -26,6 +26,8 @@ export const SectionType = {
   Metadata: 9,
   /** Person-specific float16 deltas to some of the neural generator's layers (generator-weights.ts). */
   GeneratorWeights: 10,
+  /** Both eyes' openings in their eyeball frames (iris-centred; client face-model.ts), side by side, image bytes. */
+  EyeballPatch: 11,
 } as const;
 export type SectionType = (typeof SectionType)[keyof typeof SectionType];
 

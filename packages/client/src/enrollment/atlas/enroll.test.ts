@@ -15,7 +15,7 @@ describe('warp enrollment', () => {
     expect(bytes).toBe(embeddingPayloadBytes(embedding));
     expect(bytes).toBeLessThanOrEqual(256 * 1024);
     expect(embedding.sections.map((s) => s.type).sort()).toEqual(
-      [SectionType.NeutralShape, SectionType.TextureAtlas, SectionType.BackgroundPlate, SectionType.PlateLandmarks, SectionType.MouthPatch, SectionType.EyePatch, SectionType.Metadata].sort(),
+      [SectionType.NeutralShape, SectionType.TextureAtlas, SectionType.BackgroundPlate, SectionType.PlateLandmarks, SectionType.MouthPatch, SectionType.EyeballPatch, SectionType.Metadata].sort(),
     );
     expect(content.metadata.photos).toBe(2);
     for (const g of content.metadata.gains!) for (const v of g) expect(Math.abs(v - 1)).toBeLessThan(0.2);

@@ -6,12 +6,14 @@
 import type { AvatarEmbedding } from '@visage/protocol';
 import { createImage, pushPullFill, resize, sampleBilinear, type RgbaImage } from '../../generator/image.ts';
 import {
-  ATLAS_TRIANGLES, EYES, EYE_BAND, LANDMARK_COUNT, MOUTH_LOOP, MOUTH_PATCH_HEIGHT, MOUTH_PATCH_WIDTH,
+  ATLAS_TRIANGLES, EYES, LANDMARK_COUNT, MOUTH_LOOP, MOUTH_PATCH_HEIGHT, MOUTH_PATCH_WIDTH,
   eyeOpenness, mouthFrame, mouthOpenness, mouthPatchToPixel, toPixels, type Points,
 } from '../../generator/warp/face-model.ts';
 import { embeddingPayloadBytes, packWarpContent, type PackOptions, type WarpContent } from '../../generator/warp/content.ts';
 import { canonicalize } from '../../generator/retarget.ts';
 import { triangleQuality, unwrapPhoto } from './unwrap.ts';
+import { extractEyeballs } from './eyeballs.ts';
+import { pointInPolygon } from './polygon.ts';
 
 export interface EnrollmentPhoto {
   image: RgbaImage;
@@ -24,8 +26,6 @@ export interface EnrollOptions extends PackOptions {
   atlasSize?: number;
   /** Longest side of the background plate in pixels (default 320; shrunk to fit maxBytes). */
   plateSize?: number;
-  /** Eye patch resolution relative to the atlas (default 2). */
-  eyeScale?: number;
   /** Which photo is the background plate (default: the most frontal). */
   plateIndex?: number;
   /** Size budget of the section payloads (default 256 KiB minus 1 KiB for the container). */
@@ -99,19 +99,8 @@ export function buildWarpContent(photos: readonly EnrollmentPhoto[], options: En
   }
   pushPullFill(atlas, mask);
 
-  // Eye band at higher resolution from the most open-eyed photo.
-  const eyeScale = options.eyeScale ?? 2;
-  const ew = Math.round((EYE_BAND[2] - EYE_BAND[0]) * A * eyeScale), eh = Math.round((EYE_BAND[3] - EYE_BAND[1]) * A * eyeScale);
-  const eu = unwrapPhoto(photos[eyeSource]!.image, pts[eyeSource]!, new Float32Array(TRI_COUNT).fill(1), EYE_BAND, ew, eh);
-  const eyes = createImage(ew, eh, [0, 0, 0, 255]);
-  const eyeMask = new Float32Array(ew * eh);
-  const g = gains[eyeSource]!;
-  for (let k = 0; k < ew * eh; k++) {
-    if (eu.weight[k]! <= 0) continue;
-    for (let j = 0; j < 3; j++) eyes.data[k * 4 + j] = eu.color[k * 3 + j]! * g[j]!;
-    eyeMask[k] = 1;
-  }
-  pushPullFill(eyes, eyeMask);
+  // Eyeballs: each eye from the photo where it is most open, gaps from the others.
+  const eyeballs = extractEyeballs(photos.map((ph, i) => ({ image: ph.image, points: pts[i]!, gain: gains[i]! })));
 
   // Background plate.
   const plateIndex = options.plateIndex ?? ref;
@@ -134,7 +123,7 @@ export function buildWarpContent(photos: readonly EnrollmentPhoto[], options: En
   }
 
   return {
-    neutral, atlas, plate, plateLandmarks: photos[plateIndex]!.landmarks.slice(), mouth, eyes,
+    neutral, atlas, plate, plateLandmarks: photos[plateIndex]!.landmarks.slice(), mouth, eyes: null, eyeballs,
     metadata: {
       ...(options.name !== undefined ? { name: options.name } : {}),
       photos: photos.length, gains, plateIndex, eyeSource, mouthSource: mouth ? mouthSource : 'synthetic', atlasSize: A,
@@ -182,15 +171,6 @@ function extractMouthPatch(img: RgbaImage, p: Points): RgbaImage {
   }
   pushPullFill(out, mask);
   return out;
-}
-
-function pointInPolygon(x: number, y: number, poly: readonly (readonly [number, number])[]): boolean {
-  let inside = false;
-  for (let i = 0, j = poly.length - 1; i < poly.length; j = i++) {
-    const [xi, yi] = poly[i]!, [xj, yj] = poly[j]!;
-    if (yi > y !== yj > y && x < ((xj - xi) * (y - yi)) / (yj - yi) + xi) inside = !inside;
-  }
-  return inside;
 }
 
 function copyOpaque(img: RgbaImage): RgbaImage {

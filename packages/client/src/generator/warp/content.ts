@@ -5,7 +5,7 @@
 import { SectionType, type AvatarEmbedding, type EmbeddingSection } from '@visage/protocol';
 import type { RgbaImage } from '../image.ts';
 import { defaultImageCodec, type ImageCodec, type ImageMime } from '../codec.ts';
-import { LANDMARK_COUNT } from './face-model.ts';
+import { EYEBALL_PATCH_HEIGHT, EYEBALL_PATCH_WIDTH, LANDMARK_COUNT } from './face-model.ts';
 
 export const WARP_FAMILY = 'warp';
 export const WARP_VERSION = 1;
@@ -35,8 +35,10 @@ export interface WarpContent {
   plateLandmarks: Float32Array;
   /** Mouth-interior patch in the mouth frame (face-model.ts), or null to synthesise one. */
   mouth: RgbaImage | null;
-  /** High-resolution crop of the atlas's EYE_BAND from the most open-eyed photo, or null. */
+  /** High-resolution crop of the atlas's EYE_BAND (embeddings before the eyeball patches), or null. */
   eyes: RgbaImage | null;
+  /** Both eyes in their eyeball frames (face-model.ts) from the most open-eyed photo, or null. Drawn instead of `eyes`. */
+  eyeballs: RgbaImage | null;
   metadata: WarpMetadata;
 }
 
@@ -75,6 +77,7 @@ export async function packWarpContent(c: WarpContent, options: PackOptions = {})
   ];
   if (c.mouth) sections.push({ type: SectionType.MouthPatch, mandatory: false, bytes: await img(c.mouth) });
   if (c.eyes) sections.push({ type: SectionType.EyePatch, mandatory: false, bytes: await img(c.eyes) });
+  if (c.eyeballs) sections.push({ type: SectionType.EyeballPatch, mandatory: false, bytes: await img(c.eyeballs) });
   sections.push({ type: SectionType.Metadata, mandatory: false, bytes: new TextEncoder().encode(JSON.stringify(c.metadata)) });
   return { formatVersion: EMBEDDING_FORMAT_VERSION, generator: { family: WARP_FAMILY, version: WARP_VERSION }, sections };
 }
@@ -82,7 +85,7 @@ export async function packWarpContent(c: WarpContent, options: PackOptions = {})
 export async function unpackWarpContent(e: AvatarEmbedding, codec: ImageCodec = defaultImageCodec()): Promise<WarpContent> {
   if (e.generator.family !== WARP_FAMILY) throw new TypeError(`embedding is for generator '${e.generator.family}', not '${WARP_FAMILY}'`);
   if (e.generator.version > WARP_VERSION) throw new TypeError(`warp embedding version ${e.generator.version} is newer than ${WARP_VERSION}`);
-  const known = new Set<number>([SectionType.NeutralShape, SectionType.TextureAtlas, SectionType.BackgroundPlate, SectionType.PlateLandmarks, SectionType.MouthPatch, SectionType.EyePatch, SectionType.Metadata]);
+  const known = new Set<number>([SectionType.NeutralShape, SectionType.TextureAtlas, SectionType.BackgroundPlate, SectionType.PlateLandmarks, SectionType.MouthPatch, SectionType.EyePatch, SectionType.EyeballPatch, SectionType.Metadata]);
   for (const s of e.sections) if (s.mandatory && !known.has(s.type)) throw new TypeError(`unknown mandatory section ${s.type}`);
   const get = (t: number) => e.sections.find((s) => s.type === t)?.bytes;
   const need = (t: number, what: string) => {
@@ -91,7 +94,7 @@ export async function unpackWarpContent(e: AvatarEmbedding, codec: ImageCodec = 
     return b;
   };
   const meta = get(SectionType.Metadata);
-  const mouth = get(SectionType.MouthPatch), eyes = get(SectionType.EyePatch);
+  const mouth = get(SectionType.MouthPatch), eyes = get(SectionType.EyePatch), eyeballs = get(SectionType.EyeballPatch);
   return {
     neutral: bytesToFloats(need(SectionType.NeutralShape, 'NeutralShape'), LANDMARK_COUNT * 3, 'NeutralShape'),
     atlas: await codec.decode(need(SectionType.TextureAtlas, 'TextureAtlas')),
@@ -99,8 +102,17 @@ export async function unpackWarpContent(e: AvatarEmbedding, codec: ImageCodec = 
     plateLandmarks: bytesToFloats(need(SectionType.PlateLandmarks, 'PlateLandmarks'), LANDMARK_COUNT * 3, 'PlateLandmarks'),
     mouth: mouth ? await codec.decode(mouth) : null,
     eyes: eyes ? await codec.decode(eyes) : null,
+    eyeballs: eyeballs ? await decodeEyeballs(codec, eyeballs) : null,
     metadata: meta ? (JSON.parse(new TextDecoder().decode(meta)) as WarpMetadata) : { photos: 0 },
   };
+}
+
+async function decodeEyeballs(codec: ImageCodec, bytes: Uint8Array): Promise<RgbaImage> {
+  const img = await codec.decode(bytes);
+  if (img.width !== 2 * EYEBALL_PATCH_WIDTH || img.height !== EYEBALL_PATCH_HEIGHT) {
+    throw new TypeError(`EyeballPatch: expected ${2 * EYEBALL_PATCH_WIDTH}×${EYEBALL_PATCH_HEIGHT}, got ${img.width}×${img.height}`);
+  }
+  return img;
 }
 
 /** Total size of the section payloads (the container adds a small header on top). */

@@ -21,6 +21,45 @@ export const EYES: readonly EyeSpec[] = [
   { loop: LEFT_EYE_LOOP, iris: LEFT_IRIS_CENTER, upper: 386, lower: 374, outer: 263, inner: 362 },
 ];
 
+/**
+ * Eyeball patches (the EyeballPatch section): each eye's opening resampled in its eyeball frame —
+ * origin at the iris centre, x along the eye's corner line (image left to right), y down, unit
+ * the corner distance — over EYEBALL_HALF_X × EYEBALL_HALF_Y eye widths either side. Rendering
+ * maps the driving eye opening through the driving eyeball frame into this patch, so the iris goes
+ * where the tracker saw it, keeps its size, and the lids cover it instead of squeezing it.
+ */
+export const EYEBALL_PATCH_WIDTH = 96;
+export const EYEBALL_PATCH_HEIGHT = 48;
+export const EYEBALL_HALF_X = 1.1;
+export const EYEBALL_HALF_Y = 0.55;
+/** Iris ring landmarks (4 points on the iris boundary) of each eye, in EYES order. */
+export const IRIS_RINGS: readonly (readonly number[])[] = [[469, 470, 471, 472], [474, 475, 476, 477]];
+
+/** The eyeball frame of EYES[k] (a MouthFrame whose origin is the iris centre). */
+export function eyeballFrame(p: Points, k: number): MouthFrame {
+  const e = EYES[k]!;
+  const [a, b] = k === 0 ? [e.outer, e.inner] : [e.inner, e.outer];
+  const f = cornerFrame(p[a * 3]!, p[a * 3 + 1]!, p[b * 3]!, p[b * 3 + 1]!);
+  return { ...f, ox: p[e.iris * 3]!, oy: p[e.iris * 3 + 1]! };
+}
+/** Eyeball-patch coordinates in [0, 1]² (unclamped) of a pixel-space point. */
+export function eyeballCoord(f: MouthFrame, x: number, y: number): [number, number] {
+  const dx = x - f.ox, dy = y - f.oy;
+  return [0.5 + (dx * f.ux + dy * f.uy) / (2 * EYEBALL_HALF_X * f.len), 0.5 + (-dx * f.uy + dy * f.ux) / (2 * EYEBALL_HALF_Y * f.len)];
+}
+/** Inverse of eyeballCoord. */
+export function eyeballToPixel(f: MouthFrame, s: number, t: number): [number, number] {
+  const a = (s - 0.5) * 2 * EYEBALL_HALF_X * f.len, b = (t - 0.5) * 2 * EYEBALL_HALF_Y * f.len;
+  return [f.ox + a * f.ux - b * f.uy, f.oy + a * f.uy + b * f.ux];
+}
+/** Iris radius of EYES[k] in eye widths: mean distance of the ring landmarks from the centre. */
+export function irisRadius(p: Points, k: number): number {
+  const f = eyeballFrame(p, k);
+  let r = 0;
+  for (const i of IRIS_RINGS[k]!) r += Math.hypot(p[i * 3]! - f.ox, p[i * 3 + 1]! - f.oy);
+  return r / IRIS_RINGS[k]!.length / f.len;
+}
+
 /** Atlas UV of each eye fan's centre: the mean UV of its contour. */
 export const EYE_CENTER_UVS: readonly (readonly [number, number])[] = EYES.map((e) => {
   let u = 0, v = 0;

@@ -1,14 +1,15 @@
 /**
- * Per-frame geometry of the warp generator: the textured face (skin triangles from the atlas,
- * eye openings fanned around the iris from the eye patch, the mouth opening filled from the
- * mouth-interior patch) over the background plate, which is warped by a mesh extended to the
- * image border: the face oval, four rings around it whose motion fades from the head's to none,
+ * Per-frame geometry of the warp generator: the textured face (skin triangles from the atlas, eye
+ * openings from the iris-centred eyeball patches — or, for older embeddings, fanned around the iris
+ * from the eye band — the mouth opening filled from the mouth-interior patch) over the background
+ * plate, which is warped by a mesh extended to the image border: the face oval, four rings around it whose motion fades from the head's to none,
  * and the frame border, which stays put.
  */
 import type { DrawMesh } from '../backends/types.ts';
 import { FACE_OVAL, SKIN_TRIANGLES } from '../mesh-data.ts';
 import {
-  EYES, EYE_BAND, EYE_CENTER_UVS, MOUTH_LOOP, atlasUv, eyeCenter, mouthFrame, mouthPatchCoord, toPixels, type Points,
+  EYES, EYE_BAND, EYE_CENTER_UVS, EYEBALL_PATCH_WIDTH, MOUTH_LOOP, atlasUv, eyeCenter, eyeballCoord, eyeballFrame, mouthFrame, mouthPatchCoord,
+  toPixels, type Points,
 } from './face-model.ts';
 import { regionUv, type PackedTexture } from './texture-layout.ts';
 
@@ -169,7 +170,7 @@ export class FrameMeshBuilder {
     for (let i = 0; i < on; i++) positions[(bc + 1 + i) * 4 + 2] = PLATE_FACE_DEPTH;
   }
 
-  /** Fills positions (and the mouth UVs) for one frame of landmarks (normalised to the output frame). */
+  /** Fills positions (and the mouth and eyeball UVs) for one frame of landmarks (normalised to the output frame). */
   update(landmarks: Float32Array): DrawMesh {
     const pw = this.plateWidth, ph = this.plateHeight;
     const p = toPixels(landmarks, pw, ph);
@@ -185,13 +186,22 @@ export class FrameMeshBuilder {
     };
     for (let i = 0; i < 478; i++) put(i, p[i * 3]!, p[i * 3 + 1]!, p[i * 3 + 2]!);
     let base = this.eyeBase;
-    for (const e of EYES) {
+    EYES.forEach((e, k) => {
       const L = e.loop.length;
-      for (let i = 0; i < L; i++) { const k = e.loop[i]!; put(base + i, p[k * 3]!, p[k * 3 + 1]!, p[k * 3 + 2]!); }
+      for (let i = 0; i < L; i++) { const j = e.loop[i]!; put(base + i, p[j * 3]!, p[j * 3 + 1]!, p[j * 3 + 2]!); }
       const [x, y, z] = eyeCenter(p, e);
       put(base + L, x, y, z);
+      if (this.tex.eyeballs) {
+        // The opening samples the eyeball patch through this frame's eyeball frame: one similarity
+        // for the whole fan, so the iris keeps its shape and position whatever the lids do.
+        const f = eyeballFrame(p, k), r = this.tex.eyeballs, inset = 1 / EYEBALL_PATCH_WIDTH;
+        for (let i = 0; i <= L; i++) {
+          const [s, t] = eyeballCoord(f, P[(base + i) * 4]! * pw, P[(base + i) * 4 + 1]! * ph);
+          regionUv(r, (k + Math.min(1 - inset, Math.max(inset, s))) / 2, clamp01(t), uvs, (base + i) * 2);
+        }
+      }
       base += L + 1;
-    }
+    });
     const f = mouthFrame(p);
     const ML = MOUTH_LOOP.length;
     let mx = 0, my = 0, mz = 0;

@@ -1,5 +1,5 @@
 /**
- * Packs the warp content's images into one texture (atlas, eye band, mouth patch, plate stacked
+ * Packs the warp content's images into one texture (atlas, eye band or eyeballs, mouth patch, plate stacked
  * vertically with edge-replicated gutters) so every backend draws a frame with one texture and
  * one draw call.
  */
@@ -11,14 +11,15 @@ export interface PackedTexture {
   image: RgbaImage;
   atlas: Region;
   eyes: Region | null;
+  eyeballs: Region | null;
   mouth: Region;
   plate: Region;
 }
 
 const GUTTER = 2;
 
-export function packTexture(atlas: RgbaImage, eyes: RgbaImage | null, mouth: RgbaImage, plate: RgbaImage): PackedTexture {
-  const parts = [atlas, eyes, mouth, plate];
+export function packTexture(atlas: RgbaImage, eyes: RgbaImage | null, eyeballs: RgbaImage | null, mouth: RgbaImage, plate: RgbaImage): PackedTexture {
+  const parts = [atlas, eyes, eyeballs, mouth, plate];
   const width = Math.max(...parts.map((p) => (p ? p.width : 0))) + 2 * GUTTER;
   const height = parts.reduce((s, p) => s + (p ? p.height + 2 * GUTTER : 0), 0);
   const image = createImage(width, height, [0, 0, 0, 255]);
@@ -30,7 +31,7 @@ export function packTexture(atlas: RgbaImage, eyes: RgbaImage | null, mouth: Rgb
     y += p.height + 2 * GUTTER;
     return r;
   });
-  return { image, atlas: regions[0]!, eyes: regions[1] ?? null, mouth: regions[2]!, plate: regions[3]! };
+  return { image, atlas: regions[0]!, eyes: regions[1] ?? null, eyeballs: regions[2] ?? null, mouth: regions[3]!, plate: regions[4]! };
 }
 
 function blitWithGutter(dst: RgbaImage, src: RgbaImage, x0: number, y0: number): void {

@@ -1,13 +1,15 @@
 import { describe, expect, it, vi, beforeAll } from 'vitest';
-import { VisageError, type AvatarEmbedding } from '@visage/protocol';
+import { SectionType, VisageError, type AvatarEmbedding } from '@visage/protocol';
 import { WarpGenerator } from './warp-generator.ts';
 import { createGenerator } from '../registry.ts';
 import { CpuBackend } from '../backends/cpu.ts';
 import { pngCodec } from '../codec.ts';
 import { embeddingPayloadBytes, unpackWarpContent, type WarpContent } from './content.ts';
 import { enrollWarpAvatar } from '../../enrollment/atlas/enroll.ts';
-import { faceMask, loadFrame, loadLandmarks, psnr } from '../../../test/warp-fixtures.ts';
-import type { RgbaImage } from '../image.ts';
+import { faceMask, irisCentres, loadFrame, loadLandmarks, openEyes, paintEyes, psnr } from '../../../test/warp-fixtures.ts';
+import { createImage, type RgbaImage } from '../image.ts';
+import { EYES, IRIS_RINGS, eyeballFrame, toPixels } from './face-model.ts';
+import { pointInPolygon } from '../../enrollment/atlas/polygon.ts';
 import type { BackendFactory } from '../backends/types.ts';
 
 const MAGENTA = [255, 0, 255, 255] as const;
@@ -85,6 +87,60 @@ describe('warp generator (CPU backend)', () => {
     expect(out[o]! + out[o + 1]! + out[o + 2]!).toBeGreaterThan(15);
   });
 
+  it('moves the iris with the driving iris landmarks, at the photo\'s iris size', async () => {
+    // A photo of painted, wide-open eyes, large in the frame; then both eyes look 0.15 eye widths
+    // to the image right: the dark centre of each opening follows, and as much iris shows.
+    const S = 768, l = openEyes(l30, 2.5), p = toPixels(l, S, S);
+    const { embedding: painted } = await enrollWarpAvatar([{ image: paintEyes(p, S, irisCentres(p)), landmarks: l }], { codec: pngCodec });
+    const look = l.slice();
+    EYES.forEach((e, k) => {
+      const w = Math.abs(l[e.inner * 3]! - l[e.outer * 3]!);
+      for (const i of [e.iris, ...IRIS_RINGS[k]!]) look[i * 3]! += 0.15 * w;
+    });
+    const render = async (lm: Float32Array) => {
+      const g = new WarpGenerator({ backend: 'cpu', codec: pngCodec });
+      await g.init(painted);
+      const out = createImage(S, S);
+      await g.render(lm, out);
+      g.dispose();
+      return out.data;
+    };
+    const darkCentre = (px: Uint8ClampedArray, k: number) => {
+      const poly = EYES[k]!.loop.map((i) => [p[i * 3]!, p[i * 3 + 1]!] as const);
+      let sx = 0, dark = 0;
+      for (let y = 0; y < S; y++) for (let x = 0; x < S; x++) {
+        if (!pointInPolygon(x + 0.5, y + 0.5, poly)) continue;
+        const o = (y * S + x) * 4, d = (px[o]! + px[o + 1]! + px[o + 2]!) / 3 < 120 ? 1 : 0;
+        sx += d * (x + 0.5); dark += d;
+      }
+      return { x: sx / dark, dark };
+    };
+    const still = await render(l), moved = await render(look);
+    for (const k of [0, 1]) {
+      const w = eyeballFrame(p, k).len, a = darkCentre(still, k), b = darkCentre(moved, k);
+      expect(a.x / w).toBeCloseTo(irisCentres(p)[k]![0] / w, 1);
+      expect((b.x - a.x) / w).toBeGreaterThan(0.12);
+      expect((b.x - a.x) / w).toBeLessThan(0.18);
+      expect(b.dark).toBeGreaterThan(0.85 * a.dark);
+      expect(b.dark).toBeLessThan(1.15 * a.dark);
+    }
+  });
+
+  it('draws older embeddings (an eye band, no eyeball patches) and refuses eyeball patches of the wrong size', async () => {
+    const old = { ...embedding, sections: embedding.sections.filter((s) => s.type !== SectionType.EyeballPatch) };
+    const back = await unpackWarpContent(old, pngCodec);
+    expect(back.eyeballs).toBeNull();
+    const g = new WarpGenerator({ backend: 'cpu', backendFactory: markerFactory, codec: pngCodec });
+    await g.init(old);
+    const out = { width: 128, height: 128, data: new Uint8ClampedArray(128 * 128 * 4) };
+    await g.render(l50, out);
+    expect(countMarker(out.data)).toBe(0);
+    g.dispose();
+    const small = await pngCodec.encode(createImage(8, 8, [0, 0, 0, 255]), 'image/png');
+    const bad = { ...embedding, sections: embedding.sections.map((s) => (s.type === SectionType.EyeballPatch ? { ...s, bytes: small } : s)) };
+    await expect(unpackWarpContent(bad, pngCodec)).rejects.toThrow(/EyeballPatch: expected 192×48, got 8×8/);
+  });
+
   it('renders 512×512', async () => {
     const out = await renderAt(l50, 512);
     expect(countMarker(out)).toBe(0);
@@ -123,5 +179,7 @@ describe('warp generator (CPU backend)', () => {
     expect(Array.from(back.atlas.data.subarray(0, 4000))).toEqual(Array.from(content.atlas.data.subarray(0, 4000)));
     expect(back.plateLandmarks).toEqual(content.plateLandmarks);
     expect(back.neutral).toEqual(content.neutral);
+    expect(back.eyeballs!.width).toBe(content.eyeballs!.width);
+    expect(Array.from(back.eyeballs!.data)).toEqual(Array.from(content.eyeballs!.data));
   });
 });

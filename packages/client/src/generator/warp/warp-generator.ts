@@ -61,7 +61,7 @@ export class WarpGenerator implements Generator {
   /** Like init() but from already-decoded content (offline rendering, tests). */
   async initContent(content: WarpContent): Promise<void> {
     if (this.state === 'disposed') throw VisageError.invalidState('generator disposed');
-    const tex = packTexture(content.atlas, content.eyes, content.mouth ?? synthesizeMouthPatch(), content.plate);
+    const tex = packTexture(content.atlas, content.eyeballs ? null : content.eyes, content.eyeballs, content.mouth ?? synthesizeMouthPatch(), content.plate);
     const backend = await selectBackend(this.options.backend, this.options.backendFactory);
     if ((this.state as string) === 'disposed') { backend.dispose(); throw VisageError.invalidState('generator disposed during init'); }
     backend.setTexture(tex.image);
