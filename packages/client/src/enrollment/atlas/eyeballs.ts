@@ -13,10 +13,12 @@ import {
 } from '../../generator/warp/face-model.ts';
 import { pointInPolygon, type Polygon } from './polygon.ts';
 
-/** Used when a photo shows no sclera or no iris at all (eyes closed). */
+/** The sclera's colour where the photos show (almost) none of it. */
 const SCLERA_FALLBACK: readonly [number, number, number] = [205, 195, 190];
+/** The synthesised iris's colours, where no photo shows an iris (eyes closed, irises not where tracked). */
 const IRIS_FALLBACK: readonly [number, number, number] = [78, 56, 44];
 const PUPIL: readonly [number, number, number] = [22, 18, 18];
+/** Rings the visible iris is averaged over, from the centre out. */
 const RING_BINS = 6;
 /** A photo's iris counts as seen when its core is darker than this fraction of its sclera's luma… */
 const IRIS_CONTRAST = 0.7;
