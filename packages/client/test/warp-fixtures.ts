@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { decodePng } from '../src/generator/png.ts';
 import { createImage, type RgbaImage } from '../src/generator/image.ts';
-import { EYES, eyeballFrame, irisRadius } from '../src/generator/warp/face-model.ts';
+import { EYES, MOUTH_LOOP, eyeballFrame, irisRadius } from '../src/generator/warp/face-model.ts';
 import { pointInPolygon } from '../src/enrollment/atlas/polygon.ts';
 import { FACE_OVAL } from '../src/generator/mesh-data.ts';
 
@@ -78,3 +78,35 @@ export function openEyes(l: Float32Array, factor: number): Float32Array {
   }
   return q;
 }
+
+/**
+ * Landmarks whose inner lips open as an ellipse about the mouth corners' line, `h` mouth widths
+ * above and below it (MOUTH_LOOP: corner, 9 upper-lip points, corner, 9 lower-lip points).
+ */
+export function openMouth(l: Float32Array, h: number): Float32Array {
+  const q = l.slice();
+  const [ax, ay, bx, by] = [l[78 * 3]!, l[78 * 3 + 1]!, l[308 * 3]!, l[308 * 3 + 1]!];
+  const cx = (ax + bx) / 2, cy = (ay + by) / 2, w = bx - ax;
+  MOUTH_LOOP.forEach((i, k) => {
+    if (k === 0 || k === 10) return;
+    const t = Math.min(1, Math.abs(l[i * 3]! - cx) / (w / 2));
+    q[i * 3 + 1] = cy + (k < 10 ? -1 : 1) * h * w * Math.sqrt(1 - t * t);
+  });
+  return q;
+}
+
+/**
+ * A photo of a painted open mouth for landmarks `p` (pixels of a size × size image): skin, and inside
+ * the inner lips a band of teeth under the upper lip (its top `teeth` of the gap), dark below.
+ */
+export function paintMouth(p: Float32Array, size: number, teeth = 0.35): RgbaImage {
+  const img = createImage(size, size, [SKIN[0], SKIN[1], SKIN[2], 255]);
+  const poly = MOUTH_LOOP.map((i) => [p[i * 3]!, p[i * 3 + 1]!] as const);
+  const top = p[13 * 3 + 1]!, gap = p[14 * 3 + 1]! - top;
+  for (let y = 0; y < size; y++) for (let x = 0; x < size; x++) {
+    if (!pointInPolygon(x + 0.5, y + 0.5, poly)) continue;
+    img.data.set(y + 0.5 < top + teeth * gap ? TEETH : CAVITY, (y * size + x) * 4);
+  }
+  return img;
+}
+export const TEETH = [240, 238, 230] as const, CAVITY = [50, 15, 20] as const;

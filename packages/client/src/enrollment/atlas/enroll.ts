@@ -7,7 +7,7 @@ import type { AvatarEmbedding } from '@visage/protocol';
 import { createImage, pushPullFill, resize, sampleBilinear, type RgbaImage } from '../../generator/image.ts';
 import {
   ATLAS_TRIANGLES, EYES, LANDMARK_COUNT, MOUTH_LOOP, MOUTH_PATCH_HEIGHT, MOUTH_PATCH_WIDTH,
-  eyeOpenness, mouthFrame, mouthOpenness, mouthPatchToPixel, toPixels, type Points,
+  eyeOpenness, mouthFrame, mouthOpenness, mouthPatchCoord, mouthPatchToPixel, toPixels, type Points,
 } from '../../generator/warp/face-model.ts';
 import { embeddingPayloadBytes, packWarpContent, type PackOptions, type WarpContent } from '../../generator/warp/content.ts';
 import { canonicalize } from '../../generator/retarget.ts';
@@ -114,6 +114,8 @@ export function buildWarpContent(photos: readonly EnrollmentPhoto[], options: En
   const opens = pts.map((p) => mouthOpenness(p));
   const mouthSource = argmax(opens);
   const mouth = opens[mouthSource]! >= MOUTH_OPEN_THRESHOLD ? extractMouthPatch(photos[mouthSource]!.image, pts[mouthSource]!) : null;
+  const mf = mouthFrame(pts[mouthSource]!);
+  const mouthContour = mouth ? MOUTH_LOOP.flatMap((i) => mouthPatchCoord(mf, pts[mouthSource]![i * 3]!, pts[mouthSource]![i * 3 + 1]!).map((v) => Math.round(v * 1e4) / 1e4)) : undefined;
 
   // Neutral shape: mean of the pose-normalised shapes.
   const neutral = new Float32Array(LANDMARK_COUNT * 3);
@@ -126,7 +128,7 @@ export function buildWarpContent(photos: readonly EnrollmentPhoto[], options: En
     neutral, atlas, plate, plateLandmarks: photos[plateIndex]!.landmarks.slice(), mouth, eyes: null, eyeballs,
     metadata: {
       ...(options.name !== undefined ? { name: options.name } : {}),
-      photos: photos.length, gains, plateIndex, eyeSource, mouthSource: mouth ? mouthSource : 'synthetic', atlasSize: A,
+      photos: photos.length, gains, plateIndex, eyeSource, mouthSource: mouth ? mouthSource : 'synthetic', ...(mouthContour ? { mouthContour } : {}), atlasSize: A,
     },
   };
 }

@@ -5,7 +5,7 @@
 import { SectionType, type AvatarEmbedding, type EmbeddingSection } from '@visage/protocol';
 import type { RgbaImage } from '../image.ts';
 import { defaultImageCodec, type ImageCodec, type ImageMime } from '../codec.ts';
-import { EYEBALL_PATCH_HEIGHT, EYEBALL_PATCH_WIDTH, LANDMARK_COUNT } from './face-model.ts';
+import { EYEBALL_PATCH_HEIGHT, EYEBALL_PATCH_WIDTH, LANDMARK_COUNT, MOUTH_LOOP } from './face-model.ts';
 
 export const WARP_FAMILY = 'warp';
 export const WARP_VERSION = 1;
@@ -21,6 +21,8 @@ export interface WarpMetadata {
   /** Source of the mouth patch: index of the photo, or 'synthetic'. */
   mouthSource?: number | 'synthetic';
   eyeSource?: number;
+  /** The mouth patch's photo's inner-lip contour in the patch, [s, t] per MOUTH_LOOP point. */
+  mouthContour?: number[];
   [key: string]: unknown;
 }
 
@@ -113,6 +115,13 @@ async function decodeEyeballs(codec: ImageCodec, bytes: Uint8Array): Promise<Rgb
     throw new TypeError(`EyeballPatch: expected ${2 * EYEBALL_PATCH_WIDTH}×${EYEBALL_PATCH_HEIGHT}, got ${img.width}×${img.height}`);
   }
   return img;
+}
+
+/** The metadata's mouth contour if well-formed (an [s, t] per MOUTH_LOOP point, near the patch) and the patch is a photo's, else null. */
+export function mouthContour(c: WarpContent): number[] | null {
+  const r = c.metadata.mouthContour;
+  if (!c.mouth || !Array.isArray(r) || r.length !== 2 * MOUTH_LOOP.length) return null;
+  return r.every((v) => typeof v === 'number' && v >= -1 && v <= 2) ? r : null;
 }
 
 /** Total size of the section payloads (the container adds a small header on top). */

@@ -44,6 +44,8 @@ export class FrameMeshBuilder {
     plateLandmarks: Float32Array,
     private readonly plateWidth: number,
     private readonly plateHeight: number,
+    /** The mouth patch's photo's inner-lip contour in the patch ([s, t] per MOUTH_LOOP point), or null. */
+    private readonly mouthContour: readonly number[] | null = null,
   ) {
     const plate = toPixels(plateLandmarks, plateWidth, plateHeight);
     const on = this.ovalN;
@@ -203,19 +205,22 @@ export class FrameMeshBuilder {
       base += L + 1;
     });
     const f = mouthFrame(p);
-    const ML = MOUTH_LOOP.length;
-    let mx = 0, my = 0, mz = 0;
+    const ML = MOUTH_LOOP.length, lips = this.mouthContour;
+    let mx = 0, my = 0, mz = 0, ms = 0, mt = 0;
     for (let i = 0; i < ML; i++) {
       const k = MOUTH_LOOP[i]!;
       const x = p[k * 3]!, y = p[k * 3 + 1]!, z = p[k * 3 + 2]!;
       mx += x; my += y; mz += z;
       put(this.mouthBase + i, x, y, z, MOUTH_DEPTH_OFFSET);
-      const [s, t] = mouthPatchCoord(f, x, y);
+      // With the photo's inner-lip contour, each lip point samples where the photo had it (teeth stay
+      // under their lip as the mouth opens or closes); without, the mouth frame's similarity.
+      const [s, t] = lips ? [lips[2 * i]!, lips[2 * i + 1]!] : mouthPatchCoord(f, x, y);
+      ms += s; mt += t;
       regionUv(this.tex.mouth, clamp01(s), clamp01(t), uvs, (this.mouthBase + i) * 2);
     }
     mx /= ML; my /= ML; mz /= ML;
     put(this.mouthBase + ML, mx, my, mz, MOUTH_DEPTH_OFFSET);
-    const [s, t] = mouthPatchCoord(f, mx, my);
+    const [s, t] = lips ? [ms / ML, mt / ML] : mouthPatchCoord(f, mx, my);
     regionUv(this.tex.mouth, clamp01(s), clamp01(t), uvs, (this.mouthBase + ML) * 2);
 
     // Background: the oval follows the face exactly, rings blend local oval motion and the fitted similarity.

@@ -4,11 +4,13 @@ import { WarpGenerator } from './warp-generator.ts';
 import { createGenerator } from '../registry.ts';
 import { CpuBackend } from '../backends/cpu.ts';
 import { pngCodec } from '../codec.ts';
-import { embeddingPayloadBytes, unpackWarpContent, type WarpContent } from './content.ts';
+import { embeddingPayloadBytes, mouthContour, unpackWarpContent, type WarpContent } from './content.ts';
 import { enrollWarpAvatar } from '../../enrollment/atlas/enroll.ts';
-import { faceMask, irisCentres, loadFrame, loadLandmarks, openEyes, paintEyes, psnr } from '../../../test/warp-fixtures.ts';
+import {
+  CAVITY, TEETH, faceMask, irisCentres, loadFrame, loadLandmarks, openEyes, openMouth, paintEyes, paintMouth, psnr,
+} from '../../../test/warp-fixtures.ts';
 import { createImage, type RgbaImage } from '../image.ts';
-import { EYES, IRIS_RINGS, eyeballFrame, toPixels } from './face-model.ts';
+import { EYES, IRIS_RINGS, MOUTH_LOOP, eyeballFrame, toPixels } from './face-model.ts';
 import { pointInPolygon } from '../../enrollment/atlas/polygon.ts';
 import type { BackendFactory } from '../backends/types.ts';
 
@@ -124,6 +126,29 @@ describe('warp generator (CPU backend)', () => {
       expect(b.dark).toBeGreaterThan(0.85 * a.dark);
       expect(b.dark).toBeLessThan(1.15 * a.dark);
     }
+  });
+
+  it('keeps the teeth under the upper lip when the mouth opens less than in the photo', async () => {
+    // The photo's mouth is wide open with a band of teeth under the upper lip; the driven mouth is
+    // half as open. Just under the driven upper lip there are teeth (not a dark slit), the cavity below.
+    const S = 768, l = openMouth(l30, 0.15), p = toPixels(l, S, S);
+    const { embedding: painted, content: c } = await enrollWarpAvatar([{ image: paintMouth(p, S, 0.2), landmarks: l }], { codec: pngCodec });
+    expect(c.metadata.mouthContour).toHaveLength(2 * MOUTH_LOOP.length);
+    const wide = openMouth(l30, 0.06), q = toPixels(wide, S, S);
+    const g = new WarpGenerator({ backend: 'cpu', codec: pngCodec });
+    await g.init(painted);
+    const out = createImage(S, S);
+    await g.render(wide, out);
+    g.dispose();
+    const top = q[13 * 3 + 1]!, gap = q[14 * 3 + 1]! - top, x = Math.round(q[13 * 3]!);
+    const at = (f: number) => Array.from(out.data.subarray((Math.round(top + f * gap) * S + x) * 4, (Math.round(top + f * gap) * S + x) * 4 + 3));
+    const dist = (a: number[], b: readonly number[]) => Math.max(...a.map((v, k) => Math.abs(v - b[k]!)));
+    expect(dist(at(0.1), TEETH)).toBeLessThan(30);
+    expect(dist(at(0.7), CAVITY)).toBeLessThan(30);
+    // A malformed contour in the metadata is ignored (the mouth frame's similarity is used).
+    expect(mouthContour({ ...c, metadata: { ...c.metadata, mouthContour: [1, 2, 3] } })).toBeNull();
+    expect(mouthContour({ ...c, metadata: { ...c.metadata, mouthContour: c.metadata.mouthContour!.map(() => Number.NaN) } })).toBeNull();
+    expect(mouthContour(c)).toEqual(c.metadata.mouthContour);
   });
 
   it('draws older embeddings (an eye band, no eyeball patches) and refuses eyeball patches of the wrong size', async () => {
