@@ -113,9 +113,9 @@ export function buildWarpContent(photos: readonly EnrollmentPhoto[], options: En
   // Mouth interior from the most open mouth, if any is open enough.
   const opens = pts.map((p) => mouthOpenness(p));
   const mouthSource = argmax(opens);
-  const mouth = opens[mouthSource]! >= MOUTH_OPEN_THRESHOLD ? extractMouthPatch(photos[mouthSource]!.image, pts[mouthSource]!) : null;
-  const mf = mouthFrame(pts[mouthSource]!);
-  const mouthContour = mouth ? MOUTH_LOOP.flatMap((i) => mouthPatchCoord(mf, pts[mouthSource]![i * 3]!, pts[mouthSource]![i * 3 + 1]!).map((v) => Math.round(v * 1e4) / 1e4)) : undefined;
+  const { patch: mouth, contour: mouthContour } = opens[mouthSource]! >= MOUTH_OPEN_THRESHOLD
+    ? extractMouthPatch(photos[mouthSource]!.image, pts[mouthSource]!)
+    : { patch: null, contour: undefined };
 
   // Neutral shape: mean of the pose-normalised shapes.
   const neutral = new Float32Array(LANDMARK_COUNT * 3);
@@ -156,7 +156,8 @@ export async function enrollWarpAvatar(
   throw new RangeError(`avatar embedding does not fit in ${maxBytes} bytes`);
 }
 
-function extractMouthPatch(img: RgbaImage, p: Points): RgbaImage {
+/** The photo's mouth interior in the mouth frame, and its inner-lip contour there ([s, t] per MOUTH_LOOP point). */
+function extractMouthPatch(img: RgbaImage, p: Points): { patch: RgbaImage; contour: number[] } {
   const f = mouthFrame(p);
   const w = MOUTH_PATCH_WIDTH, h = MOUTH_PATCH_HEIGHT;
   const out = createImage(w, h, [0, 0, 0, 255]);
@@ -172,7 +173,8 @@ function extractMouthPatch(img: RgbaImage, p: Points): RgbaImage {
     mask[k] = 1;
   }
   pushPullFill(out, mask);
-  return out;
+  const contour = MOUTH_LOOP.flatMap((i) => mouthPatchCoord(f, p[i * 3]!, p[i * 3 + 1]!).map((v) => Math.round(v * 1e4) / 1e4));
+  return { patch: out, contour };
 }
 
 function copyOpaque(img: RgbaImage): RgbaImage {

@@ -1,7 +1,8 @@
 /**
  * The warp generator's face model, shared by enrollment (unwrapping photos into the atlas) and
- * rendering: which triangles are skin, how the eye openings are fanned around the iris, and the
- * mouth-interior frame. Everything works in isotropic pixel units (x·W, y·H, z·W).
+ * rendering: which triangles are skin, the eyeball frame the eye openings are drawn through (and
+ * the older fan around the iris), and the mouth-interior frame. Everything works in isotropic
+ * pixel units (x·W, y·H, z·W).
  */
 import {
   CANONICAL_UVS, LEFT_EYE_LOOP, LEFT_IRIS_CENTER, MOUTH_LOOP, RIGHT_EYE_LOOP, RIGHT_IRIS_CENTER, SKIN_TRIANGLES,
