@@ -97,16 +97,18 @@ export function openMouth(l: Float32Array, h: number): Float32Array {
 
 /**
  * A photo of a painted open mouth for landmarks `p` (pixels of a size × size image): skin, and inside
- * the inner lips a band of teeth under the upper lip (its top `teeth` of the gap), dark below.
+ * the inner lips a band of teeth under the upper lip (its top `teeth` of the gap), a tongue over the
+ * lower lip (its bottom `tongue`), dark in between.
  */
-export function paintMouth(p: Float32Array, size: number, teeth = 0.35): RgbaImage {
+export function paintMouth(p: Float32Array, size: number, teeth = 0.35, tongue = 0): RgbaImage {
   const img = createImage(size, size, [SKIN[0], SKIN[1], SKIN[2], 255]);
   const poly = MOUTH_LOOP.map((i) => [p[i * 3]!, p[i * 3 + 1]!] as const);
   const top = p[13 * 3 + 1]!, gap = p[14 * 3 + 1]! - top;
   for (let y = 0; y < size; y++) for (let x = 0; x < size; x++) {
     if (!pointInPolygon(x + 0.5, y + 0.5, poly)) continue;
-    img.data.set(y + 0.5 < top + teeth * gap ? TEETH : CAVITY, (y * size + x) * 4);
+    const colour = y + 0.5 < top + teeth * gap ? TEETH : y + 0.5 > top + (1 - tongue) * gap ? TONGUE : CAVITY;
+    img.data.set(colour, (y * size + x) * 4);
   }
   return img;
 }
-export const TEETH = [240, 238, 230] as const, CAVITY = [50, 15, 20] as const;
+export const TEETH = [240, 238, 230] as const, CAVITY = [50, 15, 20] as const, TONGUE = [190, 90, 95] as const;

@@ -8,10 +8,11 @@
 import type { DrawMesh } from '../backends/types.ts';
 import { FACE_OVAL, SKIN_TRIANGLES } from '../mesh-data.ts';
 import {
-  EYES, EYE_BAND, EYE_CENTER_UVS, EYEBALL_PATCH_WIDTH, MOUTH_LOOP, atlasUv, eyeCenter, eyeballCoord, eyeballFrame, mouthFrame, mouthPatchCoord,
+  EYES, EYE_BAND, EYE_CENTER_UVS, EYEBALL_PATCH_WIDTH, MOUTH_FRAME_X, MOUTH_FRAME_Y, MOUTH_LOOP, atlasUv, eyeCenter, eyeballCoord, eyeballFrame, mouthFrame, mouthPatchCoord,
   toPixels, type Points,
 } from './face-model.ts';
 import { regionUv, type PackedTexture } from './texture-layout.ts';
+import type { RgbaImage } from '../image.ts';
 
 const RING_SCALES = [1.2, 1.5, 1.9, 2.6];
 /** How much of the head's motion each ring follows, and how much of that is the local oval motion vs the fitted similarity. */
@@ -20,6 +21,8 @@ const RING_LOCAL = [0.7, 0.4, 0.15, 0];
 const BACKGROUND_DEPTH = 0.999;
 const PLATE_FACE_DEPTH = 0.998;
 const MOUTH_DEPTH_OFFSET = 0.01;
+/** Upper/lower inner-lip point pairs of MOUTH_LOOP (1…9 facing 19…11), between its corners 0 and 10. */
+const MOUTH_COLUMNS = 9;
 
 interface Similarity { a: number; b: number; tx: number; ty: number }
 
@@ -38,6 +41,8 @@ export class FrameMeshBuilder {
   private readonly restCenter: [number, number];
   private readonly borderPts: Float32Array;
   private readonly cornerCount: number;
+  /** Where the mouth opens and closes: the fraction of the photo's opening at its dark gap. */
+  private readonly mouthGap: number;
 
   constructor(
     private readonly tex: PackedTexture,
@@ -46,7 +51,10 @@ export class FrameMeshBuilder {
     private readonly plateHeight: number,
     /** The mouth patch's photo's inner-lip contour in the patch ([s, t] per MOUTH_LOOP point), or null. */
     private readonly mouthContour: readonly number[] | null = null,
+    /** The mouth patch (where `mouthGap` looks for the gap between the teeth), with the contour. */
+    mouthPatch: RgbaImage | null = null,
   ) {
+    this.mouthGap = mouthContour && mouthPatch ? mouthGap(mouthPatch, mouthContour) : 0.5;
     const plate = toPixels(plateLandmarks, plateWidth, plateHeight);
     const on = this.ovalN;
     this.restOval = new Float32Array(on * 2);
@@ -95,11 +103,12 @@ export class FrameMeshBuilder {
     }
     this.cornerCount = corners.length;
 
-    // Vertex layout: 478 landmarks | eye fans (loop + centre) ×2 | mouth (loop + centre) | background.
+    // Vertex layout: 478 landmarks | eye fans (loop + centre) ×2 | mouth (loop + centre + the
+    // lip-anchored bands' inner rows A, B and the middle band's own copies of them) | background.
     this.eyeBase = 478;
     const eyeVerts = EYES.reduce((s, e) => s + e.loop.length + 1, 0);
     this.mouthBase = this.eyeBase + eyeVerts;
-    this.bgBase = this.mouthBase + MOUTH_LOOP.length + 1;
+    this.bgBase = this.mouthBase + MOUTH_LOOP.length + 1 + 4 * MOUTH_COLUMNS;
     // Background: centre, oval, rings, border, corners.
     const bgVerts = 1 + on * (2 + this.ringCount) + corners.length;
     this.n = this.bgBase + bgVerts;
@@ -127,9 +136,32 @@ export class FrameMeshBuilder {
       for (let i = 0; i < L; i++) idx.push(base + L, base + i, base + ((i + 1) % L));
       base += L + 1;
     }
-    // Mouth fan.
     const ML = MOUTH_LOOP.length;
-    for (let i = 0; i < ML; i++) idx.push(this.mouthBase + ML, this.mouthBase + i, this.mouthBase + ((i + 1) % ML));
+    if (this.mouthContour) {
+      // Lip-anchored bands: upper lip → row A (the photo's upper part of the opening, at its scale),
+      // a → b (the middle band, where A and B are, sampling the rest of the photo's opening), B →
+      // lower lip. Columns run corner 78, the 9 upper/lower pairs, corner 308.
+      const mb = this.mouthBase;
+      const rows = { A: 0, B: 1, a: 2, b: 3 } as const;
+      const col = (row: 'U' | 'L' | keyof typeof rows, c: number): number => {
+        if (c === 0) return mb; // corner 78
+        if (c === MOUTH_COLUMNS + 1) return mb + MOUTH_COLUMNS + 1; // corner 308 (MOUTH_LOOP[10])
+        if (row === 'U') return mb + c;
+        if (row === 'L') return mb + ML - c;
+        return mb + ML + 1 + rows[row] * MOUTH_COLUMNS + (c - 1);
+      };
+      for (const [top, bottom] of [['U', 'A'], ['a', 'b'], ['B', 'L']] as const) {
+        for (let c = 0; c <= MOUTH_COLUMNS; c++) {
+          const a = col(top, c), b = col(top, c + 1), d = col(bottom, c + 1), e = col(bottom, c);
+          if (c === 0) idx.push(a, b, d);
+          else if (c === MOUTH_COLUMNS) idx.push(a, b, e);
+          else idx.push(a, b, d, a, d, e);
+        }
+      }
+    } else {
+      // Mouth fan.
+      for (let i = 0; i < ML; i++) idx.push(this.mouthBase + ML, this.mouthBase + i, this.mouthBase + ((i + 1) % ML));
+    }
 
     this.mesh = { positions: new Float32Array(this.n * 4), uvs: new Float32Array(this.n * 2), indices: new Uint32Array(idx) };
     this.initStaticUvs(corners);
@@ -170,6 +202,49 @@ export class FrameMeshBuilder {
     });
     positions[bc * 4 + 2] = PLATE_FACE_DEPTH;
     for (let i = 0; i < on; i++) positions[(bc + 1 + i) * 4 + 2] = PLATE_FACE_DEPTH;
+  }
+
+  /**
+   * The inner rows of the lip-anchored mouth. Per column (an upper inner-lip point U and the lower
+   * one L facing it), the photo's opening there, measured at this frame's mouth width, is h_p and
+   * this frame's is h_d. Opened wider than in the photo (h_d > h_p), a mouth opens at its dark gap
+   * (between the upper teeth and the tongue or lower teeth: `mouthGap`, a fraction g of the
+   * opening): the part above it stays under the upper lip and the part below it over the lower lip,
+   * each at the photo's scale (band U → A and B → L), so teeth keep their size, and the gap itself is
+   * stretched between them (band a → b, at the same positions as A and B). Closed further than in
+   * the photo, the photo's opening is squeezed evenly (cutting out the gap instead showed the
+   * tongue between nearly closed lips, where real mouths show a dark slit). At the photo's own
+   * opening it is the photo.
+   */
+  private mouthBands(p: Points, len: number, lips: readonly number[], put: (v: number, x: number, y: number, z: number, depthOffset?: number) => void): void {
+    const ML = MOUTH_LOOP.length, uvs = this.mesh.uvs, rowA = this.mouthBase + ML + 1, g = this.mouthGap;
+    // The photo's centre column (inner-lip points 13 and 14).
+    const c5 = (MOUTH_COLUMNS + 1) / 2, s5u = lips[2 * c5]!, t5u = lips[2 * c5 + 1]!, s5l = lips[2 * (ML - c5)]!, t5l = lips[2 * (ML - c5) + 1]!;
+    for (let c = 1; c <= MOUTH_COLUMNS; c++) {
+      const iu = c, il = ML - c, ku = MOUTH_LOOP[iu]!, kl = MOUTH_LOOP[il]!;
+      const ux = p[ku * 3]!, uy = p[ku * 3 + 1]!, uz = p[ku * 3 + 2]!, lx = p[kl * 3]!, ly = p[kl * 3 + 1]!, lz = p[kl * 3 + 2]!;
+      const su = lips[2 * iu]!, tu = lips[2 * iu + 1]!, sl = lips[2 * il]!, tl = lips[2 * il + 1]!;
+      const hp = Math.hypot((sl - su) * MOUTH_FRAME_X * len, (tl - tu) * MOUTH_FRAME_Y * len);
+      const hd = Math.hypot(lx - ux, ly - uy);
+      // Photo fractions kept above (fa) and below (from fb) the gap; this frame's fractions (da, db).
+      const fa = g, fb = g;
+      const da = hd > hp ? (g * hp) / hd : g;
+      const db = hd > hp ? 1 - ((1 - g) * hp) / hd : g;
+      const at = (f: number) => [ux + (lx - ux) * f, uy + (ly - uy) * f, uz + (lz - uz) * f] as const;
+      const [ax, ay, az] = at(da), [bx, by, bz] = at(db);
+      const sa = su + (sl - su) * fa, ta = tu + (tl - tu) * fa, sb = su + (sl - su) * fb, tb = tu + (tl - tu) * fb;
+      const A = rowA + c - 1, B = A + MOUTH_COLUMNS, a = A + 2 * MOUTH_COLUMNS, b = A + 3 * MOUTH_COLUMNS;
+      put(A, ax, ay, az, MOUTH_DEPTH_OFFSET); put(a, ax, ay, az, MOUTH_DEPTH_OFFSET);
+      put(B, bx, by, bz, MOUTH_DEPTH_OFFSET); put(b, bx, by, bz, MOUTH_DEPTH_OFFSET);
+      regionUv(this.tex.mouth, clamp01(sa), clamp01(ta), uvs, A * 2);
+      regionUv(this.tex.mouth, clamp01(sb), clamp01(tb), uvs, B * 2);
+      // The stretched gap samples the centre column's gap, and each column's own as far as the
+      // stretch allows: magnified from a thin line, the photo's texels would draw vertical streaks.
+      const stretch = (hd * (db - da)) / Math.max(1e-6, hp * (fb - fa)), w = stretch > 1 ? 1 - 1 / stretch : 0;
+      const ms = s5u + (s5l - s5u) * g, mt = t5u + (t5l - t5u) * g;
+      regionUv(this.tex.mouth, clamp01(sa + (ms - sa) * w), clamp01(ta + (mt - ta) * w), uvs, a * 2);
+      regionUv(this.tex.mouth, clamp01(sb + (ms - sb) * w), clamp01(tb + (mt - tb) * w), uvs, b * 2);
+    }
   }
 
   /** Fills positions (and the mouth and eyeball UVs) for one frame of landmarks (normalised to the output frame). */
@@ -222,6 +297,7 @@ export class FrameMeshBuilder {
     put(this.mouthBase + ML, mx, my, mz, MOUTH_DEPTH_OFFSET);
     const [s, t] = lips ? [ms / ML, mt / ML] : mouthPatchCoord(f, mx, my);
     regionUv(this.tex.mouth, clamp01(s), clamp01(t), uvs, (this.mouthBase + ML) * 2);
+    if (lips) this.mouthBands(p, f.len, lips, put);
 
     // Background: the oval follows the face exactly, rings blend local oval motion and the fitted similarity.
     const on = this.ovalN, bc = this.bgBase;
@@ -275,3 +351,32 @@ export function fitSimilarity(src: Float32Array, dst: Float32Array): Similarity 
 }
 
 export type { Points };
+
+/**
+ * The dark gap of an open mouth (between the upper teeth and the tongue or lower teeth), as the
+ * fraction of the opening from the upper lip: the darkest point, smoothed over a tenth of the
+ * opening, of the photo's three centre columns (inner-lip points 82/87, 13/14, 312/317), searched
+ * over the middle 70 %. An even interior gives about 0.5.
+ */
+export function mouthGap(patch: RgbaImage, contour: readonly number[]): number {
+  const ML = MOUTH_LOOP.length, N = 41, lum = new Float64Array(N);
+  for (let c = MOUTH_COLUMNS / 2 - 0.5; c <= MOUTH_COLUMNS / 2 + 1.5; c++) {
+    const su = contour[2 * c]!, tu = contour[2 * c + 1]!, sl = contour[2 * (ML - c)]!, tl = contour[2 * (ML - c) + 1]!;
+    for (let i = 0; i < N; i++) {
+      const f = i / (N - 1);
+      const x = Math.min(patch.width - 1, Math.max(0, Math.round((su + (sl - su) * f) * patch.width - 0.5)));
+      const y = Math.min(patch.height - 1, Math.max(0, Math.round((tu + (tl - tu) * f) * patch.height - 0.5)));
+      const o = (y * patch.width + x) * 4;
+      lum[i]! += 0.299 * patch.data[o]! + 0.587 * patch.data[o + 1]! + 0.114 * patch.data[o + 2]!;
+    }
+  }
+  let best = 0.5, bestLum = Infinity;
+  for (let i = Math.round(0.15 * (N - 1)); i <= Math.round(0.85 * (N - 1)); i++) {
+    let sum = 0, n = 0;
+    for (let j = Math.max(0, i - 2); j <= Math.min(N - 1, i + 2); j++) { sum += lum[j]!; n++; }
+    // Ties (an even interior) go to the point nearest the middle.
+    const v = sum / n + 1e-6 * Math.abs(i - (N - 1) / 2);
+    if (v < bestLum) { bestLum = v; best = i / (N - 1); }
+  }
+  return best;
+}

@@ -7,11 +7,12 @@ import { pngCodec } from '../codec.ts';
 import { embeddingPayloadBytes, mouthContour, unpackWarpContent, type WarpContent } from './content.ts';
 import { enrollWarpAvatar } from '../../enrollment/atlas/enroll.ts';
 import {
-  CAVITY, TEETH, faceMask, irisCentres, loadFrame, loadLandmarks, openEyes, openMouth, paintEyes, paintMouth, psnr,
+  CAVITY, TEETH, TONGUE, faceMask, irisCentres, loadFrame, loadLandmarks, openEyes, openMouth, paintEyes, paintMouth, psnr,
 } from '../../../test/warp-fixtures.ts';
 import { createImage, type RgbaImage } from '../image.ts';
 import { EYES, IRIS_RINGS, MOUTH_LOOP, eyeballFrame, toPixels } from './face-model.ts';
 import { pointInPolygon } from '../../enrollment/atlas/polygon.ts';
+import { mouthGap } from './frame-mesh.ts';
 import type { BackendFactory } from '../backends/types.ts';
 
 const MAGENTA = [255, 0, 255, 255] as const;
@@ -149,6 +150,55 @@ describe('warp generator (CPU backend)', () => {
     expect(mouthContour({ ...c, metadata: { ...c.metadata, mouthContour: [1, 2, 3] } })).toBeNull();
     expect(mouthContour({ ...c, metadata: { ...c.metadata, mouthContour: c.metadata.mouthContour!.map(() => Number.NaN) } })).toBeNull();
     expect(mouthContour(c)).toEqual(c.metadata.mouthContour);
+  });
+
+  it('opens the mouth wider than in the photo at its dark gap: teeth and tongue keep their height', async () => {
+    // The photo's mouth is just open enough for its interior to be kept (openness 0.12): teeth in the
+    // top 30 % of the gap, a tongue in the bottom 25 %, dark in between. Driven 1.6 times as wide
+    // (same corners; openMouth moves the inner lip only, and beyond 0.1 it would pass the next ring
+    // of lip landmarks), the teeth and the tongue keep their height under and over their lips and
+    // the dark gap grows (a plain stretch makes them 1.6 times taller). Driven half as open, the
+    // photo's opening is squeezed evenly.
+    const S = 1536, l = openMouth(l30, 0.06), p = toPixels(l, S, S);
+    const { embedding: painted, content } = await enrollWarpAvatar([{ image: paintMouth(p, S, 0.3, 0.25), landmarks: l }], { codec: pngCodec });
+    const gap = mouthGap(content.mouth!, content.metadata.mouthContour!);
+    expect(gap).toBeGreaterThan(0.3);
+    expect(gap).toBeLessThan(0.75);
+    const g = new WarpGenerator({ backend: 'cpu', codec: pngCodec });
+    await g.init(painted);
+    const dist = (a: ArrayLike<number>, b: readonly number[]) => Math.max(...b.map((v, k) => Math.abs(v - a[k]!)));
+    for (const h of [0.095, 0.03]) {
+      const driven = openMouth(l30, h), q = toPixels(driven, S, S);
+      const out = createImage(S, S);
+      await g.render(driven, out);
+      for (const [u, lo] of [[13, 14], [82, 87], [312, 317]] as const) {
+        const x = Math.round(q[u * 3]!), top = q[u * 3 + 1]!, bottom = q[lo * 3 + 1]!;
+        const photoGap = p[lo * 3 + 1]! - p[u * 3 + 1]!;
+        const count = { teeth: 0, tongue: 0, cavity: 0 };
+        for (let y = Math.ceil(top); y < bottom; y++) {
+          const px = out.data.subarray((y * S + x) * 4, (y * S + x) * 4 + 3);
+          if (dist(px, TEETH) < 40) count.teeth++;
+          else if (dist(px, TONGUE) < 40) count.tongue++;
+          else if (dist(px, CAVITY) < 40) count.cavity++;
+        }
+        if (h > 0.06) {
+          // Measured: 6–9 px of teeth for the photo's 9.5–10 (the patch's texels blur the edges), 6–8
+          // of tongue for its 8; 13 and 11 with a plain stretch.
+          expect(count.teeth).toBeGreaterThan(0.55 * 0.3 * photoGap);
+          expect(count.teeth).toBeLessThan(1.15 * 0.3 * photoGap);
+          expect(count.tongue).toBeGreaterThan(0.55 * 0.25 * photoGap);
+          expect(count.tongue).toBeLessThan(1.15 * 0.25 * photoGap);
+          expect(count.cavity).toBeGreaterThan(0.5 * (bottom - top));
+        } else {
+          // Half as open: all three, squeezed (measured 2–4 px of teeth, 3–4 of tongue, 6–7 dark).
+          expect(count.teeth).toBeGreaterThan(0);
+          expect(count.teeth).toBeLessThan(0.6 * 0.3 * photoGap);
+          expect(count.tongue).toBeGreaterThan(0);
+          expect(count.cavity).toBeGreaterThan(0);
+        }
+      }
+    }
+    g.dispose();
   });
 
   it('draws older embeddings (an eye band, no eyeball patches) and refuses eyeball patches of the wrong size', async () => {
