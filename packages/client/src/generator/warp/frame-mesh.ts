@@ -1,7 +1,8 @@
 /**
- * Per-frame geometry of the warp generator: the textured face (skin triangles from the atlas, eye
- * openings from the iris-centred eyeball patches — or, for older embeddings, fanned around the iris
- * from the eye band — the mouth opening filled from the mouth-interior patch) over the background
+ * Per-frame geometry of the warp generator: the textured face (skin triangles from the atlas, the
+ * upper lids in two bands so that the lashes keep their thickness in a blink, eye openings from the
+ * iris-centred eyeball patches — or, for older embeddings, fanned around the iris from the eye band
+ * — the mouth opening filled from the mouth-interior patch) over the background
  * plate, which is warped by a mesh extended to the image border: the face oval, four rings around it whose motion fades from the head's to none,
  * and the frame border, which stays put.
  */
@@ -24,6 +25,27 @@ const MOUTH_DEPTH_OFFSET = 0.01;
 /** Upper/lower inner-lip point pairs of MOUTH_LOOP (1…9 facing 19…11), between its corners 0 and 10. */
 const MOUTH_COLUMNS = 9;
 
+/**
+ * The upper lids' skin strips: the lid margin (the eye loop's upper half, corner to corner) and the
+ * landmark ring above it (by the crease), column by column; subject's right eye, then left.
+ */
+const LID_STRIPS: readonly { margin: readonly number[]; crease: readonly number[] }[] = [
+  { margin: [33, 246, 161, 160, 159, 158, 157, 173, 133], crease: [130, 247, 30, 29, 27, 28, 56, 190, 243] },
+  { margin: [263, 466, 388, 387, 386, 385, 384, 398, 362], crease: [359, 467, 260, 259, 257, 258, 286, 414, 463] },
+];
+const LID_COLUMNS = 9;
+/** Part of the margin-to-crease strip (in the atlas) that holds the lashes. */
+const LASH_BAND = 0.35;
+/** Where (from the margin) the lid skin band samples the strip once the lid is stretched twice. */
+const LID_SKIN_FROM = 0.95;
+
+function dist2(p: Points, a: number, b: number): number {
+  return Math.hypot(p[a * 3]! - p[b * 3]!, p[a * 3 + 1]! - p[b * 3 + 1]!);
+}
+function eyeWidth(p: Points, l: { margin: readonly number[] }): number {
+  return dist2(p, l.margin[0]!, l.margin[LID_COLUMNS - 1]!) || 1;
+}
+
 interface Similarity { a: number; b: number; tx: number; ty: number }
 
 export class FrameMeshBuilder {
@@ -32,6 +54,7 @@ export class FrameMeshBuilder {
   // Vertex ranges.
   private readonly eyeBase: number;
   private readonly mouthBase: number;
+  private readonly lidBase: number;
   private readonly bgBase: number;
   private readonly ringCount = RING_SCALES.length;
   private readonly ovalN = FACE_OVAL.length;
@@ -43,6 +66,8 @@ export class FrameMeshBuilder {
   private readonly cornerCount: number;
   /** Where the mouth opens and closes: the fraction of the photo's opening at its dark gap. */
   private readonly mouthGap: number;
+  /** Per lid column, the plate photo's margin-to-crease distance over its eye width. */
+  private readonly lidRest: Float32Array;
 
   constructor(
     private readonly tex: PackedTexture,
@@ -66,6 +91,11 @@ export class FrameMeshBuilder {
     }
     cx /= on; cy /= on;
     this.restCenter = [cx, cy];
+    this.lidRest = new Float32Array(LID_STRIPS.length * LID_COLUMNS);
+    LID_STRIPS.forEach((l, k) => {
+      const w = eyeWidth(plate, l);
+      l.margin.forEach((m, i) => { this.lidRest[k * LID_COLUMNS + i] = dist2(plate, m, l.crease[i]!) / w; });
+    });
     // Border points: rays from the centre through each oval point, hitting the frame (slightly outside it).
     const m = 1, x0 = -m, y0 = -m, x1 = plateWidth + m, y1 = plateHeight + m;
     this.borderPts = new Float32Array(on * 2);
@@ -104,11 +134,13 @@ export class FrameMeshBuilder {
     this.cornerCount = corners.length;
 
     // Vertex layout: 478 landmarks | eye fans (loop + centre) ×2 | mouth (loop + centre + the
-    // lip-anchored bands' inner rows A, B and the middle band's own copies of them) | background.
+    // lip-anchored bands' inner rows A, B and the middle band's own copies of them) | lash rows ×2 |
+    // background.
     this.eyeBase = 478;
     const eyeVerts = EYES.reduce((s, e) => s + e.loop.length + 1, 0);
     this.mouthBase = this.eyeBase + eyeVerts;
-    this.bgBase = this.mouthBase + MOUTH_LOOP.length + 1 + 4 * MOUTH_COLUMNS;
+    this.lidBase = this.mouthBase + MOUTH_LOOP.length + 1 + 4 * MOUTH_COLUMNS;
+    this.bgBase = this.lidBase + 2 * LID_STRIPS.length * LID_COLUMNS;
     // Background: centre, oval, rings, border, corners.
     const bgVerts = 1 + on * (2 + this.ringCount) + corners.length;
     this.n = this.bgBase + bgVerts;
@@ -127,8 +159,22 @@ export class FrameMeshBuilder {
       }
     }
     corners.forEach((c, k) => idx.push(borderV(c.after), bc + 1 + on * (this.ringCount + 2) + k, borderV(c.after + 1)));
-    // Skin.
-    for (const v of SKIN_TRIANGLES) idx.push(v);
+    // Skin, but for the upper lids' strips (lid margin to crease), which are drawn in two bands below.
+    const lidVerts = LID_STRIPS.map((l) => ({ margin: new Set(l.margin), crease: new Set(l.crease) }));
+    for (let i = 0; i < SKIN_TRIANGLES.length; i += 3) {
+      const t = [SKIN_TRIANGLES[i]!, SKIN_TRIANGLES[i + 1]!, SKIN_TRIANGLES[i + 2]!];
+      const inStrip = lidVerts.some((l) => t.every((v) => l.margin.has(v) || l.crease.has(v)) && t.some((v) => l.margin.has(v)) && t.some((v) => l.crease.has(v)));
+      if (!inStrip) idx.push(...t);
+    }
+    // Upper lids: margin → lash row (the lashes, at the photo's thickness) → crease (the lid skin).
+    LID_STRIPS.forEach((l, k) => {
+      const row = (i: number) => this.lidBase + k * LID_COLUMNS + i, skin = (i: number) => row(i) + LID_STRIPS.length * LID_COLUMNS;
+      for (let i = 0; i + 1 < LID_COLUMNS; i++) {
+        const m0 = l.margin[i]!, m1 = l.margin[i + 1]!, c0 = l.crease[i]!, c1 = l.crease[i + 1]!;
+        idx.push(m0, m1, row(i + 1), m0, row(i + 1), row(i));
+        idx.push(skin(i), skin(i + 1), c1, skin(i), c1, c0);
+      }
+    });
     // Eye fans.
     let base = this.eyeBase;
     for (const e of EYES) {
@@ -181,6 +227,12 @@ export class FrameMeshBuilder {
       }
       base += L + 1;
     });
+    // Lash rows: a fixed part of the way from the margin to the crease in the atlas.
+    LID_STRIPS.forEach((l, k) => l.margin.forEach((m, i) => {
+      const [mu, mv] = atlasUv(m), [cu, cv] = atlasUv(l.crease[i]!);
+      regionUv(atlas, mu + (cu - mu) * LASH_BAND, mv + (cv - mv) * LASH_BAND, uvs, (this.lidBase + k * LID_COLUMNS + i) * 2);
+      regionUv(atlas, mu + (cu - mu) * LASH_BAND, mv + (cv - mv) * LASH_BAND, uvs, (this.lidBase + (LID_STRIPS.length + k) * LID_COLUMNS + i) * 2);
+    }));
     // Background UVs are the rest positions in the plate.
     const pw = this.plateWidth, ph = this.plateHeight, on = this.ovalN, bc = this.bgBase;
     const setBg = (v: number, x: number, y: number) => {
@@ -298,6 +350,29 @@ export class FrameMeshBuilder {
     const [s, t] = lips ? [ms / ML, mt / ML] : mouthPatchCoord(f, mx, my);
     regionUv(this.tex.mouth, clamp01(s), clamp01(t), uvs, (this.mouthBase + ML) * 2);
     if (lips) this.mouthBands(p, f.len, lips, put);
+
+    // Lash rows: the lashes keep the photo's thickness at the margin when the lid is stretched (a
+    // blink: the margin comes down, the crease much less); the lid skin above them takes the stretch.
+    LID_STRIPS.forEach((l, k) => {
+      const w = eyeWidth(p, l);
+      l.margin.forEach((m, i) => {
+        const c = l.crease[i]!, stretch = dist2(p, m, c) / w / Math.max(1e-6, this.lidRest[k * LID_COLUMNS + i]!);
+        const f = stretch > 1 ? LASH_BAND / stretch : LASH_BAND;
+        const v = this.lidBase + k * LID_COLUMNS + i, vs = v + LID_STRIPS.length * LID_COLUMNS;
+        const x = p[m * 3]! + (p[c * 3]! - p[m * 3]!) * f, y = p[m * 3 + 1]! + (p[c * 3 + 1]! - p[m * 3 + 1]!) * f, z = p[m * 3 + 2]! + (p[c * 3 + 2]! - p[m * 3 + 2]!) * f;
+        put(v, x, y, z); put(vs, x, y, z);
+        // The lid skin above the lashes: stretched, its lower edge samples towards the crease (skin,
+        // not the photo's lashes drawn long).
+        const g = stretch > 1 ? LASH_BAND + (LID_SKIN_FROM - LASH_BAND) * Math.min(1, stretch - 1) : LASH_BAND;
+        const at = (j: number): [number, number] => {
+          const [mu, mv] = atlasUv(l.margin[j]!), [cu, cv] = atlasUv(l.crease[j]!);
+          return [mu + (cu - mu) * g, mv + (cv - mv) * g];
+        };
+        // Magnified evenly: drawn towards the centre column's sample as much as it is stretched.
+        const [su, sv] = at(i), [ou, ov] = at((LID_COLUMNS - 1) / 2), pull = stretch > 1 ? 1 - 1 / stretch : 0;
+        regionUv(this.tex.atlas, su + (ou - su) * pull, sv + (ov - sv) * pull, this.mesh.uvs, vs * 2);
+      });
+    });
 
     // Background: the oval follows the face exactly, rings blend local oval motion and the fitted similarity.
     const on = this.ovalN, bc = this.bgBase;

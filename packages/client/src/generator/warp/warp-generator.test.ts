@@ -201,6 +201,48 @@ describe('warp generator (CPU backend)', () => {
     g.dispose();
   });
 
+  it('keeps the lashes at their thickness on the lid margin when the eyes close', async () => {
+    // Painted open eyes with a band of dark lashes along each upper lid margin. Driven nearly closed
+    // with the creases raised (as the brows are in a blink), the lid strip from margin to crease is
+    // about twice as tall. The lashes' shading stays as thick as at the photo's own pose, and the
+    // lid above is skin; a plain stretch of the strip makes it twice as thick.
+    const S = 1024, p = toPixels(l30, S, S), LASH = [40, 30, 30] as const;
+    const LID_MARGINS = [[33, 246, 161, 160, 159, 158, 157, 173, 133], [263, 466, 388, 387, 386, 385, 384, 398, 362]];
+    const LID_CREASES = [[247, 30, 29, 27, 28, 56, 190], [467, 260, 259, 257, 258, 286, 414]];
+    const photo = paintEyes(p, S, irisCentres(p));
+    for (const l of LID_MARGINS) {
+      for (let i = 0; i + 1 < l.length; i++) {
+        const [x0, y0, x1, y1] = [p[l[i]! * 3]!, p[l[i]! * 3 + 1]!, p[l[i + 1]! * 3]!, p[l[i + 1]! * 3 + 1]!];
+        for (let x = Math.ceil(Math.min(x0, x1)); x < Math.max(x0, x1); x++) {
+          const y = y0 + ((y1 - y0) * (x - x0)) / (x1 - x0);
+          for (let dy = 0; dy < 6; dy++) photo.data.set(LASH, (Math.round(y) - 1 - dy) * S * 4 + x * 4);
+        }
+      }
+    }
+    const { embedding: painted } = await enrollWarpAvatar([{ image: photo, landmarks: l30 }], { codec: pngCodec });
+    const closed = openEyes(l30, 0.05), lift = 0.5 * (l30[159 * 3 + 1]! - l30[27 * 3 + 1]!);
+    for (const l of LID_CREASES) for (const i of l) closed[i * 3 + 1] = closed[i * 3 + 1]! - lift;
+    const g = new WarpGenerator({ backend: 'cpu', codec: pngCodec });
+    await g.init(painted);
+    // Pixels of the strip darker than the skin (200 in red), in the column through the margin's middle point.
+    const shaded = async (lm: Float32Array): Promise<number[]> => {
+      const q = toPixels(lm, S, S), out = createImage(S, S);
+      await g.render(lm, out);
+      return ([[159, 27], [386, 257]] as const).map(([margin, crease]) => {
+        const x = Math.round(q[margin * 3]!);
+        let n = 0;
+        for (let y = Math.floor(q[crease * 3 + 1]!); y <= Math.ceil(q[margin * 3 + 1]!) + 1; y++) if (out.data[(y * S + x) * 4]! < 180) n++;
+        return n;
+      });
+    };
+    const atRest = await shaded(l30), blink = await shaded(closed);
+    g.dispose();
+    for (let k = 0; k < 2; k++) {
+      expect(atRest[k]).toBeGreaterThan(1);
+      expect(blink[k]).toBeLessThan(1.4 * atRest[k]!);
+    }
+  });
+
   it('draws older embeddings (an eye band, no eyeball patches) and refuses eyeball patches of the wrong size', async () => {
     const old = { ...embedding, sections: embedding.sections.filter((s) => s.type !== SectionType.EyeballPatch) };
     const back = await unpackWarpContent(old, pngCodec);
