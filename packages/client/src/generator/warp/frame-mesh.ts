@@ -39,11 +39,11 @@ const LASH_BAND = 0.35;
 /** Where (from the margin) the lid skin band samples the strip once the lid is stretched twice. */
 const LID_SKIN_FROM = 0.95;
 
-function dist2(p: Points, a: number, b: number): number {
+function landmarkDistance(p: Points, a: number, b: number): number {
   return Math.hypot(p[a * 3]! - p[b * 3]!, p[a * 3 + 1]! - p[b * 3 + 1]!);
 }
 function eyeWidth(p: Points, l: { margin: readonly number[] }): number {
-  return dist2(p, l.margin[0]!, l.margin[LID_COLUMNS - 1]!) || 1;
+  return landmarkDistance(p, l.margin[0]!, l.margin[LID_COLUMNS - 1]!) || 1;
 }
 
 interface Similarity { a: number; b: number; tx: number; ty: number }
@@ -64,7 +64,7 @@ export class FrameMeshBuilder {
   private readonly restCenter: [number, number];
   private readonly borderPts: Float32Array;
   private readonly cornerCount: number;
-  /** Where the mouth opens and closes: the fraction of the photo's opening at its dark gap. */
+  /** Where a mouth opened wider than the photo's opens: the fraction of the photo's opening at its dark gap. */
   private readonly mouthGap: number;
   /** Per lid column, the plate photo's margin-to-crease distance over its eye width. */
   private readonly lidRest: Float32Array;
@@ -94,7 +94,7 @@ export class FrameMeshBuilder {
     this.lidRest = new Float32Array(LID_STRIPS.length * LID_COLUMNS);
     LID_STRIPS.forEach((l, k) => {
       const w = eyeWidth(plate, l);
-      l.margin.forEach((m, i) => { this.lidRest[k * LID_COLUMNS + i] = dist2(plate, m, l.crease[i]!) / w; });
+      l.margin.forEach((m, i) => { this.lidRest[k * LID_COLUMNS + i] = landmarkDistance(plate, m, l.crease[i]!) / w; });
     });
     // Border points: rays from the centre through each oval point, hitting the frame (slightly outside it).
     const m = 1, x0 = -m, y0 = -m, x1 = plateWidth + m, y1 = plateHeight + m;
@@ -262,8 +262,8 @@ export class FrameMeshBuilder {
    * this frame's is h_d. Opened wider than in the photo (h_d > h_p), a mouth opens at its dark gap
    * (between the upper teeth and the tongue or lower teeth: `mouthGap`, a fraction g of the
    * opening): the part above it stays under the upper lip and the part below it over the lower lip,
-   * each at the photo's scale (band U → A and B → L), so teeth keep their size, and the gap itself is
-   * stretched between them (band a → b, at the same positions as A and B). Closed further than in
+   * each at the photo's scale (band U → A and B → L), so teeth keep their size, and the gap itself
+   * grows between them (band a → b, at the same positions as A and B). Closed further than in
    * the photo, the photo's opening is squeezed evenly (cutting out the gap instead showed the
    * tongue between nearly closed lips, where real mouths show a dark slit). At the photo's own
    * opening it is the photo.
@@ -278,24 +278,23 @@ export class FrameMeshBuilder {
       const su = lips[2 * iu]!, tu = lips[2 * iu + 1]!, sl = lips[2 * il]!, tl = lips[2 * il + 1]!;
       const hp = Math.hypot((sl - su) * MOUTH_FRAME_X * len, (tl - tu) * MOUTH_FRAME_Y * len);
       const hd = Math.hypot(lx - ux, ly - uy);
-      // Photo fractions kept above (fa) and below (from fb) the gap; this frame's fractions (da, db).
-      const fa = g, fb = g;
-      const da = hd > hp ? (g * hp) / hd : g;
-      const db = hd > hp ? 1 - ((1 - g) * hp) / hd : g;
+      // This frame's fractions of the opening where rows A and B are: the gap's edges.
+      const wider = hd > hp;
+      const da = wider ? (g * hp) / hd : g, db = wider ? 1 - ((1 - g) * hp) / hd : g;
       const at = (f: number) => [ux + (lx - ux) * f, uy + (ly - uy) * f, uz + (lz - uz) * f] as const;
       const [ax, ay, az] = at(da), [bx, by, bz] = at(db);
-      const sa = su + (sl - su) * fa, ta = tu + (tl - tu) * fa, sb = su + (sl - su) * fb, tb = tu + (tl - tu) * fb;
       const A = rowA + c - 1, B = A + MOUTH_COLUMNS, a = A + 2 * MOUTH_COLUMNS, b = A + 3 * MOUTH_COLUMNS;
       put(A, ax, ay, az, MOUTH_DEPTH_OFFSET); put(a, ax, ay, az, MOUTH_DEPTH_OFFSET);
       put(B, bx, by, bz, MOUTH_DEPTH_OFFSET); put(b, bx, by, bz, MOUTH_DEPTH_OFFSET);
-      regionUv(this.tex.mouth, clamp01(sa), clamp01(ta), uvs, A * 2);
-      regionUv(this.tex.mouth, clamp01(sb), clamp01(tb), uvs, B * 2);
-      // The stretched gap samples the centre column's gap, and each column's own as far as the
-      // stretch allows: magnified from a thin line, the photo's texels would draw vertical streaks.
-      const stretch = (hd * (db - da)) / Math.max(1e-6, hp * (fb - fa)), w = stretch > 1 ? 1 - 1 / stretch : 0;
-      const ms = s5u + (s5l - s5u) * g, mt = t5u + (t5l - t5u) * g;
-      regionUv(this.tex.mouth, clamp01(sa + (ms - sa) * w), clamp01(ta + (mt - ta) * w), uvs, a * 2);
-      regionUv(this.tex.mouth, clamp01(sb + (ms - sb) * w), clamp01(tb + (mt - tb) * w), uvs, b * 2);
+      // A and B sample the photo's gap in this column. The grown gap between them (a → b) is the
+      // colour at the centre column's gap: magnified from a thin line, each column's own texels
+      // would draw vertical streaks.
+      const sg = su + (sl - su) * g, tg = tu + (tl - tu) * g;
+      const [ms, mt] = wider ? [s5u + (s5l - s5u) * g, t5u + (t5l - t5u) * g] : [sg, tg];
+      regionUv(this.tex.mouth, clamp01(sg), clamp01(tg), uvs, A * 2);
+      regionUv(this.tex.mouth, clamp01(sg), clamp01(tg), uvs, B * 2);
+      regionUv(this.tex.mouth, clamp01(ms), clamp01(mt), uvs, a * 2);
+      regionUv(this.tex.mouth, clamp01(ms), clamp01(mt), uvs, b * 2);
     }
   }
 
@@ -356,7 +355,7 @@ export class FrameMeshBuilder {
     LID_STRIPS.forEach((l, k) => {
       const w = eyeWidth(p, l);
       l.margin.forEach((m, i) => {
-        const c = l.crease[i]!, stretch = dist2(p, m, c) / w / Math.max(1e-6, this.lidRest[k * LID_COLUMNS + i]!);
+        const c = l.crease[i]!, stretch = landmarkDistance(p, m, c) / w / Math.max(1e-6, this.lidRest[k * LID_COLUMNS + i]!);
         const f = stretch > 1 ? LASH_BAND / stretch : LASH_BAND;
         const v = this.lidBase + k * LID_COLUMNS + i, vs = v + LID_STRIPS.length * LID_COLUMNS;
         const x = p[m * 3]! + (p[c * 3]! - p[m * 3]!) * f, y = p[m * 3 + 1]! + (p[c * 3 + 1]! - p[m * 3 + 1]!) * f, z = p[m * 3 + 2]! + (p[c * 3 + 2]! - p[m * 3 + 2]!) * f;
