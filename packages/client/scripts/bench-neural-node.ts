@@ -16,6 +16,7 @@ import { WarpGenerator } from '../src/generator/warp/warp-generator.ts';
 import { enrollWarpAvatar } from '../src/enrollment/atlas/enroll.ts';
 import { pngCodec } from '../src/generator/codec.ts';
 import { loadFrame, loadLandmarks } from '../test/warp-fixtures.ts';
+import { msPerRender, type Renders } from './lib/timing.ts';
 
 const { values } = parseArgs({ options: { weights: { type: 'string' }, size: { type: 'string', default: '256' }, n: { type: 'string', default: '10' }, backend: { type: 'string', default: 'wasm' } } });
 const size = Number(values.size), n = Number(values.n);
@@ -27,12 +28,7 @@ const photo = await loadFrame(30), lm30 = loadLandmarks(30), lm50 = loadLandmark
 const { embedding: warpEmb } = await enrollWarpAvatar([{ image: photo, landmarks: lm30 }], { codec: pngCodec });
 const embedding = await addNeuralSections(warpEmb, [photo], [lm30], { weights, backend, wasmPath });
 const target = { width: size, height: size, data: new Uint8ClampedArray(size * size * 4) };
-async function time(g: { render(l: Float32Array, t: typeof target): Promise<void> }): Promise<number> {
-  await g.render(lm50, target); await g.render(lm30, target);
-  const t = performance.now();
-  for (let i = 0; i < n; i++) await g.render(i % 2 ? lm30 : lm50, target);
-  return (performance.now() - t) / n;
-}
+const time = (g: Renders): Promise<number> => msPerRender(g, target, lm50, lm30, n);
 const w = new WarpGenerator({ backend: 'cpu', codec: pngCodec });
 await w.init(embedding);
 const warpMs = await time(w);

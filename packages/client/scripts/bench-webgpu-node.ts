@@ -32,6 +32,7 @@ import { enrollWarpAvatar } from '../src/enrollment/atlas/enroll.ts';
 import { pngCodec } from '../src/generator/codec.ts';
 import { decodePng } from '../src/generator/png.ts';
 import type { RgbaImage } from '../src/generator/image.ts';
+import { msPerRender, type RenderTarget, type Renders } from './lib/timing.ts';
 
 const { values } = parseArgs({
   options: {
@@ -69,17 +70,8 @@ const lmJson = JSON.parse(readFileSync(`${fixtures}/edtalk-pose_source1-landmark
 const landmarks = (i: 30 | 50) => Float32Array.from(lmJson.frames[String(i)]!);
 const photo30 = await frame(30), photo50 = await frame(50), lm30 = landmarks(30), lm50 = landmarks(50);
 
-type Target = { width: number; height: number; data: Uint8ClampedArray };
-type Renders = { render(lm: Float32Array, t: Target): Promise<void> };
-const target = (w: number, h: number): Target => ({ width: w, height: h, data: new Uint8ClampedArray(w * h * 4) });
-
-/** ms/frame over `frames` renders alternating two poses, after two warm-up renders. */
-async function timeRenders(g: Renders, t: Target, frames: number): Promise<number> {
-  await g.render(lm50, t); await g.render(lm30, t);
-  const t0 = performance.now();
-  for (let i = 0; i < frames; i++) await g.render(i % 2 ? lm30 : lm50, t);
-  return (performance.now() - t0) / frames;
-}
+const target = (w: number, h: number): RenderTarget => ({ width: w, height: h, data: new Uint8ClampedArray(w * h * 4) });
+const timeRenders = (g: Renders, t: RenderTarget, frames: number): Promise<number> => msPerRender(g, t, lm50, lm30, frames);
 function diff(a: Uint8ClampedArray, b: Uint8ClampedArray): { max: number; mean: number } {
   let max = 0, sum = 0;
   for (let i = 0; i < a.length; i++) { const d = Math.abs(a[i]! - b[i]!); sum += d; if (d > max) max = d; }

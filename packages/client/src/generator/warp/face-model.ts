@@ -123,7 +123,7 @@ export function eyeCenter(p: Points, eye: EyeSpec): [number, number, number] {
   const ax = p[eye.inner * 3]! - p[eye.outer * 3]!, ay = p[eye.inner * 3 + 1]! - p[eye.outer * 3 + 1]!;
   const width = Math.hypot(ax, ay) || 1;
   const ux = ax / width, uy = ay / width;
-  const open = Math.hypot(p[eye.lower * 3]! - p[eye.upper * 3]!, p[eye.lower * 3 + 1]! - p[eye.upper * 3 + 1]!);
+  const open = landmarkDistance(p, eye.upper, eye.lower);
   const dx = p[eye.iris * 3]! - cx, dy = p[eye.iris * 3 + 1]! - cy;
   let along = dx * ux + dy * uy, across = -dx * uy + dy * ux;
   const maxAlong = 0.28 * width, maxAcross = 0.25 * open;
@@ -132,10 +132,14 @@ export function eyeCenter(p: Points, eye: EyeSpec): [number, number, number] {
   return [cx + along * ux - across * uy, cy + along * uy + across * ux, cz];
 }
 
+/** Distance in the image plane between landmarks `a` and `b`. */
+export function landmarkDistance(p: Points, a: number, b: number): number {
+  return Math.hypot(p[a * 3]! - p[b * 3]!, p[a * 3 + 1]! - p[b * 3 + 1]!);
+}
+
 /** Eye openness: lid distance over eye width. */
 export function eyeOpenness(p: Points, eye: EyeSpec): number {
-  const w = Math.hypot(p[eye.inner * 3]! - p[eye.outer * 3]!, p[eye.inner * 3 + 1]! - p[eye.outer * 3 + 1]!) || 1;
-  return Math.hypot(p[eye.lower * 3]! - p[eye.upper * 3]!, p[eye.lower * 3 + 1]! - p[eye.upper * 3 + 1]!) / w;
+  return landmarkDistance(p, eye.upper, eye.lower) / (landmarkDistance(p, eye.outer, eye.inner) || 1);
 }
 
 /** Mouth frame: origin between the inner corners, x along them, y perpendicular (down), scale = corner distance. */
@@ -161,7 +165,7 @@ export function mouthPatchToPixel(f: MouthFrame, s: number, t: number): [number,
 /** Mouth openness: inner-lip gap (13–14) over corner distance. */
 export function mouthOpenness(p: Points): number {
   const f = mouthFrame(p);
-  return Math.hypot(p[14 * 3]! - p[13 * 3]!, p[14 * 3 + 1]! - p[13 * 3 + 1]!) / f.len;
+  return landmarkDistance(p, 13, 14) / f.len;
 }
 
 export { MOUTH_LOOP };

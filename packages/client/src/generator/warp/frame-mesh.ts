@@ -9,7 +9,7 @@
 import type { DrawMesh } from '../backends/types.ts';
 import { FACE_OVAL, SKIN_TRIANGLES } from '../mesh-data.ts';
 import {
-  EYES, EYE_BAND, EYE_CENTER_UVS, EYEBALL_PATCH_WIDTH, MOUTH_FRAME_X, MOUTH_FRAME_Y, MOUTH_LOOP, atlasUv, eyeCenter, eyeballCoord, eyeballFrame, mouthFrame, mouthPatchCoord,
+  EYES, EYE_BAND, EYE_CENTER_UVS, EYEBALL_PATCH_WIDTH, MOUTH_FRAME_X, MOUTH_FRAME_Y, MOUTH_LOOP, atlasUv, eyeCenter, eyeballCoord, eyeballFrame, landmarkDistance, mouthFrame, mouthPatchCoord,
   toPixels, type Points,
 } from './face-model.ts';
 import { regionUv, type PackedTexture } from './texture-layout.ts';
@@ -39,9 +39,6 @@ const LASH_BAND = 0.35;
 /** Where (from the margin) the lid skin band samples the strip once the lid is stretched twice. */
 const LID_SKIN_FROM = 0.95;
 
-function landmarkDistance(p: Points, a: number, b: number): number {
-  return Math.hypot(p[a * 3]! - p[b * 3]!, p[a * 3 + 1]! - p[b * 3 + 1]!);
-}
 function eyeWidth(p: Points, l: { margin: readonly number[] }): number {
   return landmarkDistance(p, l.margin[0]!, l.margin[LID_COLUMNS - 1]!) || 1;
 }
