@@ -6,7 +6,7 @@
 import type { AvatarEmbedding } from '@visage/protocol';
 import { createImage, pushPullFill, resize, sampleBilinear, type RgbaImage } from '../../generator/image.ts';
 import {
-  ATLAS_TRIANGLES, EYES, LANDMARK_COUNT, MOUTH_LOOP, MOUTH_PATCH_HEIGHT, MOUTH_PATCH_WIDTH,
+  ATLAS_TRIANGLES, EYES, LANDMARK_COUNT, MOUTH_FRAME_Y, MOUTH_LOOP, MOUTH_PATCH_HEIGHT, MOUTH_PATCH_WIDTH,
   eyeOpenness, mouthFrame, mouthOpenness, mouthPatchCoord, mouthPatchToPixel, toPixels, type Points,
 } from '../../generator/warp/face-model.ts';
 import { embeddingPayloadBytes, packWarpContent, type PackOptions, type WarpContent } from '../../generator/warp/content.ts';
@@ -14,6 +14,7 @@ import { canonicalize } from '../../generator/retarget.ts';
 import { triangleQuality, unwrapPhoto } from './unwrap.ts';
 import { extractEyeballs } from './eyeballs.ts';
 import { pointInPolygon } from './polygon.ts';
+import { synthesizeOpenMouth, type MouthColors } from '../../generator/warp/mouth-synth.ts';
 
 export interface EnrollmentPhoto {
   image: RgbaImage;
@@ -38,6 +39,12 @@ export const DEFAULT_PLATE_SIZE = 320;
 export const DEFAULT_MAX_BYTES = 256 * 1024 - 1024;
 /** Below this inner-lip gap / mouth width the mouth counts as closed and the interior is synthesised. */
 export const MOUTH_OPEN_THRESHOLD = 0.12;
+/**
+ * An open mouth whose opening has fewer pixels than this as bright as teeth (70 % of the teeth
+ * colour `mouthColors` gives) shows no teeth. Of the 40 clips' one-shot photos that are open, 3
+ * have under 1 % (dark openings), the others 8 % or more.
+ */
+export const MIN_TEETH_FRACTION = 0.05;
 
 const TRI_COUNT = ATLAS_TRIANGLES.length / 3;
 
@@ -110,12 +117,17 @@ export function buildWarpContent(photos: readonly EnrollmentPhoto[], options: En
   const k = Math.min(1, ps / Math.max(plateSrc.image.width, plateSrc.image.height));
   const plate = k < 1 ? resize(plateSrc.image, Math.max(1, Math.round(plateSrc.image.width * k)), Math.max(1, Math.round(plateSrc.image.height * k))) : copyOpaque(plateSrc.image);
 
-  // Mouth interior from the most open mouth, if any is open enough.
+  // Mouth interior from the most open mouth that shows teeth. Without one (closed mouths, or a
+  // dark opening without teeth, which opened wider would be a dark hole), a synthetic open mouth
+  // in the photo's colours, drawn by the warp like a photo's.
   const opens = pts.map((p) => mouthOpenness(p));
-  const mouthSource = argmax(opens);
-  const { patch: mouth, contour: mouthContour } = opens[mouthSource]! >= MOUTH_OPEN_THRESHOLD
+  const colors = photos.map((ph, i) => mouthColors(ph.image, pts[i]!));
+  const usable = opens.map((o, i) => o >= MOUTH_OPEN_THRESHOLD && teethFraction(photos[i]!.image, pts[i]!, colors[i]!) >= MIN_TEETH_FRACTION);
+  const mouthOpen = usable.some((u) => u);
+  const mouthSource = argmax(opens.map((o, i) => (mouthOpen && !usable[i] ? -1 : o)));
+  const { patch: mouth, contour: mouthContour } = mouthOpen
     ? extractMouthPatch(photos[mouthSource]!.image, pts[mouthSource]!)
-    : { patch: null, contour: undefined };
+    : synthesizeOpenMouth(lipContour(pts[mouthSource]!), colors[mouthSource]!);
 
   // Neutral shape: mean of the pose-normalised shapes.
   const neutral = new Float32Array(LANDMARK_COUNT * 3);
@@ -128,7 +140,7 @@ export function buildWarpContent(photos: readonly EnrollmentPhoto[], options: En
     neutral, atlas, plate, plateLandmarks: photos[plateIndex]!.landmarks.slice(), mouth, eyes: null, eyeballs,
     metadata: {
       ...(options.name !== undefined ? { name: options.name } : {}),
-      photos: photos.length, gains, plateIndex, eyeSource, mouthSource: mouth ? mouthSource : 'synthetic', ...(mouthContour ? { mouthContour } : {}), atlasSize: A,
+      photos: photos.length, gains, plateIndex, eyeSource, mouthSource: mouthOpen ? mouthSource : 'synthetic', mouthContour, atlasSize: A,
     },
   };
 }
@@ -156,6 +168,72 @@ export async function enrollWarpAvatar(
   throw new RangeError(`avatar embedding does not fit in ${maxBytes} bytes`);
 }
 
+/** The photo's inner-lip contour in its mouth frame: [s, t] per MOUTH_LOOP point. */
+function lipContour(p: Points): number[] {
+  const f = mouthFrame(p);
+  return MOUTH_LOOP.flatMap((i) => mouthPatchCoord(f, p[i * 3]!, p[i * 3 + 1]!).map((v) => Math.round(v * 1e4) / 1e4));
+}
+
+/**
+ * The colours a synthetic mouth takes from a photo: the lips' (sampled just outside the inner lips
+ * of the middle columns) and the teeth's, from the eye whites' (white under the same light, whatever
+ * the skin).
+ */
+export function mouthColors(img: RgbaImage, p: Points): MouthColors {
+  const f = mouthFrame(p), px = new Float32Array(4);
+  const lip = [0, 0, 0];
+  const cols = [3, 4, 5, 6, 7], L = MOUTH_LOOP.length;
+  for (const c of cols) {
+    for (const [i, dy] of [[c, -0.06], [L - c, 0.08]] as const) {
+      const k = MOUTH_LOOP[i]!, [s, t] = mouthPatchCoord(f, p[k * 3]!, p[k * 3 + 1]!);
+      const [x, y] = mouthPatchToPixel(f, s, t + dy / MOUTH_FRAME_Y);
+      sampleBilinear(img, x, y, px);
+      for (let ch = 0; ch < 3; ch++) lip[ch]! += px[ch]! / (2 * cols.length);
+    }
+  }
+  const whites: [number, number, number, number][] = [];
+  for (const e of EYES) {
+    forEachPixelIn(img, e.loop.map((i) => [p[i * 3]!, p[i * 3 + 1]!] as const), (o) => {
+      const r = img.data[o]!, g = img.data[o + 1]!, b = img.data[o + 2]!;
+      whites.push([luminance([r, g, b]), r, g, b]);
+    });
+  }
+  whites.sort((a, b) => b[0] - a[0]);
+  // The whites are the brightest few per cent of the openings (the rest is iris, lashes and lid shadow).
+  const top = whites.slice(0, Math.max(1, Math.round(whites.length * 0.03)));
+  const white = whites.length >= 30 ? [1, 2, 3].map((ch) => top.reduce((s, q) => s + q[ch]!, 0) / top.length) : [200, 190, 180];
+  // Teeth: the whites, less tinted by the skin around them.
+  const lum = luminance(white);
+  const teeth = white.map((v) => Math.min(255, v + (lum - v) * 0.3)) as [number, number, number];
+  return { lip: lip as [number, number, number], teeth };
+}
+
+/** The fraction of the photo's inner-lip opening at least 70 % as bright as its teeth colour would be. */
+export function teethFraction(img: RgbaImage, p: Points, colors: MouthColors): number {
+  const poly = MOUTH_LOOP.map((i) => [p[i * 3]!, p[i * 3 + 1]!] as const);
+  const limit = 0.7 * luminance(colors.teeth);
+  let n = 0, bright = 0;
+  forEachPixelIn(img, poly, (o) => {
+    n++;
+    if (luminance(img.data.subarray(o, o + 3)) >= limit) bright++;
+  });
+  return n ? bright / n : 0;
+}
+
+/** Calls `fn` with the RGBA offset of every pixel whose centre is inside `poly` (pixels). */
+function forEachPixelIn(img: RgbaImage, poly: readonly (readonly [number, number])[], fn: (offset: number) => void): void {
+  const xs = poly.map((q) => q[0]), ys = poly.map((q) => q[1]);
+  for (let y = Math.max(0, Math.floor(Math.min(...ys))); y <= Math.min(img.height - 1, Math.ceil(Math.max(...ys))); y++) {
+    for (let x = Math.max(0, Math.floor(Math.min(...xs))); x <= Math.min(img.width - 1, Math.ceil(Math.max(...xs))); x++) {
+      if (pointInPolygon(x + 0.5, y + 0.5, poly)) fn((y * img.width + x) * 4);
+    }
+  }
+}
+
+function luminance(c: ArrayLike<number>): number {
+  return 0.299 * c[0]! + 0.587 * c[1]! + 0.114 * c[2]!;
+}
+
 /** The photo's mouth interior in the mouth frame, and its inner-lip contour there ([s, t] per MOUTH_LOOP point). */
 function extractMouthPatch(img: RgbaImage, p: Points): { patch: RgbaImage; contour: number[] } {
   const f = mouthFrame(p);
@@ -173,8 +251,7 @@ function extractMouthPatch(img: RgbaImage, p: Points): { patch: RgbaImage; conto
     mask[k] = 1;
   }
   pushPullFill(out, mask);
-  const contour = MOUTH_LOOP.flatMap((i) => mouthPatchCoord(f, p[i * 3]!, p[i * 3 + 1]!).map((v) => Math.round(v * 1e4) / 1e4));
-  return { patch: out, contour };
+  return { patch: out, contour: lipContour(p) };
 }
 
 function copyOpaque(img: RgbaImage): RgbaImage {

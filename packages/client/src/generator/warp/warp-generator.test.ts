@@ -201,6 +201,54 @@ describe('warp generator (CPU backend)', () => {
     g.dispose();
   });
 
+  it('gives a closed-mouth photo an open mouth in its light: teeth under the upper lip, cavity, tongue', async () => {
+    // Photos with closed lips (painted eyes, skin elsewhere; once as lit, once at 60 % of the light).
+    // Opened, the mouth shows teeth just under the upper lip, as bright as the photo's eye whites
+    // let them be, then a dark cavity, then a tongue over the lower lip. Before, it showed a dark
+    // hole with a grey line across the middle whatever the photo.
+    const S = 768, closed = openMouth(l30, 0), p = toPixels(closed, S, S);
+    const lit = paintEyes(p, S, irisCentres(p));
+    const dim = { ...lit, data: lit.data.map((v, i) => (i % 4 === 3 ? v : v * 0.6)) };
+    const driven = openMouth(l30, 0.1), q = toPixels(driven, S, S);
+    const top = q[13 * 3 + 1]!, gap = q[14 * 3 + 1]! - top, x = Math.round(q[13 * 3]!);
+    const lum = (c: number[]) => 0.299 * c[0]! + 0.587 * c[1]! + 0.114 * c[2]!;
+    const columns: number[][][] = [];
+    for (const photo of [lit, dim]) {
+      const { embedding: e, content: c } = await enrollWarpAvatar([{ image: photo, landmarks: closed }], { codec: pngCodec });
+      expect(c.metadata.mouthSource).toBe('synthetic');
+      expect(mouthContour(c)).toHaveLength(2 * MOUTH_LOOP.length);
+      const g = new WarpGenerator({ backend: 'cpu', codec: pngCodec });
+      await g.init(e);
+      const out = createImage(S, S);
+      await g.render(driven, out);
+      g.dispose();
+      columns.push([0.08, 0.45, 0.72].map((f) => Array.from(out.data.subarray((Math.round(top + f * gap) * S + x) * 4, (Math.round(top + f * gap) * S + x) * 4 + 3))));
+    }
+    const [[teeth, cavity, tongue], [dimTeeth]] = columns as [number[][], number[][]];
+    expect(lum(teeth!)).toBeGreaterThan(220);
+    expect(Math.max(...teeth!) - Math.min(...teeth!)).toBeLessThan(30);
+    expect(lum(cavity!)).toBeLessThan(0.35 * lum(teeth!));
+    expect(tongue![0]! - tongue![1]!).toBeGreaterThan(25);
+    expect(lum(tongue!)).toBeGreaterThan(lum(cavity!) + 20);
+    expect(lum(dimTeeth!) / lum(teeth!)).toBeGreaterThan(0.6);
+    expect(lum(dimTeeth!) / lum(teeth!)).toBeLessThan(0.8);
+  });
+
+  it('treats a dark opening without teeth like a closed mouth, and takes the most open photo that shows teeth', async () => {
+    // Opened wider, a dark opening would be a dark hole: it gets the synthetic mouth. Of two photos,
+    // the one that shows teeth gives the mouth even when the other is more open.
+    const S = 768, dark = openMouth(l30, 0.12), teeth = openMouth(l30, 0.08);
+    const darkPhoto = { image: paintMouth(toPixels(dark, S, S), S, 0), landmarks: dark };
+    const teethPhoto = { image: paintMouth(toPixels(teeth, S, S), S, 0.3), landmarks: teeth };
+    const { content: one } = await enrollWarpAvatar([darkPhoto], { codec: pngCodec });
+    expect(one.metadata.mouthSource).toBe('synthetic');
+    expect(mouthContour(one)).toHaveLength(2 * MOUTH_LOOP.length);
+    const { content: two } = await enrollWarpAvatar([darkPhoto, teethPhoto], { codec: pngCodec });
+    expect(two.metadata.mouthSource).toBe(1);
+    const { content: lit } = await enrollWarpAvatar([teethPhoto], { codec: pngCodec });
+    expect(lit.metadata.mouthSource).toBe(0);
+  });
+
   it('keeps the lashes at their thickness on the lid margin when the eyes close', async () => {
     // Painted open eyes with a band of dark lashes along each upper lid margin. Driven nearly closed
     // with the creases raised (as the brows are in a blink), the lid strip from margin to crease is
