@@ -13,7 +13,7 @@ import {
   toPixels, type Points,
 } from './face-model.ts';
 import { regionUv, type PackedTexture } from './texture-layout.ts';
-import type { RgbaImage } from '../image.ts';
+import { sampleBilinear, type RgbaImage } from '../image.ts';
 
 const RING_SCALES = [1.2, 1.5, 1.9, 2.6];
 /** How much of the head's motion each ring follows, and how much of that is the local oval motion vs the fitted similarity. */
@@ -38,6 +38,40 @@ const LID_COLUMNS = 9;
 const LASH_BAND = 0.35;
 /** Where (from the margin) the lid skin band samples the strip once the lid is stretched twice. */
 const LID_SKIN_FROM = 0.95;
+/**
+ * A lid strip whose darkest point (its lash line) lies this far from the margin (as a fraction of
+ * the way to the crease) starts on the eyeball: the lid is drawn from LASH_ABOVE below that line.
+ * Further than LID_SHIFTED[1], the darkest point is a crease or brow above the lid.
+ */
+const LID_SHIFTED = [0.45, 0.75] as const;
+const LASH_ABOVE = 0.1;
+
+/**
+ * For each upper lid, where the photo's lid starts in the atlas, as a fraction of the way from the
+ * tracked margin to the crease: 0 on most photos, whose strip starts with the lashes (its darkest
+ * point, the lash line, at 0.1–0.3). On a photo whose eyes look up or whose margin landmarks sit
+ * inside the opening, the strip starts on the eyeball and the lash line is further up (liveportrait-
+ * d14: 0.55–0.6); the lid is then drawn from just below that line, else it would show the eyeball
+ * as lashes and the lash line magnified as lid skin. Searched along the middle five columns.
+ */
+export function lidStarts(atlas: RgbaImage): number[] {
+  const N = 21, px = new Float32Array(4); // 0.1 … 1.1
+  return LID_STRIPS.map((l) => {
+    const lum = new Float64Array(N);
+    for (let i = 2; i <= 6; i++) {
+      const [mu, mv] = atlasUv(l.margin[i]!), [cu, cv] = atlasUv(l.crease[i]!);
+      for (let j = 0; j < N; j++) {
+        const g = 0.1 + j * 0.05;
+        sampleBilinear(atlas, (mu + (cu - mu) * g) * atlas.width, (mv + (cv - mv) * g) * atlas.height, px);
+        lum[j]! += 0.299 * px[0]! + 0.587 * px[1]! + 0.114 * px[2]!;
+      }
+    }
+    let d = 0;
+    for (let j = 1; j < N; j++) if (lum[j]! < lum[d]!) d = j;
+    const dark = 0.1 + d * 0.05;
+    return dark >= LID_SHIFTED[0] && dark <= LID_SHIFTED[1] ? dark - LASH_ABOVE : 0;
+  });
+}
 
 function eyeWidth(p: Points, l: { margin: readonly number[] }): number {
   return landmarkDistance(p, l.margin[0]!, l.margin[LID_COLUMNS - 1]!) || 1;
@@ -52,6 +86,8 @@ export class FrameMeshBuilder {
   private readonly eyeBase: number;
   private readonly mouthBase: number;
   private readonly lidBase: number;
+  /** Per lid column, where its lid starts on the margin-to-crease strip in the atlas (`lidStarts`, tapered). */
+  private readonly lidStart: Float32Array;
   private readonly bgBase: number;
   private readonly ringCount = RING_SCALES.length;
   private readonly ovalN = FACE_OVAL.length;
@@ -75,8 +111,14 @@ export class FrameMeshBuilder {
     private readonly mouthContour: readonly number[] | null = null,
     /** The mouth patch (where `mouthGap` looks for the gap between the teeth), with the contour. */
     mouthPatch: RgbaImage | null = null,
+    /** The atlas (where `lidStarts` looks for each upper lid's lash line), or null: lids from the tracked margin. */
+    atlas: RgbaImage | null = null,
   ) {
     this.mouthGap = mouthContour && mouthPatch ? mouthGap(mouthPatch, mouthContour) : 0.5;
+    const starts = atlas ? lidStarts(atlas) : LID_STRIPS.map(() => 0);
+    // Full in the middle of the lid, none at its corners (shared with the skin around the eye).
+    this.lidStart = new Float32Array(LID_STRIPS.length * LID_COLUMNS);
+    starts.forEach((o, k) => { for (let i = 0; i < LID_COLUMNS; i++) this.lidStart[k * LID_COLUMNS + i] = o * Math.sin((Math.PI * i) / (LID_COLUMNS - 1)); });
     const plate = toPixels(plateLandmarks, plateWidth, plateHeight);
     const on = this.ovalN;
     this.restOval = new Float32Array(on * 2);
@@ -137,7 +179,7 @@ export class FrameMeshBuilder {
     const eyeVerts = EYES.reduce((s, e) => s + e.loop.length + 1, 0);
     this.mouthBase = this.eyeBase + eyeVerts;
     this.lidBase = this.mouthBase + MOUTH_LOOP.length + 1 + 4 * MOUTH_COLUMNS;
-    this.bgBase = this.lidBase + 2 * LID_STRIPS.length * LID_COLUMNS;
+    this.bgBase = this.lidBase + 3 * LID_STRIPS.length * LID_COLUMNS;
     // Background: centre, oval, rings, border, corners.
     const bgVerts = 1 + on * (2 + this.ringCount) + corners.length;
     this.n = this.bgBase + bgVerts;
@@ -163,11 +205,13 @@ export class FrameMeshBuilder {
       const inStrip = lidVerts.some((l) => t.every((v) => l.margin.has(v) || l.crease.has(v)) && t.some((v) => l.margin.has(v)) && t.some((v) => l.crease.has(v)));
       if (!inStrip) idx.push(...t);
     }
-    // Upper lids: margin → lash row (the lashes, at the photo's thickness) → crease (the lid skin).
+    // Upper lids: margin (own vertices: where the lid starts in the atlas) → lash row (the lashes, at
+    // the photo's thickness) → crease (the lid skin).
     LID_STRIPS.forEach((l, k) => {
       const row = (i: number) => this.lidBase + k * LID_COLUMNS + i, skin = (i: number) => row(i) + LID_STRIPS.length * LID_COLUMNS;
+      const margin = (i: number) => row(i) + 2 * LID_STRIPS.length * LID_COLUMNS;
       for (let i = 0; i + 1 < LID_COLUMNS; i++) {
-        const m0 = l.margin[i]!, m1 = l.margin[i + 1]!, c0 = l.crease[i]!, c1 = l.crease[i + 1]!;
+        const m0 = margin(i), m1 = margin(i + 1), c0 = l.crease[i]!, c1 = l.crease[i + 1]!;
         idx.push(m0, m1, row(i + 1), m0, row(i + 1), row(i));
         idx.push(skin(i), skin(i + 1), c1, skin(i), c1, c0);
       }
@@ -224,11 +268,13 @@ export class FrameMeshBuilder {
       }
       base += L + 1;
     });
-    // Lash rows: a fixed part of the way from the margin to the crease in the atlas.
+    // Lid margins where the lid starts in the atlas, lash rows a fixed part of the way from there to the crease.
+    const NL = LID_STRIPS.length * LID_COLUMNS;
     LID_STRIPS.forEach((l, k) => l.margin.forEach((m, i) => {
-      const [mu, mv] = atlasUv(m), [cu, cv] = atlasUv(l.crease[i]!);
-      regionUv(atlas, mu + (cu - mu) * LASH_BAND, mv + (cv - mv) * LASH_BAND, uvs, (this.lidBase + k * LID_COLUMNS + i) * 2);
-      regionUv(atlas, mu + (cu - mu) * LASH_BAND, mv + (cv - mv) * LASH_BAND, uvs, (this.lidBase + (LID_STRIPS.length + k) * LID_COLUMNS + i) * 2);
+      const [mu, mv] = atlasUv(m), [cu, cv] = atlasUv(l.crease[i]!), o = this.lidStart[k * LID_COLUMNS + i]!, v = this.lidBase + k * LID_COLUMNS + i;
+      regionUv(atlas, mu + (cu - mu) * o, mv + (cv - mv) * o, uvs, (v + 2 * NL) * 2);
+      regionUv(atlas, mu + (cu - mu) * (o + LASH_BAND), mv + (cv - mv) * (o + LASH_BAND), uvs, v * 2);
+      regionUv(atlas, mu + (cu - mu) * (o + LASH_BAND), mv + (cv - mv) * (o + LASH_BAND), uvs, (v + NL) * 2);
     }));
     // Background UVs are the rest positions in the plate.
     const pw = this.plateWidth, ph = this.plateHeight, on = this.ovalN, bc = this.bgBase;
@@ -356,13 +402,13 @@ export class FrameMeshBuilder {
         const f = stretch > 1 ? LASH_BAND / stretch : LASH_BAND;
         const v = this.lidBase + k * LID_COLUMNS + i, vs = v + LID_STRIPS.length * LID_COLUMNS;
         const x = p[m * 3]! + (p[c * 3]! - p[m * 3]!) * f, y = p[m * 3 + 1]! + (p[c * 3 + 1]! - p[m * 3 + 1]!) * f, z = p[m * 3 + 2]! + (p[c * 3 + 2]! - p[m * 3 + 2]!) * f;
-        put(v, x, y, z); put(vs, x, y, z);
+        put(v, x, y, z); put(vs, x, y, z); put(v + 2 * LID_STRIPS.length * LID_COLUMNS, p[m * 3]!, p[m * 3 + 1]!, p[m * 3 + 2]!);
         // The lid skin above the lashes: stretched, its lower edge samples towards the crease (skin,
         // not the photo's lashes drawn long).
         const g = stretch > 1 ? LASH_BAND + (LID_SKIN_FROM - LASH_BAND) * Math.min(1, stretch - 1) : LASH_BAND;
         const at = (j: number): [number, number] => {
-          const [mu, mv] = atlasUv(l.margin[j]!), [cu, cv] = atlasUv(l.crease[j]!);
-          return [mu + (cu - mu) * g, mv + (cv - mv) * g];
+          const [mu, mv] = atlasUv(l.margin[j]!), [cu, cv] = atlasUv(l.crease[j]!), h = g + this.lidStart[k * LID_COLUMNS + j]!;
+          return [mu + (cu - mu) * h, mv + (cv - mv) * h];
         };
         // Magnified evenly: drawn towards the centre column's sample as much as it is stretched.
         const [su, sv] = at(i), [ou, ov] = at((LID_COLUMNS - 1) / 2), pull = stretch > 1 ? 1 - 1 / stretch : 0;

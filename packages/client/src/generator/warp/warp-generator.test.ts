@@ -7,12 +7,12 @@ import { pngCodec } from '../codec.ts';
 import { embeddingPayloadBytes, mouthContour, unpackWarpContent, type WarpContent } from './content.ts';
 import { enrollWarpAvatar } from '../../enrollment/atlas/enroll.ts';
 import {
-  CAVITY, TEETH, TONGUE, faceMask, irisCentres, loadFrame, loadLandmarks, openEyes, openMouth, paintEyes, paintMouth, psnr,
+  CAVITY, SCLERA, SKIN, TEETH, TONGUE, faceMask, irisCentres, loadFrame, loadLandmarks, openEyes, openMouth, paintEyes, paintMouth, psnr,
 } from '../../../test/warp-fixtures.ts';
 import { createImage, type RgbaImage } from '../image.ts';
 import { EYES, IRIS_RINGS, MOUTH_LOOP, eyeballFrame, toPixels } from './face-model.ts';
 import { pointInPolygon } from '../../enrollment/atlas/polygon.ts';
-import { mouthGap } from './frame-mesh.ts';
+import { lidStarts, mouthGap } from './frame-mesh.ts';
 import type { BackendFactory } from '../backends/types.ts';
 
 const MAGENTA = [255, 0, 255, 255] as const;
@@ -288,6 +288,51 @@ describe('warp generator (CPU backend)', () => {
     for (let k = 0; k < 2; k++) {
       expect(atRest[k]).toBeGreaterThan(1);
       expect(blink[k]).toBeLessThan(1.4 * atRest[k]!);
+    }
+  });
+
+  it('draws the lids from the lash line when the tracked margin lies on the eyeball', async () => {
+    // A photo whose upper-lid strips (tracked margin → crease) show eyeball for their first half and
+    // the lashes above it, as when the eyes look up (liveportrait-d14). The lid starts are found at
+    // the lash line, and the lids driven closed are lashes and skin: no eyeball-white band across
+    // them, as the strip drawn from the tracked margin gave.
+    const S = 1024, p = toPixels(l30, S, S), LASH = [40, 30, 30] as const;
+    const photo = paintEyes(p, S, irisCentres(p));
+    const strips = [[[33, 246, 161, 160, 159, 158, 157, 173, 133], [130, 247, 30, 29, 27, 28, 56, 190, 243]],
+      [[263, 466, 388, 387, 386, 385, 384, 398, 362], [359, 467, 260, 259, 257, 258, 286, 414, 463]]];
+    for (const [margin, crease] of strips) {
+      for (let i = 0; i + 1 < margin!.length; i++) {
+        for (let a = 0; a <= 1; a += 0.02) for (let t = 0; t <= 0.7; t += 0.01) {
+          const at = (k: number[], c: number) => (p[k[i]! * 3 + c]! * (1 - a) + p[k[i + 1]! * 3 + c]! * a);
+          const x = Math.round(at(margin!, 0) + (at(crease!, 0) - at(margin!, 0)) * t), y = Math.round(at(margin!, 1) + (at(crease!, 1) - at(margin!, 1)) * t);
+          photo.data.set(t < 0.45 ? SCLERA : t < 0.6 ? LASH : SKIN, (y * S + x) * 4);
+        }
+      }
+    }
+    const { embedding: painted, content: c } = await enrollWarpAvatar([{ image: photo, landmarks: l30 }], { codec: pngCodec });
+    for (const start of lidStarts(c.atlas)) {
+      expect(start).toBeGreaterThan(0.3);
+      expect(start).toBeLessThan(0.6);
+    }
+    // A photo with its lashes at the margin keeps its lids where they were tracked.
+    expect(lidStarts(content.atlas)).toEqual([0, 0]);
+    const closed = openEyes(l30, 0.05), q = toPixels(closed, S, S);
+    const g = new WarpGenerator({ backend: 'cpu', codec: pngCodec });
+    await g.init(painted);
+    const out = createImage(S, S);
+    await g.render(closed, out);
+    g.dispose();
+    for (const [m, cr] of [[159, 27], [386, 257]] as const) {
+      const x = Math.round(q[m * 3]!);
+      let white = 0, dark = 0;
+      for (let y = Math.floor(q[cr * 3 + 1]!); y <= Math.ceil(q[m * 3 + 1]!); y++) {
+        const o = (y * S + x) * 4, r = out.data[o]!, gg = out.data[o + 1]!, b = out.data[o + 2]!;
+        // Eyeball-white: bright and grey (the skin is as bright but red, the lashes dark).
+        if (0.299 * r + 0.587 * gg + 0.114 * b > 140 && r - b < 30) white++;
+        if (r < 120) dark++;
+      }
+      expect(white).toBe(0);
+      expect(dark).toBeGreaterThan(0);
     }
   });
 

@@ -67,7 +67,7 @@ export class WarpGenerator implements Generator {
     backend.setTexture(tex.image);
     this.rasterBackend = backend;
     this.content = content;
-    this.builder = new FrameMeshBuilder(tex, content.plateLandmarks, content.plate.width, content.plate.height, mouthContour(content), content.mouth);
+    this.builder = new FrameMeshBuilder(tex, content.plateLandmarks, content.plate.width, content.plate.height, mouthContour(content), content.mouth, content.atlas);
     this.state = 'ready';
   }
 
