@@ -75,6 +75,12 @@ describe('three peers', () => {
         }, { timeout: 90_000, interval: 1000 })
         .toBe(2);
     }
+    // Live, and the app's <video> has shown frames of each remote (how fast depends on the machine's load).
+    for (const peer of PEERS) {
+      await expect
+        .poll(async () => Math.min(...(await state(peer.id)).peers.map((p) => p.shownFrames)), { timeout: 30_000, interval: 500 })
+        .toBeGreaterThan(10);
+    }
     for (const peer of PEERS) {
       const s = await state(peer.id);
       if (peer.id === 'ben') {
