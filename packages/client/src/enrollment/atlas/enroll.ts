@@ -4,7 +4,7 @@
  * patches) and pack it into an `AvatarEmbedding` within the size budget.
  */
 import type { AvatarEmbedding } from '@visage/protocol';
-import { createImage, pushPullFill, resize, sampleBilinear, type RgbaImage } from '../../generator/image.ts';
+import { createImage, luminance, pushPullFill, resize, sampleBilinear, type RgbaImage } from '../../generator/image.ts';
 import {
   ATLAS_TRIANGLES, EYES, LANDMARK_COUNT, MOUTH_FRAME_Y, MOUTH_LOOP, MOUTH_PATCH_HEIGHT, MOUTH_PATCH_WIDTH,
   eyeOpenness, mouthFrame, mouthOpenness, mouthPatchCoord, mouthPatchToPixel, toPixels, type Points,
@@ -228,10 +228,6 @@ function forEachPixelIn(img: RgbaImage, poly: readonly (readonly [number, number
       if (pointInPolygon(x + 0.5, y + 0.5, poly)) fn((y * img.width + x) * 4);
     }
   }
-}
-
-function luminance(c: ArrayLike<number>): number {
-  return 0.299 * c[0]! + 0.587 * c[1]! + 0.114 * c[2]!;
 }
 
 /** The photo's mouth interior in the mouth frame, and its inner-lip contour there ([s, t] per MOUTH_LOOP point). */

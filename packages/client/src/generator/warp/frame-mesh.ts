@@ -13,7 +13,7 @@ import {
   toPixels, type Points,
 } from './face-model.ts';
 import { regionUv, type PackedTexture } from './texture-layout.ts';
-import { sampleBilinear, type RgbaImage } from '../image.ts';
+import { luminance, sampleBilinear, type RgbaImage } from '../image.ts';
 
 const RING_SCALES = [1.2, 1.5, 1.9, 2.6];
 /** How much of the head's motion each ring follows, and how much of that is the local oval motion vs the fitted similarity. */
@@ -34,6 +34,8 @@ const LID_STRIPS: readonly { margin: readonly number[]; crease: readonly number[
   { margin: [263, 466, 388, 387, 386, 385, 384, 398, 362], crease: [359, 467, 260, 259, 257, 258, 286, 414, 463] },
 ];
 const LID_COLUMNS = 9;
+/** Vertices per row of lid-strip vertices (both lids). */
+const LID_ROW = LID_STRIPS.length * LID_COLUMNS;
 /** Part of the margin-to-crease strip (in the atlas) that holds the lashes. */
 const LASH_BAND = 0.35;
 /** Where (from the margin) the lid skin band samples the strip once the lid is stretched twice. */
@@ -63,7 +65,7 @@ export function lidStarts(atlas: RgbaImage): number[] {
       for (let j = 0; j < N; j++) {
         const g = 0.1 + j * 0.05;
         sampleBilinear(atlas, (mu + (cu - mu) * g) * atlas.width, (mv + (cv - mv) * g) * atlas.height, px);
-        lum[j]! += 0.299 * px[0]! + 0.587 * px[1]! + 0.114 * px[2]!;
+        lum[j]! += luminance(px);
       }
     }
     let d = 0;
@@ -117,7 +119,7 @@ export class FrameMeshBuilder {
     this.mouthGap = mouthContour && mouthPatch ? mouthGap(mouthPatch, mouthContour) : 0.5;
     const starts = atlas ? lidStarts(atlas) : LID_STRIPS.map(() => 0);
     // Full in the middle of the lid, none at its corners (shared with the skin around the eye).
-    this.lidStart = new Float32Array(LID_STRIPS.length * LID_COLUMNS);
+    this.lidStart = new Float32Array(LID_ROW);
     starts.forEach((o, k) => { for (let i = 0; i < LID_COLUMNS; i++) this.lidStart[k * LID_COLUMNS + i] = o * Math.sin((Math.PI * i) / (LID_COLUMNS - 1)); });
     const plate = toPixels(plateLandmarks, plateWidth, plateHeight);
     const on = this.ovalN;
@@ -130,7 +132,7 @@ export class FrameMeshBuilder {
     }
     cx /= on; cy /= on;
     this.restCenter = [cx, cy];
-    this.lidRest = new Float32Array(LID_STRIPS.length * LID_COLUMNS);
+    this.lidRest = new Float32Array(LID_ROW);
     LID_STRIPS.forEach((l, k) => {
       const w = eyeWidth(plate, l);
       l.margin.forEach((m, i) => { this.lidRest[k * LID_COLUMNS + i] = landmarkDistance(plate, m, l.crease[i]!) / w; });
@@ -179,7 +181,7 @@ export class FrameMeshBuilder {
     const eyeVerts = EYES.reduce((s, e) => s + e.loop.length + 1, 0);
     this.mouthBase = this.eyeBase + eyeVerts;
     this.lidBase = this.mouthBase + MOUTH_LOOP.length + 1 + 4 * MOUTH_COLUMNS;
-    this.bgBase = this.lidBase + 3 * LID_STRIPS.length * LID_COLUMNS;
+    this.bgBase = this.lidBase + 3 * LID_ROW;
     // Background: centre, oval, rings, border, corners.
     const bgVerts = 1 + on * (2 + this.ringCount) + corners.length;
     this.n = this.bgBase + bgVerts;
@@ -208,8 +210,7 @@ export class FrameMeshBuilder {
     // Upper lids: margin (own vertices: where the lid starts in the atlas) → lash row (the lashes, at
     // the photo's thickness) → crease (the lid skin).
     LID_STRIPS.forEach((l, k) => {
-      const row = (i: number) => this.lidBase + k * LID_COLUMNS + i, skin = (i: number) => row(i) + LID_STRIPS.length * LID_COLUMNS;
-      const margin = (i: number) => row(i) + 2 * LID_STRIPS.length * LID_COLUMNS;
+      const row = (i: number) => this.lidBase + k * LID_COLUMNS + i, skin = (i: number) => row(i) + LID_ROW, margin = (i: number) => row(i) + 2 * LID_ROW;
       for (let i = 0; i + 1 < LID_COLUMNS; i++) {
         const m0 = margin(i), m1 = margin(i + 1), c0 = l.crease[i]!, c1 = l.crease[i + 1]!;
         idx.push(m0, m1, row(i + 1), m0, row(i + 1), row(i));
@@ -269,12 +270,11 @@ export class FrameMeshBuilder {
       base += L + 1;
     });
     // Lid margins where the lid starts in the atlas, lash rows a fixed part of the way from there to the crease.
-    const NL = LID_STRIPS.length * LID_COLUMNS;
     LID_STRIPS.forEach((l, k) => l.margin.forEach((m, i) => {
       const [mu, mv] = atlasUv(m), [cu, cv] = atlasUv(l.crease[i]!), o = this.lidStart[k * LID_COLUMNS + i]!, v = this.lidBase + k * LID_COLUMNS + i;
-      regionUv(atlas, mu + (cu - mu) * o, mv + (cv - mv) * o, uvs, (v + 2 * NL) * 2);
+      regionUv(atlas, mu + (cu - mu) * o, mv + (cv - mv) * o, uvs, (v + 2 * LID_ROW) * 2);
       regionUv(atlas, mu + (cu - mu) * (o + LASH_BAND), mv + (cv - mv) * (o + LASH_BAND), uvs, v * 2);
-      regionUv(atlas, mu + (cu - mu) * (o + LASH_BAND), mv + (cv - mv) * (o + LASH_BAND), uvs, (v + NL) * 2);
+      regionUv(atlas, mu + (cu - mu) * (o + LASH_BAND), mv + (cv - mv) * (o + LASH_BAND), uvs, (v + LID_ROW) * 2);
     }));
     // Background UVs are the rest positions in the plate.
     const pw = this.plateWidth, ph = this.plateHeight, on = this.ovalN, bc = this.bgBase;
@@ -400,9 +400,9 @@ export class FrameMeshBuilder {
       l.margin.forEach((m, i) => {
         const c = l.crease[i]!, stretch = landmarkDistance(p, m, c) / w / Math.max(1e-6, this.lidRest[k * LID_COLUMNS + i]!);
         const f = stretch > 1 ? LASH_BAND / stretch : LASH_BAND;
-        const v = this.lidBase + k * LID_COLUMNS + i, vs = v + LID_STRIPS.length * LID_COLUMNS;
+        const v = this.lidBase + k * LID_COLUMNS + i, vs = v + LID_ROW;
         const x = p[m * 3]! + (p[c * 3]! - p[m * 3]!) * f, y = p[m * 3 + 1]! + (p[c * 3 + 1]! - p[m * 3 + 1]!) * f, z = p[m * 3 + 2]! + (p[c * 3 + 2]! - p[m * 3 + 2]!) * f;
-        put(v, x, y, z); put(vs, x, y, z); put(v + 2 * LID_STRIPS.length * LID_COLUMNS, p[m * 3]!, p[m * 3 + 1]!, p[m * 3 + 2]!);
+        put(v, x, y, z); put(vs, x, y, z); put(v + 2 * LID_ROW, p[m * 3]!, p[m * 3 + 1]!, p[m * 3 + 2]!);
         // The lid skin above the lashes: stretched, its lower edge samples towards the crease (skin,
         // not the photo's lashes drawn long).
         const g = stretch > 1 ? LASH_BAND + (LID_SKIN_FROM - LASH_BAND) * Math.min(1, stretch - 1) : LASH_BAND;
@@ -484,7 +484,7 @@ export function mouthGap(patch: RgbaImage, contour: readonly number[]): number {
       const x = Math.min(patch.width - 1, Math.max(0, Math.round((su + (sl - su) * f) * patch.width - 0.5)));
       const y = Math.min(patch.height - 1, Math.max(0, Math.round((tu + (tl - tu) * f) * patch.height - 0.5)));
       const o = (y * patch.width + x) * 4;
-      lum[i]! += 0.299 * patch.data[o]! + 0.587 * patch.data[o + 1]! + 0.114 * patch.data[o + 2]!;
+      lum[i]! += luminance(patch.data.subarray(o, o + 3));
     }
   }
   let best = 0.5, bestLum = Infinity;
