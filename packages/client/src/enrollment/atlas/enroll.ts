@@ -13,7 +13,7 @@ import { embeddingPayloadBytes, packWarpContent, type PackOptions, type WarpCont
 import { canonicalize } from '../../generator/retarget.ts';
 import { triangleQuality, unwrapPhoto } from './unwrap.ts';
 import { extractEyeballs } from './eyeballs.ts';
-import { pointInPolygon } from './polygon.ts';
+import { forEachPixelIn, pointInPolygon } from './polygon.ts';
 import { synthesizeOpenMouth, type MouthColors } from '../../generator/warp/mouth-synth.ts';
 
 export interface EnrollmentPhoto {
@@ -193,7 +193,7 @@ export function mouthColors(img: RgbaImage, p: Points): MouthColors {
   }
   const whites: [number, number, number, number][] = [];
   for (const e of EYES) {
-    forEachPixelIn(img, e.loop.map((i) => [p[i * 3]!, p[i * 3 + 1]!] as const), (o) => {
+    forEachPixelIn(img.width, img.height, e.loop.map((i) => [p[i * 3]!, p[i * 3 + 1]!] as const), (o) => {
       const r = img.data[o]!, g = img.data[o + 1]!, b = img.data[o + 2]!;
       whites.push([luminance([r, g, b]), r, g, b]);
     });
@@ -213,21 +213,11 @@ export function teethFraction(img: RgbaImage, p: Points, colors: MouthColors): n
   const poly = MOUTH_LOOP.map((i) => [p[i * 3]!, p[i * 3 + 1]!] as const);
   const limit = 0.7 * luminance(colors.teeth);
   let n = 0, bright = 0;
-  forEachPixelIn(img, poly, (o) => {
+  forEachPixelIn(img.width, img.height, poly, (o) => {
     n++;
     if (luminance(img.data.subarray(o, o + 3)) >= limit) bright++;
   });
   return n ? bright / n : 0;
-}
-
-/** Calls `fn` with the RGBA offset of every pixel whose centre is inside `poly` (pixels). */
-function forEachPixelIn(img: RgbaImage, poly: readonly (readonly [number, number])[], fn: (offset: number) => void): void {
-  const xs = poly.map((q) => q[0]), ys = poly.map((q) => q[1]);
-  for (let y = Math.max(0, Math.floor(Math.min(...ys))); y <= Math.min(img.height - 1, Math.ceil(Math.max(...ys))); y++) {
-    for (let x = Math.max(0, Math.floor(Math.min(...xs))); x <= Math.min(img.width - 1, Math.ceil(Math.max(...xs))); x++) {
-      if (pointInPolygon(x + 0.5, y + 0.5, poly)) fn((y * img.width + x) * 4);
-    }
-  }
 }
 
 /** The photo's mouth interior in the mouth frame, and its inner-lip contour there ([s, t] per MOUTH_LOOP point). */

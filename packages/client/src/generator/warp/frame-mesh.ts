@@ -61,10 +61,9 @@ export function lidStarts(atlas: RgbaImage): number[] {
   return LID_STRIPS.map((l) => {
     const lum = new Float64Array(N);
     for (let i = 2; i <= 6; i++) {
-      const [mu, mv] = atlasUv(l.margin[i]!), [cu, cv] = atlasUv(l.crease[i]!);
       for (let j = 0; j < N; j++) {
-        const g = 0.1 + j * 0.05;
-        sampleBilinear(atlas, (mu + (cu - mu) * g) * atlas.width, (mv + (cv - mv) * g) * atlas.height, px);
+        const [u, v] = stripUv(l, i, 0.1 + j * 0.05);
+        sampleBilinear(atlas, u * atlas.width, v * atlas.height, px);
         lum[j]! += luminance(px);
       }
     }
@@ -73,6 +72,12 @@ export function lidStarts(atlas: RgbaImage): number[] {
     const dark = 0.1 + d * 0.05;
     return dark >= LID_SHIFTED[0] && dark <= LID_SHIFTED[1] ? dark - LASH_ABOVE : 0;
   });
+}
+
+/** Atlas UV at fraction `g` of the way from column `i`'s lid margin to its crease (g > 1: above the crease). */
+function stripUv(l: (typeof LID_STRIPS)[number], i: number, g: number): [number, number] {
+  const [mu, mv] = atlasUv(l.margin[i]!), [cu, cv] = atlasUv(l.crease[i]!);
+  return [mu + (cu - mu) * g, mv + (cv - mv) * g];
 }
 
 function eyeWidth(p: Points, l: { margin: readonly number[] }): number {
@@ -270,11 +275,12 @@ export class FrameMeshBuilder {
       base += L + 1;
     });
     // Lid margins where the lid starts in the atlas, lash rows a fixed part of the way from there to the crease.
-    LID_STRIPS.forEach((l, k) => l.margin.forEach((m, i) => {
-      const [mu, mv] = atlasUv(m), [cu, cv] = atlasUv(l.crease[i]!), o = this.lidStart[k * LID_COLUMNS + i]!, v = this.lidBase + k * LID_COLUMNS + i;
-      regionUv(atlas, mu + (cu - mu) * o, mv + (cv - mv) * o, uvs, (v + 2 * LID_ROW) * 2);
-      regionUv(atlas, mu + (cu - mu) * (o + LASH_BAND), mv + (cv - mv) * (o + LASH_BAND), uvs, v * 2);
-      regionUv(atlas, mu + (cu - mu) * (o + LASH_BAND), mv + (cv - mv) * (o + LASH_BAND), uvs, (v + LID_ROW) * 2);
+    LID_STRIPS.forEach((l, k) => l.margin.forEach((_, i) => {
+      const o = this.lidStart[k * LID_COLUMNS + i]!, v = this.lidBase + k * LID_COLUMNS + i;
+      const [mu, mv] = stripUv(l, i, o), [lu, lv] = stripUv(l, i, o + LASH_BAND);
+      regionUv(atlas, mu, mv, uvs, (v + 2 * LID_ROW) * 2);
+      regionUv(atlas, lu, lv, uvs, v * 2);
+      regionUv(atlas, lu, lv, uvs, (v + LID_ROW) * 2);
     }));
     // Background UVs are the rest positions in the plate.
     const pw = this.plateWidth, ph = this.plateHeight, on = this.ovalN, bc = this.bgBase;
@@ -406,10 +412,7 @@ export class FrameMeshBuilder {
         // The lid skin above the lashes: stretched, its lower edge samples towards the crease (skin,
         // not the photo's lashes drawn long).
         const g = stretch > 1 ? LASH_BAND + (LID_SKIN_FROM - LASH_BAND) * Math.min(1, stretch - 1) : LASH_BAND;
-        const at = (j: number): [number, number] => {
-          const [mu, mv] = atlasUv(l.margin[j]!), [cu, cv] = atlasUv(l.crease[j]!), h = g + this.lidStart[k * LID_COLUMNS + j]!;
-          return [mu + (cu - mu) * h, mv + (cv - mv) * h];
-        };
+        const at = (j: number) => stripUv(l, j, g + this.lidStart[k * LID_COLUMNS + j]!);
         // Magnified evenly: drawn towards the centre column's sample as much as it is stretched.
         const [su, sv] = at(i), [ou, ov] = at((LID_COLUMNS - 1) / 2), pull = stretch > 1 ? 1 - 1 / stretch : 0;
         regionUv(this.tex.atlas, su + (ou - su) * pull, sv + (ov - sv) * pull, this.mesh.uvs, vs * 2);

@@ -16,6 +16,11 @@ import { lidStarts, mouthGap } from './frame-mesh.ts';
 import type { BackendFactory } from '../backends/types.ts';
 
 const MAGENTA = [255, 0, 255, 255] as const;
+/** The upper lids' strips as frame-mesh.ts draws them: margin and crease landmarks, column by column. */
+const LIDS = [
+  { margin: [33, 246, 161, 160, 159, 158, 157, 173, 133], crease: [130, 247, 30, 29, 27, 28, 56, 190, 243] },
+  { margin: [263, 466, 388, 387, 386, 385, 384, 398, 362], crease: [359, 467, 260, 259, 257, 258, 286, 414, 463] },
+];
 const markerFactory: BackendFactory = async (kind) => (kind === 'cpu' ? new CpuBackend({ clear: MAGENTA }) : null);
 
 let f30: RgbaImage, f50: RgbaImage, l30: Float32Array, l50: Float32Array;
@@ -255,8 +260,7 @@ describe('warp generator (CPU backend)', () => {
     // about twice as tall. The lashes' shading stays as thick as at the photo's own pose, and the
     // lid above is skin; a plain stretch of the strip makes it twice as thick.
     const S = 1024, p = toPixels(l30, S, S), LASH = [40, 30, 30] as const;
-    const LID_MARGINS = [[33, 246, 161, 160, 159, 158, 157, 173, 133], [263, 466, 388, 387, 386, 385, 384, 398, 362]];
-    const LID_CREASES = [[247, 30, 29, 27, 28, 56, 190], [467, 260, 259, 257, 258, 286, 414]];
+    const LID_MARGINS = LIDS.map((l) => l.margin), LID_CREASES = LIDS.map((l) => l.crease.slice(1, -1));
     const photo = paintEyes(p, S, irisCentres(p));
     for (const l of LID_MARGINS) {
       for (let i = 0; i + 1 < l.length; i++) {
@@ -298,13 +302,11 @@ describe('warp generator (CPU backend)', () => {
     // them, as the strip drawn from the tracked margin gave.
     const S = 1024, p = toPixels(l30, S, S), LASH = [40, 30, 30] as const;
     const photo = paintEyes(p, S, irisCentres(p));
-    const strips = [[[33, 246, 161, 160, 159, 158, 157, 173, 133], [130, 247, 30, 29, 27, 28, 56, 190, 243]],
-      [[263, 466, 388, 387, 386, 385, 384, 398, 362], [359, 467, 260, 259, 257, 258, 286, 414, 463]]];
-    for (const [margin, crease] of strips) {
-      for (let i = 0; i + 1 < margin!.length; i++) {
+    for (const { margin, crease } of LIDS) {
+      for (let i = 0; i + 1 < margin.length; i++) {
         for (let a = 0; a <= 1; a += 0.02) for (let t = 0; t <= 0.7; t += 0.01) {
           const at = (k: number[], c: number) => (p[k[i]! * 3 + c]! * (1 - a) + p[k[i + 1]! * 3 + c]! * a);
-          const x = Math.round(at(margin!, 0) + (at(crease!, 0) - at(margin!, 0)) * t), y = Math.round(at(margin!, 1) + (at(crease!, 1) - at(margin!, 1)) * t);
+          const x = Math.round(at(margin, 0) + (at(crease, 0) - at(margin, 0)) * t), y = Math.round(at(margin, 1) + (at(crease, 1) - at(margin, 1)) * t);
           photo.data.set(t < 0.45 ? SCLERA : t < 0.6 ? LASH : SKIN, (y * S + x) * 4);
         }
       }
