@@ -49,14 +49,11 @@ const LID_SHIFTED = [0.45, 0.75] as const;
 const LASH_ABOVE = 0.1;
 
 /**
- * For each upper lid, where the photo's lid starts in the atlas, as a fraction of the way from the
- * tracked margin to the crease: 0 on most photos, whose strip starts with the lashes (its darkest
- * point, the lash line, at 0.1–0.3). On a photo whose eyes look up or whose margin landmarks sit
- * inside the opening, the strip starts on the eyeball and the lash line is further up (liveportrait-
- * d14: 0.55–0.6); the lid is then drawn from just below that line, else it would show the eyeball
- * as lashes and the lash line magnified as lid skin. Searched along the middle five columns.
+ * Each upper lid's lash line in the atlas: the darkest point of its margin-to-crease strip, as a
+ * fraction of the way from the tracked margin to the crease, searched from 0.1 to 1.1 along the
+ * middle five columns.
  */
-export function lidStarts(atlas: RgbaImage): number[] {
+export function lashLines(atlas: RgbaImage): number[] {
   const N = 21, px = new Float32Array(4); // 0.1 … 1.1
   return LID_STRIPS.map((l) => {
     const lum = new Float64Array(N);
@@ -69,9 +66,20 @@ export function lidStarts(atlas: RgbaImage): number[] {
     }
     let d = 0;
     for (let j = 1; j < N; j++) if (lum[j]! < lum[d]!) d = j;
-    const dark = 0.1 + d * 0.05;
-    return dark >= LID_SHIFTED[0] && dark <= LID_SHIFTED[1] ? dark - LASH_ABOVE : 0;
+    return 0.1 + d * 0.05;
   });
+}
+
+/**
+ * For each upper lid, where the photo's lid starts in the atlas, as a fraction of the way from the
+ * tracked margin to the crease: 0 on most photos, whose strip starts with the lashes (the lash line,
+ * `lashLines`, at 0.1–0.3). On a photo whose eyes look up or whose margin landmarks sit inside the
+ * opening, the strip starts on the eyeball and the lash line is further up (liveportrait-d14:
+ * 0.55–0.6); the lid is then drawn from just below that line, else it would show the eyeball as
+ * lashes and the lash line magnified as lid skin.
+ */
+export function lidStarts(atlas: RgbaImage): number[] {
+  return lashLines(atlas).map((dark) => (dark >= LID_SHIFTED[0] && dark <= LID_SHIFTED[1] ? dark - LASH_ABOVE : 0));
 }
 
 /** Atlas UV at fraction `g` of the way from column `i`'s lid margin to its crease (g > 1: above the crease). */
