@@ -207,3 +207,23 @@ def test_detail_loss_asks_for_detail_not_for_its_exact_place():
     assert detail_loss(real, real).item() == 0.0
     assert detail_loss(shifted, real).item() < 0.5 * detail_loss(blurred, real).item()
     assert (blurred - real).abs().mean() < (shifted - real).abs().mean()
+
+
+def test_reference_refiner_starts_as_the_warp_and_reads_the_reference():
+    """mouth_ref.py's RefNet (session 13 experiment): 10 input channels, step 0 is the warp, and once
+    trained its output depends on the reference (the extra channels are wired in, not ignored)."""
+    from neural.mouth_ref import RefNet
+    warp, lips = _inputs(2, 48, seed=1)
+    ref, rlips = _inputs(2, 48, seed=2)
+    win = window(48)
+    net = RefNet(5).eval()
+    assert net.enc0[0].in_channels == 10
+    assert torch.equal(net.refine(warp, lips, ref, rlips, win), warp.clamp(-1, 1))
+    torch.manual_seed(0)
+    with torch.no_grad():
+        for p in net.parameters():
+            p.add_(torch.randn_like(p) * 0.05)
+    a = net.refine(warp, lips, ref, rlips, win)
+    b = net.refine(warp, lips, -ref, rlips, win)
+    assert (a - b).abs().max() > 1e-4
+    assert RefNet(0).enc0[0].in_channels == 5

@@ -1,0 +1,243 @@
+"""Experiment (session 13, not shipped): the mouth refiner given a reference — the real mouth patch of
+the enrollment photo whose lips are nearest in shape to the frame's — as the few-shot design
+conditions its generator on the person's photos. Input 10 channels: warp RGB, lips (2), reference
+RGB, reference lips (2); otherwise mouth.py's network, loss, moving average and dev-clip stopping.
+
+    python -m neural.mouth_ref train --refs cache|apart [--minutes 16] [--threads 2] --run runs/mouth-ref
+    python -m neural.mouth_ref eval [--shipped] --run runs/mouth-ref [--run runs/mouth-base …] [--json out.json]
+
+References, `--refs`:
+  cache  the photos of the warp avatar that rendered the patch (neural-mouth-cache.ts: one frame, or
+         8 frames spread over the whole clip) — so at 8 photos a target often has a photo a few
+         frames away, nearly itself;
+  apart  8 frames of the clip drawn at random for every sample, none within APART frames of the
+         target (a call is never seconds from its enrollment photos);
+  none   no reference (5 input channels: the shipped refiner's recipe, as a baseline).
+`eval` scores what the benchmark would see: the 8 photos spread over the first 20 % of each
+held-out clip (npm run eval's K=8 shots), the targets in the last 80 % rendered by the cache's
+8-photo warp avatar; L1, lips L1 (inside the outer lip) and SSIM, [0, 1] scale, mean over persons.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from .episodes import load_split
+from .losses import ssim
+from .mouth import CACHE_DIR, CHANNELS, DEV_CLIPS, MouthData, MouthNet, load_exported, patch_loss, window
+from .train import MODELS_DIR
+
+APART = 30
+SHOTS = 8
+ENROLL_FRACTION = 0.2
+
+
+class RefData(MouthData):
+    """MouthData plus, per row, the row of its reference patch and the number of photos of the avatar that rendered it."""
+
+    def __init__(self, clips: list[str], size: int = 48):
+        super().__init__(clips, size)
+        d = CACHE_DIR / f"mouth-v1-{size}"
+        self.ref = np.zeros(len(self), np.int64)
+        self.shots = np.zeros(len(self), np.int64)
+        self.span: dict[str, tuple[int, int]] = {}
+        off = 0
+        for c in clips:
+            meta = json.loads((d / f"{c}.json").read_text())
+            frames, avatar, sets = meta["frames"], meta["avatar"], meta["avatars"]
+            if len(set(frames)) != len(frames):
+                raise SystemExit(f"{c}: mouth_ref needs one patch per frame (the cache's --avatars 2)")
+            row = {f: off + i for i, f in enumerate(frames)}
+            for i in range(len(frames)):
+                photos = [row[f] for f in sets[avatar[i]] if f in row]
+                self.ref[off + i] = self.nearest(off + i, photos)
+                self.shots[off + i] = len(photos)
+            self.span[c] = (off, off + len(frames))
+            off += len(frames)
+
+    def nearest(self, i: int, rows) -> int:
+        """The row among `rows` whose lip image is nearest (L1) to row i's."""
+        li = self.lips[i].astype(np.float32)
+        return int(rows[int(np.argmin([np.abs(li - self.lips[j].astype(np.float32)).mean() for j in rows]))])
+
+    def apart_refs(self, idx, rng: np.random.Generator) -> np.ndarray:
+        out = []
+        for i in idx:
+            a, b = self.span[self.clip_of[i]]
+            cand = [j for j in range(a, b) if abs(j - i) >= APART] or [j for j in range(a, b) if j != i] or [i]
+            out.append(self.nearest(i, rng.choice(cand, size=min(SHOTS, len(cand)), replace=False)))
+        return np.array(out)
+
+    def benchmark_refs(self) -> np.ndarray:
+        """Re-points every row's reference at the nearest of SHOTS photos spread over the first 20 % of its clip; returns the scored rows (last 80 %, 8-photo avatar)."""
+        scored = []
+        for a, b in self.span.values():
+            cut = int(ENROLL_FRACTION * (b - a))
+            photos = [a + int((j + 0.5) * cut / SHOTS) for j in range(SHOTS)]
+            for i in range(a, b):
+                self.ref[i] = self.nearest(i, photos)
+                if i - a >= cut and self.shots[i] == SHOTS:
+                    scored.append(i)
+        return np.array(scored)
+
+    def batch_refs(self, idx, augment: np.random.Generator | None = None, refs: np.ndarray | None = None):
+        """(real, warp, lips, ref, ref lips) tensors; the same flip and colour jitter on real, warp and reference."""
+        idx = np.asarray(idx)
+        rr = self.ref[idx] if refs is None else refs
+        t = lambda a, scale, off: torch.from_numpy(a).permute(0, 3, 1, 2).float() / scale - off
+        real, warp, lips = t(self.real[idx], 127.5, 1), t(self.warp[idx], 127.5, 1), t(self.lips[idx], 255, 0)
+        ref, rlips = t(self.real[rr], 127.5, 1), t(self.lips[rr], 255, 0)
+        if augment is not None:
+            b = len(idx)
+            flip = torch.from_numpy(augment.random(b) < 0.5)
+            for x in (real, warp, lips, ref, rlips):
+                x[flip] = x[flip].flip(-1)
+            gain = torch.from_numpy(augment.uniform(0.8, 1.2, (b, 3, 1, 1))).float()
+            bias = torch.from_numpy(augment.uniform(-0.1, 0.1, (b, 3, 1, 1))).float()
+            real, warp, ref = (((x + 1) * gain - 1 + bias).clamp(-1, 1) for x in (real, warp, ref))
+        return real, warp, lips, ref, rlips
+
+
+class RefNet(MouthNet):
+    """MouthNet with `extra` more input channels (the reference and its lips) into its first convolution."""
+
+    def __init__(self, extra: int):
+        super().__init__(CHANNELS)
+        self.extra = extra
+        self.enc0[0] = nn.Conv2d(5 + extra, CHANNELS[0], 3, 1, 1)
+
+    def refine(self, warp, lips, ref, rlips, win):
+        x = torch.cat([warp, lips] + ([ref, rlips] if self.extra else []), 1)
+        delta, mask = self._forward(x)
+        return (warp + win * mask * delta).clamp(-1, 1)
+
+    def _forward(self, x):
+        x0 = self._block(self.enc0, x)
+        x1 = self._block(self.enc1, x0)
+        x2 = self._block(self.enc2, x1)
+        x3 = self._block(self.enc3, x2)
+        up = lambda t, r: F.interpolate(t, size=r.shape[-2:], mode="nearest")
+        y = self._block(self.dec2, torch.cat([up(x3, x2), x2], 1))
+        y = self._block(self.dec1, torch.cat([up(y, x1), x1], 1))
+        y = self._block(self.dec0, torch.cat([up(y, x0), x0], 1))
+        y = self.out(y)
+        return torch.tanh(y[:, :3]), torch.sigmoid(y[:, 3:])
+
+
+@torch.no_grad()
+def score(net: RefNet, data: RefData, rows: np.ndarray, win) -> dict:
+    """Mean over persons of per-row L1, lips L1 and SSIM ([0, 1] scale), for the warp and the refined patch."""
+    net.eval()
+    per: dict[str, dict[str, list[float]]] = {}
+    for s in range(0, len(rows), 256):
+        idx = rows[s:s + 256]
+        real, warp, lips, ref, rlips = data.batch_refs(idx)
+        out = net.refine(warp, lips, ref, rlips, win)
+        inside = (lips[:, 1:2] > 0.5).float()
+        area = inside.sum((1, 2, 3)).clamp(min=1) * 3
+        for name, img in (("warp", warp), ("net", out)):
+            err = (img - real).abs()
+            vals = {f"l1_{name}": err.mean((1, 2, 3)) / 2, f"lips_{name}": (err * inside).sum((1, 2, 3)) / area / 2,
+                    f"ssim_{name}": ssim(img, real, per_sample=True)}
+            for k, v in vals.items():
+                for j, i in enumerate(idx):
+                    per.setdefault(data.clip_of[i], {}).setdefault(k, []).append(float(v[j]))
+    net.train()
+    clips = {c: {k: float(np.mean(v)) for k, v in d.items()} for c, d in per.items()}
+    return {"clips": clips, "mean": {k: float(np.mean([c[k] for c in clips.values()])) for k in next(iter(clips.values()))}}
+
+
+def train(args) -> None:
+    torch.manual_seed(0)
+    torch.set_num_threads(args.threads)
+    split, dev_clips = load_split(), DEV_CLIPS.split(",")
+    tr = RefData([c for c in split["train"] if c not in dev_clips])
+    dev = RefData(dev_clips)
+    dev_rows = dev.benchmark_refs()
+    net, ema = RefNet(0 if args.refs == "none" else 5), RefNet(0 if args.refs == "none" else 5)
+    ema.load_state_dict(net.state_dict())
+    opt = torch.optim.Adam(net.parameters(), lr=args.lr)
+    rng, win, run = np.random.default_rng(0), window(48), Path(args.run)
+    run.mkdir(parents=True, exist_ok=True)
+    best, step, t0, limit = (math.inf, 0, None), 0, time.time(), args.minutes * 60
+    while time.time() - t0 < limit:
+        idx = rng.integers(0, len(tr), args.batch)
+        refs = tr.apart_refs(idx, rng) if args.refs == "apart" else None
+        real, warp, lips, ref, rlips = tr.batch_refs(idx, rng, refs)
+        loss = patch_loss(net.refine(warp, lips, ref, rlips, win), real)
+        opt.zero_grad()
+        loss.backward()
+        for g in opt.param_groups:
+            g["lr"] = args.lr * 0.5 * (1 + math.cos(math.pi * min(1.0, (time.time() - t0) / limit)))
+        opt.step()
+        with torch.no_grad():
+            d = min(0.999, (1 + step) / (10 + step))
+            for pe, p in zip(ema.parameters(), net.parameters()):
+                pe.mul_(d).add_(p, alpha=1 - d)
+        step += 1
+        if step % 500 == 0:
+            m = score(ema, dev, dev_rows, win)["mean"]
+            if m["l1_net"] < best[0]:
+                best = (m["l1_net"], step, {k: v.clone() for k, v in ema.state_dict().items()})
+            sys.stderr.write(f"step {step} ({time.time() - t0:.0f} s): dev L1 warp {m['l1_warp']:.5f} → {m['l1_net']:.5f} (best @ {best[1]})\n")
+    torch.save({"ema": best[2], "step": best[1], "refs": args.refs}, run / "ckpt.pt")
+    sys.stderr.write(f"kept step {best[1]} → {run / 'ckpt.pt'}\n")
+
+
+def evaluate(args) -> None:
+    va = RefData(load_split()["val"])
+    rows, win = va.benchmark_refs(), window(48)
+    out = {}
+    if args.shipped:  # the shipped refiner (mouth.py's recipe, session 6), no reference
+        net = RefNet(0)
+        net.load_state_dict(load_exported(MODELS_DIR / "weights" / "mouth").state_dict())
+        out["shipped"] = score(net, va, rows, win)
+        m = out["shipped"]["mean"]
+        print(f"shipped weights/mouth: L1 {m['l1_warp']:.4f} → {m['l1_net']:.4f}, lips {m['lips_warp']:.4f} → {m['lips_net']:.4f}, "
+              f"SSIM {m['ssim_warp']:.4f} → {m['ssim_net']:.4f}; L1 per person " + " ".join(f"{v['l1_net']:.4f}" for v in out["shipped"]["clips"].values()))
+    for r in args.run:
+        st = torch.load(Path(r) / "ckpt.pt", weights_only=False)
+        net = RefNet(0 if st["refs"] == "none" else 5)
+        net.load_state_dict(st["ema"])
+        res = out[r] = score(net, va, rows, win)
+        m = res["mean"]
+        print(f"{r} (--refs {st['refs']}, step {st['step']}): L1 {m['l1_warp']:.4f} → {m['l1_net']:.4f}, lips {m['lips_warp']:.4f} → {m['lips_net']:.4f}, "
+              f"SSIM {m['ssim_warp']:.4f} → {m['ssim_net']:.4f}; L1 per person " + " ".join(f"{v['l1_net']:.4f}" for v in res["clips"].values()))
+    if args.json:
+        Path(args.json).write_text(json.dumps(out, indent=1))
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(prog="python -m neural.mouth_ref")
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    t = sub.add_parser("train")
+    t.add_argument("--refs", choices=("cache", "apart", "none"), required=True)
+    t.add_argument("--run", required=True)
+    t.add_argument("--minutes", type=float, default=16.0)
+    t.add_argument("--threads", type=int, default=2)
+    t.add_argument("--batch", type=int, default=16)
+    t.add_argument("--lr", type=float, default=5e-4)
+    e = sub.add_parser("eval")
+    e.add_argument("--run", action="append", default=[])
+    e.add_argument("--shipped", action="store_true", help="also score the shipped mouth refiner (models/weights/mouth)")
+    e.add_argument("--json")
+    args = ap.parse_args(argv)
+    if args.cmd == "train":
+        if args.minutes <= 0 or args.threads < 1 or args.batch < 1 or args.lr <= 0:
+            ap.error("--minutes > 0, --threads ≥ 1, --batch ≥ 1, --lr > 0")
+        train(args)
+    else:
+        evaluate(args)
+
+
+if __name__ == "__main__":
+    main()
