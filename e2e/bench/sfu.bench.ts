@@ -8,20 +8,12 @@
  * (sender clock to receiver clock, same machine) and the worker's CPU use.
  */
 import { parseArgs } from 'node:util';
+import { positiveInt, usageError } from './cli.ts';
 import { writeFileSync } from 'node:fs';
 import type { Page } from 'playwright-core';
 import { launchChromium } from '../../packages/client/scripts/lib/chromium.ts';
 import { buildHarness } from '../lib/harness.ts';
 import { startTestSfu } from '../lib/sfu.ts';
-
-function positiveInt(name: string, raw: string, max: number): number {
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1 || n > max) {
-    console.error(`bench:sfu: --${name} must be an integer in [1, ${max}], got ${JSON.stringify(raw)}`);
-    process.exit(2);
-  }
-  return n;
-}
 
 const { values } = (() => {
   try {
@@ -37,15 +29,14 @@ const { values } = (() => {
       strict: true,
     });
   } catch (err) {
-    console.error(`bench:sfu: ${(err as Error).message}`);
-    process.exit(2);
+    usageError('bench:sfu', (err as Error).message);
   }
 })();
-const rooms = positiveInt('rooms', values.rooms, 200);
-const peers = positiveInt('peers', values.peers, 50);
-const pages = positiveInt('pages', values.pages, 32);
-const seconds = positiveInt('seconds', values.seconds, 600);
-const hz = positiveInt('hz', values.hz, 1000);
+const rooms = positiveInt('bench:sfu', 'rooms', values.rooms, 200);
+const peers = positiveInt('bench:sfu', 'peers', values.peers, 50);
+const pages = positiveInt('bench:sfu', 'pages', values.pages, 32);
+const seconds = positiveInt('bench:sfu', 'seconds', values.seconds, 600);
+const hz = positiveInt('bench:sfu', 'hz', values.hz, 1000);
 
 function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return NaN;

@@ -91,9 +91,9 @@ class MouthNet(nn.Module):
             x = F.leaky_relu(layer(x), 0.2)
         return x
 
-    def forward(self, warp: torch.Tensor, lips: torch.Tensor):
-        """warp (B,3,S,S) in [-1,1], lips (B,2,S,S) in [0,1] → Δ (B,3,S,S) in [-1,1], mask (B,1,S,S) in [0,1]."""
-        x0 = self._block(self.enc0, torch.cat([warp, lips], 1))
+    def trunk(self, x: torch.Tensor) -> torch.Tensor:
+        """The U-Net on its input channels (B,C,S,S) → the last layer's raw output (B,out,S,S)."""
+        x0 = self._block(self.enc0, x)
         x1 = self._block(self.enc1, x0)
         x2 = self._block(self.enc2, x1)
         x3 = self._block(self.enc3, x2)
@@ -101,7 +101,11 @@ class MouthNet(nn.Module):
         y = self._block(self.dec2, torch.cat([up(x3, x2), x2], 1))
         y = self._block(self.dec1, torch.cat([up(y, x1), x1], 1))
         y = self._block(self.dec0, torch.cat([up(y, x0), x0], 1))
-        y = self.out(y)
+        return self.out(y)
+
+    def forward(self, warp: torch.Tensor, lips: torch.Tensor):
+        """warp (B,3,S,S) in [-1,1], lips (B,2,S,S) in [0,1] → Δ (B,3,S,S) in [-1,1], mask (B,1,S,S) in [0,1]."""
+        y = self.trunk(torch.cat([warp, lips], 1))
         return torch.tanh(y[:, :3]), torch.sigmoid(y[:, 3:])
 
 

@@ -21,19 +21,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
-import sys
-import time
 from pathlib import Path
 
 import numpy as np
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 
 from .episodes import load_split
-from .losses import ssim
 from .mouth import CACHE_DIR, CHANNELS, DEV_CLIPS, MouthData, MouthNet, load_exported, patch_loss, window
+from .patch_fit import PerPerson, fit, patch_scores
 from .train import MODELS_DIR
 
 APART = 30
@@ -116,44 +112,21 @@ class RefNet(MouthNet):
         self.enc0[0] = nn.Conv2d(5 + extra, CHANNELS[0], 3, 1, 1)
 
     def refine(self, warp, lips, ref, rlips, win):
-        x = torch.cat([warp, lips] + ([ref, rlips] if self.extra else []), 1)
-        delta, mask = self._forward(x)
-        return (warp + win * mask * delta).clamp(-1, 1)
-
-    def _forward(self, x):
-        x0 = self._block(self.enc0, x)
-        x1 = self._block(self.enc1, x0)
-        x2 = self._block(self.enc2, x1)
-        x3 = self._block(self.enc3, x2)
-        up = lambda t, r: F.interpolate(t, size=r.shape[-2:], mode="nearest")
-        y = self._block(self.dec2, torch.cat([up(x3, x2), x2], 1))
-        y = self._block(self.dec1, torch.cat([up(y, x1), x1], 1))
-        y = self._block(self.dec0, torch.cat([up(y, x0), x0], 1))
-        y = self.out(y)
-        return torch.tanh(y[:, :3]), torch.sigmoid(y[:, 3:])
+        y = self.trunk(torch.cat([warp, lips] + ([ref, rlips] if self.extra else []), 1))
+        return (warp + win * torch.sigmoid(y[:, 3:]) * torch.tanh(y[:, :3])).clamp(-1, 1)
 
 
 @torch.no_grad()
 def score(net: RefNet, data: RefData, rows: np.ndarray, win) -> dict:
-    """Mean over persons of per-row L1, lips L1 and SSIM ([0, 1] scale), for the warp and the refined patch."""
+    """Mean over persons of per-row L1, lips L1, SSIM and lips detail ([0, 1] scale), for the warp and the refined patch."""
     net.eval()
-    per: dict[str, dict[str, list[float]]] = {}
+    acc = PerPerson()
     for s in range(0, len(rows), 256):
         idx = rows[s:s + 256]
         real, warp, lips, ref, rlips = data.batch_refs(idx)
-        out = net.refine(warp, lips, ref, rlips, win)
-        inside = (lips[:, 1:2] > 0.5).float()
-        area = inside.sum((1, 2, 3)).clamp(min=1) * 3
-        for name, img in (("warp", warp), ("net", out)):
-            err = (img - real).abs()
-            vals = {f"l1_{name}": err.mean((1, 2, 3)) / 2, f"lips_{name}": (err * inside).sum((1, 2, 3)) / area / 2,
-                    f"ssim_{name}": ssim(img, real, per_sample=True)}
-            for k, v in vals.items():
-                for j, i in enumerate(idx):
-                    per.setdefault(data.clip_of[i], {}).setdefault(k, []).append(float(v[j]))
+        acc.add([data.clip_of[i] for i in idx], patch_scores(real, lips, warp=warp, net=net.refine(warp, lips, ref, rlips, win)))
     net.train()
-    clips = {c: {k: float(np.mean(v)) for k, v in d.items()} for c, d in per.items()}
-    return {"clips": clips, "mean": {k: float(np.mean([c[k] for c in clips.values()])) for k in next(iter(clips.values()))}}
+    return acc.result()
 
 
 def train(args) -> None:
@@ -164,33 +137,18 @@ def train(args) -> None:
     dev = RefData(dev_clips)
     dev_rows = dev.benchmark_refs()
     net, ema = RefNet(0 if args.refs == "none" else 5), RefNet(0 if args.refs == "none" else 5)
-    ema.load_state_dict(net.state_dict())
-    opt = torch.optim.Adam(net.parameters(), lr=args.lr)
-    rng, win, run = np.random.default_rng(0), window(48), Path(args.run)
-    run.mkdir(parents=True, exist_ok=True)
-    best, step, t0, limit = (math.inf, 0, None), 0, time.time(), args.minutes * 60
-    while time.time() - t0 < limit:
+    rng, win = np.random.default_rng(0), window(48)
+
+    def loss_of_step():
         idx = rng.integers(0, len(tr), args.batch)
-        refs = tr.apart_refs(idx, rng) if args.refs == "apart" else None
-        real, warp, lips, ref, rlips = tr.batch_refs(idx, rng, refs)
-        loss = patch_loss(net.refine(warp, lips, ref, rlips, win), real)
-        opt.zero_grad()
-        loss.backward()
-        for g in opt.param_groups:
-            g["lr"] = args.lr * 0.5 * (1 + math.cos(math.pi * min(1.0, (time.time() - t0) / limit)))
-        opt.step()
-        with torch.no_grad():
-            d = min(0.999, (1 + step) / (10 + step))
-            for pe, p in zip(ema.parameters(), net.parameters()):
-                pe.mul_(d).add_(p, alpha=1 - d)
-        step += 1
-        if step % 500 == 0:
-            m = score(ema, dev, dev_rows, win)["mean"]
-            if m["l1_net"] < best[0]:
-                best = (m["l1_net"], step, {k: v.clone() for k, v in ema.state_dict().items()})
-            sys.stderr.write(f"step {step} ({time.time() - t0:.0f} s): dev L1 warp {m['l1_warp']:.5f} → {m['l1_net']:.5f} (best @ {best[1]})\n")
-    torch.save({"ema": best[2], "step": best[1], "refs": args.refs}, run / "ckpt.pt")
-    sys.stderr.write(f"kept step {best[1]} → {run / 'ckpt.pt'}\n")
+        real, warp, lips, ref, rlips = tr.batch_refs(idx, rng, tr.apart_refs(idx, rng) if args.refs == "apart" else None)
+        return patch_loss(net.refine(warp, lips, ref, rlips, win), real)
+
+    def dev_l1(m):
+        r = score(m, dev, dev_rows, win)["mean"]
+        return r["l1_warp"], r["l1_net"]
+
+    fit(net, ema, loss_of_step, dev_l1, args.lr, args.minutes, Path(args.run) / "ckpt.pt", {"refs": args.refs})
 
 
 def evaluate(args) -> None:

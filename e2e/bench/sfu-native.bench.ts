@@ -21,24 +21,16 @@
  * server would run beside its load on a real deployment.
  */
 import { parseArgs } from 'node:util';
+import { positiveInt, usageError } from './cli.ts';
 import { writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { availableParallelism } from 'node:os';
-import { loadMediasoup } from '../src/mediasoup-loader.ts';
+import { loadMediasoup } from '../../packages/sfu/src/mediasoup-loader.ts';
 import type { types } from 'mediasoup';
 
 const LABEL = 'visage/landmarks';
 const MESSAGE_BYTES = 60;
 const LIFETIME_MS = 150;
-
-function positiveInt(name: string, raw: string, max: number): number {
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1 || n > max) {
-    console.error(`bench:sfu:native: --${name} must be an integer in [1, ${max}], got ${JSON.stringify(raw)}`);
-    process.exit(2);
-  }
-  return n;
-}
 
 const { values } = (() => {
   try {
@@ -54,36 +46,28 @@ const { values } = (() => {
       strict: true,
     });
   } catch (err) {
-    console.error(`bench:sfu:native: ${(err as Error).message}`);
-    process.exit(2);
+    usageError('bench:sfu:native', (err as Error).message);
   }
 })();
-const rooms = positiveInt('rooms', values.rooms, 500);
-const peers = positiveInt('peers', values.peers, 50);
-const hz = positiveInt('hz', values.hz, 1000);
-const seconds = positiveInt('seconds', values.seconds, 600);
-if (peers < 2) {
-  console.error('bench:sfu:native: --peers must be at least 2 (someone has to receive)');
-  process.exit(2);
-}
+const rooms = positiveInt('bench:sfu:native', 'rooms', values.rooms, 500);
+const peers = positiveInt('bench:sfu:native', 'peers', values.peers, 50);
+const hz = positiveInt('bench:sfu:native', 'hz', values.hz, 1000);
+const seconds = positiveInt('bench:sfu:native', 'seconds', values.seconds, 600);
+if (peers < 2) usageError('bench:sfu:native', '--peers must be at least 2 (someone has to receive)');
 
 const mediasoup = await loadMediasoup();
 const sfu = await mediasoup.createWorker({ logLevel: 'warn' });
 const gen = await mediasoup.createWorker({ logLevel: 'warn' });
 if (values.pin) {
   const cores = availableParallelism();
-  if (cores < 2) {
-    console.error('bench:sfu:native: --pin needs at least 2 CPUs');
-    process.exit(2);
-  }
+  if (cores < 2) usageError('bench:sfu:native', '--pin needs at least 2 CPUs');
   const rest = `1-${cores - 1}`;
   try {
     execFileSync('taskset', ['-pc', '0', String(sfu.pid)], { stdio: 'ignore' });
     execFileSync('taskset', ['-apc', rest, String(gen.pid)], { stdio: 'ignore' });
     execFileSync('taskset', ['-apc', rest, String(process.pid)], { stdio: 'ignore' });
   } catch (err) {
-    console.error(`bench:sfu:native: --pin: taskset failed (${(err as Error).message})`);
-    process.exit(2);
+    usageError('bench:sfu:native', `--pin: taskset failed (${(err as Error).message})`);
   }
 }
 const pipeOptions: types.PipeTransportOptions = { listenIp: '127.0.0.1', enableSctp: true, numSctpStreams: { OS: 1024, MIS: 1024 } };

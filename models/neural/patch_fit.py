@@ -1,0 +1,81 @@
+"""What the patch-refiner experiments (mouth_ref.py, mouth_flow.py) share with each other: per-patch
+scores averaged per person, and mouth.py's recipe as a loop — Adam with a cosine decay over a time
+budget, an exponential moving average (0.999) of the weights, and the average's state the dev
+clips score best kept."""
+from __future__ import annotations
+
+import math
+import sys
+import time
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import torch
+import torch.nn as nn
+
+from .losses import ssim
+from .mouth import detail
+
+
+def patch_scores(real: torch.Tensor, lips: torch.Tensor, **images: torch.Tensor) -> dict[str, torch.Tensor]:
+    """Per sample, for each named image ([-1, 1]): L1, L1 inside the outer lip (`lips` channel 1), SSIM and
+    lips detail (|Laplacian| inside the lip), [0, 1] scale; plus the real patches' lips detail."""
+    inside = (lips[:, 1:2] > 0.5).float()
+    area = inside.sum((1, 2, 3)).clamp(min=1) * 3
+    out = {"detail_real": (detail(real) * inside).sum((1, 2, 3)) / area / 2}
+    for name, img in images.items():
+        err = (img - real).abs()
+        out[f"l1_{name}"] = err.mean((1, 2, 3)) / 2
+        out[f"lips_{name}"] = (err * inside).sum((1, 2, 3)) / area / 2
+        out[f"ssim_{name}"] = ssim(img, real, per_sample=True)
+        out[f"detail_{name}"] = (detail(img) * inside).sum((1, 2, 3)) / area / 2
+    return out
+
+
+class PerPerson:
+    """Accumulates per-sample scores by clip; `result()` is the mean per clip and the mean of the clips."""
+
+    def __init__(self):
+        self.per: dict[str, dict[str, list[float]]] = {}
+
+    def add(self, clips: list[str], scores: dict[str, torch.Tensor]) -> None:
+        for k, v in scores.items():
+            for j, c in enumerate(clips):
+                self.per.setdefault(c, {}).setdefault(k, []).append(float(v[j]))
+
+    def result(self) -> dict:
+        clips = {c: {k: float(np.mean(v)) for k, v in d.items()} for c, d in self.per.items()}
+        return {"clips": clips, "mean": {k: float(np.mean([c[k] for c in clips.values()])) for k in next(iter(clips.values()))}}
+
+
+def fit(net: nn.Module, ema: nn.Module, loss_of_step: Callable[[], torch.Tensor], dev_l1: Callable[[nn.Module], tuple[float, float]],
+        lr: float, minutes: float, checkpoint: Path, meta: dict, validate_every: int = 500) -> None:
+    """Trains `net` for `minutes` (loss_of_step draws a batch and returns its loss); every `validate_every`
+    steps scores the moving average with dev_l1 (→ warp L1, refined L1) and keeps its best state;
+    saves {"ema": best state, "step": its step, **meta} to `checkpoint`."""
+    ema.load_state_dict(net.state_dict())
+    opt = torch.optim.Adam(net.parameters(), lr=lr)
+    best, step, t0, limit = (math.inf, 0, None), 0, time.time(), minutes * 60
+    while time.time() - t0 < limit:
+        loss = loss_of_step()
+        opt.zero_grad()
+        loss.backward()
+        for g in opt.param_groups:
+            g["lr"] = lr * 0.5 * (1 + math.cos(math.pi * min(1.0, (time.time() - t0) / limit)))
+        opt.step()
+        with torch.no_grad():
+            d = min(0.999, (1 + step) / (10 + step))
+            for pe, p in zip(ema.parameters(), net.parameters()):
+                pe.mul_(d).add_(p, alpha=1 - d)
+        step += 1
+        if step % validate_every == 0:
+            warp_l1, net_l1 = dev_l1(ema)
+            if net_l1 < best[0]:
+                best = (net_l1, step, {k: v.clone() for k, v in ema.state_dict().items()})
+            sys.stderr.write(f"step {step} ({time.time() - t0:.0f} s): dev L1 warp {warp_l1:.5f} → {net_l1:.5f} (best @ {best[1]})\n")
+    if best[2] is None:
+        raise SystemExit(f"no validation in {minutes} min (fewer than {validate_every} steps): train longer")
+    checkpoint.parent.mkdir(parents=True, exist_ok=True)
+    torch.save({"ema": best[2], "step": best[1], **meta}, checkpoint)
+    sys.stderr.write(f"kept step {best[1]} → {checkpoint}\n")
