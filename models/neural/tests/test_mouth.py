@@ -227,3 +227,21 @@ def test_reference_refiner_starts_as_the_warp_and_reads_the_reference():
     b = net.refine(warp, lips, -ref, rlips, win)
     assert (a - b).abs().max() > 1e-4
     assert RefNet(0).enc0[0].in_channels == 5
+
+
+def test_displacement_refiner_starts_as_the_warp_and_moves_pixels():
+    """mouth_flow.py's FlowNet (session 13 experiment): step 0 is the warp; a displacement moves the
+    patch's content (a bright column shifts sideways) and is faded to nothing at the border."""
+    from neural.mouth_flow import FlowNet
+    warp, lips = _inputs(1, 48, seed=3)
+    win = window(48)
+    net = FlowNet(colour=False).eval()
+    assert (net.refine(warp, lips, win) - warp).abs().max() < 1e-4
+    with torch.no_grad():
+        net.out.bias[0] = 1.0  # x displacement everywhere, before the window
+    column = -torch.ones(1, 3, 48, 48)
+    column[..., 20] = 1
+    moved = net.refine(column, lips, win)
+    centre = moved[0, 0, 24]  # a positive x displacement samples to the right: the column shows ~3.6 px to the left
+    assert centre[20] < -0.5 and 15 <= int(centre.argmax()) <= 17 and centre.max() > 0.2
+    assert torch.allclose(moved[..., 0, :], column[..., 0, :], atol=1e-3)  # border rows untouched
