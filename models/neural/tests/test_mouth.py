@@ -244,4 +244,5 @@ def test_displacement_refiner_starts_as_the_warp_and_moves_pixels():
     moved = net.refine(column, lips, win)
     centre = moved[0, 0, 24]  # a positive x displacement samples to the right: the column shows ~3.6 px to the left
     assert centre[20] < -0.5 and 15 <= int(centre.argmax()) <= 17 and centre.max() > 0.2
-    assert torch.allclose(moved[..., 0, :], column[..., 0, :], atol=1e-3)  # border rows untouched
+    edge = moved[0, 0, 0]  # the window is ~0.02 on the border row: the column stays where it was
+    assert int(edge.argmax()) == 20 and edge[20] > 0.8
