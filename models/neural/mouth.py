@@ -177,14 +177,20 @@ class MouthData:
         warp = torch.from_numpy(self.warp[idx]).permute(0, 3, 1, 2).float() / 127.5 - 1
         lips = torch.from_numpy(self.lips[idx]).permute(0, 3, 1, 2).float() / 255
         if augment is not None:
-            b = len(idx)
-            flip = torch.from_numpy(augment.random(b) < 0.5)
-            real[flip], warp[flip], lips[flip] = real[flip].flip(-1), warp[flip].flip(-1), lips[flip].flip(-1)
-            gain = torch.from_numpy(augment.uniform(0.8, 1.2, (b, 3, 1, 1))).float()
-            bias = torch.from_numpy(augment.uniform(-0.1, 0.1, (b, 3, 1, 1))).float()
-            real = ((real + 1) * gain - 1 + bias).clamp(-1, 1)
-            warp = ((warp + 1) * gain - 1 + bias).clamp(-1, 1)
+            (real, warp), (lips,) = jitter(augment, [real, warp], [lips])
         return real, warp, lips
+
+
+def jitter(rng: np.random.Generator, images: list[torch.Tensor], shapes: list[torch.Tensor]) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
+    """Training augmentation of a batch: the same random horizontal flip per sample for all tensors,
+    and the same colour gain (0.8–1.2) and bias (±0.1) per sample and channel on the [-1, 1] images."""
+    b = len(images[0])
+    flip = torch.from_numpy(rng.random(b) < 0.5)
+    for t in images + shapes:
+        t[flip] = t[flip].flip(-1)
+    gain = torch.from_numpy(rng.uniform(0.8, 1.2, (b, 3, 1, 1))).float()
+    bias = torch.from_numpy(rng.uniform(-0.1, 0.1, (b, 3, 1, 1))).float()
+    return [((t + 1) * gain - 1 + bias).clamp(-1, 1) for t in images], shapes
 
 
 _LAPLACE = torch.tensor([[0.0, 1.0, 0.0], [1.0, -4.0, 1.0], [0.0, 1.0, 0.0]])[None, None].repeat(3, 1, 1, 1)

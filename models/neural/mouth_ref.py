@@ -28,7 +28,7 @@ import torch
 import torch.nn as nn
 
 from .episodes import load_split
-from .mouth import CACHE_DIR, CHANNELS, DEV_CLIPS, MouthData, MouthNet, load_exported, patch_loss, window
+from .mouth import CACHE_DIR, CHANNELS, DEV_CLIPS, MouthData, MouthNet, jitter, load_exported, patch_loss, window
 from .patch_fit import PerPerson, fit, patch_scores
 from .train import MODELS_DIR
 
@@ -93,13 +93,7 @@ class RefData(MouthData):
         real, warp, lips = t(self.real[idx], 127.5, 1), t(self.warp[idx], 127.5, 1), t(self.lips[idx], 255, 0)
         ref, rlips = t(self.real[rr], 127.5, 1), t(self.lips[rr], 255, 0)
         if augment is not None:
-            b = len(idx)
-            flip = torch.from_numpy(augment.random(b) < 0.5)
-            for x in (real, warp, lips, ref, rlips):
-                x[flip] = x[flip].flip(-1)
-            gain = torch.from_numpy(augment.uniform(0.8, 1.2, (b, 3, 1, 1))).float()
-            bias = torch.from_numpy(augment.uniform(-0.1, 0.1, (b, 3, 1, 1))).float()
-            real, warp, ref = (((x + 1) * gain - 1 + bias).clamp(-1, 1) for x in (real, warp, ref))
+            (real, warp, ref), (lips, rlips) = jitter(augment, [real, warp, ref], [lips, rlips])
         return real, warp, lips, ref, rlips
 
 
