@@ -125,6 +125,30 @@ it('rejoins by itself when the SFU restarts, keeping the same MediaStreams', asy
   expect(streamsAfter).toEqual(streamsBefore);
 }, 600_000);
 
+// The server-side transports of one peer go away (as when its ICE or DTLS dies mid-call): its
+// browser sees the transport fail and rejoins by itself; the other peer keeps its MediaStream.
+it('rejoins by itself when its media transports fail, keeping the same MediaStreams', async () => {
+  stepLog.length = 0;
+  await explained('both live before the failure', bothLive);
+  const streamsBefore = await Promise.all(['ada', 'ben'].map(async (id) => (await state(id)).peers[0]!.streamId));
+  const rejoins = async () => (await state('ada')).events.filter((e) => e.startsWith('reconnected:')).length;
+  const rejoinsBefore = await rejoins();
+  const benSawAdaLeave = async () => (await state('ben')).events.filter((e) => e === 'left:ada').length;
+  const leavesBefore = await benSawAdaLeave();
+  await explained("ada's transports closed on the server", async () => {
+    const peer = sfu.rooms.rooms.get('resilience')?.peers.get('ada');
+    if (!peer || peer.transports.size === 0) throw new Error('ada has no transports on the server');
+    for (const transport of peer.transports.values()) transport.close();
+  });
+  await explained('ada sees a transport fail', () => expect.poll(async () => (await state('ada')).events.some((e) => /^disconnected:(send|recv) transport failed$/.test(e)), { timeout: 60_000 }).toBe(true));
+  await explained('ada rejoining', () => expect.poll(rejoins, { timeout: 60_000 }).toBeGreaterThan(rejoinsBefore));
+  await explained('both live again', bothLive);
+  const streamsAfter = await Promise.all(['ada', 'ben'].map(async (id) => (await state(id)).peers[0]!.streamId));
+  expect(streamsAfter).toEqual(streamsBefore);
+  // ada left her old connection to rejoin: the server held her place, so ben never saw her leave.
+  expect(await benSawAdaLeave()).toBe(leavesBefore);
+}, 600_000);
+
 it('does not publish an avatar of someone else without the right (identity guard)', async () => {
   // eve's camera shows one person, her enrollment photo another (ada's still).
   const browser = await launchChromium({

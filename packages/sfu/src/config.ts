@@ -28,6 +28,12 @@ export interface SfuConfig {
   rateLimit: { perSecond: number; burst: number };
   /** Peers per room. Env VISAGE_MAX_PEERS. Default 50. */
   maxPeersPerRoom: number;
+  /**
+   * How long a peer whose connection dropped (or who left to rejoin) keeps its place before the
+   * others are told it left, in ms: back within it, they see it join again and keep its tile.
+   * An explicit leave is announced at once. Env VISAGE_DEPARTURE_GRACE_MS. Default 10 000; 0: at once.
+   */
+  departureGraceMs: number;
   /** Folder of static files served at / (the demo app). Optional. */
   staticDir: string | undefined;
   /** pino log level. Env LOG_LEVEL. Default 'info'. */
@@ -84,6 +90,7 @@ export function loadConfig(
       burst: int(env, 'VISAGE_RATE_BURST', 100, 1, 100_000),
     },
     maxPeersPerRoom: int(env, 'VISAGE_MAX_PEERS', 50, 1, 10_000),
+    departureGraceMs: int(env, 'VISAGE_DEPARTURE_GRACE_MS', 10_000, 0, 300_000),
     staticDir: env.VISAGE_STATIC_DIR || undefined,
     logLevel: env.LOG_LEVEL || 'info',
   };

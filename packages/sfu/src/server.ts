@@ -38,6 +38,7 @@ export async function createSfu(config: SfuConfig, logger: Logger = pino({ level
     announcedIp: config.announcedIp,
     maxSctpMessageSize: config.maxSctpMessageSize,
     maxPeers: config.maxPeersPerRoom,
+    departureGraceMs: config.departureGraceMs,
     logger,
     notify: <K extends keyof Notifications>(peer: Peer, event: K, payload: Notifications[K]) =>
       signaling?.notify(peer, event, payload),

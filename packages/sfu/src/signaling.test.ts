@@ -33,10 +33,13 @@ async function join(room: string, peer: string, extra: Partial<Parameters<typeof
 }
 
 const SCTP_CAPS = { numStreams: { OS: 1024, MIS: 1024 } };
+/** The test server's departure grace: a dropped peer is announced as left this long after. */
+const GRACE_MS = 1500;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 beforeAll(async () => {
   sfu = await createSfu(
-    loadConfig({ PORT: '0', VISAGE_HOST: '127.0.0.1', VISAGE_WORKERS: '1', VISAGE_SECRET: DEV_SECRET, VISAGE_RATE_PER_SECOND: '20', VISAGE_RATE_BURST: '40' }),
+    loadConfig({ PORT: '0', VISAGE_HOST: '127.0.0.1', VISAGE_WORKERS: '1', VISAGE_SECRET: DEV_SECRET, VISAGE_RATE_PER_SECOND: '20', VISAGE_RATE_BURST: '40', VISAGE_DEPARTURE_GRACE_MS: String(GRACE_MS) }),
     pino({ level: 'silent' }),
   );
 });
@@ -210,6 +213,36 @@ describe('rooms and rights', () => {
     const left = new Promise<{ peerId: string }>((r) => alice.once('peerLeft', r));
     bob.close();
     expect((await left).peerId).toBe('bob');
+  });
+
+  it('keeps the place of a peer that drops out and comes back within the departure grace; a leave is announced at once', async () => {
+    const carol = await join('grace', 'carol');
+    const seen: string[] = [];
+    carol.on('peerJoined', ({ peer }: { peer: { id: string } }) => seen.push(`joined:${peer.id}`));
+    carol.on('peerLeft', ({ peerId }: { peerId: string }) => seen.push(`left:${peerId}`));
+    // Its connection drops; it joins again at once: carol sees it join again, never leave.
+    let dave = await join('grace', 'dave');
+    dave.close();
+    dave = await join('grace', 'dave');
+    // Or it leaves to rejoin (the SDK after a failed transport): the same.
+    expect((await dave.emitWithAck('leave', { rejoining: true })).error).toBeUndefined();
+    dave.close();
+    dave = await join('grace', 'dave');
+    await sleep(2 * GRACE_MS); // a departure timer that was not cancelled would have fired by now
+    expect(seen).toEqual(['joined:dave', 'joined:dave', 'joined:dave']);
+    // A leave is announced at once (well before the grace), and a drop after it.
+    const left = new Promise<number>((r) => carol.once('peerLeft', () => r(performance.now())));
+    const t0 = performance.now();
+    expect((await dave.emitWithAck('leave', {})).error).toBeUndefined();
+    expect((await left) - t0).toBeLessThan(GRACE_MS / 2);
+    const erin = await join('grace', 'erin');
+    const erinLeft = new Promise<number>((r) => carol.once('peerLeft', () => r(performance.now())));
+    const t1 = performance.now();
+    erin.close();
+    expect((await erinLeft) - t1).toBeGreaterThanOrEqual(GRACE_MS - 50);
+    expect(seen.slice(3)).toEqual(['left:dave', 'joined:erin', 'left:erin']);
+    // The flag is validated like every payload.
+    expect((await carol.emitWithAck('leave', { rejoining: 'yes' })).error?.code).toBe(ErrorCode.InvalidRequest);
   });
 
   it('enforces publish and subscribe rights from the token', async () => {

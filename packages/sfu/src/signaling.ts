@@ -18,6 +18,7 @@ import {
   requestSchemas,
   type Notifications,
   type RequestName,
+  type Requests,
   type TokenClaims,
 } from '@visage/protocol';
 import { TokenError, verifyToken } from './auth.ts';
@@ -47,8 +48,8 @@ const handlers: Record<RequestName, Handler> = {
   consumeData: (room, peer, p: never) => room.consumeData(peer, p),
   resume: (room, peer, p: never) => room.resume(peer, p),
   requestKeyframe: (room, peer, p: never) => room.requestKeyframe(peer, p),
-  leave: (room, peer) => {
-    room.remove(peer);
+  leave: (room, peer, p: Requests['leave']) => {
+    room.remove(peer, p?.rejoining ? 'lost' : 'left');
     return {};
   },
 };
@@ -206,7 +207,7 @@ export function createSignaling(
     socket.on('disconnect', (reason) => {
       log.info({ reason }, 'disconnected');
       if (socketsByPeer.get(key) === socket) socketsByPeer.delete(key);
-      socket.data.room?.remove(peer);
+      socket.data.room?.remove(peer, 'lost');
     });
   });
 

@@ -246,13 +246,13 @@ export class VisageClient extends TypedEmitter<VisageClientEvents> {
     if (!this.#left && !this.#conn.signaling.connected) void this.#reconnect('connection lost while rejoining');
   }
 
-  /** Stops listening to the current connection, forgets its producers and leaves it (in the background). */
+  /** Stops listening to the current connection, forgets its producers and leaves it to rejoin (in the background). */
   #dropConnection(): void {
     for (const off of this.#connUnsubscribe) off();
     this.#connUnsubscribe = [];
     this.#landmarkProducer = this.#embeddingProducer = null;
     this.#audioProducer = null;
-    void this.#conn.leave().catch(() => undefined);
+    void this.#conn.leave({ rejoining: true }).catch(() => undefined);
   }
 
   static async create(options: VisageClientOptions): Promise<VisageClient> {

@@ -254,12 +254,15 @@ export class RoomConnection {
     });
   }
 
-  /** Leaves the room and closes everything; idempotent. */
-  async leave(): Promise<void> {
+  /**
+   * Leaves the room and closes everything; idempotent. `rejoining`: a new connection joins right
+   * after, so the others keep this peer's tile for the server's departure grace.
+   */
+  async leave(options: { rejoining?: boolean } = {}): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     this.#events.close();
-    if (this.signaling.connected) await this.signaling.request('leave', {}).catch(() => undefined);
+    if (this.signaling.connected) await this.signaling.request('leave', options.rejoining ? { rejoining: true } : {}).catch(() => undefined);
     this.#send?.close();
     this.#recv?.close();
     this.signaling.close();

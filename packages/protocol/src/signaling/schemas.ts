@@ -94,7 +94,8 @@ export const requestKeyframeRequest = z.strictObject({
   dataProducerId: id,
 });
 
-export const leaveRequest = z.strictObject({}).optional();
+/** `rejoining`: the peer leaves this connection to join again at once (the others keep its tile for the departure grace). */
+export const leaveRequest = z.strictObject({ rejoining: z.boolean().optional() }).optional();
 
 /** Request name → schema of its payload. */
 export const requestSchemas = {

@@ -26,6 +26,8 @@ export interface RoomOptions {
   announcedIp: string | undefined;
   maxSctpMessageSize: number;
   maxPeers: number;
+  /** How long a peer that dropped out keeps its place before the others hear it left (ms; config.ts). */
+  departureGraceMs: number;
   logger: Logger;
   /** Sends a server push to one peer. */
   notify: <K extends keyof Notifications>(peer: Peer, event: K, payload: Notifications[K]) => void;
@@ -38,6 +40,8 @@ export class Room {
   readonly peers = new Map<string, Peer>();
   readonly #options: RoomOptions;
   #closed = false;
+  /** Peers that dropped out and may come back: the timers that will announce them as left. */
+  readonly #departing = new Map<string, ReturnType<typeof setTimeout>>();
   /** Called once when the room closes (so the manager can forget it). */
   onClose: (() => void) | undefined;
 
@@ -64,7 +68,7 @@ export class Room {
   admit(peer: Peer): void {
     this.#assertOpen();
     const old = this.peers.get(peer.id);
-    if (old) this.remove(old);
+    if (old) this.remove(old, 'replaced');
     if (this.peers.size >= this.#options.maxPeers) {
       throw VisageError.forbidden(`room ${this.id} is full (${this.#options.maxPeers} peers)`);
     }
@@ -75,6 +79,9 @@ export class Room {
     this.#assertOpen();
     if (peer.joined) throw VisageError.invalidState('already joined');
     peer.joined = true;
+    // Back within its departure grace: the others were never told it left, and see it join again.
+    clearTimeout(this.#departing.get(peer.id));
+    this.#departing.delete(peer.id);
     for (const other of this.#joinedPeers(peer)) this.#options.notify(other, 'peerJoined', { peer: peer.info() });
     return {
       rtpCapabilities: this.router.rtpCapabilities as Record<string, unknown>,
@@ -271,22 +278,36 @@ export class Room {
     return {};
   }
 
-  /** Removes a peer (leave or disconnect) and tells the others. */
-  remove(peer: Peer): void {
+  /**
+   * Removes a peer and tells the others: at once when it `left`; after the departure grace when
+   * its connection was `lost` (or it left to rejoin) or a new connection of it `replaced` it, unless
+   * it joins again first. Its producers close now either way. A replaced peer's room stays open
+   * for the replacement.
+   */
+  remove(peer: Peer, why: 'left' | 'lost' | 'replaced' = 'left'): void {
     if (this.peers.get(peer.id) !== peer) return;
     this.peers.delete(peer.id);
     const wasJoined = peer.joined;
     peer.close();
     if (wasJoined && !this.#closed) {
-      for (const other of this.#joinedPeers()) this.#options.notify(other, 'peerLeft', { peerId: peer.id });
+      const announce = () => {
+        this.#departing.delete(peer.id);
+        if (this.#closed || this.peers.get(peer.id)?.joined) return;
+        for (const other of this.#joinedPeers()) this.#options.notify(other, 'peerLeft', { peerId: peer.id });
+      };
+      clearTimeout(this.#departing.get(peer.id));
+      if (why === 'left' || this.#options.departureGraceMs === 0) announce();
+      else this.#departing.set(peer.id, setTimeout(announce, this.#options.departureGraceMs));
     }
-    if (this.peers.size === 0) this.close();
+    if (this.peers.size === 0 && why !== 'replaced') this.close();
   }
 
   /** Closes the router and every peer; `rejoin` tells the peers to come back. */
   close(rejoinReason?: string): void {
     if (this.#closed) return;
     this.#closed = true;
+    for (const timer of this.#departing.values()) clearTimeout(timer);
+    this.#departing.clear();
     for (const peer of this.peers.values()) {
       if (rejoinReason) this.#options.notify(peer, 'rejoin', { reason: rejoinReason });
       peer.close();
