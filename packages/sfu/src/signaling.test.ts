@@ -8,7 +8,7 @@ import { io, type Socket } from 'socket.io-client';
 import { SignJWT } from 'jose';
 import { DataLabel, ErrorCode, SIGNALING_PATH, MAX_SIGNALING_PAYLOAD_BYTES } from '@visage/protocol';
 import { createSfu, type Sfu } from './server.ts';
-import { loadConfig, DEV_SECRET } from './config.ts';
+import { loadConfig, ConfigError, DEV_SECRET } from './config.ts';
 import { signToken } from './auth.ts';
 import pino from 'pino';
 
@@ -47,6 +47,17 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const s of sockets) s.close();
   await sfu?.close();
+});
+
+describe('configuration', () => {
+  it('reads the departure grace, 10 s unless set, and refuses a bad one', () => {
+    const base = { VISAGE_SECRET: DEV_SECRET };
+    expect(loadConfig(base).departureGraceMs).toBe(10_000);
+    expect(loadConfig({ ...base, VISAGE_DEPARTURE_GRACE_MS: '0' }).departureGraceMs).toBe(0);
+    for (const bad of ['-1', '2.5', 'soon', '300001']) {
+      expect(() => loadConfig({ ...base, VISAGE_DEPARTURE_GRACE_MS: bad })).toThrow(ConfigError);
+    }
+  });
 });
 
 describe('authentication', () => {
