@@ -14,7 +14,6 @@ lips detail (|Laplacian| inside the outer lip; real frames have more than either
 """
 from __future__ import annotations
 
-import argparse
 import json
 from pathlib import Path
 
@@ -25,7 +24,7 @@ import torch.nn.functional as F
 
 from .episodes import load_split
 from .mouth import CHANNELS, DEV_CLIPS, MouthData, MouthNet, load_exported, patch_loss, window
-from .patch_fit import PerPerson, fit, patch_scores
+from .patch_fit import PerPerson, experiment_cli, fit, patch_scores
 from .train import MODELS_DIR
 
 MAX_SHIFT = 0.1  # of the patch side (4.8 px at 48)
@@ -115,25 +114,7 @@ def evaluate(args) -> None:
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(prog="python -m neural.mouth_flow")
-    sub = ap.add_subparsers(dest="cmd", required=True)
-    t = sub.add_parser("train")
-    t.add_argument("--mode", choices=("flow", "flow+colour"), required=True)
-    t.add_argument("--run", required=True)
-    t.add_argument("--minutes", type=float, default=14.0)
-    t.add_argument("--threads", type=int, default=1)
-    t.add_argument("--batch", type=int, default=16)
-    t.add_argument("--lr", type=float, default=5e-4)
-    e = sub.add_parser("eval")
-    e.add_argument("--run", action="append", default=[])
-    e.add_argument("--json")
-    args = ap.parse_args(argv)
-    if args.cmd == "train":
-        if args.minutes <= 0 or args.threads < 1 or args.batch < 1 or args.lr <= 0:
-            ap.error("--minutes > 0, --threads ≥ 1, --batch ≥ 1, --lr > 0")
-        train(args)
-    else:
-        evaluate(args)
+    experiment_cli("python -m neural.mouth_flow", train, evaluate, lambda t: t.add_argument("--mode", choices=("flow", "flow+colour"), required=True), lambda e: None, minutes=14.0, threads=1, argv=argv)
 
 
 if __name__ == "__main__":

@@ -19,7 +19,6 @@ held-out clip (npm run eval's K=8 shots), the targets in the last 80 % rendered 
 """
 from __future__ import annotations
 
-import argparse
 import json
 from pathlib import Path
 
@@ -29,7 +28,7 @@ import torch.nn as nn
 
 from .episodes import load_split
 from .mouth import CACHE_DIR, CHANNELS, DEV_CLIPS, MouthData, MouthNet, jitter, load_exported, patch_loss, window
-from .patch_fit import PerPerson, fit, patch_scores
+from .patch_fit import PerPerson, experiment_cli, fit, patch_scores
 from .train import MODELS_DIR
 
 APART = 30
@@ -169,26 +168,7 @@ def evaluate(args) -> None:
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(prog="python -m neural.mouth_ref")
-    sub = ap.add_subparsers(dest="cmd", required=True)
-    t = sub.add_parser("train")
-    t.add_argument("--refs", choices=("cache", "apart", "none"), required=True)
-    t.add_argument("--run", required=True)
-    t.add_argument("--minutes", type=float, default=16.0)
-    t.add_argument("--threads", type=int, default=2)
-    t.add_argument("--batch", type=int, default=16)
-    t.add_argument("--lr", type=float, default=5e-4)
-    e = sub.add_parser("eval")
-    e.add_argument("--run", action="append", default=[])
-    e.add_argument("--shipped", action="store_true", help="also score the shipped mouth refiner (models/weights/mouth)")
-    e.add_argument("--json")
-    args = ap.parse_args(argv)
-    if args.cmd == "train":
-        if args.minutes <= 0 or args.threads < 1 or args.batch < 1 or args.lr <= 0:
-            ap.error("--minutes > 0, --threads ≥ 1, --batch ≥ 1, --lr > 0")
-        train(args)
-    else:
-        evaluate(args)
+    experiment_cli("python -m neural.mouth_ref", train, evaluate, lambda t: t.add_argument("--refs", choices=("cache", "apart", "none"), required=True), lambda e: e.add_argument("--shipped", action="store_true", help="also score the shipped mouth refiner (models/weights/mouth)"), minutes=16.0, threads=2, argv=argv)
 
 
 if __name__ == "__main__":

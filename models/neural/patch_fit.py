@@ -4,6 +4,7 @@ budget, an exponential moving average (0.999) of the weights, and the average's 
 clips score best kept."""
 from __future__ import annotations
 
+import argparse
 import math
 import sys
 import time
@@ -79,3 +80,29 @@ def fit(net: nn.Module, ema: nn.Module, loss_of_step: Callable[[], torch.Tensor]
     checkpoint.parent.mkdir(parents=True, exist_ok=True)
     torch.save({"ema": best[2], "step": best[1], **meta}, checkpoint)
     sys.stderr.write(f"kept step {best[1]} → {checkpoint}\n")
+
+
+def experiment_cli(prog: str, train: Callable, evaluate: Callable, train_args: Callable, eval_args: Callable,
+                   minutes: float, threads: int, argv=None) -> None:
+    """`train` (the shared options: --run, --minutes, --threads, --batch, --lr, checked; plus train_args')
+    and `eval` (--run, repeatable, and --json; plus eval_args') subcommands of an experiment."""
+    ap = argparse.ArgumentParser(prog=prog)
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    t = sub.add_parser("train")
+    train_args(t)
+    t.add_argument("--run", required=True)
+    t.add_argument("--minutes", type=float, default=minutes)
+    t.add_argument("--threads", type=int, default=threads)
+    t.add_argument("--batch", type=int, default=16)
+    t.add_argument("--lr", type=float, default=5e-4)
+    e = sub.add_parser("eval")
+    e.add_argument("--run", action="append", default=[])
+    e.add_argument("--json")
+    eval_args(e)
+    args = ap.parse_args(argv)
+    if args.cmd == "train":
+        if args.minutes <= 0 or args.threads < 1 or args.batch < 1 or args.lr <= 0:
+            ap.error("--minutes > 0, --threads ≥ 1, --batch ≥ 1, --lr > 0")
+        train(args)
+    else:
+        evaluate(args)
