@@ -145,8 +145,13 @@ it('rejoins by itself when its media transports fail, keeping the same MediaStre
   await explained('both live again', bothLive);
   const streamsAfter = await Promise.all(['ada', 'ben'].map(async (id) => (await state(id)).peers[0]!.streamId));
   expect(streamsAfter).toEqual(streamsBefore);
-  // ada left her old connection to rejoin: the server held her place, so ben never saw her leave.
+  // ada left her old connection to rejoin: the server held her place, so ben never saw her leave,
+  // and saw her as reconnecting (her channel closed) until her new one arrived.
   expect(await benSawAdaLeave()).toBe(leavesBefore);
+  const benEvents = (await state('ben')).events;
+  const down = benEvents.lastIndexOf('connected:ada:false');
+  expect(down).toBeGreaterThanOrEqual(0);
+  expect(benEvents.indexOf('connected:ada:true', down)).toBeGreaterThan(down);
 }, 600_000);
 
 it('does not publish an avatar of someone else without the right (identity guard)', async () => {

@@ -108,6 +108,11 @@ async function join(url: string, token: string, photoUrls: string[], options: { 
   client.on('error', (e) => errors.push(String(e?.message ?? e)));
   client.on('disconnected', (r) => events.push(`disconnected:${r}`));
   client.on('reconnected', (n) => events.push(`reconnected:${n}`));
+  const connected = new Map<string, boolean>();
+  client.on('peerUpdated', (p) => {
+    if ((connected.get(p.id) ?? true) !== p.connected) events.push(`connected:${p.id}:${p.connected}`);
+    connected.set(p.id, p.connected);
+  });
   const photos = await Promise.all(photoUrls.map(async (u) => (await fetch(u)).blob()));
   if (options.publish === false) return { delegate: 'none', embeddingBytes: 0 };
   const enrollment = await client.enroll(photos);

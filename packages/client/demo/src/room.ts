@@ -158,7 +158,10 @@ export function showRoom(app: HTMLElement, state: AppState): () => Promise<void>
       // The SDK rejoins by itself; say so, and clear it when it is back.
       c.on('disconnected', (reason) => showError(new VisageClientError(ClientErrorCode.Closed, `The connection to the server was lost (${reason}); reconnecting…`), () => void rejoin()));
       c.on('reconnected', () => banners.replaceChildren());
-      c.on('peerUpdated', (peer) => tiles.get(peer.id)?.toggleAttribute('muted', peer.audioMuted));
+      c.on('peerUpdated', (peer) => {
+        tiles.get(peer.id)?.toggleAttribute('muted', peer.audioMuted);
+        tiles.get(peer.id)?.toggleAttribute('data-reconnecting', !peer.connected);
+      });
       for (const peer of c.peers.values()) addPeer(peer);
       for (const peer of c.peers.values()) if (peer.avatar.ready) tiles.get(peer.id)?.setAttribute('data-ready', '');
       joinBar.set(0.45, 'preparing your avatar (loading the face tracker)');

@@ -70,6 +70,12 @@ export interface RemotePeer {
   readonly stream: MediaStream;
   readonly avatar: RemoteAvatar;
   readonly audioMuted: boolean;
+  /**
+   * False while the peer's face-motion channel is gone and it has not left: its connection
+   * dropped and the server holds its place (`VISAGE_DEPARTURE_GRACE_MS`) while it rejoins. The
+   * tile shows its last frame meanwhile; `peerUpdated` says when this changes.
+   */
+  readonly connected: boolean;
 }
 
 export interface ClientStats {
@@ -110,6 +116,9 @@ const embeddingCache = new Map<string, DecodedEmbedding>();
 class Peer implements RemotePeer {
   readonly isAvatar = true as const;
   audioMuted = true;
+  connected = true;
+  /** The landmark channel being received (a rejoin of the peer replaces it). */
+  landmarks: types.DataConsumer | null = null;
   reassembler = new EmbeddingReassembler();
   constructor(
     readonly id: string,
@@ -482,6 +491,13 @@ export class VisageClient extends TypedEmitter<VisageClientEvents> {
       const dc = await this.#conn.consumeData(dataProducerId);
       if (label === DataLabel.Landmarks) {
         dc.on('message', (data: ArrayBuffer) => peer.avatar.pushLandmarkPacket(new Uint8Array(data), performance.now()));
+        peer.landmarks = dc;
+        this.#setConnected(peer, true);
+        // The sender's channel closed on the server (its connection dropped): reconnecting until
+        // a new one arrives, or `peerLeft` when the server gives up on it.
+        dc.on('close', () => {
+          if (peer.landmarks === dc && this.#peers.get(peerId) === peer) this.#setConnected(peer, false);
+        });
       } else if (label === DataLabel.Embedding) {
         dc.on('message', (data: ArrayBuffer) => this.#onEmbeddingChunk(peer, new Uint8Array(data)));
       }
@@ -491,6 +507,12 @@ export class VisageClient extends TypedEmitter<VisageClientEvents> {
     } catch (err) {
       this.safeEmit('error', err instanceof Error ? err : new Error(String(err)));
     }
+  }
+
+  #setConnected(peer: Peer, connected: boolean): void {
+    if (peer.connected === connected) return;
+    peer.connected = connected;
+    this.safeEmit('peerUpdated', peer);
   }
 
   #onEmbeddingChunk(peer: Peer, chunk: Uint8Array): void {
