@@ -18,6 +18,7 @@ import { launchChromium } from '../../packages/client/scripts/lib/chromium.ts';
 import { buildHarness } from '../lib/harness.ts';
 import { fakeCameraY4m, stillPng } from '../lib/media.ts';
 import { startTestSfu } from '../lib/sfu.ts';
+import { percentile } from './lib.ts';
 
 const CLIPS = ['edtalk-mouth_source.mp4', 'liveportrait-d5.mp4', 'pcavs-00015.mp4', 'liveportrait-d8.mp4'];
 
@@ -54,7 +55,6 @@ if (values.senders !== 'all' && values.senders !== 'one') {
 }
 const oneSender = values.senders === 'one';
 
-const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 
 const staticDir = await buildHarness('sdk-peer', { tracker: true, identity: true });
 await mkdir(path.join(staticDir, 'stills'), { recursive: true });
@@ -100,13 +100,13 @@ try {
     identity_guard: identity,
     senders: oneSender ? 1 : peers,
     frames_measured: latencies.length,
-    latency_p50_ms: Number(pct(latencies, 50).toFixed(1)),
-    latency_p95_ms: Number(pct(latencies, 95).toFixed(1)),
-    pipeline_p50_ms: Number(pct(pipeline, 50).toFixed(1)),
-    pipeline_p95_ms: Number(pct(pipeline, 95).toFixed(1)),
-    transit_p5_ms: Number(pct(transits, 5).toFixed(1)),
-    transit_p50_ms: Number(pct(transits, 50).toFixed(1)),
-    transit_p95_ms: Number(pct(transits, 95).toFixed(1)),
+    latency_p50_ms: Number(percentile(latencies, 50).toFixed(1)),
+    latency_p95_ms: Number(percentile(latencies, 95).toFixed(1)),
+    pipeline_p50_ms: Number(percentile(pipeline, 50).toFixed(1)),
+    pipeline_p95_ms: Number(percentile(pipeline, 95).toFixed(1)),
+    transit_p5_ms: Number(percentile(transits, 5).toFixed(1)),
+    transit_p50_ms: Number(percentile(transits, 50).toFixed(1)),
+    transit_p95_ms: Number(percentile(transits, 95).toFixed(1)),
     render_fps: Number(mean(renderFps).toFixed(1)),
     render_ms: Number(mean(renderMs).toFixed(1)),
     tracker_fps: Number(mean(pubs.map((p) => p.fps)).toFixed(1)),

@@ -21,7 +21,7 @@
  * server would run beside its load on a real deployment.
  */
 import { parseArgs } from 'node:util';
-import { positiveInt, usageError } from './cli.ts';
+import { percentile, positiveInt, usageError } from './lib.ts';
 import { writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { availableParallelism } from 'node:os';
@@ -88,8 +88,7 @@ async function carry(from: types.PipeTransport, to: types.PipeTransport, produce
   return { consumer, producer: far };
 }
 
-interface SimPeer { send: types.DataProducer; index: number }
-const senders: SimPeer[] = [];
+const senders: types.DataProducer[] = []; // one landmark producer per peer, in the generator
 const relays: types.DataConsumer[] = []; // the SFU worker's fan-out
 const arrivals: types.DataProducer[] = []; // what reaches the generator worker again
 const latencies: number[] = [];
@@ -106,7 +105,7 @@ for (let r = 0; r < rooms; r++) {
     const down = await association(sfuRouter, genRouter);
     const send = await direct.produceData({ label: LABEL });
     room.push({ up, down, send });
-    senders.push({ send, index: senders.length });
+    senders.push(send);
   }
   // Each peer's landmarks: generator → its send association → the SFU's DataProducer (unordered, 150 ms lifetime).
   for (const peer of room) peer.atSfu = (await carry(peer.up.atGen, peer.up.atSfu, peer.send, { ordered: false, maxPacketLifeTime: LIFETIME_MS })).producer;
@@ -138,12 +137,12 @@ const count = senders.map(() => 0);
 let sent = 0, sentAll = 0;
 const timer = setInterval(() => {
   const now = performance.now();
-  senders.forEach((s, i) => {
+  senders.forEach((send, i) => {
     while (next[i]! <= now) {
       message.writeDoubleLE(performance.now(), 0);
-      message.writeUInt32LE(s.index, 8);
+      message.writeUInt32LE(i, 8);
       message.writeUInt32LE(count[i]!++, 12);
-      s.send.send(message);
+      send.send(message);
       sentAll++;
       if (measuring) sent++;
       next[i]! += period;
@@ -178,21 +177,20 @@ const arrived = await sum(arrivals, 'messagesReceived');
 
 const wall = (after.at - before.at) / 1000;
 const nodeCpu = { user: after.node.user - before.node.user, system: after.node.system - before.node.system };
-const [relayed1, relayed0, sfuCpu1, sfuCpu0, genCpu1, genCpu0] = [after.relayed, before.relayed, after.sfuCpu, before.sfuCpu, after.genCpu, before.genCpu];
-const relayed = relayed1 - relayed0;
+const relayed = after.relayed - before.relayed;
+const sfuCpu = after.sfuCpu - before.sfuCpu, genCpu = after.genCpu - before.genCpu; // ms
 const expected = sentCount * (peers - 1);
 latencies.sort((a, b) => a - b);
-const pct = (p: number) => (latencies.length ? latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))]! : NaN);
 const result = {
   rooms, peers, hz, pinned: values.pin, seconds: Number(wall.toFixed(2)),
   offeredPerSecond: Math.round(expected / wall),
   relayedPerSecond: Math.round(relayed / wall),
   // over the whole run: every message sent, every copy that reached its receiver
   delivered: Number(((arrived / Math.max(1, sentAll * (peers - 1))) * 100).toFixed(2)),
-  latencyMs: { samples: latencies.length, p50: Number(pct(50).toFixed(2)), p99: Number(pct(99).toFixed(2)), max: Number(pct(100).toFixed(2)) },
-  sfuWorkerCpu: Number((((sfuCpu1 - sfuCpu0) / 1000 / wall) * 100).toFixed(1)),
-  sfuCpuMicrosPerMessage: Number((((sfuCpu1 - sfuCpu0) * 1000) / Math.max(1, relayed)).toFixed(2)),
-  generatorWorkerCpu: Number((((genCpu1 - genCpu0) / 1000 / wall) * 100).toFixed(1)),
+  latencyMs: { samples: latencies.length, p50: Number(percentile(latencies, 50).toFixed(2)), p99: Number(percentile(latencies, 99).toFixed(2)), max: Number(percentile(latencies, 100).toFixed(2)) },
+  sfuWorkerCpu: Number(((sfuCpu / 1000 / wall) * 100).toFixed(1)),
+  sfuCpuMicrosPerMessage: Number(((sfuCpu * 1000) / Math.max(1, relayed)).toFixed(2)),
+  generatorWorkerCpu: Number(((genCpu / 1000 / wall) * 100).toFixed(1)),
   nodeCpu: Number((((nodeCpu.user + nodeCpu.system) / 1e6 / wall) * 100).toFixed(1)),
 };
 console.log(JSON.stringify(result, null, 1));

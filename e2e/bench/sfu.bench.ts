@@ -8,7 +8,7 @@
  * (sender clock to receiver clock, same machine) and the worker's CPU use.
  */
 import { parseArgs } from 'node:util';
-import { positiveInt, usageError } from './cli.ts';
+import { percentile, positiveInt, usageError } from './lib.ts';
 import { writeFileSync } from 'node:fs';
 import type { Page } from 'playwright-core';
 import { launchChromium } from '../../packages/client/scripts/lib/chromium.ts';
@@ -37,11 +37,6 @@ const peers = positiveInt('bench:sfu', 'peers', values.peers, 50);
 const pages = positiveInt('bench:sfu', 'pages', values.pages, 32);
 const seconds = positiveInt('bench:sfu', 'seconds', values.seconds, 600);
 const hz = positiveInt('bench:sfu', 'hz', values.hz, 1000);
-
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-}
 
 const sfu = await startTestSfu({ VISAGE_STATIC_DIR: await buildHarness('sfu-peer'), VISAGE_WORKERS: '1' });
 const browser = await launchChromium();

@@ -290,9 +290,9 @@ export class Room {
     const wasJoined = peer.joined;
     peer.close();
     if (wasJoined && !this.#closed) {
+      // (join cancels the timer of a peer that came back, close every timer)
       const announce = () => {
         this.#departing.delete(peer.id);
-        if (this.#closed || this.peers.get(peer.id)?.joined) return;
         for (const other of this.#joinedPeers()) this.#options.notify(other, 'peerLeft', { peerId: peer.id });
       };
       clearTimeout(this.#departing.get(peer.id));
