@@ -24,7 +24,7 @@ import torch.nn.functional as F
 
 from .episodes import load_split
 from .mouth import CHANNELS, DEV_CLIPS, MouthData, MouthNet, load_exported, patch_loss, window
-from .patch_fit import PerPerson, experiment_cli, fit, patch_scores
+from .patch_fit import PerPerson, experiment_cli, fit, patch_scores, report
 from .train import MODELS_DIR
 
 MAX_SHIFT = 0.1  # of the patch side (4.8 px at 48)
@@ -105,10 +105,8 @@ def evaluate(args) -> None:
         nets[f"{r} ({st['mode']}, step {st['step']})"] = n
     out = {}
     for name, net in nets.items():
-        res = out[name] = score(net, va, win)
-        m = res["mean"]
-        print(f"{name}: L1 {m['l1_warp']:.4f} → {m['l1_net']:.4f}, lips {m['lips_warp']:.4f} → {m['lips_net']:.4f}, SSIM {m['ssim_warp']:.4f} → {m['ssim_net']:.4f}, "
-              f"lips detail {m['detail_warp']:.4f} → {m['detail_net']:.4f} (real {m['detail_real']:.4f})")
+        out[name] = score(net, va, win)
+        print(report(name, out[name]))
     if args.json:
         Path(args.json).write_text(json.dumps(out, indent=1))
 

@@ -28,7 +28,7 @@ import torch.nn as nn
 
 from .episodes import load_split
 from .mouth import CACHE_DIR, CHANNELS, DEV_CLIPS, MouthData, MouthNet, jitter, load_exported, patch_loss, window
-from .patch_fit import PerPerson, experiment_cli, fit, patch_scores
+from .patch_fit import PerPerson, experiment_cli, fit, patch_scores, report
 from .train import MODELS_DIR
 
 APART = 30
@@ -147,22 +147,20 @@ def train(args) -> None:
 def evaluate(args) -> None:
     va = RefData(load_split()["val"])
     rows, win = va.benchmark_refs(), window(48)
-    out = {}
+    nets: dict[str, tuple[str, RefNet]] = {}
     if args.shipped:  # the shipped refiner (mouth.py's recipe, session 6), no reference
         net = RefNet(0)
         net.load_state_dict(load_exported(MODELS_DIR / "weights" / "mouth").state_dict())
-        out["shipped"] = score(net, va, rows, win)
-        m = out["shipped"]["mean"]
-        print(f"shipped weights/mouth: L1 {m['l1_warp']:.4f} → {m['l1_net']:.4f}, lips {m['lips_warp']:.4f} → {m['lips_net']:.4f}, "
-              f"SSIM {m['ssim_warp']:.4f} → {m['ssim_net']:.4f}; L1 per person " + " ".join(f"{v['l1_net']:.4f}" for v in out["shipped"]["clips"].values()))
+        nets["shipped"] = ("shipped weights/mouth", net)
     for r in args.run:
         st = torch.load(Path(r) / "ckpt.pt", weights_only=False)
         net = RefNet(0 if st["refs"] == "none" else 5)
         net.load_state_dict(st["ema"])
-        res = out[r] = score(net, va, rows, win)
-        m = res["mean"]
-        print(f"{r} (--refs {st['refs']}, step {st['step']}): L1 {m['l1_warp']:.4f} → {m['l1_net']:.4f}, lips {m['lips_warp']:.4f} → {m['lips_net']:.4f}, "
-              f"SSIM {m['ssim_warp']:.4f} → {m['ssim_net']:.4f}; L1 per person " + " ".join(f"{v['l1_net']:.4f}" for v in res["clips"].values()))
+        nets[r] = (f"{r} (--refs {st['refs']}, step {st['step']})", net)
+    out = {}
+    for key, (label, net) in nets.items():
+        out[key] = score(net, va, rows, win)
+        print(report(label, out[key]))
     if args.json:
         Path(args.json).write_text(json.dumps(out, indent=1))
 

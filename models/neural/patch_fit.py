@@ -50,6 +50,14 @@ class PerPerson:
         return {"clips": clips, "mean": {k: float(np.mean([c[k] for c in clips.values()])) for k in next(iter(clips.values()))}}
 
 
+def report(label: str, res: dict) -> str:
+    """One line of a PerPerson result: the means, warp → refined, and L1 per person."""
+    m = res["mean"]
+    return (f"{label}: L1 {m['l1_warp']:.4f} → {m['l1_net']:.4f}, lips {m['lips_warp']:.4f} → {m['lips_net']:.4f}, "
+            f"SSIM {m['ssim_warp']:.4f} → {m['ssim_net']:.4f}, lips detail {m['detail_warp']:.4f} → {m['detail_net']:.4f} "
+            f"(real {m['detail_real']:.4f}); L1 per person " + " ".join(f"{v['l1_net']:.4f}" for v in res["clips"].values()))
+
+
 def fit(net: nn.Module, ema: nn.Module, loss_of_step: Callable[[], torch.Tensor], dev_l1: Callable[[nn.Module], tuple[float, float]],
         lr: float, minutes: float, checkpoint: Path, meta: dict, validate_every: int = 500) -> None:
     """Trains `net` for `minutes` (loss_of_step draws a batch and returns its loss); every `validate_every`
