@@ -20,6 +20,7 @@ import type { types } from 'mediasoup-client';
 import { FaceTracker, type FaceTrackerOptions } from '../tracking/index.ts';
 import { ClientErrorCode, VisageClientError } from '../transport/errors.ts';
 import { RoomConnection } from '../transport/room-connection.ts';
+import { RejoinLoop } from './rejoin-loop.ts';
 import { CameraSource } from '../sender/camera-source.ts';
 import { enrollPhotos, withNeuralEnrollment, type Enrollment, type NeuralEnrollmentOptions, type PhotoInput } from '../sender/enroll.ts';
 import { LandmarkPublisher, type PublisherStats } from '../sender/landmark-publisher.ts';
@@ -142,7 +143,8 @@ export class VisageClient extends TypedEmitter<VisageClientEvents> {
   #enrolledDescriptors: Float32Array[] = [];
   /** The enrolled avatar is declared not to be the sender's face (needs the token's right). */
   #impersonation = false;
-  #reconnecting = false;
+  /** Whether we were publishing when the connection was lost (a rejoin publishes it again). */
+  #wasPublishing = false;
   /** Peers that (re)joined since the last (re)connection. */
   readonly #joinedSince = new Set<string>();
   readonly #peers = new Map<string, Peer>();
@@ -211,49 +213,49 @@ export class VisageClient extends TypedEmitter<VisageClientEvents> {
   }
 
   /**
-   * The server went away or asked us to rejoin (its media worker restarted): join
-   * again with backoff, keep every remote peer's MediaStream (apps keep their <video>
-   * elements), and publish again what was published.
+   * The server went away or asked us to rejoin (its media worker restarted), or a transport
+   * failed: join again with backoff (`RejoinLoop`), keep every remote peer's MediaStream (apps
+   * keep their <video> elements), and publish again what was published.
    */
-  async #reconnect(reason: string): Promise<void> {
-    if (this.#left || this.#reconnecting) return;
-    this.#reconnecting = true;
-    this.safeEmit('disconnected', reason);
-    const wasPublishing = this.#publisher !== null || this.#embeddingProducer !== null;
-    this.#dropConnection();
-    for (let attempt = 0; !this.#left; attempt++) {
-      await new Promise((r) => setTimeout(r, Math.min(10_000, 300 * 2 ** attempt)));
-      if (this.#left) break;
-      try {
-        const conn = await RoomConnection.join({ url: this.#options.url, token: this.#options.token });
-        if (this.#left) {
-          await conn.leave();
-          break;
-        }
-        this.#conn = conn;
-        for (const peer of this.#peers.values()) peer.reassembler = new EmbeddingReassembler();
-        this.#wire(conn);
-        try {
-          if (wasPublishing) await this.#producePublished();
-        } catch (err) {
-          // Joined but could not publish: drop this connection entirely and try again.
-          this.#dropConnection();
-          throw err;
-        }
-        this.safeEmit('reconnected', attempt + 1);
-        break;
-      } catch (err) {
-        const e = err as VisageClientError;
-        if (e?.code === ClientErrorCode.Unauthorized) {
-          this.safeEmit('error', e);
-          break;
-        }
-      }
-    }
-    this.#reconnecting = false;
-    // Lost again while we were publishing on the new connection (its disconnect was ignored then).
-    if (!this.#left && !this.#conn.signaling.connected) void this.#reconnect('connection lost while rejoining');
+  #reconnect(reason: string): void {
+    this.#rejoin.lost(reason);
   }
+
+  readonly #rejoin = new RejoinLoop({
+    stopped: () => this.#left,
+    disconnected: (reason) => {
+      this.safeEmit('disconnected', reason);
+      this.#wasPublishing = this.#publisher !== null || this.#embeddingProducer !== null;
+      this.#dropConnection();
+    },
+    attempt: async () => {
+      const conn = await RoomConnection.join({ url: this.#options.url, token: this.#options.token });
+      if (this.#left) {
+        await conn.leave();
+        return;
+      }
+      this.#conn = conn;
+      for (const peer of this.#peers.values()) peer.reassembler = new EmbeddingReassembler();
+      this.#wire(conn);
+      try {
+        if (this.#wasPublishing) await this.#producePublished();
+      } catch (err) {
+        // Joined but could not publish: drop this connection entirely and try again.
+        this.#dropConnection();
+        throw err;
+      }
+    },
+    connected: () => this.#conn.signaling.connected,
+    reconnected: (attempts) => {
+      if (!this.#left) this.safeEmit('reconnected', attempts);
+    },
+    fatal: (err) => {
+      const e = err as VisageClientError;
+      if (e?.code !== ClientErrorCode.Unauthorized) return false;
+      this.safeEmit('error', e);
+      return true;
+    },
+  });
 
   /** Stops listening to the current connection, forgets its producers and leaves it to rejoin (in the background). */
   #dropConnection(): void {
