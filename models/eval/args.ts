@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { CODEC_NAMES, type CodecName } from './codecs.ts';
 import { parsePostFilter, parsePostSharpen, type PostFilter, type PostSharpen } from './sharpen.ts';
+import { parseOracle, type OracleRegion } from './oracle.ts';
 import { DEFAULT_EVAL_OPTIONS, type EvalOptions } from './run.ts';
 import { DEFAULT_FINE_TUNE_LAYERS, TUNABLE_LAYER } from '../../packages/client/src/generator/neural/sections.ts';
 
@@ -45,6 +46,9 @@ ladders and a static frame on the same face crops.
                         the face oval scaled by INNER about its centre) — how the metrics answer to detail.
   --post-filter FILE    diagnostic: a residual linear filter fitted by models/neural/restore.py (its
                         JSON), applied to our frames inside the face oval scaled by 0.85 before scoring.
+  --post-oracle LIST    diagnostic: paste the real frame into ours over these regions (comma list of
+                        eyes, brows, nose, mouth, inner, rim, outside, all; feathered) before scoring —
+                        how much of the gap to the real frame each region holds.
   --ladder LIST         target kbit/s, comma list (default ${DEFAULT_EVAL_OPTIONS.ladderKbps.join(',')}; 1 probes the floor).
   --gop S               codec keyframe interval in seconds (default ${DEFAULT_EVAL_OPTIONS.gopSeconds}).
   --tracks PATH         use this tracks file (.jsonl[.gz], one line per frame) instead of tracking.
@@ -85,7 +89,7 @@ export function parseEvalArgs(argv: string[], generators: readonly string[]): Pa
         shots: { type: 'string' }, generator: { type: 'string' }, size: { type: 'string' }, json: { type: 'string' },
         'side-by-side': { type: 'string' }, seed: { type: 'string' }, 'max-eval-frames': { type: 'string' }, 'rung-frames': { type: 'string' }, codecs: { type: 'string' },
         ladder: { type: 'string' }, gop: { type: 'string' }, tracks: { type: 'string' }, 'neural-weights': { type: 'string' }, 'fine-tune': { type: 'string' }, 'fine-tune-layers': { type: 'string' }, 'identity-weight': { type: 'string' }, 'no-cache': { type: 'boolean' },
-        'mouth-weights': { type: 'string' }, 'eye-weights': { type: 'string' }, 'no-mouth': { type: 'boolean' }, 'no-face-refiner': { type: 'boolean' }, 'post-sharpen': { type: 'string' }, 'post-filter': { type: 'string' },
+        'mouth-weights': { type: 'string' }, 'eye-weights': { type: 'string' }, 'no-mouth': { type: 'boolean' }, 'no-face-refiner': { type: 'boolean' }, 'post-sharpen': { type: 'string' }, 'post-filter': { type: 'string' }, 'post-oracle': { type: 'string' },
         quiet: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
       },
     });
@@ -141,6 +145,12 @@ export function parseEvalArgs(argv: string[], generators: readonly string[]): Pa
     if (typeof f === 'string') throw new UsageError(`--post-filter ${v['post-filter']}: ${f}`);
     filter = { file: v['post-filter'], filter: f };
   }
+  let oracle: OracleRegion[] | undefined;
+  if (v['post-oracle'] !== undefined) {
+    const r = parseOracle(v['post-oracle']);
+    if (typeof r === 'string') throw new UsageError(`--post-oracle: ${r}`);
+    oracle = r;
+  }
   let ladderKbps = DEFAULT_EVAL_OPTIONS.ladderKbps;
   if (v.ladder !== undefined) {
     ladderKbps = v.ladder.split(',').map((s) => num('ladder', s.trim(), 0, 1, 100_000));
@@ -172,6 +182,7 @@ export function parseEvalArgs(argv: string[], generators: readonly string[]): Pa
     ...(v['no-face-refiner'] ? { faceRefiner: false } : {}),
     ...(sharpen ? { postSharpen: sharpen } : {}),
     ...(filter ? { postFilter: filter } : {}),
+    ...(oracle ? { postOracle: oracle } : {}),
     cache: !v['no-cache'],
     cropScale: DEFAULT_EVAL_OPTIONS.cropScale,
     json: v.json,

@@ -26,6 +26,7 @@ import { MOUTH_WEIGHTS_DIR, NEURAL_WEIGHTS_DIR } from '../../packages/client/scr
 import { contentHash, readCachedTracks, writeCachedTracks } from './tracks-cache.ts';
 import { collectFrames, Mp4Writer } from './video-io.ts';
 import type { WireEmbedding } from './page/page.ts';
+import { pasteReal, type OracleRegion } from './oracle.ts';
 import { INNER_DETAIL, innerFaceMask, maskedDetail, postFilter, postSharpen, type PostFilter, type PostSharpen } from './sharpen.ts';
 import { toWireEmbedding } from '../../packages/client/scripts/lib/page-session.ts';
 
@@ -74,6 +75,8 @@ export interface EvalOptions {
   postSharpen?: PostSharpen;
   /** Diagnostic: a residual linear filter applied to our frames inside the inner face (sharpen.ts). */
   postFilter?: { file: string; filter: PostFilter };
+  /** Diagnostic: the real frame pasted into ours over these regions before scoring. */
+  postOracle?: OracleRegion[];
   /** Let faceres use tfjs' multi-threaded wasm build (default false: one pool thread on 2 cores, no gain). */
   faceresThreads?: boolean;
   log: (line: string) => void;
@@ -471,6 +474,7 @@ export async function runEval(o: EvalOptions): Promise<EvalResult> {
         const f = r.frames.get(k)!;
         if (o.postSharpen) postSharpen(f, o.size, o.size, o.postSharpen, cropLm[plan.driven.start + s + k] ?? null);
         if (o.postFilter) postFilter(f, o.size, o.size, o.postFilter.filter, INNER_DETAIL, cropLm[plan.driven.start + s + k] ?? null);
+        if (o.postOracle && evalPosSet.has(s + k)) pasteReal(f, real.get(plan.driven.start + s + k)!, o.size, o.size, o.postOracle, cropLm[plan.driven.start + s + k] ?? null);
         if (evalPosSet.has(s + k)) ours.set(s + k, f);
         if (writer) await writer.write(f);
       }
@@ -620,6 +624,7 @@ export async function runEval(o: EvalOptions): Promise<EvalResult> {
         ...(o.generator === 'neural' ? { mouth_refiner: mouth, face_refiner: o.faceRefiner ?? true } : {}),
         ...(o.eyeWeights !== undefined ? { eye_refiner: o.eyeWeights } : {}),
         ...(o.postSharpen ? { post_sharpen: o.postSharpen } : {}),
+        ...(o.postOracle ? { post_oracle: o.postOracle } : {}),
         ...(o.postFilter ? { post_filter: { file: o.postFilter.file, kernel_size: o.postFilter.filter.size } } : {}),
         generator_backend: receiver.detail ? `${receiver.backend} (${receiver.detail})` : receiver.backend,
         render_where: 'headless Chromium (decoder + generator in the page)',
