@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { CODEC_NAMES, type CodecName } from './codecs.ts';
 import { parsePostFilter, parsePostSharpen, type PostFilter, type PostSharpen } from './sharpen.ts';
-import { parseOracle, type OracleRegion } from './oracle.ts';
+import { parseOracle, type Oracle } from './oracle.ts';
 import { DEFAULT_EVAL_OPTIONS, type EvalOptions } from './run.ts';
 import { DEFAULT_FINE_TUNE_LAYERS, TUNABLE_LAYER } from '../../packages/client/src/generator/neural/sections.ts';
 
@@ -46,9 +46,11 @@ ladders and a static frame on the same face crops.
                         the face oval scaled by INNER about its centre) — how the metrics answer to detail.
   --post-filter FILE    diagnostic: a residual linear filter fitted by models/neural/restore.py (its
                         JSON), applied to our frames inside the face oval scaled by 0.85 before scoring.
-  --post-oracle LIST    diagnostic: paste the real frame into ours over these regions (comma list of
+  --post-oracle LIST[:lf|:hf]
+                        diagnostic: paste the real frame into ours over these regions (comma list of
                         eyes, brows, nose, mouth, inner, rim, outside, all; feathered) before scoring —
-                        how much of the gap to the real frame each region holds.
+                        how much of the gap to the real frame each region holds; with :lf only its low
+                        frequencies (shading, colour) over ours' detail, with :hf only its detail.
   --ladder LIST         target kbit/s, comma list (default ${DEFAULT_EVAL_OPTIONS.ladderKbps.join(',')}; 1 probes the floor).
   --gop S               codec keyframe interval in seconds (default ${DEFAULT_EVAL_OPTIONS.gopSeconds}).
   --tracks PATH         use this tracks file (.jsonl[.gz], one line per frame) instead of tracking.
@@ -145,7 +147,7 @@ export function parseEvalArgs(argv: string[], generators: readonly string[]): Pa
     if (typeof f === 'string') throw new UsageError(`--post-filter ${v['post-filter']}: ${f}`);
     filter = { file: v['post-filter'], filter: f };
   }
-  let oracle: OracleRegion[] | undefined;
+  let oracle: Oracle | undefined;
   if (v['post-oracle'] !== undefined) {
     const r = parseOracle(v['post-oracle']);
     if (typeof r === 'string') throw new UsageError(`--post-oracle: ${r}`);

@@ -35,7 +35,7 @@ describe('eval --post-oracle', () => {
 
   it('pastes the real frame over the region, feathered, and leaves the rest', () => {
     const ours = new Uint8Array(W * W * 4).fill(0), real = new Uint8Array(W * W * 4).fill(200);
-    pasteReal(ours, real, W, W, ['mouth'], face);
+    pasteReal(ours, real, W, W, { regions: ['mouth'], band: 'all' }, face);
     const px = (lmIndex: number) => ours[(Math.floor(face[lmIndex * 3 + 1]! * W) * W + Math.floor(face[lmIndex * 3]! * W)) * 4]!;
     expect(px(13)).toBe(200);
     expect(px(159)).toBe(0);
@@ -43,19 +43,41 @@ describe('eval --post-oracle', () => {
     const partial = [...Array(W * W).keys()].filter((i) => ours[i * 4]! > 0 && ours[i * 4]! < 200).length;
     expect(partial).toBeGreaterThan(0); // a feathered edge, not a hard seam
     const all = new Uint8Array(W * W * 4).fill(9);
-    pasteReal(all, real, W, W, ['all'], face);
+    pasteReal(all, real, W, W, { regions: ['all'], band: 'all' }, face);
     for (let i = 0; i < W * W; i++) expect(all[i * 4]).toBe(200);
     const none = new Uint8Array(W * W * 4).fill(9);
-    pasteReal(none, real, W, W, ['inner'], null);
+    pasteReal(none, real, W, W, { regions: ['inner'], band: 'all' }, null);
     expect(none.every((v) => v === 9)).toBe(true);
-    expect(() => pasteReal(new Uint8Array(10), real, W, W, ['all'], face)).toThrow(/128×128×4/);
+    expect(() => pasteReal(new Uint8Array(10), real, W, W, { regions: ['all'], band: 'all' }, face)).toThrow(/128×128×4/);
+  });
+
+  it('pastes only the low frequencies (lf) or only the detail (hf) when asked', () => {
+    // ours: flat 100 with a fine checker of ±40; real: flat 180, no detail. Over the whole frame:
+    // lf keeps ours' checker on the real level, hf gives ours' level without the checker.
+    const checker = (x: number, y: number) => ((x + y) % 2 ? 40 : -40);
+    const make = (f: (x: number, y: number) => number) => {
+      const d = new Uint8Array(W * W * 4);
+      for (let y = 0; y < W; y++) for (let x = 0; x < W; x++) d.set([f(x, y), f(x, y), f(x, y), 255], (y * W + x) * 4);
+      return d;
+    };
+    const real = make(() => 180);
+    const lf = make((x, y) => 100 + checker(x, y)), hf = lf.slice();
+    pasteReal(lf, real, W, W, { regions: ['all'], band: 'lf' }, face);
+    pasteReal(hf, real, W, W, { regions: ['all'], band: 'hf' }, face);
+    const o = (64 * W + 64) * 4, o2 = (64 * W + 65) * 4;
+    expect(Math.abs((lf[o]! + lf[o2]!) / 2 - 180)).toBeLessThan(2);
+    expect(Math.abs(lf[o]! - lf[o2]!)).toBeGreaterThan(70);
+    expect(Math.abs(hf[o]! - 100)).toBeLessThan(2);
+    expect(Math.abs(hf[o]! - hf[o2]!)).toBeLessThan(4);
   });
 
   it('parses region lists and rejects unknown ones', () => {
-    expect(parseOracle('eyes, mouth,eyes')).toEqual(['eyes', 'mouth']);
+    expect(parseOracle('eyes, mouth,eyes')).toEqual({ regions: ['eyes', 'mouth'], band: 'all' });
+    expect(parseOracle('inner:lf')).toEqual({ regions: ['inner'], band: 'lf' });
     expect(parseOracle('teeth')).toMatch(/comma list of eyes/);
+    expect(parseOracle('inner:mf')).toMatch(/comma list of eyes/);
     expect(parseOracle('')).toMatch(/comma list/);
-    expect(parseEvalArgs(['c.mp4', '--post-oracle', 'nose,rim'], ['warp'])!.postOracle).toEqual(['nose', 'rim']);
-    expect(() => parseEvalArgs(['c.mp4', '--post-oracle', 'hair'], ['warp'])).toThrow(/--post-oracle: regions must be/);
+    expect(parseEvalArgs(['c.mp4', '--post-oracle', 'nose,rim:hf'], ['warp'])!.postOracle).toEqual({ regions: ['nose', 'rim'], band: 'hf' });
+    expect(() => parseEvalArgs(['c.mp4', '--post-oracle', 'hair'], ['warp'])).toThrow(/--post-oracle: expected a comma list/);
   });
 });

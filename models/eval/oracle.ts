@@ -6,10 +6,18 @@
  */
 import { EYES } from '../../packages/client/src/generator/warp/face-model.ts';
 import { faceOvalMask } from '../../packages/client/src/enrollment/face-metrics.ts';
-import { innerFaceMask, INNER_DETAIL } from './sharpen.ts';
+import { gaussianRgb, innerFaceMask, INNER_DETAIL } from './sharpen.ts';
 
 export const ORACLE_REGIONS = ['eyes', 'brows', 'nose', 'mouth', 'inner', 'rim', 'outside', 'all'] as const;
 export type OracleRegion = (typeof ORACLE_REGIONS)[number];
+/**
+ * What is pasted: the real pixels (all), only their low frequencies over ours' high ones (lf:
+ * shading, colour, lighting), or only their high frequencies over ours' low ones (hf: detail and
+ * alignment). The split is a Gaussian of BAND_SIGMA_PX at a 256-px crop.
+ */
+export type OracleBand = 'all' | 'lf' | 'hf';
+export interface Oracle { regions: OracleRegion[]; band: OracleBand }
+const BAND_SIGMA_PX = 6;
 
 const BROWS = [[70, 63, 105, 66, 107, 55, 65, 52, 53, 46], [300, 293, 334, 296, 336, 285, 295, 282, 283, 276]];
 const NOSE = [168, 6, 197, 195, 5, 4, 1, 19, 94, 2, 98, 97, 326, 327, 64, 294, 48, 278, 115, 344, 220, 440, 129, 358];
@@ -94,24 +102,32 @@ function feather(mask: Uint8Array, W: number, H: number, r: number): Float32Arra
   return a;
 }
 
-/** Pastes `real` into `ours` (RGBA, in place) over the union of `regions`; nothing without landmarks. */
-export function pasteReal(ours: Uint8Array, real: Uint8Array, W: number, H: number, regions: readonly OracleRegion[], lm: ArrayLike<number> | null): void {
+/** Pastes `real` (or one band of it) into `ours` (RGBA, in place) over the union of `regions`; nothing without landmarks. */
+export function pasteReal(ours: Uint8Array, real: Uint8Array, W: number, H: number, { regions, band }: Oracle, lm: ArrayLike<number> | null): void {
   if (ours.length !== W * H * 4 || real.length !== W * H * 4) throw new TypeError(`frames must be ${W}×${H}×4 bytes`);
   if (!lm || regions.length === 0) return;
+  let source: (i: number, c: number) => number = (i, c) => real[i * 4 + c]!;
+  if (band !== 'all') {
+    const sigma = (BAND_SIGMA_PX * W) / 256, bo = gaussianRgb(ours, W, H, sigma), br = gaussianRgb(real, W, H, sigma);
+    source = band === 'lf'
+      ? (i, c) => ours[i * 4 + c]! - bo[i * 3 + c]! + br[i * 3 + c]!
+      : (i, c) => bo[i * 3 + c]! + real[i * 4 + c]! - br[i * 3 + c]!;
+  }
   const union = new Uint8Array(W * H);
   for (const r of regions) regionMask(r, lm, W, H).forEach((v, i) => { if (v) union[i] = 1; });
   const w = regions.includes('all') ? Float32Array.from(union) : feather(union, W, H, Math.max(1, Math.round((FEATHER_PX * W) / 256)));
   for (let i = 0; i < W * H; i++) {
     const a = w[i]!;
     if (a <= 0) continue;
-    for (let c = 0; c < 3; c++) ours[i * 4 + c] = Math.round(ours[i * 4 + c]! * (1 - a) + real[i * 4 + c]! * a);
+    for (let c = 0; c < 3; c++) ours[i * 4 + c] = Math.min(255, Math.max(0, Math.round(ours[i * 4 + c]! * (1 - a) + source(i, c) * a)));
   }
 }
 
-/** Parses a comma list of regions; a string says what is wrong. */
-export function parseOracle(v: string): OracleRegion[] | string {
-  const parts = v.split(',').map((s) => s.trim());
+/** Parses `REGION[,REGION…][:lf|:hf]`; a string says what is wrong. */
+export function parseOracle(v: string): Oracle | string {
+  const m = /^(.*?)(?::(lf|hf))?$/.exec(v.trim())!;
+  const parts = m[1]!.split(',').map((s) => s.trim());
   const bad = parts.filter((p) => !(ORACLE_REGIONS as readonly string[]).includes(p));
-  if (parts.length === 0 || bad.length) return `regions must be a comma list of ${ORACLE_REGIONS.join(', ')}, got ${JSON.stringify(v)}`;
-  return [...new Set(parts)] as OracleRegion[];
+  if (bad.length) return `expected a comma list of ${ORACLE_REGIONS.join(', ')}, then optionally :lf or :hf, got ${JSON.stringify(v)}`;
+  return { regions: [...new Set(parts)] as OracleRegion[], band: (m[2] as OracleBand | undefined) ?? 'all' };
 }

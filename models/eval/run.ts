@@ -26,7 +26,7 @@ import { MOUTH_WEIGHTS_DIR, NEURAL_WEIGHTS_DIR } from '../../packages/client/scr
 import { contentHash, readCachedTracks, writeCachedTracks } from './tracks-cache.ts';
 import { collectFrames, Mp4Writer } from './video-io.ts';
 import type { WireEmbedding } from './page/page.ts';
-import { pasteReal, type OracleRegion } from './oracle.ts';
+import { pasteReal, type Oracle } from './oracle.ts';
 import { INNER_DETAIL, innerFaceMask, maskedDetail, postFilter, postSharpen, type PostFilter, type PostSharpen } from './sharpen.ts';
 import { toWireEmbedding } from '../../packages/client/scripts/lib/page-session.ts';
 
@@ -76,7 +76,7 @@ export interface EvalOptions {
   /** Diagnostic: a residual linear filter applied to our frames inside the inner face (sharpen.ts). */
   postFilter?: { file: string; filter: PostFilter };
   /** Diagnostic: the real frame pasted into ours over these regions before scoring. */
-  postOracle?: OracleRegion[];
+  postOracle?: Oracle;
   /** Let faceres use tfjs' multi-threaded wasm build (default false: one pool thread on 2 cores, no gain). */
   faceresThreads?: boolean;
   log: (line: string) => void;

@@ -47,7 +47,7 @@ export function maskedDetail(img: { width: number; height: number; data: Uint8Ar
 }
 
 /** Separable Gaussian blur of the RGB of an RGBA image (edges replicated), as float RGB. */
-function gaussianRgb(f: Uint8Array, width: number, height: number, sigma: number): Float32Array {
+export function gaussianRgb(f: Uint8Array, width: number, height: number, sigma: number): Float32Array {
   const r = Math.max(1, Math.ceil(3 * sigma));
   const k = Array.from({ length: 2 * r + 1 }, (_, i) => Math.exp(-((i - r) ** 2) / (2 * sigma * sigma)));
   const ks = k.reduce((s, v) => s + v, 0);
