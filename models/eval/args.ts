@@ -46,11 +46,12 @@ ladders and a static frame on the same face crops.
                         the face oval scaled by INNER about its centre) — how the metrics answer to detail.
   --post-filter FILE    diagnostic: a residual linear filter fitted by models/neural/restore.py (its
                         JSON), applied to our frames inside the face oval scaled by 0.85 before scoring.
-  --post-oracle LIST[:lf|:hf]
+  --post-oracle LIST[:lf|:hf|:gain]
                         diagnostic: paste the real frame into ours over these regions (comma list of
                         eyes, brows, nose, mouth, inner, rim, outside, all; feathered) before scoring —
                         how much of the gap to the real frame each region holds; with :lf only its low
-                        frequencies (shading, colour) over ours' detail, with :hf only its detail.
+                        frequencies (shading, colour) over ours' detail, with :hf only its detail,
+                        with :gain ours scaled per channel to the region's real mean colour.
   --ladder LIST         target kbit/s, comma list (default ${DEFAULT_EVAL_OPTIONS.ladderKbps.join(',')}; 1 probes the floor).
   --gop S               codec keyframe interval in seconds (default ${DEFAULT_EVAL_OPTIONS.gopSeconds}).
   --tracks PATH         use this tracks file (.jsonl[.gz], one line per frame) instead of tracking.

@@ -69,11 +69,16 @@ describe('eval --post-oracle', () => {
     expect(Math.abs(lf[o]! - lf[o2]!)).toBeGreaterThan(70);
     expect(Math.abs(hf[o]! - 100)).toBeLessThan(2);
     expect(Math.abs(hf[o]! - hf[o2]!)).toBeLessThan(4);
+    // gain: ours' pattern scaled so its mean is the real mean, 180 (100 ± 40 → 108 / 252).
+    const gain = make((x, y) => 100 + checker(x, y));
+    pasteReal(gain, real, W, W, { regions: ['all'], band: 'gain' }, face);
+    expect([gain[o], gain[o2]].sort()).toEqual([108, 252]);
   });
 
   it('parses region lists and rejects unknown ones', () => {
     expect(parseOracle('eyes, mouth,eyes')).toEqual({ regions: ['eyes', 'mouth'], band: 'all' });
     expect(parseOracle('inner:lf')).toEqual({ regions: ['inner'], band: 'lf' });
+    expect(parseOracle('inner,rim:gain')).toEqual({ regions: ['inner', 'rim'], band: 'gain' });
     expect(parseOracle('teeth')).toMatch(/comma list of eyes/);
     expect(parseOracle('inner:mf')).toMatch(/comma list of eyes/);
     expect(parseOracle('')).toMatch(/comma list/);

@@ -12,10 +12,11 @@ export const ORACLE_REGIONS = ['eyes', 'brows', 'nose', 'mouth', 'inner', 'rim',
 export type OracleRegion = (typeof ORACLE_REGIONS)[number];
 /**
  * What is pasted: the real pixels (all), only their low frequencies over ours' high ones (lf:
- * shading, colour, lighting), or only their high frequencies over ours' low ones (hf: detail and
- * alignment). The split is a Gaussian of BAND_SIGMA_PX at a 256-px crop.
+ * shading, colour, lighting), only their high frequencies over ours' low ones (hf: detail and
+ * alignment), or nothing of them but ours scaled per channel to the real region's mean colour
+ * (gain: exposure and white balance). The split is a Gaussian of BAND_SIGMA_PX at a 256-px crop.
  */
-export type OracleBand = 'all' | 'lf' | 'hf';
+export type OracleBand = 'all' | 'lf' | 'hf' | 'gain';
 export interface Oracle { regions: OracleRegion[]; band: OracleBand }
 const BAND_SIGMA_PX = 6;
 
@@ -106,15 +107,20 @@ function feather(mask: Uint8Array, W: number, H: number, r: number): Float32Arra
 export function pasteReal(ours: Uint8Array, real: Uint8Array, W: number, H: number, { regions, band }: Oracle, lm: ArrayLike<number> | null): void {
   if (ours.length !== W * H * 4 || real.length !== W * H * 4) throw new TypeError(`frames must be ${W}×${H}×4 bytes`);
   if (!lm || regions.length === 0) return;
+  const union = new Uint8Array(W * H);
+  for (const r of regions) regionMask(r, lm, W, H).forEach((v, i) => { if (v) union[i] = 1; });
   let source: (i: number, c: number) => number = (i, c) => real[i * 4 + c]!;
-  if (band !== 'all') {
+  if (band === 'gain') {
+    const so = [0, 0, 0], sr = [0, 0, 0];
+    union.forEach((v, i) => { if (v) for (let c = 0; c < 3; c++) { so[c]! += ours[i * 4 + c]!; sr[c]! += real[i * 4 + c]!; } });
+    const g = so.map((x, c) => (x > 0 ? sr[c]! / x : 1));
+    source = (i, c) => ours[i * 4 + c]! * g[c]!;
+  } else if (band !== 'all') {
     const sigma = (BAND_SIGMA_PX * W) / 256, bo = gaussianRgb(ours, W, H, sigma), br = gaussianRgb(real, W, H, sigma);
     source = band === 'lf'
       ? (i, c) => ours[i * 4 + c]! - bo[i * 3 + c]! + br[i * 3 + c]!
       : (i, c) => bo[i * 3 + c]! + real[i * 4 + c]! - br[i * 3 + c]!;
   }
-  const union = new Uint8Array(W * H);
-  for (const r of regions) regionMask(r, lm, W, H).forEach((v, i) => { if (v) union[i] = 1; });
   const w = regions.includes('all') ? Float32Array.from(union) : feather(union, W, H, Math.max(1, Math.round((FEATHER_PX * W) / 256)));
   for (let i = 0; i < W * H; i++) {
     const a = w[i]!;
@@ -123,11 +129,11 @@ export function pasteReal(ours: Uint8Array, real: Uint8Array, W: number, H: numb
   }
 }
 
-/** Parses `REGION[,REGION…][:lf|:hf]`; a string says what is wrong. */
+/** Parses `REGION[,REGION…][:lf|:hf|:gain]`; a string says what is wrong. */
 export function parseOracle(v: string): Oracle | string {
-  const m = /^(.*?)(?::(lf|hf))?$/.exec(v.trim())!;
+  const m = /^(.*?)(?::(lf|hf|gain))?$/.exec(v.trim())!;
   const parts = m[1]!.split(',').map((s) => s.trim());
   const bad = parts.filter((p) => !(ORACLE_REGIONS as readonly string[]).includes(p));
-  if (bad.length) return `expected a comma list of ${ORACLE_REGIONS.join(', ')}, then optionally :lf or :hf, got ${JSON.stringify(v)}`;
+  if (bad.length) return `expected a comma list of ${ORACLE_REGIONS.join(', ')}, then optionally :lf, :hf or :gain, got ${JSON.stringify(v)}`;
   return { regions: [...new Set(parts)] as OracleRegion[], band: (m[2] as OracleBand | undefined) ?? 'all' };
 }
