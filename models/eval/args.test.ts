@@ -14,6 +14,12 @@ describe('parseEvalArgs', () => {
     const a = parse('c.mp4', '--shots', '8', '--size', '512', '--json', 'o.json', '--side-by-side', 's.mp4', '--seed', '7', '--codecs', 'AV1,h264', '--ladder', '5,50', '--gop', '1.5', '--max-eval-frames', '10', '--no-cache')!;
     expect(a).toMatchObject({ shots: 8, size: 512, json: 'o.json', sideBySide: 's.mp4', seed: 7, codecs: ['av1', 'h264'], ladderKbps: [5, 50], gopSeconds: 1.5, maxEvalFrames: 10, cache: false });
   });
+  it('takes --only-shot J and --atlas-boost J[,B] within the K shots', () => {
+    expect(parse('c.mp4', '--shots', '8', '--only-shot', '7')!.onlyShot).toBe(7);
+    expect(parse('c.mp4', '--shots', '8', '--atlas-boost', '3')!.atlasBoost).toEqual({ shot: 3, factor: 10 });
+    expect(parse('c.mp4', '--shots', '4', '--atlas-boost', '0,2.5')!.atlasBoost).toEqual({ shot: 0, factor: 2.5 });
+    expect(parse('c.mp4')).not.toHaveProperty('onlyShot');
+  });
   it('takes --codecs none for a generator-only run', () => {
     expect(parse('c.mp4', '--codecs', 'none')!.codecs).toEqual([]);
   });
@@ -70,6 +76,12 @@ describe('parseEvalArgs', () => {
     [['a.mp4', '--seed', '-1'], /seed|option/i],
     [['a.mp4', '--json', ''], /--json needs a path/],
     [['a.mp4', '--bogus'], /bogus/],
+    [['a.mp4', '--shots', '8', '--only-shot', '8'], /--only-shot must be an integer in \[0, 7\]/],
+    [['a.mp4', '--only-shot', '1'], /--only-shot must be an integer in \[0, 0\]/],
+    [['a.mp4', '--shots', '8', '--atlas-boost', '2,0'], /--atlas-boost must be a number/],
+    [['a.mp4', '--shots', '8', '--atlas-boost', '2,3,4'], /--atlas-boost must be J\[,B\]/],
+    [['a.mp4', '--atlas-boost', '0'], /--atlas-boost needs --shots 2/],
+    [['a.mp4', '--shots', '8', '--only-shot', '1', '--atlas-boost', '0'], /without --only-shot/],
   ])('rejects %j', (argv, msg) => {
     expect(() => parse(...(argv as string[]))).toThrow(UsageError);
     expect(() => parse(...(argv as string[]))).toThrow(msg);

@@ -14,6 +14,9 @@ with the rest through the landmark codec in headless Chromium, and compare with 
 ladders and a static frame on the same face crops.
 
   --shots K             enrollment frames from the first 20 % (1–8; 1, 4, 8 are the reported ones). Default 1.
+  --only-shot J         enroll from only the J-th (0-based) of the K shots --shots K picks (same driven and
+                        scored frames): one photo of a K-photo enrollment.
+  --atlas-boost J[,B]   enroll from the K shots with shot J's weight in the texture-atlas fusion ×B (default 10).
   --generator NAME      generator to drive (default warp; neural: the tfjs model, enrolled with its sections).
   --neural-weights DIR  the neural generator's model.json + shards (default models/weights/neural).
   --size N              face-crop side in pixels, even, 64–1024 (256 and 512 are the reported ones). Default 256.
@@ -92,7 +95,7 @@ export function parseEvalArgs(argv: string[], generators: readonly string[]): Pa
         shots: { type: 'string' }, generator: { type: 'string' }, size: { type: 'string' }, json: { type: 'string' },
         'side-by-side': { type: 'string' }, seed: { type: 'string' }, 'max-eval-frames': { type: 'string' }, 'rung-frames': { type: 'string' }, codecs: { type: 'string' },
         ladder: { type: 'string' }, gop: { type: 'string' }, tracks: { type: 'string' }, 'neural-weights': { type: 'string' }, 'fine-tune': { type: 'string' }, 'fine-tune-layers': { type: 'string' }, 'identity-weight': { type: 'string' }, 'no-cache': { type: 'boolean' },
-        'mouth-weights': { type: 'string' }, 'eye-weights': { type: 'string' }, 'no-mouth': { type: 'boolean' }, 'no-face-refiner': { type: 'boolean' }, 'post-sharpen': { type: 'string' }, 'post-filter': { type: 'string' }, 'post-oracle': { type: 'string' },
+        'mouth-weights': { type: 'string' }, 'eye-weights': { type: 'string' }, 'no-mouth': { type: 'boolean' }, 'no-face-refiner': { type: 'boolean' }, 'post-sharpen': { type: 'string' }, 'post-filter': { type: 'string' }, 'post-oracle': { type: 'string' }, 'only-shot': { type: 'string' }, 'atlas-boost': { type: 'string' },
         quiet: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
       },
     });
@@ -154,6 +157,14 @@ export function parseEvalArgs(argv: string[], generators: readonly string[]): Pa
     if (typeof r === 'string') throw new UsageError(`--post-oracle: ${r}`);
     oracle = r;
   }
+  const onlyShot = v['only-shot'] === undefined ? undefined : int('only-shot', v['only-shot'], 0, 0, shots - 1);
+  let atlasBoost: { shot: number; factor: number } | undefined;
+  if (v['atlas-boost'] !== undefined) {
+    const [j, b, ...rest] = v['atlas-boost'].split(',').map((x) => x.trim());
+    if (rest.length) throw new UsageError(`--atlas-boost must be J[,B], got ${JSON.stringify(v['atlas-boost'])}`);
+    atlasBoost = { shot: int('atlas-boost', j, 0, 0, shots - 1), factor: num('atlas-boost', b, 10, 0.01, 1000) };
+    if (shots < 2 || onlyShot !== undefined) throw new UsageError('--atlas-boost needs --shots 2 or more, without --only-shot');
+  }
   let ladderKbps = DEFAULT_EVAL_OPTIONS.ladderKbps;
   if (v.ladder !== undefined) {
     ladderKbps = v.ladder.split(',').map((s) => num('ladder', s.trim(), 0, 1, 100_000));
@@ -186,6 +197,8 @@ export function parseEvalArgs(argv: string[], generators: readonly string[]): Pa
     ...(sharpen ? { postSharpen: sharpen } : {}),
     ...(filter ? { postFilter: filter } : {}),
     ...(oracle ? { postOracle: oracle } : {}),
+    ...(onlyShot !== undefined ? { onlyShot } : {}),
+    ...(atlasBoost ? { atlasBoost } : {}),
     cache: !v['no-cache'],
     cropScale: DEFAULT_EVAL_OPTIONS.cropScale,
     json: v.json,

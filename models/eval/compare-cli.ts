@@ -2,9 +2,9 @@
  * npm run eval:compare -- BASELINE.json… vs VARIANT.json… [--resamples N] [--block N] [--seed N] [--json out.json]
  * Paired comparison of two generators' eval results on the same clips and frames (compare.ts).
  */
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { compareResults, CompareInputError, formatComparison, pairResults } from './compare.ts';
+import { compareResults, CompareInputError, formatComparison, loadEvalResult, pairResults } from './compare.ts';
 import { int, UsageError } from './args.ts';
 import type { EvalResult } from './run.ts';
 
@@ -21,24 +21,6 @@ how many clips moved the good way, and a verdict (better / worse when the interv
   --json PATH     also write the comparison as JSON.
   -h, --help      this text.`;
 
-async function load(path: string): Promise<EvalResult> {
-  let r: unknown;
-  try {
-    r = JSON.parse(await readFile(path, 'utf8'));
-  } catch (err) {
-    throw new CompareInputError(`${path}: ${err instanceof Error ? err.message : String(err)}`);
-  }
-  const x = r as Partial<EvalResult> | null;
-  if (!x || typeof x !== 'object' || typeof x.clip !== 'string' || typeof x.shots !== 'number' || typeof x.size !== 'number' || !x.details || typeof x.details !== 'object') {
-    throw new CompareInputError(`${path}: not an npm run eval result (clip, shots, size, details)`);
-  }
-  const pf = x.details.per_frame;
-  if (pf !== undefined && (!Array.isArray(pf.index) || (['l1', 'psnr', 'ssim', 'akd', 'csim'] as const).some((m) => !Array.isArray(pf[m]) || pf[m].length !== pf.index.length))) {
-    throw new CompareInputError(`${path}: details.per_frame is malformed`);
-  }
-  return x as EvalResult;
-}
-
 async function main(argv: string[]): Promise<number> {
   let v, positionals: string[];
   try {
@@ -53,8 +35,8 @@ async function main(argv: string[]): Promise<number> {
     const sep = positionals.indexOf('vs');
     if (sep <= 0 || sep === positionals.length - 1 || positionals.lastIndexOf('vs') !== sep) throw new UsageError('give the baseline results, the word vs, then the variant results');
     const opts = { resamples: int('resamples', v.resamples, 10_000, 100, 1_000_000), block: int('block', v.block, 3, 1, 100), seed: int('seed', v.seed, 1, 0, 2 ** 32 - 1) };
-    const baseline = await Promise.all(positionals.slice(0, sep).map(load));
-    const variant = await Promise.all(positionals.slice(sep + 1).map(load));
+    const baseline = await Promise.all(positionals.slice(0, sep).map(loadEvalResult));
+    const variant = await Promise.all(positionals.slice(sep + 1).map(loadEvalResult));
     const pairs = pairResults(baseline, variant);
     const rows = compareResults(pairs, opts);
     const gen = (r: EvalResult) => `${r.details.generator}${r.details.eye_refiner ? ' + eyes' : ''}${r.details.mouth_refiner ? ' + mouth' : ''}${r.details.face_refiner === false ? ' (no G)' : ''}` +

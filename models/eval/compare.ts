@@ -8,6 +8,7 @@
  * The interval is about these clips' frames (which frames were scored), not about other persons:
  * with 5 held-out persons the per-clip count says how general a gain is.
  */
+import { readFile } from 'node:fs/promises';
 import { mulberry32 } from '@visage/protocol';
 import type { EvalResult, PerFrameScores } from './run.ts';
 
@@ -21,6 +22,25 @@ export class CompareInputError extends Error {
     super(message);
     this.name = 'CompareInputError';
   }
+}
+
+/** Reads an `npm run eval` result JSON; CompareInputError when it is not one (or its per-frame scores are malformed). */
+export async function loadEvalResult(path: string): Promise<EvalResult> {
+  let r: unknown;
+  try {
+    r = JSON.parse(await readFile(path, 'utf8'));
+  } catch (err) {
+    throw new CompareInputError(`${path}: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  const x = r as Partial<EvalResult> | null;
+  if (!x || typeof x !== 'object' || typeof x.clip !== 'string' || typeof x.shots !== 'number' || typeof x.size !== 'number' || !x.details || typeof x.details !== 'object') {
+    throw new CompareInputError(`${path}: not an npm run eval result (clip, shots, size, details)`);
+  }
+  const pf = x.details.per_frame;
+  if (pf !== undefined && (!Array.isArray(pf.index) || (['l1', 'psnr', 'ssim', 'akd', 'csim'] as const).some((m) => !Array.isArray(pf[m]) || pf[m].length !== pf.index.length))) {
+    throw new CompareInputError(`${path}: details.per_frame is malformed`);
+  }
+  return x as EvalResult;
 }
 
 export interface CompareOptions {

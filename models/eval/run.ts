@@ -77,6 +77,10 @@ export interface EvalOptions {
   postFilter?: { file: string; filter: PostFilter };
   /** Diagnostic: the real frame pasted into ours over these regions before scoring. */
   postOracle?: Oracle;
+  /** Enroll from only this one (0-based) of the K shots (same driven and scored frames). */
+  onlyShot?: number;
+  /** Enroll with this shot's weight in the texture-atlas fusion multiplied (EnrollOptions.photoWeights). */
+  atlasBoost?: { shot: number; factor: number };
   /** Let faceres use tfjs' multi-threaded wasm build (default false: one pool thread on 2 cores, no gain). */
   faceresThreads?: boolean;
   log: (line: string) => void;
@@ -161,7 +165,13 @@ export interface EvalDetails {
   video: { path: string; width: number; height: number; fps: number; frames: number };
   crop: CropBox & { scale: number };
   frames_with_face: number;
-  enrollment: { region: [number, number]; shots_requested: number; frames: number[]; embedding_bytes: number; fine_tune?: FineTuneReport | null };
+  enrollment: {
+    region: [number, number]; shots_requested: number; frames: number[]; embedding_bytes: number; fine_tune?: FineTuneReport | null;
+    /** --only-shot: which of the K shots `frames` holds. */
+    only_shot?: number;
+    /** --atlas-boost: each shot's multiplier in the atlas fusion. */
+    atlas_weights?: number[];
+  };
   driven: { start: number; end: number; count: number; packets_bytes: number; face_lost_packets: number };
   scoring: { every: number; phase: number; indices: number[]; real_face_found: number };
   /**
@@ -397,6 +407,10 @@ export async function runEval(o: EvalOptions): Promise<EvalResult> {
     } catch (err) {
       throw new EvalInputError(`${basename(o.video)}: ${err instanceof Error ? err.message : String(err)}`);
     }
+    for (const [flag, k] of [['--only-shot', o.onlyShot], ['--atlas-boost', o.atlasBoost?.shot]] as const) {
+      if (k !== undefined && k >= plan.shots.length) throw new EvalInputError(`${basename(o.video)}: ${flag} ${k}, but the enrollment has ${plan.shots.length} shot(s)`);
+    }
+    if (o.onlyShot !== undefined) plan = { ...plan, shots: [plan.shots[o.onlyShot]!] };
     if (plan.enrollStart > 0) warn(`no face in the first 20 % of the clip; enrolling from the first 20 % after the face appears (frames ${plan.enrollStart}–${plan.enrollEnd - 1})`);
     if (plan.shots.length < o.shots) warn(`only ${plan.shots.length} of ${o.shots} enrollment shots: the enrollment window (frames ${plan.enrollStart}–${plan.enrollEnd - 1}) has ${hasFace.slice(plan.enrollStart, plan.enrollEnd).filter(Boolean).length} frames with a face`);
     if (withFace < tracks.length) warn(`a face was tracked in ${withFace} of ${tracks.length} frames`);
@@ -426,7 +440,8 @@ export async function runEval(o: EvalOptions): Promise<EvalResult> {
 
     // 4. Enrollment (sender side, Node: same client code as the browser; the neural sections in the page).
     const photos = plan.shots.map((i) => ({ image: { width: o.size, height: o.size, data: new Uint8ClampedArray(real.get(i)!.buffer) }, landmarks: cropLm[i]! }));
-    const enrolled = await prof.time('enroll', () => enrollWarpAvatar(photos, { codec: pngCodec, plateIndex: 0 }));
+    const photoWeights = o.atlasBoost ? plan.shots.map((_, k) => (k === o.atlasBoost!.shot ? o.atlasBoost!.factor : 1)) : undefined;
+    const enrolled = await prof.time('enroll', () => enrollWarpAvatar(photos, { codec: pngCodec, plateIndex: 0, ...(photoWeights ? { photoWeights } : {}) }));
     let wire: WireEmbedding = toWireEmbedding(enrolled.embedding);
     let embeddingBytes = enrolled.bytes;
     let fineTune: FineTuneReport | null = null;
@@ -631,7 +646,11 @@ export async function runEval(o: EvalOptions): Promise<EvalResult> {
         video: { path: o.video, width: info.width, height: info.height, fps: info.fps, frames: tracks.length },
         crop: { ...box, scale: o.cropScale },
         frames_with_face: withFace,
-        enrollment: { region: [plan.enrollStart, plan.enrollEnd], shots_requested: o.shots, frames: plan.shots, embedding_bytes: embeddingBytes, ...(o.fineTuneSeconds !== undefined ? { fine_tune: fineTune } : {}) },
+        enrollment: {
+          region: [plan.enrollStart, plan.enrollEnd], shots_requested: o.shots, frames: plan.shots, embedding_bytes: embeddingBytes,
+          ...(o.onlyShot !== undefined ? { only_shot: o.onlyShot } : {}), ...(photoWeights ? { atlas_weights: photoWeights } : {}),
+          ...(o.fineTuneSeconds !== undefined ? { fine_tune: fineTune } : {}),
+        },
         driven: { ...plan.driven, count: drivenCount, packets_bytes: packets.reduce((n, p) => n + p.length, 0), face_lost_packets: driven.filter((f) => !f.landmarks).length },
         scoring: { every: plan.every, phase: plan.phase, indices: plan.evalIndices, real_face_found: realFound },
         rung_subset: rungSubset,

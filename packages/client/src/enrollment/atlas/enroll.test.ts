@@ -26,6 +26,23 @@ describe('warp enrollment', () => {
     expect(content.neutral.every(Number.isFinite)).toBe(true);
   });
 
+  it('favours a photo\'s texture in the atlas by its photoWeights', async () => {
+    const photos = [
+      { image: await loadFrame(30), landmarks: loadLandmarks(30) },
+      { image: await loadFrame(50), landmarks: loadLandmarks(50) },
+    ];
+    const diff = (a: Uint8ClampedArray, b: Uint8ClampedArray) => a.reduce((s, v, i) => s + Math.abs(v - b[i]!), 0) / a.length;
+    // Boosted, the atlas moves toward that photo's own (not all the way: exposure gains, the eyes'
+    // source photo and texels it barely sees still come from the other).
+    const fused = buildWarpContent(photos).atlas.data;
+    for (const [k, w] of [[0, [100, 1]], [1, [1, 100]]] as const) {
+      const alone = buildWarpContent([photos[k]!]).atlas.data, boosted = buildWarpContent(photos, { photoWeights: w }).atlas.data;
+      expect(diff(boosted, alone)).toBeLessThan(0.8 * diff(fused, alone));
+    }
+    expect(diff(buildWarpContent(photos, { photoWeights: [1, 1] }).atlas.data, fused)).toBe(0);
+    for (const w of [[1], [1, 0], [1, Number.NaN]]) expect(() => buildWarpContent(photos, { photoWeights: w })).toThrow(/photoWeights must hold 2 positive numbers/);
+  });
+
   it('shrinks to a tighter budget and rejects bad input', async () => {
     const photo = { image: await loadFrame(30), landmarks: loadLandmarks(30) };
     const { bytes } = await enrollWarpAvatar([photo], { codec: pngCodec, maxBytes: 100_000 });

@@ -29,6 +29,8 @@ export interface EnrollOptions extends PackOptions {
   plateSize?: number;
   /** Which photo is the background plate (default: the most frontal). */
   plateIndex?: number;
+  /** Per-photo multipliers of the texture-atlas fusion weights (default 1 each): favour some photos' texture. */
+  photoWeights?: readonly number[];
   /** Size budget of the section payloads (default 256 KiB minus 1 KiB for the container). */
   maxBytes?: number;
   name?: string;
@@ -59,6 +61,8 @@ function validate(photos: readonly EnrollmentPhoto[]): void {
 /** Builds the decoded warp content (no encoding). */
 export function buildWarpContent(photos: readonly EnrollmentPhoto[], options: EnrollOptions = {}): WarpContent {
   validate(photos);
+  const pw = options.photoWeights ?? photos.map(() => 1);
+  if (pw.length !== photos.length || !pw.every((x) => Number.isFinite(x) && x > 0)) throw new TypeError(`photoWeights must hold ${photos.length} positive numbers, one per photo`);
   const A = options.atlasSize ?? DEFAULT_ATLAS_SIZE;
   const pts: Points[] = photos.map((p) => toPixels(p.landmarks, p.image.width, p.image.height));
   const quality = photos.map((p, i) => triangleQuality(pts[i]!, p.image.width, p.image.height));
@@ -72,7 +76,7 @@ export function buildWarpContent(photos: readonly EnrollmentPhoto[], options: En
   // so the most frontal view of each triangle dominates.
   const unwraps = photos.map((p, i) => {
     const w = new Float32Array(TRI_COUNT);
-    for (let t = 0; t < TRI_COUNT; t++) w[t] = eyeTri[t] && photos.length > 1 && i !== eyeSource ? 0 : quality[i]![t]! ** 4 + 1e-6;
+    for (let t = 0; t < TRI_COUNT; t++) w[t] = eyeTri[t] && photos.length > 1 && i !== eyeSource ? 0 : pw[i]! * quality[i]![t]! ** 4 + 1e-6;
     return unwrapPhoto(p.image, pts[i]!, w, [0, 0, 1, 1], A, A);
   });
 
