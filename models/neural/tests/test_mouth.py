@@ -246,3 +246,20 @@ def test_displacement_refiner_starts_as_the_warp_and_moves_pixels():
     assert centre[20] < -0.5 and 15 <= int(centre.argmax()) <= 17 and centre.max() > 0.2
     edge = moved[0, 0, 0]  # the window is ~0.02 on the border row: the column stays where it was
     assert int(edge.argmax()) == 20 and edge[20] > 0.8
+
+
+def test_tolerant_loss_asks_for_the_real_detail_up_to_a_small_shift():
+    """mouth_sharp.py's loss (session 14 experiment): zero for the real patch; detail one or two pixels
+    off costs far less than no detail (a blur) or detail of the wrong pattern, while plain L1 prefers the blur."""
+    from neural.mouth_sharp import tolerant_loss
+    g = torch.Generator().manual_seed(4)
+    real = torch.nn.functional.avg_pool2d(torch.rand(4, 3, 48, 48, generator=g) * 2 - 1, 3, 1, 1)
+    other = torch.nn.functional.avg_pool2d(torch.rand(4, 3, 48, 48, generator=g) * 2 - 1, 3, 1, 1)
+    blurred = torch.nn.functional.avg_pool2d(real, 5, 1, 2)
+    shifted = torch.roll(real, 1, dims=-1)
+    wrong = blurred + (other - torch.nn.functional.avg_pool2d(other, 5, 1, 2))  # real shading, another patch's detail
+    assert tolerant_loss(real, real).item() == 0.0
+    assert tolerant_loss(shifted, real).item() < 0.5 * tolerant_loss(blurred, real).item()
+    assert tolerant_loss(shifted, real).item() < 0.5 * tolerant_loss(wrong, real).item()
+    assert tolerant_loss(blurred, real).item() < tolerant_loss(wrong, real).item()
+    assert (blurred - real).abs().mean() < (shifted - real).abs().mean()
