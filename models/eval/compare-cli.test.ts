@@ -38,6 +38,16 @@ describe('npm run eval:compare', () => {
     expect(j.clips).toEqual(['a.mp4', 'b.mp4']);
     expect(j.metrics.find((m: { metric: string }) => m.metric === 'l1').verdict).toBe('better');
   });
+  it('names the diagnostics a result was run with', () => {
+    const withDetails = (name: string, clip: string, extra: Record<string, unknown>) => {
+      const r = result(clip, (k) => 0.05 + 0.001 * (k % 3));
+      return file(name, { ...r, details: { ...r.details, ...extra } });
+    };
+    const oracle = ['a.mp4', 'b.mp4'].map((c, i) => withDetails(`oracle-${i}.json`, c, { post_oracle: { regions: ['inner'], band: 'hf' } }));
+    expect(cli(...base, 'vs', ...oracle, '--resamples', '100').stdout).toMatch(/variant \(warp, real inner hf pasted\)/);
+    const one = ['a.mp4', 'b.mp4'].map((c, i) => withDetails(`one-${i}.json`, c, { enrollment: { region: [0, 10], shots_requested: 8, frames: [3], embedding_bytes: 1, only_shot: 2 } }));
+    expect(cli(...base, 'vs', ...one, '--resamples', '100').stdout).toMatch(/variant \(warp, shot 2 only\)/);
+  });
   it('refuses a usage error with exit code 2 and bad files with exit code 1, saying why', () => {
     let r = cli(...base);
     expect(r.status).toBe(2);

@@ -160,6 +160,8 @@ export interface EvalDetails {
   post_sharpen?: PostSharpen;
   /** Set when a fitted filter was applied to our frames before scoring (--post-filter, a diagnostic). */
   post_filter?: { file: string; kernel_size: number };
+  /** --post-oracle: the real frame was pasted over these regions (one band of it) before scoring. */
+  post_oracle?: Oracle;
   generator_backend: string | null;
   render_where: string;
   video: { path: string; width: number; height: number; fps: number; frames: number };
