@@ -14,18 +14,13 @@ lips detail (|Laplacian| inside the outer lip; real frames have more than either
 """
 from __future__ import annotations
 
-import json
-from pathlib import Path
 
-import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .episodes import load_split
-from .mouth import CHANNELS, DEV_CLIPS, MouthData, MouthNet, load_exported, patch_loss, window
-from .patch_fit import PerPerson, experiment_cli, fit, patch_scores, report
-from .train import MODELS_DIR
+from .mouth import CHANNELS, MouthNet, patch_loss
+from .patch_fit import evaluate_refiners, experiment_cli, train_refiner
 
 MAX_SHIFT = 0.1  # of the patch side (4.8 px at 48)
 
@@ -54,61 +49,12 @@ class FlowNet(MouthNet):
         return (moved + win * torch.sigmoid(y[:, 5:6]) * torch.tanh(y[:, 2:5])).clamp(-1, 1)
 
 
-class Shipped(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.net = load_exported(MODELS_DIR / "weights" / "mouth")
-
-    def refine(self, warp, lips, win):
-        d, m = self.net(warp, lips)
-        return (warp + win * m * d).clamp(-1, 1)
-
-
-@torch.no_grad()
-def score(net, data: MouthData, win, batch: int = 256) -> dict:
-    net.eval()
-    acc = PerPerson()
-    for s in range(0, len(data), batch):
-        idx = np.arange(s, min(s + batch, len(data)))
-        real, warp, lips = data.batch(idx)
-        acc.add([data.clip_of[i] for i in idx], patch_scores(real, lips, warp=warp, net=net.refine(warp, lips, win)))
-    net.train()
-    return acc.result()
-
-
 def train(args) -> None:
-    torch.manual_seed(0)
-    torch.set_num_threads(args.threads)
-    split, dev_clips = load_split(), DEV_CLIPS.split(",")
-    tr, dev = MouthData([c for c in split["train"] if c not in dev_clips], 48), MouthData(dev_clips, 48)
-    net, ema = FlowNet(args.mode == "flow+colour"), FlowNet(args.mode == "flow+colour")
-    rng, win = np.random.default_rng(0), window(48)
-
-    def loss_of_step():
-        real, warp, lips = tr.batch(rng.integers(0, len(tr), args.batch), rng)
-        return patch_loss(net.refine(warp, lips, win), real)
-
-    def dev_l1(m):
-        r = score(m, dev, win)["mean"]
-        return r["l1_warp"], r["l1_net"]
-
-    fit(net, ema, loss_of_step, dev_l1, args.lr, args.minutes, Path(args.run) / "ckpt.pt", {"mode": args.mode})
+    train_refiner(args, lambda: FlowNet(args.mode == "flow+colour"), patch_loss, {"mode": args.mode})
 
 
 def evaluate(args) -> None:
-    va, win = MouthData(load_split()["val"], 48), window(48)
-    nets = {"shipped": Shipped()}
-    for r in args.run:
-        st = torch.load(Path(r) / "ckpt.pt", weights_only=False)
-        n = FlowNet(st["mode"] == "flow+colour")
-        n.load_state_dict(st["ema"])
-        nets[f"{r} ({st['mode']}, step {st['step']})"] = n
-    out = {}
-    for name, net in nets.items():
-        out[name] = score(net, va, win)
-        print(report(name, out[name]))
-    if args.json:
-        Path(args.json).write_text(json.dumps(out, indent=1))
+    evaluate_refiners(args.run, lambda st: FlowNet(st["mode"] == "flow+colour"), lambda st: st["mode"], args.json)
 
 
 def main(argv=None):

@@ -16,17 +16,12 @@ loss, as the control trained the same way.
 """
 from __future__ import annotations
 
-import json
-from pathlib import Path
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .episodes import load_split
-from .mouth import CHANNELS, DEV_CLIPS, MouthData, MouthNet, patch_loss, refine, window
-from .mouth_flow import Shipped
-from .patch_fit import PerPerson, experiment_cli, fit, patch_scores, report
+from .mouth import CHANNELS, MouthNet, patch_loss, refine
+from .patch_fit import evaluate_refiners, experiment_cli, train_refiner
 
 SHIFT = 2
 WINDOW = 8
@@ -56,53 +51,13 @@ class Net(MouthNet):
         return refine(self, warp, lips, win)
 
 
-@torch.no_grad()
-def score(net, data: MouthData, win, batch: int = 256) -> dict:
-    net.eval()
-    acc = PerPerson()
-    for s in range(0, len(data), batch):
-        idx = np.arange(s, min(s + batch, len(data)))
-        real, warp, lips = data.batch(idx)
-        acc.add([data.clip_of[i] for i in idx], patch_scores(real, lips, warp=warp, net=net.refine(warp, lips, win)))
-    net.train()
-    return acc.result()
-
-
 def train(args) -> None:
-    torch.manual_seed(0)
-    torch.set_num_threads(args.threads)
-    split, dev_clips = load_split(), DEV_CLIPS.split(",")
-    tr, dev = MouthData([c for c in split["train"] if c not in dev_clips], 48), MouthData(dev_clips, 48)
-    net, ema = Net(), Net()
-    rng, win = np.random.default_rng(0), window(48)
-    loss = tolerant_loss if args.loss == "tolerant" else patch_loss
-
-    def loss_of_step():
-        real, warp, lips = tr.batch(rng.integers(0, len(tr), args.batch), rng)
-        return loss(net.refine(warp, lips, win), real)
-
-    def dev_l1(m):
-        r = score(m, dev, win)["mean"]
-        return r["l1_warp"], r["l1_net"]
-
     # size and chs: what `python -m neural.mouth export --ckpt` reads.
-    fit(net, ema, loss_of_step, dev_l1, args.lr, args.minutes, Path(args.run) / "ckpt.pt", {"loss": args.loss, "size": 48, "chs": list(CHANNELS)})
+    train_refiner(args, Net, tolerant_loss if args.loss == "tolerant" else patch_loss, {"loss": args.loss, "size": 48, "chs": list(CHANNELS)})
 
 
 def evaluate(args) -> None:
-    va, win = MouthData(load_split()["val"], 48), window(48)
-    nets = {"shipped": Shipped()}
-    for r in args.run:
-        st = torch.load(Path(r) / "ckpt.pt", weights_only=False)
-        n = Net()
-        n.load_state_dict(st["ema"])
-        nets[f"{r} ({st['loss']}, step {st['step']})"] = n
-    out = {}
-    for name, net in nets.items():
-        out[name] = score(net, va, win)
-        print(report(name, out[name]))
-    if args.json:
-        Path(args.json).write_text(json.dumps(out, indent=1))
+    evaluate_refiners(args.run, lambda st: Net(), lambda st: st["loss"], args.json)
 
 
 def main(argv=None):

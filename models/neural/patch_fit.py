@@ -1,10 +1,11 @@
-"""What the patch-refiner experiments (mouth_ref.py, mouth_flow.py) share with each other: per-patch
+"""What the patch-refiner experiments (mouth_ref.py, mouth_flow.py, mouth_sharp.py) share: per-patch
 scores averaged per person, and mouth.py's recipe as a loop — Adam with a cosine decay over a time
 budget, an exponential moving average (0.999) of the weights, and the average's state the dev
 clips score best kept."""
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import sys
 import time
@@ -15,8 +16,10 @@ import numpy as np
 import torch
 import torch.nn as nn
 
+from .episodes import load_split
 from .losses import ssim
-from .mouth import detail
+from .mouth import DEV_CLIPS, MouthData, detail, load_exported, window
+from .train import MODELS_DIR
 
 
 def patch_scores(real: torch.Tensor, lips: torch.Tensor, **images: torch.Tensor) -> dict[str, torch.Tensor]:
@@ -56,6 +59,70 @@ def report(label: str, res: dict) -> str:
     return (f"{label}: L1 {m['l1_warp']:.4f} → {m['l1_net']:.4f}, lips {m['lips_warp']:.4f} → {m['lips_net']:.4f}, "
             f"SSIM {m['ssim_warp']:.4f} → {m['ssim_net']:.4f}, lips detail {m['detail_warp']:.4f} → {m['detail_net']:.4f} "
             f"(real {m['detail_real']:.4f}); L1 per person " + " ".join(f"{v['l1_net']:.4f}" for v in res["clips"].values()))
+
+
+@torch.no_grad()
+def score_refiner(net: nn.Module, data: MouthData, win: torch.Tensor, batch: int = 256) -> dict:
+    """PerPerson patch_scores of `net.refine(warp, lips, win)` against the warp over every patch of `data`."""
+    net.eval()
+    acc = PerPerson()
+    for s in range(0, len(data), batch):
+        idx = np.arange(s, min(s + batch, len(data)))
+        real, warp, lips = data.batch(idx)
+        acc.add([data.clip_of[i] for i in idx], patch_scores(real, lips, warp=warp, net=net.refine(warp, lips, win)))
+    net.train()
+    return acc.result()
+
+
+def train_refiner(args, make_net: Callable[[], nn.Module], loss: Callable[[torch.Tensor, torch.Tensor], torch.Tensor], meta: dict) -> None:
+    """mouth.py's data and recipe for a refiner with `refine(warp, lips, win)`: 48-px patches of the training
+    persons (the dev clips held out to choose the step), `loss(refined, real)`, `fit` for args.minutes."""
+    torch.manual_seed(0)
+    torch.set_num_threads(args.threads)
+    split, dev_clips = load_split(), DEV_CLIPS.split(",")
+    tr, dev = MouthData([c for c in split["train"] if c not in dev_clips], 48), MouthData(dev_clips, 48)
+    net, ema = make_net(), make_net()
+    rng, win = np.random.default_rng(0), window(48)
+
+    def loss_of_step():
+        real, warp, lips = tr.batch(rng.integers(0, len(tr), args.batch), rng)
+        return loss(net.refine(warp, lips, win), real)
+
+    def dev_l1(m):
+        r = score_refiner(m, dev, win)["mean"]
+        return r["l1_warp"], r["l1_net"]
+
+    fit(net, ema, loss_of_step, dev_l1, args.lr, args.minutes, Path(args.run) / "ckpt.pt", meta)
+
+
+class Shipped(nn.Module):
+    """The shipped mouth refiner (models/weights/mouth) with the experiments' `refine(warp, lips, win)`."""
+
+    def __init__(self):
+        super().__init__()
+        self.net = load_exported(MODELS_DIR / "weights" / "mouth")
+
+    def refine(self, warp, lips, win):
+        d, m = self.net(warp, lips)
+        return (warp + win * m * d).clamp(-1, 1)
+
+
+def evaluate_refiners(runs: list[str], make_net: Callable[[dict], nn.Module], label: Callable[[dict], str], json_path: str | None) -> None:
+    """Scores the shipped mouth refiner and each run's kept weights (`make_net(checkpoint)`) on every patch
+    of the held-out persons; prints a report line each and writes them all to json_path."""
+    va, win = MouthData(load_split()["val"], 48), window(48)
+    nets = {"shipped": Shipped()}
+    for r in runs:
+        st = torch.load(Path(r) / "ckpt.pt", weights_only=False)
+        n = make_net(st)
+        n.load_state_dict(st["ema"])
+        nets[f"{r} ({label(st)}, step {st['step']})"] = n
+    out = {}
+    for name, net in nets.items():
+        out[name] = score_refiner(net, va, win)
+        print(report(name, out[name]))
+    if json_path:
+        Path(json_path).write_text(json.dumps(out, indent=1))
 
 
 def fit(net: nn.Module, ema: nn.Module, loss_of_step: Callable[[], torch.Tensor], dev_l1: Callable[[nn.Module], tuple[float, float]],
