@@ -6,6 +6,7 @@
  */
 import { EYES } from '../../packages/client/src/generator/warp/face-model.ts';
 import { faceOvalMask } from '../../packages/client/src/enrollment/face-metrics.ts';
+import { forEachPixelIn } from '../../packages/client/src/enrollment/atlas/polygon.ts';
 import { gaussianRgb, innerFaceMask, INNER_DETAIL } from './sharpen.ts';
 
 export const ORACLE_REGIONS = ['eyes', 'brows', 'nose', 'mouth', 'inner', 'rim', 'outside', 'all'] as const;
@@ -46,17 +47,7 @@ function hull(pts: [number, number][]): [number, number][] {
 function fillHull(mask: Uint8Array, lm: ArrayLike<number>, ids: readonly number[], scale: number, W: number, H: number): void {
   const pts = ids.map((i) => [lm[i * 3]! * W, lm[i * 3 + 1]! * H] as [number, number]);
   const cx = pts.reduce((s, q) => s + q[0], 0) / pts.length, cy = pts.reduce((s, q) => s + q[1], 0) / pts.length;
-  const poly = hull(pts.map(([x, y]) => [cx + (x - cx) * scale, cy + (y - cy) * scale]));
-  for (let y = 0; y < H; y++) {
-    for (let x = 0; x < W; x++) {
-      let inside = true;
-      for (let i = 0, j = poly.length - 1; i < poly.length && inside; j = i++) {
-        const [xj, yj] = poly[j]!, [xi, yi] = poly[i]!;
-        if ((xi - xj) * (y + 0.5 - yj) - (yi - yj) * (x + 0.5 - xj) < 0) inside = false;
-      }
-      if (inside) mask[y * W + x] = 1;
-    }
-  }
+  forEachPixelIn(W, H, hull(pts.map(([x, y]) => [cx + (x - cx) * scale, cy + (y - cy) * scale])), (o) => (mask[o / 4] = 1));
 }
 
 /** The 0/1 mask of a region, from the real frame's landmarks (normalised to the W × H crop). */

@@ -188,10 +188,10 @@ export class VisageClient extends TypedEmitter<VisageClientEvents> {
       conn.on('newDataProducer', ({ peerId, dataProducer }) => void this.#consumeData(peerId, dataProducer.id, dataProducer.label)),
       conn.on('newProducer', ({ peerId, producer }) => void this.#consumeAudio(peerId, producer.id)),
       conn.on('keyframeRequested', ({ dataProducerId }) => this.#onKeyframeRequest(dataProducerId)),
-      conn.on('rejoin', ({ reason }) => void this.#reconnect(reason)),
-      conn.on('serverShutdown', ({ reason }) => void this.#reconnect(reason)),
-      conn.signaling.onDisconnect((reason) => void this.#reconnect(reason)),
-      conn.onTransportFailed((direction) => void this.#reconnect(`${direction} transport failed`)),
+      conn.on('rejoin', ({ reason }) => this.#rejoin.lost(reason)),
+      conn.on('serverShutdown', ({ reason }) => this.#rejoin.lost(reason)),
+      conn.signaling.onDisconnect((reason) => this.#rejoin.lost(reason)),
+      conn.onTransportFailed((direction) => this.#rejoin.lost(`${direction} transport failed`)),
     ];
     // After a rejoin, peers not back yet get a grace period: if they return, the app
     // keeps the same RemotePeer and MediaStream.
@@ -214,13 +214,9 @@ export class VisageClient extends TypedEmitter<VisageClientEvents> {
 
   /**
    * The server went away or asked us to rejoin (its media worker restarted), or a transport
-   * failed: join again with backoff (`RejoinLoop`), keep every remote peer's MediaStream (apps
-   * keep their <video> elements), and publish again what was published.
+   * failed (`#rejoin.lost(reason)`): join again with backoff, keep every remote peer's MediaStream
+   * (apps keep their <video> elements), and publish again what was published.
    */
-  #reconnect(reason: string): void {
-    this.#rejoin.lost(reason);
-  }
-
   readonly #rejoin = new RejoinLoop({
     stopped: () => this.#left,
     disconnected: (reason) => {
