@@ -5,7 +5,8 @@
  * sections: the warp runs inside and the refiner composites onto it), and on the no-warp
  * fallback, with the mouth refiner after the face refiner, and with the mouth refiner alone over
  * the warp (faceRefiner: false). Small frame, one timed render:
- * SwiftShader WebGPU is slow.
+ * SwiftShader WebGPU is slow. The one-dispatch WebGPU norm G renders with (webgpu-norm.ts) is
+ * checked on its own against the composed ops on tfjs-cpu.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { AvatarEmbedding } from '@visage/protocol';
@@ -218,6 +219,14 @@ for (const backend of ['wasm', 'webgl'] as const) {
     expect(r.gradRelDiff).toBeLessThan(1e-3);
   });
 }
+
+it('the one-dispatch WebGPU norm G renders with equals instance norm, scale, shift and ReLU in tfjs ops on tfjs-cpu', async () => {
+  const r = await session.normCheck();
+  expect(r.cases).toBe(4);
+  expect(r.leakedTensors).toBe(0);
+  expect(r.meanOut).toBeGreaterThan(0.1);
+  expect(r.maxDiff).toBeLessThan(1e-4);
+});
 
 for (const backend of ['wasm', 'webgl', 'cpu', 'webgpu'] as const) {
   it(`conv2dTunable: input and kernel gradients on ${backend} equal tfjs-cpu’s conv2d gradients`, async () => {

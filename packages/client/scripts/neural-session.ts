@@ -21,6 +21,7 @@ export interface NeuralSession {
   neuralEnrollment(...args: Parameters<NeuralPageApi['neuralEnrollment']>): ReturnType<NeuralPageApi['neuralEnrollment']>;
   tunableGradCheck(...args: Parameters<NeuralPageApi['tunableGradCheck']>): ReturnType<NeuralPageApi['tunableGradCheck']>;
   identityGradCheck(...args: Parameters<NeuralPageApi['identityGradCheck']>): ReturnType<NeuralPageApi['identityGradCheck']>;
+  normCheck(): ReturnType<NeuralPageApi['normCheck']>;
   close(): Promise<void>;
 }
 
@@ -56,6 +57,7 @@ export async function openNeuralSession(): Promise<NeuralSession> {
     neuralEnrollment: (...args) => page.evaluate((a) => (globalThis as unknown as { visageNeural: NeuralPageApi }).visageNeural.neuralEnrollment(...a), args).catch(fail),
     tunableGradCheck: (...args) => page.evaluate((a) => (globalThis as unknown as { visageNeural: NeuralPageApi }).visageNeural.tunableGradCheck(...a), args).catch(fail),
     identityGradCheck: (...args) => page.evaluate((a) => (globalThis as unknown as { visageNeural: NeuralPageApi }).visageNeural.identityGradCheck(...a), args).catch(fail),
+    normCheck: () => page.evaluate(() => (globalThis as unknown as { visageNeural: NeuralPageApi }).visageNeural.normCheck()).catch(fail),
     close,
   };
 }

@@ -8,6 +8,7 @@ import { decodeEmbedding, embeddingHash, encodeEmbedding, type AvatarEmbedding }
 import { withNeuralEnrollment, type NeuralEnrollmentOptions } from '../../src/sender/enroll.ts';
 import { NeuralGenerator } from '../../src/generator/neural/neural-generator.ts';
 import { NeuralModel, conv2dTunable } from '../../src/generator/neural/model.ts';
+import { normReluWebGpu, webGpuNormAvailable } from '../../src/generator/neural/webgpu-norm.ts';
 import { loadNeuralWeights } from '../../src/generator/neural/weights.ts';
 import { useTfBackend, type TfBackendName } from '../../src/generator/neural/tf-backend.ts';
 import { readNeuralSections } from '../../src/generator/neural/sections.ts';
@@ -97,6 +98,49 @@ async function tunableGradCheck(backend: TfBackendName): Promise<{ dx: number; d
 }
 
 /**
+ * The one-dispatch WebGPU norm (webgpu-norm.ts) against the same step in tfjs ops on tfjs-cpu:
+ * ReLU(scale · IN(x) + shift) with the AdaIN layout (both read from one ψ-like vector at offsets,
+ * scale + 1) and the affine one (γ, β); one case per workgroup size (≤ and > 64×64 pixels).
+ * Max |Δ| and the output's mean, so that a kernel writing zeros cannot pass.
+ */
+async function normCheck(): Promise<{ maxDiff: number; meanOut: number; cases: number; leakedTensors: number }> {
+  const cases = [[5, 7, 12], [72, 70, 6]] as const;
+  let maxDiff = 0, meanOut = 0, leaked = 0;
+  const rnd = (n: number, seed: number, scale: number, bias = 0) => Float32Array.from({ length: n }, (_, i) => bias + Math.sin(seed * 12.9898 + i * 78.233) * scale);
+  for (const [h, w, c] of cases) {
+    const data = { x: rnd(h * w * c, 1, 3, 0.7), psi: rnd(5 + 2 * c + 3, 2, 0.8), gamma: rnd(c, 3, 1, 1), beta: rnd(c, 4, 0.5) };
+    const run = async (name: TfBackendName) => {
+      await useTfBackend(name, { wasmPath: WASM_PATH });
+      const before = tf.memory().numTensors;
+      const x = tf.tensor4d(data.x, [1, h, w, c]), psi = tf.tensor2d(data.psi, [1, data.psi.length]);
+      const gamma = tf.tensor1d(data.gamma), beta = tf.tensor1d(data.beta);
+      const composed = (scale: tf.Tensor, shift: tf.Tensor) => tf.tidy(() => {
+        const { mean, variance } = tf.moments(x, [1, 2], true);
+        return tf.relu(tf.add(tf.mul(tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, 1e-5))), scale), shift));
+      });
+      let outs: tf.Tensor[];
+      if (name === 'webgpu') {
+        if (!webGpuNormAvailable()) throw new Error('the WebGPU norm is not available on the webgpu backend');
+        outs = [normReluWebGpu(x, psi, 5, 1, psi, 5 + c, 1e-5), normReluWebGpu(x, gamma, 0, 0, beta, 0, 1e-5)];
+      } else {
+        outs = tf.tidy(() => [composed(tf.add(tf.slice(psi, [0, 5], [1, c]), 1), tf.slice(psi, [0, 5 + c], [1, c])), composed(gamma, beta)]);
+      }
+      const values = await Promise.all(outs.map((t) => t.data() as Promise<Float32Array>));
+      tf.dispose([x, psi, gamma, beta, ...outs]);
+      leaked += tf.memory().numTensors - before;
+      return values;
+    };
+    const ref = await run('cpu'), got = await run('webgpu');
+    for (let k = 0; k < ref.length; k++) {
+      let sum = 0;
+      for (let i = 0; i < ref[k]!.length; i++) { maxDiff = Math.max(maxDiff, Math.abs(ref[k]![i]! - got[k]![i]!)); sum += got[k]![i]!; }
+      meanOut = Math.max(meanOut, sum / ref[k]!.length);
+    }
+  }
+  return { maxDiff, meanOut, cases: cases.length * 2, leakedTensors: leaked };
+}
+
+/**
  * The identity term's network on `backend` against tfjs-cpu: the identity distance between two
  * 64×64 images and its gradient with respect to the first (what fine-tuning back-propagates):
  * max |Δ| of the gradient relative to its largest entry, and |Δ| of the distance.
@@ -152,6 +196,7 @@ const api = {
   fineTune,
   neuralEnrollment,
   tunableGradCheck,
+  normCheck,
   identityGradCheck,
   async run(backend: TfBackendName, wire: WireEmbedding, landmarks: number[], width: number, height: number, n: number, gSize: number, gN: number, mouth = false, faceRefiner = true): Promise<NeuralRunResult> {
     const embedding = fromWire(wire);

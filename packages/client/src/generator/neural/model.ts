@@ -5,6 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { AdainSlot, NeuralTopology, NeuralWeights } from './weights.ts';
+import { normReluWebGpu, webGpuNormAvailable } from './webgpu-norm.ts';
 
 /** (A type alias, not an interface, so it is a tf.TensorContainer for tf.tidy.) */
 export type GeneratorOutput = {
@@ -118,22 +119,22 @@ export class NeuralModel {
       let x = this.conv(tf.concat([landmarkImage, warp], 3), 'G/stem', 2);
       for (let i = 0; i < net.g_down.length; i++) {
         const n = `G/down.${i}`;
-        let h = this.conv(tf.relu(this.affineIn(x, `${n}.n1`)), `${n}.c1`, 2);
-        h = this.conv(tf.relu(this.affineIn(h, `${n}.n2`)), `${n}.c2`, 1);
+        let h = this.conv(this.affineInRelu(x, `${n}.n1`), `${n}.c1`, 2);
+        h = this.conv(this.affineInRelu(h, `${n}.n2`), `${n}.c2`, 1);
         x = tf.add(h, this.conv(this.pool(x), `${n}.skip`, 1));
       }
       for (let i = 0; i < net.g_res; i++) {
         const n = `G/res.${i}`;
-        const h = this.conv(tf.relu(this.adain(x, psi, `${n}.n1`)), `${n}.c1`, 1);
-        x = tf.add(x, this.conv(tf.relu(this.adain(h, psi, `${n}.n2`)), `${n}.c2`, 1));
+        const h = this.conv(this.adainRelu(x, psi, `${n}.n1`), `${n}.c1`, 1);
+        x = tf.add(x, this.conv(this.adainRelu(h, psi, `${n}.n2`), `${n}.c2`, 1));
       }
       for (let i = 0; i < net.g_up.length; i++) {
         const n = `G/up.${i}`;
-        let h = this.conv(this.up(tf.relu(this.adain(x, psi, `${n}.n1`))), `${n}.c1`, 1);
-        h = this.conv(tf.relu(this.adain(h, psi, `${n}.n2`)), `${n}.c2`, 1);
+        let h = this.conv(this.up(this.adainRelu(x, psi, `${n}.n1`)), `${n}.c1`, 1);
+        h = this.conv(this.adainRelu(h, psi, `${n}.n2`), `${n}.c2`, 1);
         x = tf.add(h, this.up(this.conv(x, `${n}.skip`, 1)));
       }
-      const y = this.conv(this.up(tf.relu(this.adain(x, psi, 'G/out_norm'))), 'G/out', 1);
+      const y = this.conv(this.up(this.adainRelu(x, psi, 'G/out_norm')), 'G/out', 1);
       const [b, s] = [y.shape[0], y.shape[1]];
       const rgb = tf.tanh(tf.slice(y, [0, 0, 0, 0], [b, s, s, 3]));
       let mask = tf.sigmoid(tf.slice(y, [0, 0, 0, 3], [b, s, s, 1])) as tf.Tensor4D;
@@ -170,19 +171,29 @@ export class NeuralModel {
     return tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, this.topology.instanceNormEpsilon)));
   }
 
-  private affineIn(x: tf.Tensor4D, name: string): tf.Tensor4D {
-    return tf.add(tf.mul(this.inorm(x), this.tensor(`${name}/gamma`)), this.tensor(`${name}/beta`));
+  /** ReLU(γ · IN(x) + β), γ and β learned. */
+  private affineInRelu(x: tf.Tensor4D, name: string): tf.Tensor4D {
+    const gamma = this.tensor(`${name}/gamma`), beta = this.tensor(`${name}/beta`);
+    if (this.fusedNorm(x)) return normReluWebGpu(x, gamma, 0, 0, beta, 0, this.topology.instanceNormEpsilon);
+    return tf.relu(tf.add(tf.mul(this.inorm(x), gamma), beta)) as tf.Tensor4D;
   }
 
-  /** (1 + γ) · IN(x) + β with γ, β sliced from ψ at the slot's offset. */
-  private adain(x: tf.Tensor4D, psi: tf.Tensor2D, name: string): tf.Tensor4D {
+  /** ReLU((1 + γ) · IN(x) + β), γ and β sliced from ψ at the slot's offset. */
+  private adainRelu(x: tf.Tensor4D, psi: tf.Tensor2D, name: string): tf.Tensor4D {
     const slot = this.slots.get(name);
     if (!slot) throw new TypeError(`neural weights: AdaIN slot '${name}' missing`);
     const b = psi.shape[0];
     const c = slot.channels;
+    if (c !== x.shape[3]) throw new TypeError(`neural weights: AdaIN slot '${name}' has ${c} channels, its input ${x.shape[3]}`);
+    if (this.fusedNorm(x) && b === 1) return normReluWebGpu(x, psi, slot.offset, 1, psi, slot.offset + c, this.topology.instanceNormEpsilon);
     const gamma = tf.reshape(tf.slice(psi, [0, slot.offset], [b, c]), [b, 1, 1, c]);
     const beta = tf.reshape(tf.slice(psi, [0, slot.offset + c], [b, c]), [b, 1, 1, c]);
-    return tf.add(tf.mul(tf.add(gamma, 1), this.inorm(x)), beta);
+    return tf.relu(tf.add(tf.mul(tf.add(gamma, 1), this.inorm(x)), beta)) as tf.Tensor4D;
+  }
+
+  /** The one-dispatch WebGPU norm (webgpu-norm.ts) for rendering; never while differentiating. */
+  private fusedNorm(x: tf.Tensor4D): boolean {
+    return !this.differentiable && x.shape[0] === 1 && webGpuNormAvailable();
   }
 
   private pool(x: tf.Tensor4D): tf.Tensor4D {
