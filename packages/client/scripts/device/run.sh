@@ -9,8 +9,20 @@ echo "== setup $(date +%T)"
 nvidia-smi -L
 ldconfig -p | grep -q 'libvulkan.so.1' || { dpkg -x .devicebench/libvulkan1_*.deb /; ldconfig; }
 unx .devicebench/node.xz "$D/node"; chmod +x "$D/node"; unx .devicebench/dawn.node.xz "$D/dawn.node"; unx .devicebench/bench.mjs.xz "$D/bench.mjs"
-ICD=${ICD_OVERRIDE:-/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json}
-[ -f "$ICD" ] || ICD=$(find /usr /etc /opt -name 'nvidia_icd*.json' 2>/dev/null | head -1)
+# The driver's own ICD json names libGLX_nvidia.so.0, whose vkCreateInstance fails without a display
+# server ("Could not get 'vkCreateInstance' via 'vk_icdGetInstanceProcAddr'", Dawn then finds no
+# adapter); the same Vulkan driver behind libEGL_nvidia.so.0 works headless (seen on the H200 box).
+ICD=${ICD_OVERRIDE:-}
+if [ -z "$ICD" ]; then
+  EGL=$(ls /usr/local/nvidia/lib64/libEGL_nvidia.so.0 2>/dev/null || ldconfig -p | awk '/libEGL_nvidia.so.0/ {print $NF; exit}')
+  if [ -n "$EGL" ]; then
+    API=$(grep -ho '"api_version" *: *"[0-9.]*"' /usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json /usr/share/vulkan/icd.d/nvidia_icd.json 2>/dev/null | head -1 | grep -o '[0-9][0-9.]*')
+    ICD=$D/nvidia_egl_icd.json
+    printf '{"file_format_version":"1.0.1","ICD":{"library_path":"%s","api_version":"%s"}}\n' "$EGL" "${API:-1.3.0}" > "$ICD"
+  else
+    ICD=$(find /usr/local/nvidia /usr /etc /opt -name 'nvidia_icd*.json' 2>/dev/null | head -1)
+  fi
+fi
 echo "node $("$D/node" -v); Vulkan ICD: $ICD"
 export VK_DRIVER_FILES=$ICD VK_ICD_FILENAMES=$ICD
 export LD_LIBRARY_PATH=/usr/local/nvidia/lib64:/usr/local/nvidia/lib:${LD_LIBRARY_PATH:-}
