@@ -11,12 +11,12 @@ export function createImage(width: number, height: number, fill?: readonly [numb
   return { width, height, data };
 }
 
-/** Bilinear sample at pixel coordinates (pixel centres at i + 0.5), clamped to the edge. Writes RGBA into out[o..o+3]. */
 /** Rec. 601 luma of an RGB triple (0–255). */
 export function luminance(c: ArrayLike<number>): number {
   return 0.299 * c[0]! + 0.587 * c[1]! + 0.114 * c[2]!;
 }
 
+/** Bilinear sample at pixel coordinates (pixel centres at i + 0.5), clamped to the edge. Writes RGBA into out[o..o+3]. */
 export function sampleBilinear(img: RgbaImage, x: number, y: number, out: Float32Array | number[], o = 0): void {
   const w = img.width, h = img.height, d = img.data;
   let fx = x - 0.5, fy = y - 0.5;
