@@ -20,6 +20,11 @@ describe('parseEvalArgs', () => {
     expect(parse('c.mp4', '--shots', '4', '--atlas-boost', '0,2.5')!.atlasBoost).toEqual({ shot: 0, factor: 2.5 });
     expect(parse('c.mp4')).not.toHaveProperty('onlyShot');
   });
+  it('takes --atlas-register reference|consensus with K ≥ 2', () => {
+    expect(parse('c.mp4', '--shots', '8', '--atlas-register', 'consensus')!.atlasRegister).toBe('consensus');
+    expect(parse('c.mp4', '--shots', '2', '--atlas-register', 'reference')!.atlasRegister).toBe('reference');
+    expect(parse('c.mp4', '--shots', '8')).not.toHaveProperty('atlasRegister');
+  });
   it('takes --codecs none for a generator-only run', () => {
     expect(parse('c.mp4', '--codecs', 'none')!.codecs).toEqual([]);
   });
@@ -82,6 +87,8 @@ describe('parseEvalArgs', () => {
     [['a.mp4', '--shots', '8', '--atlas-boost', '2,3,4'], /--atlas-boost must be J\[,B\]/],
     [['a.mp4', '--atlas-boost', '0'], /--atlas-boost needs --shots 2/],
     [['a.mp4', '--shots', '8', '--only-shot', '1', '--atlas-boost', '0'], /without --only-shot/],
+    [['a.mp4', '--shots', '8', '--atlas-register', 'mean'], /--atlas-register must be reference or consensus/],
+    [['a.mp4', '--atlas-register', 'consensus'], /--atlas-register needs --shots 2/],
   ])('rejects %j', (argv, msg) => {
     expect(() => parse(...(argv as string[]))).toThrow(UsageError);
     expect(() => parse(...(argv as string[]))).toThrow(msg);

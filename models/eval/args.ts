@@ -17,6 +17,8 @@ ladders and a static frame on the same face crops.
   --only-shot J         enroll from only the J-th (0-based) of the K shots --shots K picks (same driven and
                         scored frames): one photo of a K-photo enrollment.
   --atlas-boost J[,B]   enroll from the K shots with shot J's weight in the texture-atlas fusion ×B (default 10).
+  --atlas-register MODE enroll with each shot's unwrap registered onto the most frontal shot's
+                        (reference) or onto their mean (consensus) before fusion (a diagnostic).
   --generator NAME      generator to drive (default warp; neural: the tfjs model, enrolled with its sections).
   --neural-weights DIR  the neural generator's model.json + shards (default models/weights/neural).
   --size N              face-crop side in pixels, even, 64–1024 (256 and 512 are the reported ones). Default 256.
@@ -95,7 +97,7 @@ export function parseEvalArgs(argv: string[], generators: readonly string[]): Pa
         shots: { type: 'string' }, generator: { type: 'string' }, size: { type: 'string' }, json: { type: 'string' },
         'side-by-side': { type: 'string' }, seed: { type: 'string' }, 'max-eval-frames': { type: 'string' }, 'rung-frames': { type: 'string' }, codecs: { type: 'string' },
         ladder: { type: 'string' }, gop: { type: 'string' }, tracks: { type: 'string' }, 'neural-weights': { type: 'string' }, 'fine-tune': { type: 'string' }, 'fine-tune-layers': { type: 'string' }, 'identity-weight': { type: 'string' }, 'no-cache': { type: 'boolean' },
-        'mouth-weights': { type: 'string' }, 'eye-weights': { type: 'string' }, 'no-mouth': { type: 'boolean' }, 'no-face-refiner': { type: 'boolean' }, 'post-sharpen': { type: 'string' }, 'post-filter': { type: 'string' }, 'post-oracle': { type: 'string' }, 'only-shot': { type: 'string' }, 'atlas-boost': { type: 'string' },
+        'mouth-weights': { type: 'string' }, 'eye-weights': { type: 'string' }, 'no-mouth': { type: 'boolean' }, 'no-face-refiner': { type: 'boolean' }, 'post-sharpen': { type: 'string' }, 'post-filter': { type: 'string' }, 'post-oracle': { type: 'string' }, 'only-shot': { type: 'string' }, 'atlas-boost': { type: 'string' }, 'atlas-register': { type: 'string' },
         quiet: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
       },
     });
@@ -165,6 +167,11 @@ export function parseEvalArgs(argv: string[], generators: readonly string[]): Pa
     atlasBoost = { shot: int('atlas-boost', j, 0, 0, shots - 1), factor: num('atlas-boost', b, 10, 0.01, 1000) };
     if (shots < 2 || onlyShot !== undefined) throw new UsageError('--atlas-boost needs --shots 2 or more, without --only-shot');
   }
+  const atlasRegister = v['atlas-register'];
+  if (atlasRegister !== undefined) {
+    if (atlasRegister !== 'reference' && atlasRegister !== 'consensus') throw new UsageError(`--atlas-register must be reference or consensus, got ${JSON.stringify(atlasRegister)}`);
+    if (shots < 2 || onlyShot !== undefined) throw new UsageError('--atlas-register needs --shots 2 or more, without --only-shot');
+  }
   let ladderKbps = DEFAULT_EVAL_OPTIONS.ladderKbps;
   if (v.ladder !== undefined) {
     ladderKbps = v.ladder.split(',').map((s) => num('ladder', s.trim(), 0, 1, 100_000));
@@ -199,6 +206,7 @@ export function parseEvalArgs(argv: string[], generators: readonly string[]): Pa
     ...(oracle ? { postOracle: oracle } : {}),
     ...(onlyShot !== undefined ? { onlyShot } : {}),
     ...(atlasBoost ? { atlasBoost } : {}),
+    ...(atlasRegister !== undefined ? { atlasRegister } : {}),
     cache: !v['no-cache'],
     cropScale: DEFAULT_EVAL_OPTIONS.cropScale,
     json: v.json,

@@ -41,7 +41,7 @@ async function main(argv: string[]): Promise<number> {
     const rows = compareResults(pairs, opts);
     const gen = (r: EvalResult) => `${r.details.generator}${r.details.eye_refiner ? ' + eyes' : ''}${r.details.mouth_refiner ? ' + mouth' : ''}${r.details.face_refiner === false ? ' (no G)' : ''}` +
       `${r.details.post_sharpen ? ', sharpened' : ''}${r.details.post_filter ? ', filtered' : ''}${r.details.post_oracle ? `, real ${r.details.post_oracle.regions.join('+')}${r.details.post_oracle.band === 'all' ? '' : ` ${r.details.post_oracle.band}`} pasted` : ''}` +
-      `${r.details.enrollment?.only_shot !== undefined ? `, shot ${r.details.enrollment.only_shot} only` : ''}${r.details.enrollment?.atlas_weights ? ', atlas boosted' : ''}`;
+      `${r.details.enrollment?.only_shot !== undefined ? `, shot ${r.details.enrollment.only_shot} only` : ''}${r.details.enrollment?.atlas_weights ? ', atlas boosted' : ''}${r.details.enrollment?.atlas_register ? `, shots registered (${r.details.enrollment.atlas_register})` : ''}`;
     const labels = { baseline: `baseline (${gen(baseline[0]!)})`, variant: `variant (${gen(variant[0]!)})` };
     process.stdout.write(`${pairs.length} clips, K=${pairs[0]!.baseline.shots}, ${pairs.reduce((n, p) => n + (p.baseline.details.per_frame?.index.length ?? 0), 0)} paired frames; interval: ${opts.resamples} block-bootstrap resamples (block ${opts.block}) of each clip's frames\n\n`);
     process.stdout.write(formatComparison(rows, labels) + '\n');

@@ -81,6 +81,8 @@ export interface EvalOptions {
   onlyShot?: number;
   /** Enroll with this shot's weight in the texture-atlas fusion multiplied (EnrollOptions.photoWeights). */
   atlasBoost?: { shot: number; factor: number };
+  /** Enroll with the shots' unwraps registered before fusion (EnrollOptions.registerPhotos). */
+  atlasRegister?: 'reference' | 'consensus';
   /** Let faceres use tfjs' multi-threaded wasm build (default false: one pool thread on 2 cores, no gain). */
   faceresThreads?: boolean;
   log: (line: string) => void;
@@ -173,6 +175,8 @@ export interface EvalDetails {
     only_shot?: number;
     /** --atlas-boost: each shot's multiplier in the atlas fusion. */
     atlas_weights?: number[];
+    /** --atlas-register: how the shots' unwraps were registered before fusion. */
+    atlas_register?: 'reference' | 'consensus';
   };
   driven: { start: number; end: number; count: number; packets_bytes: number; face_lost_packets: number };
   scoring: { every: number; phase: number; indices: number[]; real_face_found: number };
@@ -443,7 +447,7 @@ export async function runEval(o: EvalOptions): Promise<EvalResult> {
     // 4. Enrollment (sender side, Node: same client code as the browser; the neural sections in the page).
     const photos = plan.shots.map((i) => ({ image: { width: o.size, height: o.size, data: new Uint8ClampedArray(real.get(i)!.buffer) }, landmarks: cropLm[i]! }));
     const photoWeights = o.atlasBoost ? plan.shots.map((_, k) => (k === o.atlasBoost!.shot ? o.atlasBoost!.factor : 1)) : undefined;
-    const enrolled = await prof.time('enroll', () => enrollWarpAvatar(photos, { codec: pngCodec, plateIndex: 0, ...(photoWeights ? { photoWeights } : {}) }));
+    const enrolled = await prof.time('enroll', () => enrollWarpAvatar(photos, { codec: pngCodec, plateIndex: 0, ...(photoWeights ? { photoWeights } : {}), ...(o.atlasRegister ? { registerPhotos: o.atlasRegister } : {}) }));
     let wire: WireEmbedding = toWireEmbedding(enrolled.embedding);
     let embeddingBytes = enrolled.bytes;
     let fineTune: FineTuneReport | null = null;
@@ -650,7 +654,7 @@ export async function runEval(o: EvalOptions): Promise<EvalResult> {
         frames_with_face: withFace,
         enrollment: {
           region: [plan.enrollStart, plan.enrollEnd], shots_requested: o.shots, frames: plan.shots, embedding_bytes: embeddingBytes,
-          ...(o.onlyShot !== undefined ? { only_shot: o.onlyShot } : {}), ...(photoWeights ? { atlas_weights: photoWeights } : {}),
+          ...(o.onlyShot !== undefined ? { only_shot: o.onlyShot } : {}), ...(photoWeights ? { atlas_weights: photoWeights } : {}), ...(o.atlasRegister ? { atlas_register: o.atlasRegister } : {}),
           ...(o.fineTuneSeconds !== undefined ? { fine_tune: fineTune } : {}),
         },
         driven: { ...plan.driven, count: drivenCount, packets_bytes: packets.reduce((n, p) => n + p.length, 0), face_lost_packets: driven.filter((f) => !f.landmarks).length },

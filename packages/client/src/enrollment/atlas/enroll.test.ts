@@ -26,6 +26,24 @@ describe('warp enrollment', () => {
     expect(content.neutral.every(Number.isFinite)).toBe(true);
   });
 
+  it('registers the photos\' unwraps before fusing them only when asked (registerPhotos)', async () => {
+    const photos = [
+      { image: await loadFrame(30), landmarks: loadLandmarks(30) },
+      { image: await loadFrame(50), landmarks: loadLandmarks(50) },
+    ];
+    const plain = buildWarpContent(photos).atlas.data;
+    const changed = (a: Uint8ClampedArray) => a.reduce((n, v, i) => n + (v !== plain[i] ? 1 : 0), 0);
+    for (const mode of ['reference', 'consensus'] as const) {
+      const n = changed(buildWarpContent(photos, { registerPhotos: mode }).atlas.data);
+      // The fixture's two frames are a second apart: some detail moved, most of the atlas did not.
+      expect(n).toBeGreaterThan(0);
+      expect(n).toBeLessThan(plain.length / 2);
+    }
+    // One photo: nothing to register onto.
+    expect(buildWarpContent(photos.slice(0, 1), { registerPhotos: 'consensus' }).atlas.data).toEqual(buildWarpContent(photos.slice(0, 1)).atlas.data);
+    expect(() => buildWarpContent(photos, { registerPhotos: 'mean' as never })).toThrow(/registerPhotos must be 'reference' or 'consensus'/);
+  });
+
   it('favours a photo\'s texture in the atlas by its photoWeights', async () => {
     const photos = [
       { image: await loadFrame(30), landmarks: loadLandmarks(30) },

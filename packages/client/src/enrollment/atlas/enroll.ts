@@ -12,6 +12,7 @@ import {
 import { embeddingPayloadBytes, packWarpContent, type PackOptions, type WarpContent } from '../../generator/warp/content.ts';
 import { canonicalize } from '../../generator/retarget.ts';
 import { triangleQuality, unwrapPhoto } from './unwrap.ts';
+import { registerUnwraps } from './register.ts';
 import { extractEyeballs } from './eyeballs.ts';
 import { forEachPixelIn, pointInPolygon } from './polygon.ts';
 import { synthesizeOpenMouth, type MouthColors } from '../../generator/warp/mouth-synth.ts';
@@ -31,6 +32,12 @@ export interface EnrollOptions extends PackOptions {
   plateIndex?: number;
   /** Per-photo multipliers of the texture-atlas fusion weights (default 1 each): favour some photos' texture. */
   photoWeights?: readonly number[];
+  /**
+   * Move each photo's unwrap onto the most frontal photo's ('reference') or onto their weighted
+   * mean ('consensus') before fusing them (register.ts). A diagnostic, off by default: neither
+   * beat plain fusion on the held-out persons (models/RESULTS.md, session 15).
+   */
+  registerPhotos?: 'reference' | 'consensus';
   /** Size budget of the section payloads (default 256 KiB minus 1 KiB for the container). */
   maxBytes?: number;
   name?: string;
@@ -74,12 +81,16 @@ export function buildWarpContent(photos: readonly EnrollmentPhoto[], options: En
 
   // Per-photo unwraps; eye-fan triangles only from the most open-eyed photo, weights sharpened
   // so the most frontal view of each triangle dominates.
-  const unwraps = photos.map((p, i) => {
+  let unwraps = photos.map((p, i) => {
     const w = new Float32Array(TRI_COUNT);
     for (let t = 0; t < TRI_COUNT; t++) w[t] = eyeTri[t] && photos.length > 1 && i !== eyeSource ? 0 : pw[i]! * quality[i]![t]! ** 4 + 1e-6;
     return unwrapPhoto(p.image, pts[i]!, w, [0, 0, 1, 1], A, A);
   });
 
+  if (options.registerPhotos !== undefined) {
+    if (options.registerPhotos !== 'reference' && options.registerPhotos !== 'consensus') throw new TypeError(`registerPhotos must be 'reference' or 'consensus', got ${JSON.stringify(options.registerPhotos)}`);
+    if (photos.length > 1) unwraps = registerUnwraps(unwraps, options.registerPhotos === 'consensus' ? null : ref, A);
+  }
   // Exposure matching: per-channel gain to the reference photo over texels both see well.
   const gains = unwraps.map((u, i) => {
     if (i === ref) return [1, 1, 1];
