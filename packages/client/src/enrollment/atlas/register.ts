@@ -7,6 +7,7 @@
  * both see. Used by buildWarpContent's `registerPhotos` diagnostic (not by default: it did not beat
  * plain fusion, models/RESULTS.md session 15).
  */
+import { luminance } from '../../generator/image.ts';
 
 export interface Unwrap {
   color: Float32Array;
@@ -26,7 +27,7 @@ export interface RegisterOptions {
 /** Luminance minus its box blur (radius r, twice): the detail that registration matches. */
 function detail(u: Unwrap, A: number, r: number): Float32Array {
   const lum = new Float32Array(A * A);
-  for (let k = 0; k < A * A; k++) lum[k] = 0.299 * u.color[k * 3]! + 0.587 * u.color[k * 3 + 1]! + 0.114 * u.color[k * 3 + 2]!;
+  for (let k = 0; k < A * A; k++) lum[k] = luminance(u.color.subarray(k * 3, k * 3 + 3));
   let blur: Float32Array = lum;
   for (let pass = 0; pass < 2; pass++) blur = boxBlur(blur, A, r);
   for (let k = 0; k < A * A; k++) lum[k] = lum[k]! - blur[k]!;
