@@ -220,6 +220,13 @@ for (const backend of ['wasm', 'webgl'] as const) {
   });
 }
 
+it("tfjs 'auto' passes over a software GPU (SwiftShader's WebGPU and WebGL here) for wasm", async () => {
+  const r = await session.autoBackend();
+  expect(r.softwareWebgpu).toMatch(/swiftshader/i);
+  expect(r.softwareWebgl).toMatch(/swiftshader/i);
+  expect(r.auto).toBe('wasm');
+});
+
 it('the one-dispatch WebGPU norm G renders with equals instance norm, scale, shift and ReLU in tfjs ops on tfjs-cpu', async () => {
   const r = await session.normCheck();
   expect(r.cases).toBe(4);

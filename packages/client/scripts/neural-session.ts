@@ -22,6 +22,7 @@ export interface NeuralSession {
   tunableGradCheck(...args: Parameters<NeuralPageApi['tunableGradCheck']>): ReturnType<NeuralPageApi['tunableGradCheck']>;
   identityGradCheck(...args: Parameters<NeuralPageApi['identityGradCheck']>): ReturnType<NeuralPageApi['identityGradCheck']>;
   normCheck(): ReturnType<NeuralPageApi['normCheck']>;
+  autoBackend(): ReturnType<NeuralPageApi['autoBackend']>;
   close(): Promise<void>;
 }
 
@@ -58,6 +59,7 @@ export async function openNeuralSession(): Promise<NeuralSession> {
     tunableGradCheck: (...args) => page.evaluate((a) => (globalThis as unknown as { visageNeural: NeuralPageApi }).visageNeural.tunableGradCheck(...a), args).catch(fail),
     identityGradCheck: (...args) => page.evaluate((a) => (globalThis as unknown as { visageNeural: NeuralPageApi }).visageNeural.identityGradCheck(...a), args).catch(fail),
     normCheck: () => page.evaluate(() => (globalThis as unknown as { visageNeural: NeuralPageApi }).visageNeural.normCheck()).catch(fail),
+    autoBackend: () => page.evaluate(() => (globalThis as unknown as { visageNeural: NeuralPageApi }).visageNeural.autoBackend()).catch(fail),
     close,
   };
 }

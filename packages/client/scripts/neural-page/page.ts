@@ -10,7 +10,7 @@ import { NeuralGenerator } from '../../src/generator/neural/neural-generator.ts'
 import { NeuralModel, conv2dTunable } from '../../src/generator/neural/model.ts';
 import { normReluWebGpu, webGpuNormAvailable } from '../../src/generator/neural/webgpu-norm.ts';
 import { loadNeuralWeights } from '../../src/generator/neural/weights.ts';
-import { useTfBackend, type TfBackendName } from '../../src/generator/neural/tf-backend.ts';
+import { softwareGpu, useTfBackend, type TfBackendName } from '../../src/generator/neural/tf-backend.ts';
 import { readNeuralSections } from '../../src/generator/neural/sections.ts';
 import { fineTuneNeural, type FineTuneOptions, type FineTuneReport } from '../../src/generator/neural/fine-tune.ts';
 import { FaceFeatureNet, identityDistance } from '../../src/generator/neural/face-features.ts';
@@ -140,6 +140,11 @@ async function normCheck(): Promise<{ maxDiff: number; meanOut: number; cases: n
   return { maxDiff, meanOut, cases: cases.length * 2, leakedTensors: leaked };
 }
 
+/** What this page's GPUs are (software or not) and which backend tfjs 'auto' picks with wasm served. */
+async function autoBackend(): Promise<{ softwareWebgpu: string | null; softwareWebgl: string | null; auto: TfBackendName }> {
+  return { softwareWebgpu: await softwareGpu('webgpu'), softwareWebgl: await softwareGpu('webgl'), auto: await useTfBackend('auto', { wasmPath: WASM_PATH }) };
+}
+
 /**
  * The identity term's network on `backend` against tfjs-cpu: the identity distance between two
  * 64×64 images and its gradient with respect to the first (what fine-tuning back-propagates):
@@ -197,6 +202,7 @@ const api = {
   neuralEnrollment,
   tunableGradCheck,
   normCheck,
+  autoBackend,
   identityGradCheck,
   async run(backend: TfBackendName, wire: WireEmbedding, landmarks: number[], width: number, height: number, n: number, gSize: number, gN: number, mouth = false, faceRefiner = true): Promise<NeuralRunResult> {
     const embedding = fromWire(wire);
