@@ -3,6 +3,8 @@
  * Chromium (--enable-unsafe-webgpu → SwiftShader WebGPU, correctness only on the small input),
  * plus Node's cpu backend; agreement of each backend's frame with Node cpu.
  *   npx tsx packages/client/scripts/bench-neural.ts [--frames 10] [--g-size 256] [--backends wasm,webgl,cpu,webgpu] [--mouth] [--no-face-refiner]
+ * Also prints each backend's cost per near-empty op (lib/timing.ts usPerTinyOp: the per-dispatch
+ * overhead that G's ~80 WebGPU dispatches per frame pay; bench-webgpu-node.ts prints Dawn's in Node).
  * --mouth: with the mouth refiner after the face refiner (models/weights/mouth).
  * --no-face-refiner: without G — the warp render alone inside the generator, or with --mouth the warp
  * plus the mouth refiner (what a receiver's `render.mouthRefiner` runs).
@@ -53,7 +55,7 @@ try {
       const px = Buffer.from(r.pixels, 'base64');
       let maxd = 0;
       for (let i = 0; i < px.length; i++) maxd = Math.max(maxd, Math.abs(px[i]! - ref.data[i]!));
-      console.log(`chromium ${r.backend}: render ${r.renderMs.toFixed(1)} ms/frame; bare G at ${r.gSize}×${r.gSize}: ${r.gMs?.toFixed(1)} ms; refining ${r.refining}, mouth ${r.refiningMouth}; leaked tensors ${r.leakedTensors}; max |Δ| vs node cpu ${maxd} levels`);
+      console.log(`chromium ${r.backend}: render ${r.renderMs.toFixed(1)} ms/frame; bare G at ${r.gSize}×${r.gSize}: ${r.gMs?.toFixed(1)} ms; refining ${r.refining}, mouth ${r.refiningMouth}; leaked tensors ${r.leakedTensors}; max |Δ| vs node cpu ${maxd} levels; ${(await session.tinyOpUs(b)).toFixed(0)} µs per near-empty op`);
     } catch (err) {
       console.log(`chromium ${b}: failed: ${err instanceof Error ? err.message : String(err)}`);
     }

@@ -32,7 +32,7 @@ import { enrollWarpAvatar } from '../src/enrollment/atlas/enroll.ts';
 import { pngCodec } from '../src/generator/codec.ts';
 import { decodePng } from '../src/generator/png.ts';
 import type { RgbaImage } from '../src/generator/image.ts';
-import { msPerRender, type RenderTarget, type Renders } from './lib/timing.ts';
+import { msPerRender, usPerTinyOp, type RenderTarget, type Renders } from './lib/timing.ts';
 
 const { values } = parseArgs({
   options: {
@@ -117,6 +117,8 @@ async function timeTf(f: () => tf.Tensor, reps: number): Promise<number> {
   log('convStack', { size: s, ms, gflop, gflops: gflop / (ms / 1000) },
     `8 × conv 3×3 64→64 at ${s}×${s} (${gflop.toFixed(1)} GFLOP): ${fmt(ms)} ms (${(gflop / (ms / 1000)).toFixed(0)} GFLOP/s), readback included`);
   tf.dispose([x, ...ws]);
+  const us = await usPerTinyOp(tf);
+  log('tinyOpUs', us, `a near-empty op (8×8×16 add) costs ${us.toFixed(0)} µs: the per-dispatch overhead`);
 }
 const weightsDir = (name: string) => resolve(root, 'models/weights', name);
 /**

@@ -23,6 +23,7 @@ export interface NeuralSession {
   identityGradCheck(...args: Parameters<NeuralPageApi['identityGradCheck']>): ReturnType<NeuralPageApi['identityGradCheck']>;
   normCheck(): ReturnType<NeuralPageApi['normCheck']>;
   autoBackend(): ReturnType<NeuralPageApi['autoBackend']>;
+  tinyOpUs(...args: Parameters<NeuralPageApi['tinyOpUs']>): ReturnType<NeuralPageApi['tinyOpUs']>;
   close(): Promise<void>;
 }
 
@@ -59,6 +60,7 @@ export async function openNeuralSession(): Promise<NeuralSession> {
     tunableGradCheck: (...args) => page.evaluate((a) => (globalThis as unknown as { visageNeural: NeuralPageApi }).visageNeural.tunableGradCheck(...a), args).catch(fail),
     identityGradCheck: (...args) => page.evaluate((a) => (globalThis as unknown as { visageNeural: NeuralPageApi }).visageNeural.identityGradCheck(...a), args).catch(fail),
     normCheck: () => page.evaluate(() => (globalThis as unknown as { visageNeural: NeuralPageApi }).visageNeural.normCheck()).catch(fail),
+    tinyOpUs: (...args) => page.evaluate((a) => (globalThis as unknown as { visageNeural: NeuralPageApi }).visageNeural.tinyOpUs(...a), args).catch(fail),
     autoBackend: () => page.evaluate(() => (globalThis as unknown as { visageNeural: NeuralPageApi }).visageNeural.autoBackend()).catch(fail),
     close,
   };

@@ -14,6 +14,7 @@ import { softwareGpu, useTfBackend, type TfBackendName } from '../../src/generat
 import { readNeuralSections } from '../../src/generator/neural/sections.ts';
 import { fineTuneNeural, type FineTuneOptions, type FineTuneReport } from '../../src/generator/neural/fine-tune.ts';
 import { FaceFeatureNet, identityDistance } from '../../src/generator/neural/face-features.ts';
+import { usPerTinyOp } from '../lib/timing.ts';
 
 export interface WireEmbedding extends Omit<AvatarEmbedding, 'sections'> {
   sections: { type: number; mandatory: boolean; b64: string }[];
@@ -203,6 +204,10 @@ const api = {
   tunableGradCheck,
   normCheck,
   autoBackend,
+  async tinyOpUs(backend: TfBackendName): Promise<number> {
+    await useTfBackend(backend, { wasmPath: WASM_PATH });
+    return usPerTinyOp(tf);
+  },
   identityGradCheck,
   async run(backend: TfBackendName, wire: WireEmbedding, landmarks: number[], width: number, height: number, n: number, gSize: number, gN: number, mouth = false, faceRefiner = true): Promise<NeuralRunResult> {
     const embedding = fromWire(wire);
