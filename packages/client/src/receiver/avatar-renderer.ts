@@ -45,8 +45,8 @@ export interface AvatarRenderOptions {
    * tfjs; the neural generator with `faceRefiner: false`): closes the slit or the pasted teeth the
    * warp draws between lips that meet. With it (unless `eyes: false`) the eye refiner
    * (models/weights/eyes/, ~1 MB) redraws both eyes: lids that close, irises that move. Off by default: on tfjs-wasm in headless Chromium on this
-   * project's 2-core CPU a 256×256 frame takes 26–29 ms with it against 6–10 ms for the warp alone
-   * (`bench-neural.ts --no-face-refiner [--mouth]`). If the refiner cannot start (weights not
+   * project's 2-core CPU a 256×256 frame takes 26–29 ms with the mouth refiner against 6–10 ms for the warp alone
+   * under load, 15.8 against 4.0 ms on a quiet machine (`bench-neural.ts --no-face-refiner [--mouth]`). If the refiner cannot start (weights not
    * served, no tfjs backend), an 'error' event says so and the avatar is drawn by the warp alone.
    */
   mouthRefiner?: boolean | MouthRefinerRenderOptions;
