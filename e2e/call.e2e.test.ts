@@ -11,14 +11,16 @@ import { launchChromium } from '../packages/client/scripts/lib/chromium.ts';
 import { buildHarness } from './lib/harness.ts';
 import { fakeCameraY4m, stillPng } from './lib/media.ts';
 import { startTestSfu, type TestSfu } from './lib/sfu.ts';
+import type { MouthRefinerRenderOptions } from '../packages/client/src/receiver/avatar-renderer.ts';
 
 const ARTIFACTS = path.resolve(import.meta.dirname, '../.artifacts/call');
-// ada renders the others with the neural eye and mouth refiners over the warp (render.mouthRefiner); ben
-// asks for the mouth refiner from a URL that serves nothing, and must get the warp alone and an error saying why.
+// ada renders the others with the neural eye and mouth refiners over the warp (render.mouthRefiner), cyd
+// with the eye refiner alone ({ mouth: false }); ben asks for the mouth refiner from a URL that serves
+// nothing, and must get the warp alone and an error saying why.
 const PEERS = [
-  { id: 'ada', clip: 'edtalk-mouth_source.mp4', mouthUrl: '/models/mouth/model.json', generator: 'warp+eyes+mouth' },
-  { id: 'ben', clip: 'liveportrait-d5.mp4', mouthUrl: '/missing/model.json', generator: 'warp' },
-  { id: 'cyd', clip: 'pcavs-00015.mp4', mouthUrl: '', generator: 'warp' },
+  { id: 'ada', clip: 'edtalk-mouth_source.mp4', refiner: { weightsUrl: '/models/mouth/model.json' }, generator: 'warp+eyes+mouth' },
+  { id: 'ben', clip: 'liveportrait-d5.mp4', refiner: { weightsUrl: '/missing/model.json' }, generator: 'warp' },
+  { id: 'cyd', clip: 'pcavs-00015.mp4', refiner: { mouth: false }, generator: 'warp+eyes' },
 ] as const;
 
 let sfu: TestSfu;
@@ -62,8 +64,8 @@ describe('three peers', () => {
       const joined = await pages.get(peer.id)!.evaluate(
         // The identity guard is on in resilience.e2e.test.ts (two peers); three peers with it
         // on are more than this 2-core machine renders in the test's time.
-        ([u, t, photo, mouthUrl]) => window.visageCall.join(u!, t!, [photo!], { identity: false, mouthRefinerUrl: mouthUrl! }),
-        [sfu.url, token, `/stills/${peer.id}.png`, peer.mouthUrl],
+        ([u, t, photo, refiner]) => window.visageCall.join(u as string, t as string, [photo as string], { identity: false, mouthRefiner: refiner as MouthRefinerRenderOptions }),
+        [sfu.url, token, `/stills/${peer.id}.png`, peer.refiner] as const,
       );
       expect(joined.embeddingBytes).toBeLessThanOrEqual(256 * 1024);
     }

@@ -3,6 +3,7 @@
  * page's fake camera and microphone, exposed on `window.visageCall`.
  */
 import { createVisageClient, type RemotePeer, type VisageClient } from '../../packages/client/src/sdk/visage-client.ts';
+import type { MouthRefinerRenderOptions } from '../../packages/client/src/receiver/avatar-renderer.ts';
 import { FaceTracker } from '../../packages/client/src/tracking/index.ts';
 import { FaceIdentity, similarity } from '../../packages/client/src/identity/index.ts';
 
@@ -94,8 +95,8 @@ function play(p: RemotePeer): void {
   void el.play().catch(() => undefined);
 }
 
-async function join(url: string, token: string, photoUrls: string[], options: { identity?: boolean; publish?: boolean; mouthRefinerUrl?: string } = {}): Promise<{ delegate: string; embeddingBytes: number }> {
-  const render = { thread: 'worker' as const, workerFactory: avatarWorkerFactory, ...(options.mouthRefinerUrl ? { mouthRefiner: { weightsUrl: options.mouthRefinerUrl } } : {}) };
+async function join(url: string, token: string, photoUrls: string[], options: { identity?: boolean; publish?: boolean; mouthRefiner?: MouthRefinerRenderOptions } = {}): Promise<{ delegate: string; embeddingBytes: number }> {
+  const render = { thread: 'worker' as const, workerFactory: avatarWorkerFactory, ...(options.mouthRefiner ? { mouthRefiner: options.mouthRefiner } : {}) };
   client = await createVisageClient({ url, token, tracker: { workerFactory, delegate: 'CPU' }, backend: 'cpu', render, identity: options.identity === false ? false : { thread: 'worker', workerFactory: identityWorkerFactory } });
   client.on('identity', ({ status }) => events.push(`identity:${status}`));
   client.on('peerJoined', (p) => {

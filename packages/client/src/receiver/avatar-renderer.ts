@@ -57,6 +57,13 @@ export interface MouthRefinerRenderOptions {
   weightsUrl?: string;
   /** Also run the eye refiner (default true). */
   eyes?: boolean;
+  /**
+   * Run the mouth refiner (default true). `{ mouth: false }`: the eye refiner alone, the one
+   * configuration better than the warp on all five benchmark metrics at one photo and at eight
+   * (CSIM +0.0038 / +0.0011; with the mouth refiner too: +0.0031 / level, better pixels and AKD;
+   * models/RESULTS.md, session 15).
+   */
+  mouth?: boolean;
   /** URL of the eye refiner's model.json. Default '/models/eyes/model.json'. */
   eyeWeightsUrl?: string;
   /** URL folder with tfjs-backend-wasm's .wasm files. Default '/tfjs-wasm/'. */
@@ -86,7 +93,7 @@ export interface RemoteAvatarStats {
   lipSyncSource: 'sender-clock' | 'estimate' | null;
   state: RenderState | 'no-avatar';
   backend: string | null;
-  /** The generator drawing the avatar: its family ('warp'), 'warp+mouth' with the mouth refiner; null before the avatar arrives. */
+  /** The generator drawing the avatar: its family ('warp'), or with refiners 'warp+eyes+mouth', 'warp+eyes', 'warp+mouth'; null before the avatar arrives. */
   generator: string | null;
   /** Where rendering runs. */
   thread: 'worker' | 'main';
@@ -153,6 +160,10 @@ export class AvatarRenderer extends TypedEmitter<AvatarRendererEvents> {
   constructor(canvas: HTMLCanvasElement | OffscreenCanvas, options: AvatarRenderOptions) {
     super();
     this.#canvas = canvas;
+    const m = options.mouthRefiner;
+    if (typeof m === 'object' && m !== null && m.eyes === false && m.mouth === false) {
+      throw new TypeError('mouthRefiner: eyes and mouth both off; pass mouthRefiner: false for no refiner');
+    }
     this.#options = options;
     this.#thread = typeof document === 'undefined' ? 'worker' : 'main';
     this.#size = options.size ?? 256;
@@ -236,7 +247,8 @@ export class AvatarRenderer extends TypedEmitter<AvatarRendererEvents> {
       // An optional refinement must not cost the avatar: say why (once) and draw the warp alone.
       generator.dispose();
       this.#mouthUnavailable = true;
-      this.safeEmit('error', new Error(`${pipeline === 'warp+mouth' ? 'mouth refiner' : 'eye and mouth refiners'} unavailable, drawing ${this.#options.peerId} with the warp alone: ${err instanceof Error ? err.message : String(err)}`, { cause: err }));
+      const refiners = { 'warp+mouth': 'mouth refiner', 'warp+eyes': 'eye refiner' }[pipeline] ?? 'eye and mouth refiners';
+      this.safeEmit('error', new Error(`${refiners} unavailable, drawing ${this.#options.peerId} with the warp alone: ${err instanceof Error ? err.message : String(err)}`, { cause: err }));
       ({ generator, pipeline } = this.#createGenerator(embedding.generator.family, false));
       await generator.init(embedding);
     }
@@ -267,15 +279,16 @@ export class AvatarRenderer extends TypedEmitter<AvatarRendererEvents> {
     const backend = this.#options.backend ?? 'auto';
     if (!m || family !== WARP_FAMILY) return { generator: createGenerator(family, { backend }), pipeline: family };
     const o = m === true ? {} : m;
+    const eyes = o.eyes !== false, mouth = o.mouth !== false;
     const generator = createGenerator('neural', {
       faceRefiner: false,
       backend: o.tfBackend ?? (backend === 'cpu' ? 'wasm' : 'auto'),
       warpBackend: backend,
       wasmPath: o.wasmPath ?? '/tfjs-wasm/',
-      mouthWeightsUrl: o.weightsUrl ?? DEFAULT_MOUTH_WEIGHTS_URL,
-      eyeWeightsUrl: o.eyes === false ? null : (o.eyeWeightsUrl ?? DEFAULT_EYE_WEIGHTS_URL),
+      mouthWeightsUrl: mouth ? (o.weightsUrl ?? DEFAULT_MOUTH_WEIGHTS_URL) : null,
+      eyeWeightsUrl: eyes ? (o.eyeWeightsUrl ?? DEFAULT_EYE_WEIGHTS_URL) : null,
     });
-    return { generator, pipeline: o.eyes === false ? 'warp+mouth' : 'warp+eyes+mouth' };
+    return { generator, pipeline: `warp${eyes ? '+eyes' : ''}${mouth ? '+mouth' : ''}` };
   }
 
   /** A landmark packet arrived at wall-clock time `arrivalMs`. */

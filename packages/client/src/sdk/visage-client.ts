@@ -55,7 +55,8 @@ export interface VisageClientOptions {
    * Where remote avatars render (default: a module Worker each, on an OffscreenCanvas, when
    * supported), and `mouthRefiner`: redraw warp avatars' mouths and eyes with the neural mouth and
    * eye refiners (the app serves models/weights/mouth/ at /models/mouth/, models/weights/eyes/ at
-   * /models/eyes/ and tfjs-backend-wasm's files at /tfjs-wasm/; `{ eyes: false }` for the mouth only).
+   * /models/eyes/ and tfjs-backend-wasm's files at /tfjs-wasm/; `{ eyes: false }` for the mouth only,
+   * `{ mouth: false }` for the eyes only).
    */
   render?: Pick<RemoteAvatarOptions, 'thread' | 'workerFactory' | 'mouthRefiner'>;
 }
