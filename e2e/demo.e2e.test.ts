@@ -80,7 +80,9 @@ describe('demo app', () => {
     await ben.goto(link!);
     await expect.poll(() => ben.locator('h1').textContent()).toContain(ROOM);
     await ben.fill('#name', 'Ben');
-    await ben.check('#mouth'); // Ben draws avatars with the neural mouth refiner (preview and room)
+    // Ben draws avatars with the neural eye and mouth refiners (preview and room).
+    await ben.check('#eyes');
+    await ben.check('#mouth');
     await shot('ben', '1-lobby-invited');
 
     // Enroll: upload a still; the photo is checked in words, the preview renders, join unlocks.
@@ -126,7 +128,7 @@ describe('demo app', () => {
       // The stats overlay has a row for the other peer with a bitrate and a frame rate.
       const row = page.locator('[data-testid="stats"] tr', { hasText: other.name });
       await expect.poll(async () => Number(await row.locator('td').nth(1).textContent()), { timeout: 15_000 }).toBeGreaterThan(0);
-      // Which generator draws the other: the lobby's "refine mouths" option is Ben's only.
+      // Which generator draws the other: the lobby's "refine eyes" and "refine mouths" options are Ben's only.
       expect(await row.getAttribute('title')).toContain(me.id === 'ben' ? 'warp+eyes+mouth on' : 'warp on');
     }
     for (const user of USERS) await shot(user.id, '3-room');

@@ -11,7 +11,7 @@ import { CameraSource } from '../../src/sender/camera-source.ts';
 import { LandmarkPublisher } from '../../src/sender/landmark-publisher.ts';
 import { RemoteAvatar, avatarCodecNeutral } from '../../src/receiver/remote-avatar.ts';
 import { unpackWarpContent } from '../../src/generator/warp/content.ts';
-import { go, type AppState } from './main.ts';
+import { go, refinerOption, type AppState } from './main.ts';
 import { ProgressBar, errorBanner, fetchWithProgress, h, mb } from './ui.ts';
 
 const MAX_PHOTOS = 8;
@@ -272,7 +272,7 @@ export function showEnroll(app: HTMLElement, state: AppState): () => Promise<voi
       if (generation !== buildGeneration || disposed) return;
       state.enrollment = made;
       generatorBar.set(0.7, `starting generator (${(made.bytes.byteLength / 1024).toFixed(0)} KB avatar)`);
-      const avatar = new RemoteAvatar({ peerId: 'you', name: state.name, impersonation: false, size: 320, backend: state.backend, mouthRefiner: state.mouth });
+      const avatar = new RemoteAvatar({ peerId: 'you', name: state.name, impersonation: false, size: 320, backend: state.backend, mouthRefiner: refinerOption(state.refine) });
       await avatar.setEmbedding(made.embedding, made.hash);
       if (generation !== buildGeneration || disposed) {
         avatar.close();

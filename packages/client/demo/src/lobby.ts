@@ -7,7 +7,8 @@ export function showLobby(app: HTMLElement, state: AppState, invitedRoom: string
   const room = h('input.input', { id: 'room', name: 'room', placeholder: 'room-name', maxLength: 64, value: invitedRoom ?? (state.room || randomRoomName()), required: true });
   room.readOnly = invitedRoom !== null;
   const hint = h('p.field-hint', {}, 'Letters, digits, dots, dashes and underscores.');
-  const mouth = h('input', { type: 'checkbox', id: 'mouth', name: 'mouth', checked: state.mouth });
+  const eyes = h('input', { type: 'checkbox', id: 'eyes', name: 'eyes', checked: state.refine.eyes });
+  const mouth = h('input', { type: 'checkbox', id: 'mouth', name: 'mouth', checked: state.refine.mouth });
   const linkBox = h('div.link-box', { hidden: true });
   const error = h('p.field-error', { role: 'alert' });
 
@@ -40,9 +41,10 @@ export function showLobby(app: HTMLElement, state: AppState, invitedRoom: string
       }
       state.name = name.value.trim();
       state.room = room.value.trim();
-      state.mouth = mouth.checked;
+      state.refine = { eyes: eyes.checked, mouth: mouth.checked };
       sessionStorage.setItem('visage.name', state.name);
-      sessionStorage.setItem('visage.mouth', state.mouth ? '1' : '0');
+      sessionStorage.setItem('visage.eyes', eyes.checked ? '1' : '0');
+      sessionStorage.setItem('visage.mouth', mouth.checked ? '1' : '0');
       void go('enroll');
     },
   },
@@ -52,7 +54,8 @@ export function showLobby(app: HTMLElement, state: AppState, invitedRoom: string
   h('label.field', { for: 'room' }, h('span.field-label', {}, 'Room'), room, invitedRoom ? null : hint),
   invitedRoom ? null : h('button.btn.btn-ghost.btn-block', { type: 'button', id: 'create-link', onclick: showLink }, 'Create a room link'),
   linkBox,
-  h('label.field.check', { for: 'mouth' }, mouth, h('span', {}, ' Refine mouths and eyes (experimental): two small neural networks on this device redraw the others’ lips and eyes, closing the gaps and pasted teeth the photo warp can leave and following blinks (~2 MB download, more CPU).')),
+  h('label.field.check', { for: 'eyes' }, eyes, h('span', {}, ' Refine eyes (experimental): a small neural network on this device redraws the others’ eyes, following blinks and gaze; the closest likeness (~1 MB download, more CPU).')),
+  h('label.field.check', { for: 'mouth' }, mouth, h('span', {}, ' Refine mouths (experimental): another one redraws their lips, closing the gaps and pasted teeth the photo warp can leave (~1 MB download, more CPU).')),
   error,
   h('button.btn.btn-primary.btn-block', { type: 'submit', id: 'continue' }, 'Continue — set up my avatar'));
 

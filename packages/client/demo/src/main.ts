@@ -16,8 +16,8 @@ export interface AppState {
   photos: Blob[];
   /** The avatar made on the enroll screen (the room reuses it rather than enrolling again). */
   enrollment?: import('../../src/sender/enroll.ts').Enrollment;
-  /** Redraw the others' mouths with the neural mouth refiner (lobby option, remembered in this tab). */
-  mouth: boolean;
+  /** Redraw the others' eyes and mouths with the neural refiners (lobby options, remembered in this tab). */
+  refine: { eyes: boolean; mouth: boolean };
   /** Debug knobs from the query string: `?backend=cpu&delegate=CPU`. */
   backend: 'auto' | 'webgpu' | 'webgl' | 'cpu';
   delegate: 'auto' | 'CPU' | 'GPU';
@@ -30,7 +30,7 @@ const state: AppState = {
   name: sessionStorage.getItem('visage.name') ?? '',
   room: '',
   photos: [],
-  mouth: sessionStorage.getItem('visage.mouth') === '1',
+  refine: { eyes: sessionStorage.getItem('visage.eyes') === '1', mouth: sessionStorage.getItem('visage.mouth') === '1' },
   backend: (['auto', 'webgpu', 'webgl', 'cpu'] as const).find((b) => b === query.get('backend')) ?? 'auto',
   delegate: (['auto', 'CPU', 'GPU'] as const).find((d) => d === query.get('delegate')) ?? 'auto',
 };
@@ -76,3 +76,9 @@ function route(): void {
 window.addEventListener('popstate', route);
 window.addEventListener('pagehide', () => void teardown?.());
 route();
+
+/** The lobby's refiner choices as the SDK's `mouthRefiner` render option. */
+export function refinerOption(r: AppState['refine']): boolean | { eyes?: boolean; mouth?: boolean } {
+  if (!r.eyes && !r.mouth) return false;
+  return r.eyes && r.mouth ? true : { eyes: r.eyes, mouth: r.mouth };
+}

@@ -5,7 +5,7 @@
 import { createVisageClient, type ClientStats, type RemotePeer, type VisageClient } from '../../src/sdk/visage-client.ts';
 import { ClientErrorCode, VisageClientError } from '../../src/transport/errors.ts';
 import type { VisageAvatarElement } from '../../src/element/visage-avatar.ts';
-import { go, roomLink, type AppState } from './main.ts';
+import { go, refinerOption, roomLink, type AppState } from './main.ts';
 import { ProgressBar, errorBanner, h } from './ui.ts';
 
 /** A join token from the SFU's development endpoint (a real app gets it from its backend). */
@@ -138,7 +138,7 @@ export function showRoom(app: HTMLElement, state: AppState): () => Promise<void>
         token,
         tracker: { delegate: state.delegate },
         backend: state.backend,
-        render: { mouthRefiner: state.mouth },
+        render: { mouthRefiner: refinerOption(state.refine) },
         ...(state.enrollment ? { enrollment: state.enrollment } : {}),
       });
       if (disposed) {
