@@ -97,6 +97,26 @@ for (const path of Object.keys(paths) as (keyof typeof paths)[]) {
   }
 }
 
+it('in a browser (weights fetched) G runs with the eye and mouth refiners by default; the eye refiner only redraws the eyes', async () => {
+  const wire = toWire(cases.mouth.embedding);
+  const plain = await session.run('wasm', wire, Array.from(lm), SIZE, SIZE, 1, 64, 0, true, true, false);
+  const byDefault = await session.run('wasm', wire, Array.from(lm), SIZE, SIZE, 1, 64, 0, true, true, 'default');
+  expect(plain).toMatchObject({ refining: true, refiningMouth: true, refiningEyes: false, leakedTensors: 0 });
+  expect(byDefault).toMatchObject({ refining: true, refiningMouth: true, refiningEyes: true, leakedTensors: 0 });
+  // Same frame except around the eyes.
+  const a = Buffer.from(plain.pixels, 'base64'), b = Buffer.from(byDefault.pixels, 'base64');
+  const lmPx = (i: number) => [lm[i * 3]! * SIZE, lm[i * 3 + 1]! * SIZE] as const;
+  const eyes = [[33, 133], [362, 263]].map(([p, q]) => ({ c: [(lmPx(p!)[0] + lmPx(q!)[0]) / 2, (lmPx(p!)[1] + lmPx(q!)[1]) / 2], r: Math.hypot(lmPx(q!)[0] - lmPx(p!)[0], lmPx(q!)[1] - lmPx(p!)[1]) * 1.2 }));
+  let near = 0, far = 0;
+  for (let p = 0; p < SIZE * SIZE; p++) {
+    const d = Math.abs(a[p * 4]! - b[p * 4]!);
+    const x = (p % SIZE) + 0.5, y = Math.floor(p / SIZE) + 0.5;
+    if (eyes.some((e) => Math.hypot(x - e.c[0]!, y - e.c[1]!) < e.r)) near += d; else far += d;
+  }
+  expect(near).toBeGreaterThan(20);
+  expect(far).toBe(0);
+});
+
 it('fine-tunes ψ on two photos in Chromium (wasm): the leave-one-out loss falls, the embedding carries the new ψ', async () => {
   const photos = await pagePhotos([30, 50]);
   const wire = toWire(cases.refiner.embedding);

@@ -1,10 +1,10 @@
 /**
  * Headless Chromium (--enable-unsafe-webgpu) running the neural generator page, with the
- * weights mounted at /models/neural/ (the mouth refiner's at /models/mouth/) and tfjs-backend-wasm's binaries at /tfjs-wasm/ (served
+ * weights mounted at /models/neural/ (the mouth and eye refiners' at /models/mouth/, /models/eyes/) and tfjs-backend-wasm's binaries at /tfjs-wasm/ (served
  * here, never from a CDN). Used by bench-neural.ts and e2e/neural-generator.e2e.test.ts.
  */
 import { resolve } from 'node:path';
-import { CLIENT_DIR, FACE_FEATURES_DIR, MOUTH_WEIGHTS_DIR, NEURAL_WEIGHTS_DIR, REPO_ROOT } from './lib/paths.ts';
+import { CLIENT_DIR, EYE_WEIGHTS_DIR, FACE_FEATURES_DIR, MOUTH_WEIGHTS_DIR, NEURAL_WEIGHTS_DIR, REPO_ROOT } from './lib/paths.ts';
 import { openPageSession, toWireEmbedding } from './lib/page-session.ts';
 import type { NeuralPageApi, NeuralRunResult } from './neural-page/page.ts';
 import type { AvatarEmbedding } from '@visage/protocol';
@@ -46,7 +46,7 @@ export async function refinerEmbedding(weights: NeuralWeights, backend: 'cpu' | 
 export async function openNeuralSession(): Promise<NeuralSession> {
   const { page, errors, close } = await openPageSession({
     entry: resolve(CLIENT_DIR, 'scripts/neural-page/page.ts'),
-    mounts: { '/models/neural/': NEURAL_WEIGHTS_DIR, '/models/mouth/': MOUTH_WEIGHTS_DIR, '/models/face-recognition/': FACE_FEATURES_DIR, '/tfjs-wasm/': resolve(REPO_ROOT, 'node_modules/@tensorflow/tfjs-backend-wasm/dist') },
+    mounts: { '/models/neural/': NEURAL_WEIGHTS_DIR, '/models/mouth/': MOUTH_WEIGHTS_DIR, '/models/eyes/': EYE_WEIGHTS_DIR, '/models/face-recognition/': FACE_FEATURES_DIR, '/tfjs-wasm/': resolve(REPO_ROOT, 'node_modules/@tensorflow/tfjs-backend-wasm/dist') },
     readyTimeoutMs: 60_000,
     name: 'neural page',
   });

@@ -33,6 +33,8 @@ export interface NeuralRunResult {
   tunedTensors: number;
   /** The mouth refiner ran on every frame. */
   refiningMouth: boolean;
+  /** Whether the eye refiner ran. */
+  refiningEyes: boolean;
   /** Tensor count change across the timed renders (must be 0). */
   leakedTensors: number;
   /** Output RGBA of the first render, base64. */
@@ -47,6 +49,7 @@ const WEIGHTS_URL = '/models/neural/model.json';
 const WASM_PATH = '/tfjs-wasm/';
 const FACE_FEATURES_URL = '/models/face-recognition/model.json';
 const MOUTH_WEIGHTS_URL = '/models/mouth/model.json';
+const EYE_WEIGHTS_URL = '/models/eyes/model.json';
 
 /** Person-specific fine-tuning of ψ in the page (photos as base64 RGBA + their landmarks). */
 async function fineTune(backend: TfBackendName, wire: WireEmbedding, photos: { width: number; height: number; rgba: string; landmarks: number[] }[], options: Omit<FineTuneOptions, 'weights' | 'weightsUrl' | 'backend' | 'wasmPath' | 'signal' | 'onProgress'>): Promise<{ wire: WireEmbedding; report: FineTuneReport; losses: number[]; leakedTensors: number }> {
@@ -209,16 +212,17 @@ const api = {
     return usPerTinyOp(tf);
   },
   identityGradCheck,
-  async run(backend: TfBackendName, wire: WireEmbedding, landmarks: number[], width: number, height: number, n: number, gSize: number, gN: number, mouth = false, faceRefiner = true): Promise<NeuralRunResult> {
+  /** `eyes`: the eye refiner from /models/eyes/ (true), none (false), or the generator's default ('default'). */
+  async run(backend: TfBackendName, wire: WireEmbedding, landmarks: number[], width: number, height: number, n: number, gSize: number, gN: number, mouth = false, faceRefiner = true, eyes: boolean | 'default' = false): Promise<NeuralRunResult> {
     const embedding = fromWire(wire);
     const lm = Float32Array.from(landmarks);
     await useTfBackend(backend, { wasmPath: WASM_PATH });
-    const g = new NeuralGenerator({ backend, weightsUrl: WEIGHTS_URL, wasmPath: WASM_PATH, cropSmoothing: 0, mouthWeightsUrl: mouth ? MOUTH_WEIGHTS_URL : null, faceRefiner });
+    const g = new NeuralGenerator({ backend, weightsUrl: WEIGHTS_URL, wasmPath: WASM_PATH, cropSmoothing: 0, mouthWeightsUrl: mouth ? MOUTH_WEIGHTS_URL : null, faceRefiner, ...(eyes === 'default' ? {} : { eyeWeightsUrl: eyes ? EYE_WEIGHTS_URL : null }) });
     await g.init(embedding);
     const target = { width, height, data: new Uint8ClampedArray(width * height * 4) };
     await g.render(lm, target);
     const pixels = toB64(target.data);
-    const refining = g.refining, tunedTensors = g.tunedTensors, refiningMouth = g.refiningMouth;
+    const refining = g.refining, tunedTensors = g.tunedTensors, refiningMouth = g.refiningMouth, refiningEyes = g.refiningEyes;
     const before = tf.memory().numTensors;
     await g.render(lm, target);
     let t = performance.now();
@@ -242,7 +246,7 @@ const api = {
       tf.dispose([psi, x, warp]);
       weights.dispose();
     }
-    return { backend, renderMs, gMs, gSize, refining, tunedTensors, refiningMouth, leakedTensors, pixels };
+    return { backend, renderMs, gMs, gSize, refining, tunedTensors, refiningMouth, refiningEyes, leakedTensors, pixels };
   },
 };
 export type NeuralPageApi = typeof api;

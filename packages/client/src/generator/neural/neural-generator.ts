@@ -12,7 +12,7 @@
  *     G's RGB head is a correction Δ), frame = warp·(1−mask) + rgb·mask for the blending one; the
  *     warp everywhere else — so the warp keeps its sharpness and G only corrects what it learned
  *     to (mouth, eyes, seams, lighting);
- *  5. the eye refiner (`eyeWeightsUrl`, off by default): the same network trained on each eye's
+ *  5. the eye refiner (`eyeWeightsUrl`, on by default when the weights are fetched): the same network trained on each eye's
  *     corner-aligned window (mouth-patch.ts EYE_REGIONS) — lids that close, irises that move, where
  *     the warp stretches one photo's eyes;
  *  6. the mouth refiner (mouth-model.ts; `mouthWeightsUrl`, on by default when the weights are fetched):
@@ -40,7 +40,7 @@ import { cropBox, cropRect, toCropPixels, LANDMARK_COUNT, type CropBox } from '.
 import { readNeuralSections } from './sections.ts';
 import { readTunedWeights } from './tuned-weights.ts';
 import { DEFAULT_MOUTH_WEIGHTS_URL, MouthModel, MouthRefiner, loadEyeWeights, loadMouthWeights, type MouthWeights } from './mouth-model.ts';
-import { EYE_REGIONS } from './mouth-patch.ts';
+import { DEFAULT_EYE_WEIGHTS_URL, EYE_REGIONS } from './mouth-patch.ts';
 
 export const NEURAL_FAMILY = 'neural';
 /** Where an app serves models/weights/neural/ by default. */
@@ -79,8 +79,10 @@ export interface NeuralGeneratorOptions {
   eyeWeights?: MouthWeights;
   /**
    * URL of the eye refiner's model.json (the mouth refiner's network trained on the eyes' windows,
-   * mouth-patch.ts EYE_REGIONS), or null/absent for none (default: none — experimental, see
-   * models/RESULTS.md). Ignored when `eyeWeights` is given.
+   * mouth-patch.ts EYE_REGIONS), or null for none. Default: DEFAULT_EYE_WEIGHTS_URL when G's
+   * weights are fetched (`weightsUrl`), none when they are passed in (`weights`), as for the mouth
+   * refiner: with the eye refiner, G + mouth is better on all five benchmark metrics (K=8,
+   * models/RESULTS.md session 15). Ignored when `eyeWeights` is given.
    */
   eyeWeightsUrl?: string | null;
   /**
@@ -229,8 +231,9 @@ export class NeuralGenerator implements Generator {
           const mw = this.options.mouthWeights ?? (mouthWeights = await loadMouthWeights(mouthUrl!));
           mouth = new MouthRefiner(new MouthModel(mw));
         }
-        if (warpGen && (this.options.eyeWeights || this.options.eyeWeightsUrl)) {
-          const ew = this.options.eyeWeights ?? (eyeWeights = await loadEyeWeights(this.options.eyeWeightsUrl!));
+        const eyeUrl = this.options.eyeWeightsUrl === undefined ? (this.options.weights ? null : DEFAULT_EYE_WEIGHTS_URL) : this.options.eyeWeightsUrl;
+        if (warpGen && (this.options.eyeWeights || eyeUrl)) {
+          const ew = this.options.eyeWeights ?? (eyeWeights = await loadEyeWeights(eyeUrl!));
           eyes = new MouthRefiner(new MouthModel(ew), EYE_REGIONS);
         }
       } catch (err) {
