@@ -12,7 +12,7 @@
  *     G's RGB head is a correction Δ), frame = warp·(1−mask) + rgb·mask for the blending one; the
  *     warp everywhere else — so the warp keeps its sharpness and G only corrects what it learned
  *     to (mouth, eyes, seams, lighting);
- *  5. the eye refiner (`eyeWeightsUrl`, on by default when the weights are fetched): the same network trained on each eye's
+ *  5. the eye refiner (`eyeWeightsUrl`, on by default with G when its weights are fetched): the same network trained on each eye's
  *     corner-aligned window (mouth-patch.ts EYE_REGIONS) — lids that close, irises that move, where
  *     the warp stretches one photo's eyes;
  *  6. the mouth refiner (mouth-model.ts; `mouthWeightsUrl`, on by default when the weights are fetched):
@@ -79,10 +79,10 @@ export interface NeuralGeneratorOptions {
   eyeWeights?: MouthWeights;
   /**
    * URL of the eye refiner's model.json (the mouth refiner's network trained on the eyes' windows,
-   * mouth-patch.ts EYE_REGIONS), or null for none. Default: DEFAULT_EYE_WEIGHTS_URL when G's
-   * weights are fetched (`weightsUrl`), none when they are passed in (`weights`), as for the mouth
-   * refiner: with the eye refiner, G + mouth is better on all five benchmark metrics (K=8,
-   * models/RESULTS.md session 15). Ignored when `eyeWeights` is given.
+   * mouth-patch.ts EYE_REGIONS), or null for none. Default: DEFAULT_EYE_WEIGHTS_URL when G runs
+   * and its weights are fetched (`weightsUrl`), none when they are passed in (`weights`) or with
+   * `faceRefiner: false`: with the eye refiner, G + mouth is better on all five benchmark metrics
+   * (K=8, models/RESULTS.md session 15). Ignored when `eyeWeights` is given.
    */
   eyeWeightsUrl?: string | null;
   /**
@@ -231,7 +231,8 @@ export class NeuralGenerator implements Generator {
           const mw = this.options.mouthWeights ?? (mouthWeights = await loadMouthWeights(mouthUrl!));
           mouth = new MouthRefiner(new MouthModel(mw));
         }
-        const eyeUrl = this.options.eyeWeightsUrl === undefined ? (this.options.weights ? null : DEFAULT_EYE_WEIGHTS_URL) : this.options.eyeWeightsUrl;
+        // Default on with G, when the generator fetches its own weights (faceRefiner: false callers say which refiners they want).
+        const eyeUrl = this.options.eyeWeightsUrl === undefined ? (this.options.weights || !this.options.faceRefiner ? null : DEFAULT_EYE_WEIGHTS_URL) : this.options.eyeWeightsUrl;
         if (warpGen && (this.options.eyeWeights || eyeUrl)) {
           const ew = this.options.eyeWeights ?? (eyeWeights = await loadEyeWeights(eyeUrl!));
           eyes = new MouthRefiner(new MouthModel(ew), EYE_REGIONS);
