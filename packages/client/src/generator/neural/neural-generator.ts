@@ -373,13 +373,20 @@ export class NeuralGenerator implements Generator {
   }
 }
 
-/** Bilinear sampling grid of the S×S network output over the crop square (pixel centres, edge clamp — torch's
- * `interpolate(mode='bilinear', align_corners=False)` on the upsampled square). */
-function axis(r: { side: number }, s: number, i: number, origin: number): { i0: number; i1: number; a: number } {
-  let f = (i + 0.5 - origin) * (s / r.side) - 0.5;
-  f = f < 0 ? 0 : f > s - 1 ? s - 1 : f;
-  const i0 = Math.floor(f);
-  return { i0, i1: Math.min(i0 + 1, s - 1), a: f - i0 };
+/**
+ * Bilinear sampling grid of the S×S network output over the crop square, along one axis (pixel
+ * centres, edge clamp — torch's `interpolate(mode='bilinear', align_corners=False)` on the
+ * upsampled square): per pixel of the square, G's two input indices and the weight.
+ */
+function axisTaps(side: number, s: number): { i0: Int32Array; i1: Int32Array; a: Float64Array } {
+  const i0 = new Int32Array(side), i1 = new Int32Array(side), a = new Float64Array(side);
+  for (let i = 0; i < side; i++) {
+    let f = (i + 0.5) * (s / side) - 0.5;
+    f = f < 0 ? 0 : f > s - 1 ? s - 1 : f;
+    const k = Math.floor(f);
+    i0[i] = k; i1[i] = Math.min(k + 1, s - 1); a[i] = f - k;
+  }
+  return { i0, i1, a };
 }
 
 /**
@@ -387,29 +394,27 @@ function axis(r: { side: number }, s: number, i: number, origin: number): { i0: 
  * square of an RGBA frame. With a full-resolution warp render, the refiner's composite:
  * out = warp + m·Δ (residual) or warp·(1−m) + rgb·m inside the square, the warp render
  * outside it. Without one (old weights, no warp sections): G's RGB inside, black outside.
+ * Alpha is 255 everywhere. Separable: each row of the square interpolates G's two rows once.
  */
 function compositeOnto(src: Float32Array, s: number, r: { x0: number; y0: number; side: number }, warp: Uint8ClampedArray | null, dst: Uint8ClampedArray | Uint8Array, width: number, height: number, residual: boolean): void {
-  const v = [0, 0, 0, 0];
-  for (let y = 0; y < height; y++) {
-    const inY = y >= r.y0 && y < r.y0 + r.side;
-    const ay = axis(r, s, y, r.y0);
-    for (let x = 0; x < width; x++) {
-      const o = (y * width + x) * 4;
-      dst[o + 3] = 255;
-      if (!inY || x < r.x0 || x >= r.x0 + r.side) {
-        for (let c = 0; c < 3; c++) dst[o + c] = warp ? warp[o + c]! : 0;
-        continue;
-      }
-      const ax = axis(r, s, x, r.x0);
-      const i00 = (ay.i0 * s + ax.i0) * 4, i10 = (ay.i0 * s + ax.i1) * 4, i01 = (ay.i1 * s + ax.i0) * 4, i11 = (ay.i1 * s + ax.i1) * 4;
-      for (let c = 0; c < 4; c++) {
-        const top = src[i00 + c]! + (src[i10 + c]! - src[i00 + c]!) * ax.a;
-        const bot = src[i01 + c]! + (src[i11 + c]! - src[i01 + c]!) * ax.a;
-        v[c] = top + (bot - top) * ay.a;
-      }
-      const m = v[3]!;
+  if (warp) dst.set(warp);
+  else dst.fill(0);
+  for (let o = 3; o < dst.length; o += 4) dst[o] = 255;
+  // The square's part inside the frame; the taps are indexed from the square's corner.
+  const xa = Math.max(0, r.x0), xb = Math.min(width, r.x0 + r.side), ya = Math.max(0, r.y0), yb = Math.min(height, r.y0 + r.side);
+  if (xa >= xb || ya >= yb) return;
+  const t = axisTaps(r.side, s);
+  const row = new Float64Array(s * 4);
+  for (let y = ya; y < yb; y++) {
+    const ty = y - r.y0, ay = t.a[ty]!, r0 = t.i0[ty]! * s * 4, r1 = t.i1[ty]! * s * 4;
+    for (let k = 0; k < s * 4; k++) row[k] = src[r0 + k]! + (src[r1 + k]! - src[r0 + k]!) * ay;
+    let o = (y * width + xa) * 4;
+    for (let x = xa; x < xb; x++, o += 4) {
+      const tx = x - r.x0, ax = t.a[tx]!, i0 = t.i0[tx]! * 4, i1 = t.i1[tx]! * 4;
+      const m = row[i0 + 3]! + (row[i1 + 3]! - row[i0 + 3]!) * ax;
       for (let c = 0; c < 3; c++) {
-        const out = !warp ? v[c]! : residual ? warp[o + c]! + v[c]! * m : warp[o + c]! * (1 - m) + v[c]! * m;
+        const v = row[i0 + c]! + (row[i1 + c]! - row[i0 + c]!) * ax;
+        const out = !warp ? v : residual ? warp[o + c]! + v * m : warp[o + c]! * (1 - m) + v * m;
         dst[o + c] = Math.round(Math.min(255, Math.max(0, out)));
       }
     }
