@@ -69,6 +69,11 @@ async function fineTune(backend: TfBackendName, wire: WireEmbedding, photos: { w
   }
 }
 
+/** Deterministic test values: bias + scale · sin(seed · 12.9898 + i · 78.233), n of them. */
+function sinNoise(n: number, seed: number, scale: number, bias = 0): Float32Array {
+  return Float32Array.from({ length: n }, (_, i) => bias + Math.sin(seed * 12.9898 + i * 78.233) * scale);
+}
+
 /**
  * conv2dTunable's gradients (input and kernel) on `backend` against tfjs-cpu's own conv2d
  * gradients (which has Conv2DBackpropFilter), for a random 3×3 and 1×1 case: max |Δ|.
@@ -78,8 +83,7 @@ async function tunableGradCheck(backend: TfBackendName): Promise<{ dx: number; d
   const worst = { dx: 0, dw: 0, y: 0 };
   let leaked = 0;
   for (const [b, h, w, cin, cout, k] of cases) {
-    const rnd = (n: number, seed: number) => Float32Array.from({ length: n }, (_, i) => Math.sin(seed * 12.9898 + i * 78.233) * 0.5);
-    const data = { x: rnd(b * h * w * cin, 1), w: rnd(k * k * cin * cout, 2), r: rnd(b * h * w * cout, 3) };
+    const data = { x: sinNoise(b * h * w * cin, 1, 0.5), w: sinNoise(k * k * cin * cout, 2, 0.5), r: sinNoise(b * h * w * cout, 3, 0.5) };
     const grads = async (name: TfBackendName, tunable: boolean) => {
       await useTfBackend(name, { wasmPath: WASM_PATH });
       const before = tf.memory().numTensors;
@@ -110,9 +114,8 @@ async function tunableGradCheck(backend: TfBackendName): Promise<{ dx: number; d
 async function normCheck(): Promise<{ maxDiff: number; meanOut: number; cases: number; leakedTensors: number }> {
   const cases = [[5, 7, 12], [72, 70, 6]] as const;
   let maxDiff = 0, meanOut = 0, leaked = 0;
-  const rnd = (n: number, seed: number, scale: number, bias = 0) => Float32Array.from({ length: n }, (_, i) => bias + Math.sin(seed * 12.9898 + i * 78.233) * scale);
   for (const [h, w, c] of cases) {
-    const data = { x: rnd(h * w * c, 1, 3, 0.7), psi: rnd(5 + 2 * c + 3, 2, 0.8), gamma: rnd(c, 3, 1, 1), beta: rnd(c, 4, 0.5) };
+    const data = { x: sinNoise(h * w * c, 1, 3, 0.7), psi: sinNoise(5 + 2 * c + 3, 2, 0.8), gamma: sinNoise(c, 3, 1, 1), beta: sinNoise(c, 4, 0.5) };
     const run = async (name: TfBackendName) => {
       await useTfBackend(name, { wasmPath: WASM_PATH });
       const before = tf.memory().numTensors;

@@ -38,21 +38,21 @@ export function normReluWebGpu(
   }
   // 64 threads per channel up to 64×64 pixels (G's sizes at its trained 64 px; also the cheaper
   // choice on SwiftShader, where barriers are costly), 256 above (the 256-px config's 128×128).
-  const WORKGROUP = h * w > 4096 ? 256 : 64;
+  const threads = h * w > 4096 ? 256 : 64;
   const program = {
     variableNames: ['x', 'scale', 'shift'],
     outputShape: x.shape.slice(),
     shaderKey: 'visageNormRelu',
     dispatchLayout: { x: [0, 1, 2, 3] },
     dispatch: [c, 1, 1] as [number, number, number],
-    workgroupSize: [WORKGROUP, 1, 1] as [number, number, number],
+    workgroupSize: [threads, 1, 1] as [number, number, number],
     uniforms: 'pixels : i32, channels : i32, scaleOffset : i32, shiftOffset : i32, scaleBias : f32, epsilon : f32,',
     getUserCode: () => `
-      var<workgroup> partial : array<f32, ${WORKGROUP}>;
+      var<workgroup> partial : array<f32, ${threads}>;
       fn workgroupSum(v : f32) -> f32 {
         partial[localId.x] = v;
         workgroupBarrier();
-        for (var k = ${WORKGROUP / 2}u; k > 0u; k = k >> 1u) {
+        for (var k = ${threads / 2}u; k > 0u; k = k >> 1u) {
           if (localId.x < k) { partial[localId.x] = partial[localId.x] + partial[localId.x + k]; }
           workgroupBarrier();
         }
@@ -65,14 +65,14 @@ export function normReluWebGpu(
         let n = uniforms.pixels;
         let stride = uniforms.channels;
         var s = 0.0;
-        for (var i = i32(localId.x); i < n; i = i + ${WORKGROUP}) { s = s + x[i * stride + ch]; }
+        for (var i = i32(localId.x); i < n; i = i + ${threads}) { s = s + x[i * stride + ch]; }
         let mean = workgroupSum(s) / f32(n);
         var v = 0.0;
-        for (var i = i32(localId.x); i < n; i = i + ${WORKGROUP}) { let d = x[i * stride + ch] - mean; v = v + d * d; }
+        for (var i = i32(localId.x); i < n; i = i + ${threads}) { let d = x[i * stride + ch] - mean; v = v + d * d; }
         let rstd = inverseSqrt(workgroupSum(v) / f32(n) + uniforms.epsilon);
         let a = (uniforms.scaleBias + scale[uniforms.scaleOffset + ch]) * rstd;
         let o = shift[uniforms.shiftOffset + ch] - mean * a;
-        for (var i = i32(localId.x); i < n; i = i + ${WORKGROUP}) {
+        for (var i = i32(localId.x); i < n; i = i + ${threads}) {
           setOutputAtIndex(i * stride + ch, max(x[i * stride + ch] * a + o, 0.0));
         }
       }`,
