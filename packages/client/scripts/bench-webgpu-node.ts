@@ -144,8 +144,11 @@ const weights = onGpu.weights;
   for (const s of quick ? [64] : [64, 256]) {
     const x = tf.randomUniform([1, s, s, 3], -1, 1) as tf.Tensor4D;
     const warp = tf.zeros([1, s, s, model.topology.net.warp_ch]) as tf.Tensor4D;
-    const ms = await timeTf(() => tf.tidy(() => { const o = model.generate(x, psi, warp); return tf.concat([o.rgb, o.mask], 3); }), frames);
-    log(`g_${s}`, { ms }, `G bare at ${s}×${s} (shipped face refiner's network; ${s === 256 ? 'the full config\'s frame size' : 'its trained size'}): ${fmt(ms)} ms, readback included`);
+    const run = () => tf.tidy(() => { const o = model.generate(x, psi, warp); return tf.concat([o.rgb, o.mask], 3); });
+    const ms = await timeTf(run, frames);
+    // tfjs kernels per frame; the one-dispatch norms (webgpu-norm.ts) are not tfjs kernels and come on top.
+    const prof = await tf.profile(async () => { const y = run(); await y.data(); y.dispose(); });
+    log(`g_${s}`, { ms, tfjsKernels: prof.kernels.length }, `G bare at ${s}×${s} (shipped face refiner's network; ${s === 256 ? 'the full config\'s frame size' : 'its trained size'}): ${fmt(ms)} ms, readback included; ${prof.kernels.length} tfjs kernels + the norms' own dispatches`);
     tf.dispose([x, warp]);
   }
   psi.dispose();
