@@ -101,6 +101,7 @@ describe('embedding container', () => {
     expect(reason(() => decodeEmbedding(rehash(nan)))).toBe('invalid_field');
     expect(() => encodeEmbedding(sample([{ type: SectionType.EyePatch, mandatory: true, bytes: new Uint8Array(10) }]))).toThrow(TypeError);
     expect(() => encodeEmbedding(sample([{ type: SectionType.EyeballPatch, mandatory: false, bytes: new Uint8Array(10) }]))).toThrow(/section 11 is not a WebP, JPEG or PNG image/);
+    expect(() => encodeEmbedding(sample([{ type: SectionType.MouthSet, mandatory: false, bytes: new Uint8Array(10) }]))).toThrow(/section 12 is not a WebP, JPEG or PNG image/);
   });
 
   it('throws only DecodeError on 5,000 mutated containers', () => {

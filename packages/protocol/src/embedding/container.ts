@@ -72,6 +72,7 @@ export function validateSection(type: number, bytes: Uint8Array): string | null 
     case SectionType.MouthPatch:
     case SectionType.EyePatch:
     case SectionType.EyeballPatch:
+    case SectionType.MouthSet:
       return isImage(bytes) ? null : `section ${type} is not a WebP, JPEG or PNG image`;
     case SectionType.IdentityVector:
       if (bytes.length === 0 || bytes.length % 4 !== 0) return 'identity vector must be a non-empty float32 array';

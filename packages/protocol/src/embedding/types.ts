@@ -28,6 +28,12 @@ export const SectionType = {
   GeneratorWeights: 10,
   /** Both eyes' openings in their eyeball frames (iris-centred; client face-model.ts), side by side, image bytes. */
   EyeballPatch: 11,
+  /**
+   * Further mouth-interior patches, one per enrollment photo with an open mouth, stacked vertically
+   * (client face-model.ts's patch size each), image bytes; their inner-lip contours in the metadata.
+   * Receivers that know it draw each frame's mouth from the photo whose opening is nearest.
+   */
+  MouthSet: 12,
 } as const;
 export type SectionType = (typeof SectionType)[keyof typeof SectionType];
 

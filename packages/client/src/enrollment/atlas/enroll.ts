@@ -9,7 +9,8 @@ import {
   ATLAS_TRIANGLES, EYES, LANDMARK_COUNT, MOUTH_FRAME_Y, MOUTH_LOOP, MOUTH_PATCH_HEIGHT, MOUTH_PATCH_WIDTH,
   eyeOpenness, mouthFrame, mouthOpenness, mouthPatchCoord, mouthPatchToPixel, toPixels, type Points,
 } from '../../generator/warp/face-model.ts';
-import { embeddingPayloadBytes, packWarpContent, type PackOptions, type WarpContent } from '../../generator/warp/content.ts';
+import { embeddingPayloadBytes, packWarpContent, type MouthEntry, type PackOptions, type WarpContent } from '../../generator/warp/content.ts';
+import { contourOpenings, MOUTH_SWITCH_MARGIN } from '../../generator/warp/frame-mesh.ts';
 import { canonicalize } from '../../generator/retarget.ts';
 import { triangleQuality, unwrapPhoto } from './unwrap.ts';
 import { registerUnwraps } from './register.ts';
@@ -38,6 +39,11 @@ export interface EnrollOptions extends PackOptions {
    * beat plain fusion on the held-out persons (models/RESULTS.md, session 15).
    */
   registerPhotos?: 'reference' | 'consensus';
+  /**
+   * Also carry the mouth interiors of the other photos with an open mouth (the MouthSet section),
+   * so that each frame draws the one nearest its opening (default true).
+   */
+  mouthSet?: boolean;
   /** Size budget of the section payloads (default 256 KiB minus 1 KiB for the container). */
   maxBytes?: number;
   name?: string;
@@ -54,6 +60,8 @@ export const MOUTH_OPEN_THRESHOLD = 0.12;
  * have under 1 % (dark openings), the others 8 % or more.
  */
 export const MIN_TEETH_FRACTION = 0.05;
+/** At most this many further mouth interiors (MouthSet) besides the mouth patch. */
+export const MAX_MOUTH_SET = 7;
 
 const TRI_COUNT = ATLAS_TRIANGLES.length / 3;
 
@@ -143,6 +151,7 @@ export function buildWarpContent(photos: readonly EnrollmentPhoto[], options: En
   const { patch: mouth, contour: mouthContour } = mouthOpen
     ? extractMouthPatch(photos[mouthSource]!.image, pts[mouthSource]!)
     : synthesizeOpenMouth(lipContour(pts[mouthSource]!), colors[mouthSource]!);
+  const mouthSet = options.mouthSet === false ? [] : buildMouthSet(photos, pts, opens, mouthOpen ? mouthSource : -1, mouthContour, gains, mouthOpen ? gains[mouthSource]! : [1, 1, 1]);
 
   // Neutral shape: mean of the pose-normalised shapes.
   const neutral = new Float32Array(LANDMARK_COUNT * 3);
@@ -153,6 +162,7 @@ export function buildWarpContent(photos: readonly EnrollmentPhoto[], options: En
 
   return {
     neutral, atlas, plate, plateLandmarks: photos[plateIndex]!.landmarks.slice(), mouth, eyes: null, eyeballs,
+    ...(mouthSet.length ? { mouthSet } : {}),
     metadata: {
       ...(options.name !== undefined ? { name: options.name } : {}),
       photos: photos.length, gains, plateIndex, eyeSource, mouthSource: mouthOpen ? mouthSource : 'synthetic', mouthContour, atlasSize: A,
@@ -181,6 +191,30 @@ export async function enrollWarpAvatar(
     if (attempt >= 3) atlasSize = Math.max(128, Math.round(atlasSize * 0.8));
   }
   throw new RangeError(`avatar embedding does not fit in ${maxBytes} bytes`);
+}
+
+/**
+ * The other photos' open mouths (teeth or not: each is how this person's mouth looks at its
+ * opening), most open first, without near-duplicates of the mouth patch's or of each other's
+ * openings (RMS over the columns within MOUTH_SWITCH_MARGIN), exposure-matched to the mouth patch.
+ */
+function buildMouthSet(
+  photos: readonly EnrollmentPhoto[], pts: readonly Points[], opens: readonly number[], primary: number, primaryContour: number[],
+  gains: readonly (readonly number[])[], primaryGain: readonly number[],
+): MouthEntry[] {
+  const order = opens.map((o, i) => [o, i] as const).filter(([o, i]) => i !== primary && o >= MOUTH_OPEN_THRESHOLD).sort((a, b) => b[0] - a[0]);
+  const kept: number[][] = [primaryContour], out: MouthEntry[] = [];
+  for (const [, i] of order) {
+    if (out.length >= MAX_MOUTH_SET) break;
+    const { patch, contour } = extractMouthPatch(photos[i]!.image, pts[i]!);
+    const o = contourOpenings(contour);
+    if (kept.some((c) => Math.sqrt(contourOpenings(c).reduce((s, v, k) => s + (v - o[k]!) ** 2, 0) / o.length) < MOUTH_SWITCH_MARGIN)) continue;
+    const g = gains[i]!.map((v, c) => v / primaryGain[c]!);
+    for (let k = 0; k < patch.data.length; k += 4) for (let c = 0; c < 3; c++) patch.data[k + c] = patch.data[k + c]! * g[c]!;
+    kept.push(contour);
+    out.push({ patch, contour, source: i });
+  }
+  return out;
 }
 
 /** The photo's inner-lip contour in its mouth frame: [s, t] per MOUTH_LOOP point. */

@@ -3,9 +3,9 @@
  * mapping to and from `AvatarEmbedding` sections (the binary container itself is packages/protocol's).
  */
 import { SectionType, type AvatarEmbedding, type EmbeddingSection } from '@visage/protocol';
-import type { RgbaImage } from '../image.ts';
+import { createImage, type RgbaImage } from '../image.ts';
 import { defaultImageCodec, type ImageCodec, type ImageMime } from '../codec.ts';
-import { EYEBALL_PATCH_HEIGHT, EYEBALL_PATCH_WIDTH, LANDMARK_COUNT, MOUTH_LOOP } from './face-model.ts';
+import { EYEBALL_PATCH_HEIGHT, EYEBALL_PATCH_WIDTH, LANDMARK_COUNT, MOUTH_LOOP, MOUTH_PATCH_HEIGHT, MOUTH_PATCH_WIDTH } from './face-model.ts';
 
 export const WARP_FAMILY = 'warp';
 export const WARP_VERSION = 1;
@@ -23,7 +23,19 @@ export interface WarpMetadata {
   eyeSource?: number;
   /** The mouth patch's photo's inner-lip contour in the patch, [s, t] per MOUTH_LOOP point. */
   mouthContour?: number[];
+  /** The MouthSet section's patches: the photo of each and its inner-lip contour (as mouthContour). */
+  mouthSet?: { sources: number[]; contours: number[][] };
   [key: string]: unknown;
+}
+
+/** A further mouth interior: another enrollment photo's opening, drawn for frames whose opening is nearer its own. */
+export interface MouthEntry {
+  /** MOUTH_PATCH_WIDTH × MOUTH_PATCH_HEIGHT, in the mouth frame of its photo. */
+  patch: RgbaImage;
+  /** Its photo's inner-lip contour in the patch, [s, t] per MOUTH_LOOP point. */
+  contour: number[];
+  /** Index of its enrollment photo. */
+  source: number;
 }
 
 export interface WarpContent {
@@ -41,6 +53,8 @@ export interface WarpContent {
   eyes: RgbaImage | null;
   /** Both eyes in their eyeball frames (face-model.ts) from the most open-eyed photo, or null. Drawn instead of `eyes`. */
   eyeballs: RgbaImage | null;
+  /** Further mouth interiors besides `mouth` (needs its contour), or absent/empty. */
+  mouthSet?: MouthEntry[];
   metadata: WarpMetadata;
 }
 
@@ -80,14 +94,19 @@ export async function packWarpContent(c: WarpContent, options: PackOptions = {})
   if (c.mouth) sections.push({ type: SectionType.MouthPatch, mandatory: false, bytes: await img(c.mouth) });
   if (c.eyes) sections.push({ type: SectionType.EyePatch, mandatory: false, bytes: await img(c.eyes) });
   if (c.eyeballs) sections.push({ type: SectionType.EyeballPatch, mandatory: false, bytes: await img(c.eyeballs) });
-  sections.push({ type: SectionType.Metadata, mandatory: false, bytes: new TextEncoder().encode(JSON.stringify(c.metadata)) });
+  let metadata = c.metadata;
+  if (c.mouthSet?.length) {
+    sections.push({ type: SectionType.MouthSet, mandatory: false, bytes: await img(stackMouths(c.mouthSet)) });
+    metadata = { ...metadata, mouthSet: { sources: c.mouthSet.map((m) => m.source), contours: c.mouthSet.map((m) => m.contour) } };
+  }
+  sections.push({ type: SectionType.Metadata, mandatory: false, bytes: new TextEncoder().encode(JSON.stringify(metadata)) });
   return { formatVersion: EMBEDDING_FORMAT_VERSION, generator: { family: WARP_FAMILY, version: WARP_VERSION }, sections };
 }
 
 export async function unpackWarpContent(e: AvatarEmbedding, codec: ImageCodec = defaultImageCodec()): Promise<WarpContent> {
   if (e.generator.family !== WARP_FAMILY) throw new TypeError(`embedding is for generator '${e.generator.family}', not '${WARP_FAMILY}'`);
   if (e.generator.version > WARP_VERSION) throw new TypeError(`warp embedding version ${e.generator.version} is newer than ${WARP_VERSION}`);
-  const known = new Set<number>([SectionType.NeutralShape, SectionType.TextureAtlas, SectionType.BackgroundPlate, SectionType.PlateLandmarks, SectionType.MouthPatch, SectionType.EyePatch, SectionType.EyeballPatch, SectionType.Metadata]);
+  const known = new Set<number>([SectionType.NeutralShape, SectionType.TextureAtlas, SectionType.BackgroundPlate, SectionType.PlateLandmarks, SectionType.MouthPatch, SectionType.EyePatch, SectionType.EyeballPatch, SectionType.MouthSet, SectionType.Metadata]);
   for (const s of e.sections) if (s.mandatory && !known.has(s.type)) throw new TypeError(`unknown mandatory section ${s.type}`);
   const get = (t: number) => e.sections.find((s) => s.type === t)?.bytes;
   const need = (t: number, what: string) => {
@@ -96,7 +115,8 @@ export async function unpackWarpContent(e: AvatarEmbedding, codec: ImageCodec = 
     return b;
   };
   const meta = get(SectionType.Metadata);
-  const mouth = get(SectionType.MouthPatch), eyes = get(SectionType.EyePatch), eyeballs = get(SectionType.EyeballPatch);
+  const mouth = get(SectionType.MouthPatch), eyes = get(SectionType.EyePatch), eyeballs = get(SectionType.EyeballPatch), set = get(SectionType.MouthSet);
+  const metadata = meta ? (JSON.parse(new TextDecoder().decode(meta)) as WarpMetadata) : { photos: 0 };
   return {
     neutral: bytesToFloats(need(SectionType.NeutralShape, 'NeutralShape'), LANDMARK_COUNT * 3, 'NeutralShape'),
     atlas: await codec.decode(need(SectionType.TextureAtlas, 'TextureAtlas')),
@@ -105,8 +125,39 @@ export async function unpackWarpContent(e: AvatarEmbedding, codec: ImageCodec = 
     mouth: mouth ? await codec.decode(mouth) : null,
     eyes: eyes ? await codec.decode(eyes) : null,
     eyeballs: eyeballs ? await decodeEyeballs(codec, eyeballs) : null,
-    metadata: meta ? (JSON.parse(new TextDecoder().decode(meta)) as WarpMetadata) : { photos: 0 },
+    ...(set ? { mouthSet: splitMouths(await codec.decode(set), metadata.mouthSet) } : {}),
+    metadata,
   };
+}
+
+function stackMouths(set: readonly MouthEntry[]): RgbaImage {
+  const W = MOUTH_PATCH_WIDTH, H = MOUTH_PATCH_HEIGHT, out = createImage(W, H * set.length);
+  set.forEach((m, i) => {
+    if (m.patch.width !== W || m.patch.height !== H) throw new TypeError(`mouthSet[${i}]: expected a ${W}×${H} patch, got ${m.patch.width}×${m.patch.height}`);
+    if (!validContour(m.contour)) throw new TypeError(`mouthSet[${i}]: the contour must hold an [s, t] in [-1, 2] per MOUTH_LOOP point`);
+    out.data.set(m.patch.data, i * W * H * 4);
+  });
+  return out;
+}
+
+function splitMouths(img: RgbaImage, meta: WarpMetadata['mouthSet']): MouthEntry[] {
+  const W = MOUTH_PATCH_WIDTH, H = MOUTH_PATCH_HEIGHT, n = img.height / H;
+  if (img.width !== W || !Number.isInteger(n) || n < 1) throw new TypeError(`MouthSet: expected ${W}×(${H}·n), got ${img.width}×${img.height}`);
+  const sources = meta?.sources, contours = meta?.contours;
+  if (!Array.isArray(sources) || !Array.isArray(contours) || sources.length !== n || contours.length !== n) {
+    throw new TypeError(`MouthSet: the metadata must give a source and a contour for each of its ${n} patches`);
+  }
+  return contours.map((contour, i) => {
+    if (!validContour(contour)) throw new TypeError(`MouthSet: patch ${i}'s contour must hold an [s, t] in [-1, 2] per MOUTH_LOOP point`);
+    if (!Number.isInteger(sources[i]) || sources[i]! < 0) throw new TypeError(`MouthSet: patch ${i}'s source must be a photo index`);
+    const patch = createImage(W, H);
+    patch.data.set(img.data.subarray(i * W * H * 4, (i + 1) * W * H * 4));
+    return { patch, contour, source: sources[i]! };
+  });
+}
+
+function validContour(r: unknown): r is number[] {
+  return Array.isArray(r) && r.length === 2 * MOUTH_LOOP.length && r.every((v) => typeof v === 'number' && v >= -1 && v <= 2);
 }
 
 async function decodeEyeballs(codec: ImageCodec, bytes: Uint8Array): Promise<RgbaImage> {
@@ -120,8 +171,7 @@ async function decodeEyeballs(codec: ImageCodec, bytes: Uint8Array): Promise<Rgb
 /** The metadata's mouth contour if well-formed (an [s, t] per MOUTH_LOOP point, near the patch) and the patch is a photo's, else null. */
 export function mouthContour(c: WarpContent): number[] | null {
   const r = c.metadata.mouthContour;
-  if (!c.mouth || !Array.isArray(r) || r.length !== 2 * MOUTH_LOOP.length) return null;
-  return r.every((v) => typeof v === 'number' && v >= -1 && v <= 2) ? r : null;
+  return c.mouth && validContour(r) ? r : null;
 }
 
 /** Total size of the section payloads (the container adds a small header on top). */

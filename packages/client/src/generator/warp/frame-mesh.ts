@@ -12,7 +12,8 @@ import {
   EYES, EYE_BAND, EYE_CENTER_UVS, EYEBALL_PATCH_WIDTH, MOUTH_FRAME_X, MOUTH_FRAME_Y, MOUTH_LOOP, atlasUv, eyeCenter, eyeballCoord, eyeballFrame, landmarkDistance, mouthFrame, mouthPatchCoord,
   toPixels, type Points,
 } from './face-model.ts';
-import { regionUv, type PackedTexture } from './texture-layout.ts';
+import { regionUv, type PackedTexture, type Region } from './texture-layout.ts';
+import type { MouthEntry } from './content.ts';
 import { luminance, sampleBilinear, type RgbaImage } from '../image.ts';
 
 const RING_SCALES = [1.2, 1.5, 1.9, 2.6];
@@ -24,6 +25,16 @@ const PLATE_FACE_DEPTH = 0.998;
 const MOUTH_DEPTH_OFFSET = 0.01;
 /** Upper/lower inner-lip point pairs of MOUTH_LOOP (1…9 facing 19…11), between its corners 0 and 10. */
 const MOUTH_COLUMNS = 9;
+/**
+ * With several mouth interiors, a frame keeps the one it drew last unless another's opening is
+ * nearer this frame's by this much (RMS over the columns, in mouth widths: about a pixel on a
+ * 50-px mouth), so that a mouth held near the middle of two photos' openings does not flicker
+ * between their interiors.
+ */
+export const MOUTH_SWITCH_MARGIN = 0.02;
+
+/** A mouth interior the frame can draw: where it is in the texture, its photo's inner lips, gap and openings. */
+interface MouthSource { region: Region; contour: readonly number[]; gap: number; open: Float32Array }
 
 /**
  * The upper lids' skin strips: the lid margin (the eye loop's upper half, corner to corner) and the
@@ -114,6 +125,11 @@ export class FrameMeshBuilder {
   private readonly cornerCount: number;
   /** Where a mouth opened wider than the photo's opens: the fraction of the photo's opening at its dark gap. */
   private readonly mouthGap: number;
+  /** The mouth interiors with contours: the mouth patch's first, then the mouth set's (empty without a contour). */
+  private readonly mouths: MouthSource[];
+  /** Which of `mouths` the last frame drew. */
+  private mouthIndex = 0;
+  private readonly frameOpen = new Float32Array(MOUTH_COLUMNS);
   /** Per lid column, the plate photo's margin-to-crease distance over its eye width. */
   private readonly lidRest: Float32Array;
 
@@ -128,8 +144,17 @@ export class FrameMeshBuilder {
     mouthPatch: RgbaImage | null = null,
     /** The atlas (where `lidStarts` looks for each upper lid's lash line), or null: lids from the tracked margin. */
     atlas: RgbaImage | null = null,
+    /** Further mouth interiors (their regions are `tex.mouthSet`); used only with `mouthContour`. */
+    mouthSet: readonly MouthEntry[] = [],
   ) {
     this.mouthGap = mouthContour && mouthPatch ? mouthGap(mouthPatch, mouthContour) : 0.5;
+    if (mouthSet.length !== tex.mouthSet.length) throw new TypeError(`mouthSet has ${mouthSet.length} patches, the texture ${tex.mouthSet.length}`);
+    this.mouths = mouthContour
+      ? [
+          { region: tex.mouth, contour: mouthContour, gap: this.mouthGap, open: contourOpenings(mouthContour) },
+          ...mouthSet.map((m, i) => ({ region: tex.mouthSet[i]!, contour: m.contour, gap: mouthGap(m.patch, m.contour), open: contourOpenings(m.contour) })),
+        ]
+      : [];
     const starts = atlas ? lidStarts(atlas) : LID_STRIPS.map(() => 0);
     // Full in the middle of the lid, none at its corners (shared with the skin around the eye).
     this.lidStart = new Float32Array(LID_ROW);
@@ -325,8 +350,8 @@ export class FrameMeshBuilder {
    * tongue between nearly closed lips, where real mouths show a dark slit). At the photo's own
    * opening it is the photo.
    */
-  private mouthBands(p: Points, len: number, lips: readonly number[], put: (v: number, x: number, y: number, z: number, depthOffset?: number) => void): void {
-    const ML = MOUTH_LOOP.length, uvs = this.mesh.uvs, rowA = this.mouthBase + ML + 1, g = this.mouthGap;
+  private mouthBands(p: Points, len: number, src: MouthSource, put: (v: number, x: number, y: number, z: number, depthOffset?: number) => void): void {
+    const ML = MOUTH_LOOP.length, uvs = this.mesh.uvs, rowA = this.mouthBase + ML + 1, g = src.gap, lips = src.contour, region = src.region;
     // The photo's centre column (inner-lip points 13 and 14).
     const c5 = (MOUTH_COLUMNS + 1) / 2, s5u = lips[2 * c5]!, t5u = lips[2 * c5 + 1]!, s5l = lips[2 * (ML - c5)]!, t5l = lips[2 * (ML - c5) + 1]!;
     for (let c = 1; c <= MOUTH_COLUMNS; c++) {
@@ -348,11 +373,33 @@ export class FrameMeshBuilder {
       // would draw vertical streaks.
       const sg = su + (sl - su) * g, tg = tu + (tl - tu) * g;
       const [ms, mt] = wider ? [s5u + (s5l - s5u) * g, t5u + (t5l - t5u) * g] : [sg, tg];
-      regionUv(this.tex.mouth, clamp01(sg), clamp01(tg), uvs, A * 2);
-      regionUv(this.tex.mouth, clamp01(sg), clamp01(tg), uvs, B * 2);
-      regionUv(this.tex.mouth, clamp01(ms), clamp01(mt), uvs, a * 2);
-      regionUv(this.tex.mouth, clamp01(ms), clamp01(mt), uvs, b * 2);
+      regionUv(region, clamp01(sg), clamp01(tg), uvs, A * 2);
+      regionUv(region, clamp01(sg), clamp01(tg), uvs, B * 2);
+      regionUv(region, clamp01(ms), clamp01(mt), uvs, a * 2);
+      regionUv(region, clamp01(ms), clamp01(mt), uvs, b * 2);
     }
+  }
+
+  /** Which mouth interior this frame draws (null without contours): the nearest in opening, column by column, with hysteresis. */
+  private chooseMouth(p: Points, len: number): MouthSource | null {
+    const m = this.mouths;
+    if (m.length <= 1) return m[0] ?? null;
+    const ML = MOUTH_LOOP.length, o = this.frameOpen;
+    for (let c = 1; c <= MOUTH_COLUMNS; c++) o[c - 1] = landmarkDistance(p, MOUTH_LOOP[c]!, MOUTH_LOOP[ML - c]!) / len;
+    const dist = (k: number) => Math.sqrt(m[k]!.open.reduce((s, v, c) => s + (v - o[c]!) ** 2, 0) / MOUTH_COLUMNS);
+    let best = this.mouthIndex, bestD = dist(best);
+    const current = bestD;
+    for (let k = 0; k < m.length; k++) {
+      const d = dist(k);
+      if (d < bestD) { best = k; bestD = d; }
+    }
+    if (bestD < current - MOUTH_SWITCH_MARGIN) this.mouthIndex = best;
+    return m[this.mouthIndex]!;
+  }
+
+  /** Which mouth interior the last frame drew: 0 the mouth patch, k the mouth set's (k−1)th. */
+  get mouthChoice(): number {
+    return this.mouthIndex;
   }
 
   /** Fills positions (and the mouth and eyeball UVs) for one frame of landmarks (normalised to the output frame). */
@@ -388,7 +435,8 @@ export class FrameMeshBuilder {
       base += L + 1;
     });
     const f = mouthFrame(p);
-    const ML = MOUTH_LOOP.length, lips = this.mouthContour;
+    const src = this.chooseMouth(p, f.len);
+    const ML = MOUTH_LOOP.length, lips = src?.contour ?? null, region = src?.region ?? this.tex.mouth;
     let mx = 0, my = 0, mz = 0, ms = 0, mt = 0;
     for (let i = 0; i < ML; i++) {
       const k = MOUTH_LOOP[i]!;
@@ -399,13 +447,13 @@ export class FrameMeshBuilder {
       // under their lip as the mouth opens or closes); without, the mouth frame's similarity.
       const [s, t] = lips ? [lips[2 * i]!, lips[2 * i + 1]!] : mouthPatchCoord(f, x, y);
       ms += s; mt += t;
-      regionUv(this.tex.mouth, clamp01(s), clamp01(t), uvs, (this.mouthBase + i) * 2);
+      regionUv(region, clamp01(s), clamp01(t), uvs, (this.mouthBase + i) * 2);
     }
     mx /= ML; my /= ML; mz /= ML;
     put(this.mouthBase + ML, mx, my, mz, MOUTH_DEPTH_OFFSET);
     const [s, t] = lips ? [ms / ML, mt / ML] : mouthPatchCoord(f, mx, my);
-    regionUv(this.tex.mouth, clamp01(s), clamp01(t), uvs, (this.mouthBase + ML) * 2);
-    if (lips) this.mouthBands(p, f.len, lips, put);
+    regionUv(region, clamp01(s), clamp01(t), uvs, (this.mouthBase + ML) * 2);
+    if (src) this.mouthBands(p, f.len, src, put);
 
     // Lash rows: the lashes keep the photo's thickness at the margin when the lid is stretched (a
     // blink: the margin comes down, the crease much less); the lid skin above them takes the stretch.
@@ -479,6 +527,15 @@ export function fitSimilarity(src: Float32Array, dst: Float32Array): Similarity 
 }
 
 export type { Points };
+
+/** A contour's opening per column (upper inner-lip point to the lower one facing it), in mouth widths. */
+export function contourOpenings(lips: readonly number[]): Float32Array {
+  const ML = MOUTH_LOOP.length, out = new Float32Array(MOUTH_COLUMNS);
+  for (let c = 1; c <= MOUTH_COLUMNS; c++) {
+    out[c - 1] = Math.hypot((lips[2 * (ML - c)]! - lips[2 * c]!) * MOUTH_FRAME_X, (lips[2 * (ML - c) + 1]! - lips[2 * c + 1]!) * MOUTH_FRAME_Y);
+  }
+  return out;
+}
 
 /**
  * The dark gap of an open mouth (between the upper teeth and the tongue or lower teeth), as the

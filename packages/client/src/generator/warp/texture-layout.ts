@@ -1,5 +1,5 @@
 /**
- * Packs the warp content's images into one texture (atlas, eye band or eyeballs, mouth patch, plate stacked
+ * Packs the warp content's images into one texture (atlas, eye band or eyeballs, mouth patch, plate, further mouths stacked
  * vertically with edge-replicated gutters) so every backend draws a frame with one texture and
  * one draw call.
  */
@@ -14,12 +14,14 @@ export interface PackedTexture {
   eyeballs: Region | null;
   mouth: Region;
   plate: Region;
+  /** The further mouth interiors (WarpContent.mouthSet), in its order. */
+  mouthSet: Region[];
 }
 
 const GUTTER = 2;
 
-export function packTexture(atlas: RgbaImage, eyes: RgbaImage | null, eyeballs: RgbaImage | null, mouth: RgbaImage, plate: RgbaImage): PackedTexture {
-  const parts = [atlas, eyes, eyeballs, mouth, plate];
+export function packTexture(atlas: RgbaImage, eyes: RgbaImage | null, eyeballs: RgbaImage | null, mouth: RgbaImage, plate: RgbaImage, mouthSet: readonly RgbaImage[] = []): PackedTexture {
+  const parts = [atlas, eyes, eyeballs, mouth, plate, ...mouthSet];
   const width = Math.max(...parts.map((p) => (p ? p.width : 0))) + 2 * GUTTER;
   const height = parts.reduce((s, p) => s + (p ? p.height + 2 * GUTTER : 0), 0);
   const image = createImage(width, height, [0, 0, 0, 255]);
@@ -31,7 +33,7 @@ export function packTexture(atlas: RgbaImage, eyes: RgbaImage | null, eyeballs: 
     y += p.height + 2 * GUTTER;
     return r;
   });
-  return { image, atlas: regions[0]!, eyes: regions[1] ?? null, eyeballs: regions[2] ?? null, mouth: regions[3]!, plate: regions[4]! };
+  return { image, atlas: regions[0]!, eyes: regions[1] ?? null, eyeballs: regions[2] ?? null, mouth: regions[3]!, plate: regions[4]!, mouthSet: regions.slice(5) as Region[] };
 }
 
 function blitWithGutter(dst: RgbaImage, src: RgbaImage, x0: number, y0: number): void {

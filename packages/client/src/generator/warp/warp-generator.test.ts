@@ -254,6 +254,50 @@ describe('warp generator (CPU backend)', () => {
     expect(lit.metadata.mouthSource).toBe(0);
   });
 
+  it('draws each frame\'s mouth from the photo nearest in opening (MouthSet), without flicker between two', async () => {
+    // Photo 0: wide open, dark (no teeth); photo 1: less open, teeth under the upper lip. The mouth
+    // patch is photo 1's (it shows teeth), photo 0's travels in the MouthSet section. Driven through
+    // openings 0.06 → 0.085 → 0.1 → 0.075 → 0.06, the band under the upper lip shows teeth,
+    // teeth (kept: not nearer the other by MOUTH_SWITCH_MARGIN), cavity, cavity (kept), teeth. Without
+    // the set: teeth throughout.
+    const S = 1024, wide = openMouth(l30, 0.1), narrow = openMouth(l30, 0.06);
+    const photos = [
+      { image: paintMouth(toPixels(wide, S, S), S, 0), landmarks: wide },
+      { image: paintMouth(toPixels(narrow, S, S), S, 0.3), landmarks: narrow },
+    ];
+    const lum = (c: ArrayLike<number>) => 0.299 * c[0]! + 0.587 * c[1]! + 0.114 * c[2]!;
+    const upperBand = async (e: AvatarEmbedding) => {
+      const g = new WarpGenerator({ backend: 'cpu', codec: pngCodec }), out = createImage(S, S), seen: number[] = [];
+      await g.init(e);
+      for (const h of [0.06, 0.085, 0.1, 0.075, 0.06]) {
+        const q = toPixels(openMouth(l30, h), S, S), top = q[13 * 3 + 1]!, gap = q[14 * 3 + 1]! - top, o = (Math.round(top + 0.1 * gap) * S + Math.round(q[13 * 3]!)) * 4;
+        await g.render(openMouth(l30, h), out);
+        seen.push(lum(out.data.subarray(o, o + 3)));
+      }
+      g.dispose();
+      return seen;
+    };
+    const { embedding: e, content: c } = await enrollWarpAvatar(photos, { codec: pngCodec });
+    expect(c.metadata.mouthSource).toBe(1);
+    expect(c.mouthSet!.map((m) => m.source)).toEqual([0]);
+    expect(e.sections.some((x) => x.type === SectionType.MouthSet)).toBe(true);
+    const back = await unpackWarpContent(e, pngCodec);
+    expect(back.mouthSet!.map((m) => m.source)).toEqual([0]);
+    expect(back.mouthSet![0]!.contour).toEqual(c.mouthSet![0]!.contour);
+    const withSet = await upperBand(e);
+    const teeth = lum(TEETH), cavity = lum(CAVITY);
+    expect(withSet.map((v) => (v > (teeth + cavity) / 2 ? 'teeth' : 'cavity'))).toEqual(['teeth', 'teeth', 'cavity', 'cavity', 'teeth']);
+    const { embedding: single, content: one } = await enrollWarpAvatar(photos, { codec: pngCodec, mouthSet: false });
+    expect(one.mouthSet).toBeUndefined();
+    expect(single.sections.some((x) => x.type === SectionType.MouthSet)).toBe(false);
+    expect((await upperBand(single)).every((v) => v > (teeth + cavity) / 2)).toBe(true);
+    // A set without its contours in the metadata is refused, not drawn from the wrong place.
+    const meta = e.sections.find((x) => x.type === SectionType.Metadata)!;
+    const { mouthSet: _dropped, ...rest } = JSON.parse(new TextDecoder().decode(meta.bytes)) as Record<string, unknown>;
+    const bad = { ...e, sections: e.sections.map((x) => (x === meta ? { ...x, bytes: new TextEncoder().encode(JSON.stringify(rest)) } : x)) };
+    await expect(unpackWarpContent(bad, pngCodec)).rejects.toThrow(/MouthSet: the metadata must give a source and a contour for each of its 1 patches/);
+  });
+
   it('keeps the lashes at their thickness on the lid margin when the eyes close', async () => {
     // Painted open eyes with a band of dark lashes along each upper lid margin. Driven nearly closed
     // with the creases raised (as the brows are in a blink), the lid strip from margin to crease is

@@ -61,13 +61,14 @@ export class WarpGenerator implements Generator {
   /** Like init() but from already-decoded content (offline rendering, tests). */
   async initContent(content: WarpContent): Promise<void> {
     if (this.state === 'disposed') throw VisageError.invalidState('generator disposed');
-    const tex = packTexture(content.atlas, content.eyeballs ? null : content.eyes, content.eyeballs, content.mouth ?? synthesizeMouthPatch(), content.plate);
+    const contour = mouthContour(content), mouthSet = contour ? content.mouthSet ?? [] : [];
+    const tex = packTexture(content.atlas, content.eyeballs ? null : content.eyes, content.eyeballs, content.mouth ?? synthesizeMouthPatch(), content.plate, mouthSet.map((m) => m.patch));
     const backend = await selectBackend(this.options.backend, this.options.backendFactory);
     if ((this.state as string) === 'disposed') { backend.dispose(); throw VisageError.invalidState('generator disposed during init'); }
     backend.setTexture(tex.image);
     this.rasterBackend = backend;
     this.content = content;
-    this.builder = new FrameMeshBuilder(tex, content.plateLandmarks, content.plate.width, content.plate.height, mouthContour(content), content.mouth, content.atlas);
+    this.builder = new FrameMeshBuilder(tex, content.plateLandmarks, content.plate.width, content.plate.height, contour, content.mouth, content.atlas, mouthSet);
     this.state = 'ready';
   }
 
