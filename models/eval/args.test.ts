@@ -24,6 +24,8 @@ describe('parseEvalArgs', () => {
     expect(parse('c.mp4', '--shots', '8', '--atlas-register', 'consensus')!.atlasRegister).toBe('consensus');
     expect(parse('c.mp4', '--shots', '2', '--atlas-register', 'reference')!.atlasRegister).toBe('reference');
     expect(parse('c.mp4', '--shots', '8')).not.toHaveProperty('atlasRegister');
+    expect(parse('c.mp4', '--shots', '8', '--no-mouth-set')!.mouthSet).toBe(false);
+    expect(parse('c.mp4', '--shots', '8')).not.toHaveProperty('mouthSet');
   });
   it('takes --codecs none for a generator-only run', () => {
     expect(parse('c.mp4', '--codecs', 'none')!.codecs).toEqual([]);

@@ -19,6 +19,7 @@ ladders and a static frame on the same face crops.
   --atlas-boost J[,B]   enroll from the K shots with shot J's weight in the texture-atlas fusion ×B (default 10).
   --atlas-register MODE enroll with each shot's unwrap registered onto the most frontal shot's
                         (reference) or onto their mean (consensus) before fusion (a diagnostic).
+  --no-mouth-set        enroll without the other shots' mouth interiors (one mouth interior for every frame).
   --generator NAME      generator to drive (default warp; neural: the tfjs model, enrolled with its sections).
   --neural-weights DIR  the neural generator's model.json + shards (default models/weights/neural).
   --size N              face-crop side in pixels, even, 64–1024 (256 and 512 are the reported ones). Default 256.
@@ -97,7 +98,7 @@ export function parseEvalArgs(argv: string[], generators: readonly string[]): Pa
         shots: { type: 'string' }, generator: { type: 'string' }, size: { type: 'string' }, json: { type: 'string' },
         'side-by-side': { type: 'string' }, seed: { type: 'string' }, 'max-eval-frames': { type: 'string' }, 'rung-frames': { type: 'string' }, codecs: { type: 'string' },
         ladder: { type: 'string' }, gop: { type: 'string' }, tracks: { type: 'string' }, 'neural-weights': { type: 'string' }, 'fine-tune': { type: 'string' }, 'fine-tune-layers': { type: 'string' }, 'identity-weight': { type: 'string' }, 'no-cache': { type: 'boolean' },
-        'mouth-weights': { type: 'string' }, 'eye-weights': { type: 'string' }, 'no-mouth': { type: 'boolean' }, 'no-face-refiner': { type: 'boolean' }, 'post-sharpen': { type: 'string' }, 'post-filter': { type: 'string' }, 'post-oracle': { type: 'string' }, 'only-shot': { type: 'string' }, 'atlas-boost': { type: 'string' }, 'atlas-register': { type: 'string' },
+        'mouth-weights': { type: 'string' }, 'eye-weights': { type: 'string' }, 'no-mouth': { type: 'boolean' }, 'no-face-refiner': { type: 'boolean' }, 'post-sharpen': { type: 'string' }, 'post-filter': { type: 'string' }, 'post-oracle': { type: 'string' }, 'only-shot': { type: 'string' }, 'atlas-boost': { type: 'string' }, 'atlas-register': { type: 'string' }, 'no-mouth-set': { type: 'boolean' },
         quiet: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
       },
     });
@@ -207,6 +208,7 @@ export function parseEvalArgs(argv: string[], generators: readonly string[]): Pa
     ...(onlyShot !== undefined ? { onlyShot } : {}),
     ...(atlasBoost ? { atlasBoost } : {}),
     ...(atlasRegister !== undefined ? { atlasRegister } : {}),
+    ...(v['no-mouth-set'] ? { mouthSet: false } : {}),
     cache: !v['no-cache'],
     cropScale: DEFAULT_EVAL_OPTIONS.cropScale,
     json: v.json,

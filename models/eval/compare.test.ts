@@ -90,6 +90,21 @@ describe('eval:compare statistics', () => {
     expect(csim.diff).toBeCloseTo((0.01 + 0.03) / 2, 12);
     expect(csim.verdict).toBe('better');
   });
+  it('compares mouth L1 only when every result has it', () => {
+    const withMouth = (r: EvalResult, v: number) => {
+      const pf = r.details.per_frame!;
+      return { ...r, details: { ...r.details, per_frame: { ...pf, mouth_l1: pf.index.map(() => v) } } } as EvalResult;
+    };
+    expect(rows.some((r) => r.metric === 'mouth_l1')).toBe(false);
+    const b = [withMouth(result('a.mp4', 6, () => ({})), 0.1), withMouth(result('b.mp4', 6, () => ({})), 0.12)];
+    const v = [withMouth(result('a.mp4', 6, () => ({})), 0.09), withMouth(result('b.mp4', 6, () => ({})), 0.11)];
+    const m = compareResults(pairResults(b, v), { resamples: 200 }).find((r) => r.metric === 'mouth_l1')!;
+    expect(m.diff).toBeCloseTo(-0.01, 12);
+    expect(m.verdict).toBe('better');
+    const mixed = compareResults(pairResults(b, [v[0]!, result('b.mp4', 6, () => ({}))]), { resamples: 200 });
+    expect(mixed.some((r) => r.metric === 'mouth_l1')).toBe(false);
+    expect(formatComparison([m], { baseline: 'x', variant: 'y' })).toMatch(/\| Mouth L1 \(lower is better\) \| 0\.11000 \| 0\.10000 \| −0\.01000 \|/);
+  });
   it('checks its options and prints a table', () => {
     expect(() => compareResults(pairResults(base, variant), { resamples: 10 })).toThrow(/resamples/);
     expect(() => compareResults(pairResults(base, variant), { block: 0 })).toThrow(/block/);

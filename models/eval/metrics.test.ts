@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cosine, l1, landmarkDistancePx, meanOf, psnr, PSNR_CAP_DB, ssim, ssimReference, type Rgba } from './metrics.ts';
+import { cosine, l1, landmarkDistancePx, maskedL1, meanOf, psnr, PSNR_CAP_DB, ssim, ssimReference, type Rgba } from './metrics.ts';
 
 function pattern(w: number, h: number, f: (x: number, y: number) => number): Rgba {
   const data = new Uint8ClampedArray(w * h * 4);
@@ -26,6 +26,17 @@ describe('pixel metrics', () => {
     expect(l1(flat, plus10)).toBeCloseTo(10 / 255, 9);
     expect(psnr(flat, plus10)).toBeCloseTo(10 * Math.log10((255 * 255) / 100), 9);
   });
+  it('masked L1 counts only the masked pixels, and is null for an empty mask', () => {
+    const a = { width: 4, height: 2, data: new Uint8ClampedArray(32) }, b = { width: 4, height: 2, data: new Uint8ClampedArray(32).fill(255) };
+    const mask = Uint8Array.from([1, 0, 0, 0, 0, 0, 0, 0]);
+    expect(maskedL1(a, b, mask)).toBe(1);
+    b.data.fill(0, 0, 4);
+    expect(maskedL1(a, b, mask)).toBe(0);
+    expect(maskedL1(a, b, Uint8Array.from([1, 1, 0, 0, 0, 0, 0, 0]))).toBe(0.5);
+    expect(maskedL1(a, b, new Uint8Array(8))).toBeNull();
+    expect(() => maskedL1(a, b, new Uint8Array(7))).toThrow(/mask length/);
+  });
+
   it('a one-pixel shift lowers SSIM and PSNR, more for a larger shift', () => {
     const smooth = (x: number, y: number) => Math.round(128 + 100 * Math.sin(x / 6) * Math.cos(y / 9));
     const a = pattern(64, 48, smooth);

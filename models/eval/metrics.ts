@@ -24,6 +24,21 @@ export function l1(a: Rgba, b: Rgba): number {
   return s / ((d1.length / 4) * 3 * 255);
 }
 
+/** L1 as `l1` over the pixels where `mask` (one byte per pixel) is set; null when none is. */
+export function maskedL1(a: Rgba, b: Rgba, mask: Uint8Array): number | null {
+  check(a, b);
+  if (mask.length !== a.width * a.height) throw new TypeError('mask length does not match width × height');
+  let s = 0, n = 0;
+  const d1 = a.data, d2 = b.data;
+  for (let p = 0; p < mask.length; p++) {
+    if (!mask[p]) continue;
+    const i = p * 4;
+    s += Math.abs(d1[i]! - d2[i]!) + Math.abs(d1[i + 1]! - d2[i + 1]!) + Math.abs(d1[i + 2]! - d2[i + 2]!);
+    n++;
+  }
+  return n ? s / (n * 3 * 255) : null;
+}
+
 /** Largest PSNR reported (identical images), in dB. */
 export const PSNR_CAP_DB = 100;
 

@@ -17,7 +17,7 @@ import { CODECS, DEFAULT_LADDER_KBPS, FLOOR_TOLERANCE, cutFilter, encodeRung, mi
 import { clipCropBox, toCropLandmarks, DEFAULT_CROP_SCALE, FACERES_CROP_SCALE, FACERES_INPUT, type CropBox } from './crop.ts';
 import { equivalentBitrate, savingFactor, type Direction, type Equivalent } from './equivalent.ts';
 import { encodeFrames, packetKbps, senderNeutral } from './landmark-codec.ts';
-import { cosine, l1, landmarkDistancePx, meanOf, psnr, ssim, ssimReference, type Rgba, type SsimReference } from './metrics.ts';
+import { cosine, l1, landmarkDistancePx, maskedL1, meanOf, psnr, ssim, ssimReference, type Rgba, type SsimReference } from './metrics.ts';
 import { planFrames, subsetPositions, type FramePlan } from './selection.ts';
 import type { FineTuneReport } from '../../packages/client/src/generator/neural/fine-tune.ts';
 import { openEvalSession, type Analysis, type EvalSession } from './session.ts';
@@ -26,7 +26,7 @@ import { MOUTH_WEIGHTS_DIR, NEURAL_WEIGHTS_DIR } from '../../packages/client/scr
 import { contentHash, readCachedTracks, writeCachedTracks } from './tracks-cache.ts';
 import { collectFrames, Mp4Writer } from './video-io.ts';
 import type { WireEmbedding } from './page/page.ts';
-import { pasteReal, type Oracle } from './oracle.ts';
+import { pasteReal, regionMask, type Oracle } from './oracle.ts';
 import { INNER_DETAIL, innerFaceMask, maskedDetail, postFilter, postSharpen, type PostFilter, type PostSharpen } from './sharpen.ts';
 import { toWireEmbedding } from '../../packages/client/scripts/lib/page-session.ts';
 
@@ -83,6 +83,8 @@ export interface EvalOptions {
   atlasBoost?: { shot: number; factor: number };
   /** Enroll with the shots' unwraps registered before fusion (EnrollOptions.registerPhotos). */
   atlasRegister?: 'reference' | 'consensus';
+  /** Enroll without the other shots' mouth interiors (EnrollOptions.mouthSet: false). */
+  mouthSet?: false;
   /** Let faceres use tfjs' multi-threaded wasm build (default false: one pool thread on 2 cores, no gain). */
   faceresThreads?: boolean;
   log: (line: string) => void;
@@ -128,6 +130,8 @@ export interface PerFrameScores {
    */
   detail?: (number | null)[];
   detail_real?: (number | null)[];
+  /** L1 around the mouth: inside the real frame's outer-lip hull scaled 1.2× about its centre. Absent in older results. */
+  mouth_l1?: (number | null)[];
 }
 
 export type HeadlineMetric = 'ssim' | 'psnr' | 'csim' | 'akd';
@@ -177,6 +181,9 @@ export interface EvalDetails {
     atlas_weights?: number[];
     /** --atlas-register: how the shots' unwraps were registered before fusion. */
     atlas_register?: 'reference' | 'consensus';
+    /** How many further mouth interiors the avatar carries (MouthSet), and whether --no-mouth-set left them out. */
+    mouth_set?: number;
+    no_mouth_set?: true;
   };
   driven: { start: number; end: number; count: number; packets_bytes: number; face_lost_packets: number };
   scoring: { every: number; phase: number; indices: number[]; real_face_found: number };
@@ -227,10 +234,10 @@ export function sourceFaceSide(tracks: readonly FaceFrame[], width: number, heig
  * usable frame; AKD, CSIM and face rate those that were analysed (`analyses[k]` not null).
  */
 /** What every variant is compared with in a real frame, computed once per run: its half of SSIM, its inner-face mask and detail. */
-interface RealHalf { ssim: SsimReference; inner: Uint8Array; detail: number | null }
+interface RealHalf { ssim: SsimReference; inner: Uint8Array; detail: number | null; mouth: Uint8Array }
 
 function score(real: Rgba[], realA: Analysis[], frames: Rgba[], analyses: (Analysis | null)[], size: number, halves: readonly (RealHalf | null)[], indices: readonly number[]): { scores: Scores; perFrame: PerFrameScores } {
-  const pf: PerFrameScores = { index: [], l1: [], psnr: [], ssim: [], akd: [], csim: [], detail: [], detail_real: [] };
+  const pf: PerFrameScores = { index: [], l1: [], psnr: [], ssim: [], akd: [], csim: [], detail: [], detail_real: [], mouth_l1: [] };
   let found = 0, analysed = 0;
   for (let i = 0; i < frames.length; i++) {
     if (!realA[i]!.landmarks) continue;
@@ -241,6 +248,7 @@ function score(real: Rgba[], realA: Analysis[], frames: Rgba[], analyses: (Analy
     pf.ssim.push(ssim(half.ssim, frames[i]!));
     pf.detail!.push(maskedDetail(frames[i]!, half.inner));
     pf.detail_real!.push(half.detail);
+    pf.mouth_l1!.push(maskedL1(real[i]!, frames[i]!, half.mouth));
     const a = analyses[i];
     pf.akd.push(a ? landmarkDistancePx(realA[i]!.landmarks, a.landmarks, size) : null);
     pf.csim.push(a ? cosine(realA[i]!.embedding, a.embedding) : null);
@@ -447,7 +455,8 @@ export async function runEval(o: EvalOptions): Promise<EvalResult> {
     // 4. Enrollment (sender side, Node: same client code as the browser; the neural sections in the page).
     const photos = plan.shots.map((i) => ({ image: { width: o.size, height: o.size, data: new Uint8ClampedArray(real.get(i)!.buffer) }, landmarks: cropLm[i]! }));
     const photoWeights = o.atlasBoost ? plan.shots.map((_, k) => (k === o.atlasBoost!.shot ? o.atlasBoost!.factor : 1)) : undefined;
-    const enrolled = await prof.time('enroll', () => enrollWarpAvatar(photos, { codec: pngCodec, plateIndex: 0, ...(photoWeights ? { photoWeights } : {}), ...(o.atlasRegister ? { registerPhotos: o.atlasRegister } : {}) }));
+    const enrolled = await prof.time('enroll', () => enrollWarpAvatar(photos, { codec: pngCodec, plateIndex: 0, ...(photoWeights ? { photoWeights } : {}), ...(o.atlasRegister ? { registerPhotos: o.atlasRegister } : {}), ...(o.mouthSet === false ? { mouthSet: false } : {}) }));
+    const mouthSetCount = enrolled.content.mouthSet?.length ?? 0;
     let wire: WireEmbedding = toWireEmbedding(enrolled.embedding);
     let embeddingBytes = enrolled.bytes;
     let fineTune: FineTuneReport | null = null;
@@ -536,7 +545,7 @@ export async function runEval(o: EvalOptions): Promise<EvalResult> {
       const lm = realA[k]!.landmarks;
       if (!lm) return null;
       const inner = innerFaceMask(lm, o.size, o.size, INNER_DETAIL);
-      return { ssim: ssimReference(f), inner, detail: maskedDetail(f, inner) };
+      return { ssim: ssimReference(f), inner, detail: maskedDetail(f, inner), mouth: regionMask('mouth', lm, o.size, o.size) };
     });
     const scoreVariant = async (stage: string, frames: Rgba[], positions?: readonly number[]) => {
       const a = await analyseAll(stage, frames, positions);
@@ -655,6 +664,7 @@ export async function runEval(o: EvalOptions): Promise<EvalResult> {
         enrollment: {
           region: [plan.enrollStart, plan.enrollEnd], shots_requested: o.shots, frames: plan.shots, embedding_bytes: embeddingBytes,
           ...(o.onlyShot !== undefined ? { only_shot: o.onlyShot } : {}), ...(photoWeights ? { atlas_weights: photoWeights } : {}), ...(o.atlasRegister ? { atlas_register: o.atlasRegister } : {}),
+          mouth_set: mouthSetCount, ...(o.mouthSet === false ? { no_mouth_set: true as const } : {}),
           ...(o.fineTuneSeconds !== undefined ? { fine_tune: fineTune } : {}),
         },
         driven: { ...plan.driven, count: drivenCount, packets_bytes: packets.reduce((n, p) => n + p.length, 0), face_lost_packets: driven.filter((f) => !f.landmarks).length },
