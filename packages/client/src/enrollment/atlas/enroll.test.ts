@@ -15,9 +15,11 @@ describe('warp enrollment', () => {
     expect(bytes).toBe(embeddingPayloadBytes(embedding));
     expect(bytes).toBeLessThanOrEqual(256 * 1024);
     expect(embedding.sections.map((s) => s.type).sort()).toEqual(
-      [SectionType.NeutralShape, SectionType.TextureAtlas, SectionType.BackgroundPlate, SectionType.PlateLandmarks, SectionType.MouthPatch, SectionType.EyeballPatch, SectionType.Metadata].sort(),
+      [SectionType.NeutralShape, SectionType.TextureAtlas, SectionType.BackgroundPlate, SectionType.PlateLandmarks, SectionType.MouthPatch, SectionType.EyeballPatch, SectionType.MouthSet, SectionType.Metadata].sort(),
     );
     expect(content.metadata.photos).toBe(2);
+    // Both frames' mouths are open: one is the mouth patch, the other the mouth set.
+    expect(content.mouthSet!.map((m) => m.source)).toEqual([1 - (content.metadata.mouthSource as number)]);
     for (const g of content.metadata.gains!) for (const v of g) expect(Math.abs(v - 1)).toBeLessThan(0.2);
     // The atlas is fully filled (push-pull), opaque, and not black.
     let dark = 0;

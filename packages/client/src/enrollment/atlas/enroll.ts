@@ -7,10 +7,10 @@ import type { AvatarEmbedding } from '@visage/protocol';
 import { createImage, luminance, pushPullFill, resize, sampleBilinear, type RgbaImage } from '../../generator/image.ts';
 import {
   ATLAS_TRIANGLES, EYES, LANDMARK_COUNT, MOUTH_FRAME_Y, MOUTH_LOOP, MOUTH_PATCH_HEIGHT, MOUTH_PATCH_WIDTH,
-  eyeOpenness, mouthFrame, mouthOpenness, mouthPatchCoord, mouthPatchToPixel, toPixels, type Points,
+  eyeOpenness, mouthFrame, mouthOpenness, mouthWidth, mouthPatchCoord, mouthPatchToPixel, toPixels, type Points,
 } from '../../generator/warp/face-model.ts';
 import { embeddingPayloadBytes, packWarpContent, type MouthEntry, type PackOptions, type WarpContent } from '../../generator/warp/content.ts';
-import { contourOpenings, MOUTH_SWITCH_MARGIN } from '../../generator/warp/frame-mesh.ts';
+import { contourOpenings, mouthDistance, MOUTH_SWITCH_MARGIN } from '../../generator/warp/frame-mesh.ts';
 import { canonicalize } from '../../generator/retarget.ts';
 import { triangleQuality, unwrapPhoto } from './unwrap.ts';
 import { registerUnwraps } from './register.ts';
@@ -151,7 +151,7 @@ export function buildWarpContent(photos: readonly EnrollmentPhoto[], options: En
   const { patch: mouth, contour: mouthContour } = mouthOpen
     ? extractMouthPatch(photos[mouthSource]!.image, pts[mouthSource]!)
     : synthesizeOpenMouth(lipContour(pts[mouthSource]!), colors[mouthSource]!);
-  const mouthSet = options.mouthSet === false ? [] : buildMouthSet(photos, pts, opens, mouthOpen ? mouthSource : -1, mouthContour, gains, mouthOpen ? gains[mouthSource]! : [1, 1, 1]);
+  const mouthSet = options.mouthSet === false ? [] : buildMouthSet(photos, pts, opens, mouthOpen ? mouthSource : -1, { open: contourOpenings(mouthContour), width: round4(mouthWidth(pts[mouthSource]!)) }, gains, mouthOpen ? gains[mouthSource]! : [1, 1, 1]);
 
   // Neutral shape: mean of the pose-normalised shapes.
   const neutral = new Float32Array(LANDMARK_COUNT * 3);
@@ -165,7 +165,7 @@ export function buildWarpContent(photos: readonly EnrollmentPhoto[], options: En
     ...(mouthSet.length ? { mouthSet } : {}),
     metadata: {
       ...(options.name !== undefined ? { name: options.name } : {}),
-      photos: photos.length, gains, plateIndex, eyeSource, mouthSource: mouthOpen ? mouthSource : 'synthetic', mouthContour, atlasSize: A,
+      photos: photos.length, gains, plateIndex, eyeSource, mouthSource: mouthOpen ? mouthSource : 'synthetic', mouthContour, mouthWidth: round4(mouthWidth(pts[mouthSource]!)), atlasSize: A,
     },
   };
 }
@@ -195,24 +195,25 @@ export async function enrollWarpAvatar(
 
 /**
  * The other photos' open mouths (teeth or not: each is how this person's mouth looks at its
- * opening), most open first, without near-duplicates of the mouth patch's or of each other's
- * openings (RMS over the columns within MOUTH_SWITCH_MARGIN), exposure-matched to the mouth patch.
+ * opening and width), most open first, without near-duplicates of the mouth patch's or of each
+ * other's (closer than MOUTH_SWITCH_MARGIN by frame-mesh.ts `mouthDistance`, which a frame could
+ * never switch between), exposure-matched to the mouth patch.
  */
 function buildMouthSet(
-  photos: readonly EnrollmentPhoto[], pts: readonly Points[], opens: readonly number[], primary: number, primaryContour: number[],
+  photos: readonly EnrollmentPhoto[], pts: readonly Points[], opens: readonly number[], primary: number, primaryKey: { open: Float32Array; width: number },
   gains: readonly (readonly number[])[], primaryGain: readonly number[],
 ): MouthEntry[] {
   const order = opens.map((o, i) => [o, i] as const).filter(([o, i]) => i !== primary && o >= MOUTH_OPEN_THRESHOLD).sort((a, b) => b[0] - a[0]);
-  const kept: number[][] = [primaryContour], out: MouthEntry[] = [];
+  const kept = [primaryKey], out: MouthEntry[] = [];
   for (const [, i] of order) {
     if (out.length >= MAX_MOUTH_SET) break;
     const { patch, contour } = extractMouthPatch(photos[i]!.image, pts[i]!);
-    const o = contourOpenings(contour);
-    if (kept.some((c) => Math.sqrt(contourOpenings(c).reduce((s, v, k) => s + (v - o[k]!) ** 2, 0) / o.length) < MOUTH_SWITCH_MARGIN)) continue;
+    const key = { open: contourOpenings(contour), width: round4(mouthWidth(pts[i]!)) };
+    if (kept.some((k) => mouthDistance(k, key, true) < MOUTH_SWITCH_MARGIN)) continue;
     const g = gains[i]!.map((v, c) => v / primaryGain[c]!);
     for (let k = 0; k < patch.data.length; k += 4) for (let c = 0; c < 3; c++) patch.data[k + c] = patch.data[k + c]! * g[c]!;
-    kept.push(contour);
-    out.push({ patch, contour, source: i });
+    kept.push(key);
+    out.push({ patch, contour, source: i, width: key.width });
   }
   return out;
 }
@@ -288,6 +289,8 @@ function extractMouthPatch(img: RgbaImage, p: Points): { patch: RgbaImage; conto
   pushPullFill(out, mask);
   return { patch: out, contour: lipContour(p) };
 }
+
+const round4 = (v: number): number => Math.round(v * 1e4) / 1e4;
 
 function copyOpaque(img: RgbaImage): RgbaImage {
   const out = createImage(img.width, img.height);

@@ -23,8 +23,10 @@ export interface WarpMetadata {
   eyeSource?: number;
   /** The mouth patch's photo's inner-lip contour in the patch, [s, t] per MOUTH_LOOP point. */
   mouthContour?: number[];
-  /** The MouthSet section's patches: the photo of each and its inner-lip contour (as mouthContour). */
-  mouthSet?: { sources: number[]; contours: number[][] };
+  /** The mouth patch's photo's mouth width (face-model.ts `mouthWidth`). */
+  mouthWidth?: number;
+  /** The MouthSet section's patches: the photo of each, its inner-lip contour (as mouthContour) and its mouth width. */
+  mouthSet?: { sources: number[]; contours: number[][]; widths?: number[] };
   [key: string]: unknown;
 }
 
@@ -36,6 +38,8 @@ export interface MouthEntry {
   contour: number[];
   /** Index of its enrollment photo. */
   source: number;
+  /** Its photo's mouth width (face-model.ts `mouthWidth`), if known. */
+  width?: number;
 }
 
 export interface WarpContent {
@@ -97,7 +101,8 @@ export async function packWarpContent(c: WarpContent, options: PackOptions = {})
   let metadata = c.metadata;
   if (c.mouthSet?.length) {
     sections.push({ type: SectionType.MouthSet, mandatory: false, bytes: await img(stackMouths(c.mouthSet)) });
-    metadata = { ...metadata, mouthSet: { sources: c.mouthSet.map((m) => m.source), contours: c.mouthSet.map((m) => m.contour) } };
+    const widths = c.mouthSet.every((m) => validWidth(m.width)) ? { widths: c.mouthSet.map((m) => m.width!) } : {};
+    metadata = { ...metadata, mouthSet: { sources: c.mouthSet.map((m) => m.source), contours: c.mouthSet.map((m) => m.contour), ...widths } };
   }
   sections.push({ type: SectionType.Metadata, mandatory: false, bytes: new TextEncoder().encode(JSON.stringify(metadata)) });
   return { formatVersion: EMBEDDING_FORMAT_VERSION, generator: { family: WARP_FAMILY, version: WARP_VERSION }, sections };
@@ -143,7 +148,7 @@ function stackMouths(set: readonly MouthEntry[]): RgbaImage {
 function splitMouths(img: RgbaImage, meta: WarpMetadata['mouthSet']): MouthEntry[] {
   const W = MOUTH_PATCH_WIDTH, H = MOUTH_PATCH_HEIGHT, n = img.height / H;
   if (img.width !== W || !Number.isInteger(n) || n < 1) throw new TypeError(`MouthSet: expected ${W}×(${H}·n), got ${img.width}×${img.height}`);
-  const sources = meta?.sources, contours = meta?.contours;
+  const sources = meta?.sources, contours = meta?.contours, widths = meta?.widths;
   if (!Array.isArray(sources) || !Array.isArray(contours) || sources.length !== n || contours.length !== n) {
     throw new TypeError(`MouthSet: the metadata must give a source and a contour for each of its ${n} patches`);
   }
@@ -152,8 +157,14 @@ function splitMouths(img: RgbaImage, meta: WarpMetadata['mouthSet']): MouthEntry
     if (!Number.isInteger(sources[i]) || sources[i]! < 0) throw new TypeError(`MouthSet: patch ${i}'s source must be a photo index`);
     const patch = createImage(W, H);
     patch.data.set(img.data.subarray(i * W * H * 4, (i + 1) * W * H * 4));
-    return { patch, contour, source: sources[i]! };
+    const width = Array.isArray(widths) && widths.length === n ? widths[i] : undefined;
+    return { patch, contour, source: sources[i]!, ...(validWidth(width) ? { width } : {}) };
   });
+}
+
+/** A mouth width as enrollment writes it, if it is one (anything else is left out: the frame then goes by the opening alone). */
+export function validWidth(w: unknown): w is number {
+  return typeof w === 'number' && Number.isFinite(w) && w > 0 && w < 10;
 }
 
 function validContour(r: unknown): r is number[] {

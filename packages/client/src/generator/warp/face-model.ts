@@ -162,6 +162,14 @@ export function mouthPatchToPixel(f: MouthFrame, s: number, t: number): [number,
   const a = (s - 0.5) * MOUTH_FRAME_X * f.len, b = (t - 0.5) * MOUTH_FRAME_Y * f.len;
   return [f.ox + a * f.ux - b * f.uy, f.oy + a * f.uy + b * f.ux];
 }
+/**
+ * Mouth width: the inner-lip corners' distance (78–308) over the outer eye corners' (33–263). At
+ * the same opening a smile's mouth is wider than speech's, and shows teeth where speech is dark.
+ */
+export function mouthWidth(p: Points): number {
+  return landmarkDistance(p, 78, 308) / (landmarkDistance(p, 33, 263) || 1);
+}
+
 /** Mouth openness: inner-lip gap (13–14) over corner distance. */
 export function mouthOpenness(p: Points): number {
   const f = mouthFrame(p);

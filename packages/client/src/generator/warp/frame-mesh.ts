@@ -9,7 +9,7 @@
 import type { DrawMesh } from '../backends/types.ts';
 import { FACE_OVAL, SKIN_TRIANGLES } from '../mesh-data.ts';
 import {
-  EYES, EYE_BAND, EYE_CENTER_UVS, EYEBALL_PATCH_WIDTH, MOUTH_FRAME_X, MOUTH_FRAME_Y, MOUTH_LOOP, atlasUv, eyeCenter, eyeballCoord, eyeballFrame, landmarkDistance, mouthFrame, mouthPatchCoord,
+  EYES, EYE_BAND, EYE_CENTER_UVS, EYEBALL_PATCH_WIDTH, MOUTH_FRAME_X, MOUTH_FRAME_Y, MOUTH_LOOP, atlasUv, eyeCenter, eyeballCoord, eyeballFrame, landmarkDistance, mouthFrame, mouthPatchCoord, mouthWidth,
   toPixels, type Points,
 } from './face-model.ts';
 import { regionUv, type PackedTexture, type Region } from './texture-layout.ts';
@@ -32,9 +32,11 @@ const MOUTH_COLUMNS = 9;
  * between their interiors.
  */
 export const MOUTH_SWITCH_MARGIN = 0.02;
+/** Weight of the mouth width (face-model.ts `mouthWidth`) against the openings in that distance. */
+export const MOUTH_WIDTH_WEIGHT = 3;
 
 /** A mouth interior the frame can draw: where it is in the texture, its photo's inner lips, gap and openings. */
-interface MouthSource { region: Region; contour: readonly number[]; gap: number; open: Float32Array }
+interface MouthSource { region: Region; contour: readonly number[]; gap: number; open: Float32Array; width: number }
 
 /**
  * The upper lids' skin strips: the lid margin (the eye loop's upper half, corner to corner) and the
@@ -146,13 +148,15 @@ export class FrameMeshBuilder {
     atlas: RgbaImage | null = null,
     /** Further mouth interiors (their regions are `tex.mouthSet`); used only with `mouthContour`. */
     mouthSet: readonly MouthEntry[] = [],
+    /** The mouth patch's photo's mouth width, or NaN: the choice then goes by the openings alone. */
+    mouthWidthOfPatch = NaN,
   ) {
     this.mouthGap = mouthContour && mouthPatch ? mouthGap(mouthPatch, mouthContour) : 0.5;
     if (mouthSet.length !== tex.mouthSet.length) throw new TypeError(`mouthSet has ${mouthSet.length} patches, the texture ${tex.mouthSet.length}`);
     this.mouths = mouthContour
       ? [
-          { region: tex.mouth, contour: mouthContour, gap: this.mouthGap, open: contourOpenings(mouthContour) },
-          ...mouthSet.map((m, i) => ({ region: tex.mouthSet[i]!, contour: m.contour, gap: mouthGap(m.patch, m.contour), open: contourOpenings(m.contour) })),
+          { region: tex.mouth, contour: mouthContour, gap: this.mouthGap, open: contourOpenings(mouthContour), width: mouthWidthOfPatch },
+          ...mouthSet.map((m, i) => ({ region: tex.mouthSet[i]!, contour: m.contour, gap: mouthGap(m.patch, m.contour), open: contourOpenings(m.contour), width: m.width ?? NaN })),
         ]
       : [];
     const starts = atlas ? lidStarts(atlas) : LID_STRIPS.map(() => 0);
@@ -386,7 +390,8 @@ export class FrameMeshBuilder {
     if (m.length <= 1) return m[0] ?? null;
     const ML = MOUTH_LOOP.length, o = this.frameOpen;
     for (let c = 1; c <= MOUTH_COLUMNS; c++) o[c - 1] = landmarkDistance(p, MOUTH_LOOP[c]!, MOUTH_LOOP[ML - c]!) / len;
-    const dist = (k: number) => Math.sqrt(m[k]!.open.reduce((s, v, c) => s + (v - o[c]!) ** 2, 0) / MOUTH_COLUMNS);
+    const frame = { open: o, width: mouthWidth(p) }, useWidth = m.every((x) => Number.isFinite(x.width));
+    const dist = (k: number) => mouthDistance(m[k]!, frame, useWidth);
     let best = this.mouthIndex, bestD = dist(best);
     const current = bestD;
     for (let k = 0; k < m.length; k++) {
@@ -527,6 +532,16 @@ export function fitSimilarity(src: Float32Array, dst: Float32Array): Similarity 
 }
 
 export type { Points };
+
+/**
+ * How far apart two mouths are for choosing an interior: the RMS over the columns of their openings'
+ * difference (in mouth widths) and, with `useWidth`, MOUTH_WIDTH_WEIGHT times their widths'.
+ */
+export function mouthDistance(a: { open: ArrayLike<number>; width: number }, b: { open: ArrayLike<number>; width: number }, useWidth: boolean): number {
+  let s = 0;
+  for (let c = 0; c < MOUTH_COLUMNS; c++) s += (a.open[c]! - b.open[c]!) ** 2;
+  return Math.sqrt(s / MOUTH_COLUMNS + (useWidth ? (MOUTH_WIDTH_WEIGHT * (a.width - b.width)) ** 2 : 0));
+}
 
 /** A contour's opening per column (upper inner-lip point to the lower one facing it), in mouth widths. */
 export function contourOpenings(lips: readonly number[]): Float32Array {

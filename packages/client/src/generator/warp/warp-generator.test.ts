@@ -284,6 +284,8 @@ describe('warp generator (CPU backend)', () => {
     const back = await unpackWarpContent(e, pngCodec);
     expect(back.mouthSet!.map((m) => m.source)).toEqual([0]);
     expect(back.mouthSet![0]!.contour).toEqual(c.mouthSet![0]!.contour);
+    expect(back.mouthSet![0]!.width).toBeGreaterThan(0);
+    expect(back.mouthSet![0]!.width).toBe(c.mouthSet![0]!.width);
     const withSet = await upperBand(e);
     const teeth = lum(TEETH), cavity = lum(CAVITY);
     expect(withSet.map((v) => (v > (teeth + cavity) / 2 ? 'teeth' : 'cavity'))).toEqual(['teeth', 'teeth', 'cavity', 'cavity', 'teeth']);
@@ -296,6 +298,34 @@ describe('warp generator (CPU backend)', () => {
     const { mouthSet: _dropped, ...rest } = JSON.parse(new TextDecoder().decode(meta.bytes)) as Record<string, unknown>;
     const bad = { ...e, sections: e.sections.map((x) => (x === meta ? { ...x, bytes: new TextEncoder().encode(JSON.stringify(rest)) } : x)) };
     await expect(unpackWarpContent(bad, pngCodec)).rejects.toThrow(/MouthSet: the metadata must give a source and a contour for each of its 1 patches/);
+  });
+
+  it('tells a smile from speech at the same opening by the mouth\'s width', async () => {
+    // Photo 0: a smile — the mouth 12 % wider, teeth under the upper lip; photo 1: speech at the same
+    // opening (in mouth widths), dark. Driven at either width, the frame draws that photo's interior.
+    const S = 1024, wider = (l: Float32Array, f: number) => {
+      const q = l.slice(), cx = (l[78 * 3]! + l[308 * 3]!) / 2;
+      for (const i of [...MOUTH_LOOP, 61, 146, 91, 181, 84, 17, 314, 405, 321, 375, 291, 409, 270, 269, 267, 0, 37, 39, 40, 185]) q[i * 3] = cx + (l[i * 3]! - cx) * f;
+      return q;
+    };
+    const smile = openMouth(wider(l30, 1.12), 0.06), speech = openMouth(l30, 0.06);
+    const { embedding: e, content: c } = await enrollWarpAvatar([
+      { image: paintMouth(toPixels(smile, S, S), S, 0.3), landmarks: smile },
+      { image: paintMouth(toPixels(speech, S, S), S, 0), landmarks: speech },
+    ], { codec: pngCodec });
+    expect(c.metadata.mouthSource).toBe(0);
+    expect(c.mouthSet!.map((m) => m.source)).toEqual([1]);
+    expect(c.mouthSet![0]!.width! / c.metadata.mouthWidth!).toBeCloseTo(1 / 1.12, 2);
+    const g = new WarpGenerator({ backend: 'cpu', codec: pngCodec }), out = createImage(S, S), seen: string[] = [];
+    await g.init(e);
+    for (const l of [speech, smile, speech]) {
+      await g.render(l, out);
+      const q = toPixels(l, S, S), top = q[13 * 3 + 1]!, gap = q[14 * 3 + 1]! - top, o = (Math.round(top + 0.12 * gap) * S + Math.round(q[13 * 3]!)) * 4;
+      const v = 0.299 * out.data[o]! + 0.587 * out.data[o + 1]! + 0.114 * out.data[o + 2]!;
+      seen.push(v > (0.299 * TEETH[0] + 0.587 * TEETH[1] + 0.114 * TEETH[2] + 0.299 * CAVITY[0] + 0.587 * CAVITY[1] + 0.114 * CAVITY[2]) / 2 ? 'teeth' : 'cavity');
+    }
+    g.dispose();
+    expect(seen).toEqual(['cavity', 'teeth', 'cavity']);
   });
 
   it('keeps the lashes at their thickness on the lid margin when the eyes close', async () => {

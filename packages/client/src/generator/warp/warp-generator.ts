@@ -7,7 +7,7 @@ import type { BackendKind, BackendPreference, Generator, RenderTarget } from '..
 import type { BackendFactory, RasterBackend } from '../backends/types.ts';
 import { selectBackend } from '../backends/select.ts';
 import type { ImageCodec } from '../codec.ts';
-import { mouthContour, unpackWarpContent, WARP_FAMILY, type WarpContent } from './content.ts';
+import { mouthContour, unpackWarpContent, validWidth, WARP_FAMILY, type WarpContent } from './content.ts';
 import { packTexture } from './texture-layout.ts';
 import { FrameMeshBuilder } from './frame-mesh.ts';
 import { synthesizeMouthPatch } from './mouth-synth.ts';
@@ -68,7 +68,7 @@ export class WarpGenerator implements Generator {
     backend.setTexture(tex.image);
     this.rasterBackend = backend;
     this.content = content;
-    this.builder = new FrameMeshBuilder(tex, content.plateLandmarks, content.plate.width, content.plate.height, contour, content.mouth, content.atlas, mouthSet);
+    this.builder = new FrameMeshBuilder(tex, content.plateLandmarks, content.plate.width, content.plate.height, contour, content.mouth, content.atlas, mouthSet, validWidth(content.metadata.mouthWidth) ? content.metadata.mouthWidth : NaN);
     this.state = 'ready';
   }
 
