@@ -59,7 +59,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--frames", required=True, help="clip frame numbers, comma-separated")
     ap.add_argument("--out", required=True)
     ap.add_argument("--box", default="90,60", help="crop width,height in panel pixels (default 90,60)")
-    ap.add_argument("--scale", type=int, default=2, help="enlargement (default 2)")
+    ap.add_argument("--scale", type=float, default=2, help="enlargement (default 2)")
+    ap.add_argument("--colors", type=int, default=256, help="palette colours of the PNG, 2–256, or 0 for full colour (default 256)")
     ap.add_argument("--tracks", default=str(DEFAULT_TRACKS))
     a = ap.parse_args(argv)
     try:
@@ -74,8 +75,8 @@ def main(argv: list[str] | None = None) -> int:
             bw, bh = (int(v) for v in a.box.split(","))
         except ValueError as e:
             raise GridError(f"--frames and --box take integers: {e}") from e
-        if a.scale < 1 or a.scale > 8 or bw < 8 or bh < 8:
-            raise GridError("--scale must be 1–8 and --box at least 8,8")
+        if a.scale < 1 or a.scale > 8 or bw < 8 or bh < 8 or not (a.colors == 0 or 2 <= a.colors <= 256):
+            raise GridError("--scale must be 1–8, --box at least 8,8, --colors 0 or 2–256")
         labels, vids = ["real"], []
         for v in a.videos:
             path, _, label = v.partition("=")
@@ -96,13 +97,15 @@ def main(argv: list[str] | None = None) -> int:
             cells = [vids[0][0][n, y0:y0 + bh, x0:x0 + bw]] + [v[n, y0:y0 + bh, size + x0:size + x0 + bw] for v, _ in vids]
             rows.append(np.concatenate([np.pad(c, ((1, 1), (1, 1), (0, 0)), constant_values=255) for c in cells], axis=1))
         grid = Image.fromarray(np.concatenate(rows, axis=0))
-        grid = grid.resize((grid.width * a.scale, grid.height * a.scale), Image.LANCZOS)
+        grid = grid.resize((round(grid.width * a.scale), round(grid.height * a.scale)), Image.LANCZOS)
         out = Image.new("RGB", (grid.width, grid.height + 16), (255, 255, 255))
         out.paste(grid, (0, 16))
         draw = ImageDraw.Draw(out)
         for k, label in enumerate(labels):
-            draw.text((k * (bw + 2) * a.scale + 3, 2), label, fill=(0, 0, 0))
-        out.save(a.out)
+            draw.text((round(k * (bw + 2) * a.scale) + 3, 2), label, fill=(0, 0, 0))
+        if a.colors:
+            out = out.quantize(colors=a.colors, method=Image.MEDIANCUT, dither=Image.NONE)
+        out.save(a.out, optimize=True)
         print(f"{a.out}: {len(frames)} rows × {len(labels)} columns, {out.width}×{out.height}")
         return 0
     except (GridError, OSError, KeyError, json.JSONDecodeError) as e:

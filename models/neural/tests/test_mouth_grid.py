@@ -39,7 +39,7 @@ def test_crops_each_row_at_the_lips(tmp_path):
     res.write_text(json.dumps({"details": {"crop": {"x": 32, "y": 32, "side": 64}, "video": {"path": "/x/clip.mp4", "width": 128, "height": 128},
                                            "driven": {"start": start}}}))
     out = tmp_path / "g.png"
-    rc = main(["--result", str(res), "--frames", "10,12", "--box", "16,16", "--scale", "1", "--tracks", str(tracks), "--out", str(out), f"{tmp_path / 'a.mp4'}=ours"])
+    rc = main(["--result", str(res), "--frames", "10,12", "--box", "16,16", "--scale", "1", "--colors", "0", "--tracks", str(tracks), "--out", str(out), f"{tmp_path / 'a.mp4'}=ours"])
     assert rc == 0
     g = np.asarray(Image.open(out).convert("RGB")).astype(int)
     assert g.shape == (16 + 2 * 18, 2 * 18, 3)
@@ -64,4 +64,6 @@ def test_refuses_bad_input(tmp_path, capsys):
     assert "not a video" in capsys.readouterr().err
     assert main(["--result", str(res), "--frames", "x", "--tracks", str(tracks), "--out", str(tmp_path / "g.png"), str(tmp_path / "v.mp4")]) == 2
     assert "integers" in capsys.readouterr().err
+    assert main(["--result", str(res), "--frames", "0", "--colors", "300", "--tracks", str(tracks), "--out", str(tmp_path / "g.png"), str(tmp_path / "v.mp4")]) == 2
+    assert "--colors" in capsys.readouterr().err
     assert main(["--result", str(tmp_path / "missing.json"), "--frames", "0", "--out", str(tmp_path / "g.png"), str(tmp_path / "v.mp4")]) == 2

@@ -28,6 +28,22 @@ describe('warp enrollment', () => {
     expect(content.neutral.every(Number.isFinite)).toBe(true);
   });
 
+  it('leaves the mouth set out before it shrinks the plate to fit maxBytes', async () => {
+    const photos = [
+      { image: await loadFrame(30), landmarks: loadLandmarks(30) },
+      { image: await loadFrame(50), landmarks: loadLandmarks(50) },
+    ];
+    const full = await enrollWarpAvatar(photos, { codec: pngCodec });
+    const bare = await enrollWarpAvatar(photos, { codec: pngCodec, mouthSet: false });
+    expect(full.content.mouthSet).toHaveLength(1);
+    expect(full.bytes).toBeGreaterThan(bare.bytes);
+    const fit = await enrollWarpAvatar(photos, { codec: pngCodec, maxBytes: Math.floor((full.bytes + bare.bytes) / 2) });
+    expect(fit.content.mouthSet).toBeUndefined();
+    expect(fit.embedding.sections.some((x) => x.type === SectionType.MouthSet)).toBe(false);
+    expect(fit.content.plate.width).toBe(full.content.plate.width);
+    expect(fit.bytes).toBe(bare.bytes);
+  });
+
   it('registers the photos\' unwraps before fusing them only when asked (registerPhotos)', async () => {
     const photos = [
       { image: await loadFrame(30), landmarks: loadLandmarks(30) },

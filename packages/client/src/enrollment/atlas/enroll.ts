@@ -171,8 +171,9 @@ export function buildWarpContent(photos: readonly EnrollmentPhoto[], options: En
 }
 
 /**
- * Enrolls and packs, shrinking the plate (then the atlas) until the payload fits `maxBytes`.
- * Returns the embedding, the content it encodes, and its payload size.
+ * Enrolls and packs within `maxBytes`: first leaving out mouth-set entries (the least open first),
+ * then shrinking the plate (then the atlas). Returns the embedding, the content it encodes, and
+ * its payload size.
  */
 export async function enrollWarpAvatar(
   photos: readonly EnrollmentPhoto[], options: EnrollOptions = {},
@@ -181,11 +182,20 @@ export async function enrollWarpAvatar(
   let atlasSize = options.atlasSize ?? DEFAULT_ATLAS_SIZE;
   let plateSize = options.plateSize ?? DEFAULT_PLATE_SIZE;
   let quality = options.quality ?? 0.8;
+  let withSet = options.mouthSet !== false;
   for (let attempt = 0; attempt < 8; attempt++) {
-    const content = buildWarpContent(photos, { ...options, atlasSize, plateSize });
-    const embedding = await packWarpContent(content, { ...options, quality });
-    const bytes = embeddingPayloadBytes(embedding);
+    let content = buildWarpContent(photos, { ...options, atlasSize, plateSize, mouthSet: withSet });
+    let embedding = await packWarpContent(content, { ...options, quality });
+    let bytes = embeddingPayloadBytes(embedding);
+    // Further mouths are worth less than the plate's and the atlas's resolution.
+    while (bytes > maxBytes && content.mouthSet?.length) {
+      const { mouthSet, ...rest } = content;
+      content = mouthSet.length > 1 ? { ...rest, mouthSet: mouthSet.slice(0, -1) } : rest;
+      embedding = await packWarpContent(content, { ...options, quality });
+      bytes = embeddingPayloadBytes(embedding);
+    }
     if (bytes <= maxBytes) return { embedding, content, bytes };
+    withSet = false;
     plateSize = Math.round(plateSize * 0.8);
     quality = Math.max(0.5, quality - 0.05);
     if (attempt >= 3) atlasSize = Math.max(128, Math.round(atlasSize * 0.8));
