@@ -106,6 +106,9 @@ describe('demo app', () => {
       expect(await page.locator('.thumb [data-verdict]').first().textContent()).toBeTruthy();
       expect(await page.locator('[data-progress="tracker"]').getAttribute('class')).toContain('done');
       expect(await page.locator('[data-progress="generator"]').getAttribute('class')).toContain('done');
+      // What the avatar's mouth will be, in words (Enrollment.mouths).
+      await page.waitForSelector('[data-testid="mouth-note"]:not([hidden])');
+      expect(await page.locator('[data-testid="mouth-note"]').textContent()).toMatch(/your own mouth|drawn ones/);
     }
     await new Promise((r) => setTimeout(r, 1500)); // let the preview follow the camera for a moment
     for (const user of USERS) await shot(user.id, '2-enroll');

@@ -53,6 +53,7 @@ export function showEnroll(app: HTMLElement, state: AppState): () => Promise<voi
   const generatorBar = new ProgressBar('Avatar generator', 'generator');
   const stage = h('div.preview-stage', { 'data-testid': 'preview' }, h('p.muted', {}, 'Your avatar appears here once you add a photo.'));
   const previewNote = h('p.preview-note.muted', {}, 'Rendered on this device by the same generator the other participants use, from your face motion only.');
+  const mouthNote = h('p.preview-note.muted', { 'data-testid': 'mouth-note', hidden: true });
   const joinBtn = h('button.btn.btn-primary.btn-block', { type: 'button', id: 'join', disabled: true }, `Join “${state.room}”`);
   const backBtn = h('button.btn.btn-link', { type: 'button', onclick: () => void go('lobby') }, '← Back');
 
@@ -71,6 +72,7 @@ export function showEnroll(app: HTMLElement, state: AppState): () => Promise<voi
         h('h2', {}, 'How others will see you'),
         stage,
         previewNote,
+        mouthNote,
         h('div.progress-list', {}, trackerBar.el, generatorBar.el),
         joinBtn,
         backBtn))));
@@ -285,6 +287,8 @@ export function showEnroll(app: HTMLElement, state: AppState): () => Promise<voi
       stage.replaceChildren(avatar.canvas, h('span.preview-badge', {}, 'Preview'));
       generatorBar.set(1, `ready (${chosen.length} photo${chosen.length > 1 ? 's' : ''}, ${(made.bytes.byteLength / 1024).toFixed(0)} KB)`);
       state.photos = chosen.map((p) => p.blob);
+      mouthNote.hidden = !made.mouths;
+      if (made.mouths) mouthNote.textContent = mouthAdvice(made.mouths);
       joinBtn.disabled = false;
       if (!good.length) banners.replaceChildren(h('div.banner.banner-warn', { role: 'status' }, h('div.banner-text', {}, h('strong', {}, 'Your photos have problems'), h('span', {}, 'Your avatar may look worse than it could. See the notes under each photo.'))));
       else banners.replaceChildren();
@@ -320,4 +324,11 @@ export function showEnroll(app: HTMLElement, state: AppState): () => Promise<voi
     await realTracker?.close().catch(() => undefined);
     for (const p of photos) URL.revokeObjectURL(p.url);
   };
+}
+
+/** What the avatar's mouth will look like, and how to make it more yours (Enrollment.mouths). */
+export function mouthAdvice(m: { open: number; teeth: boolean }): string {
+  if (!m.teeth) return 'None of your photos shows your teeth, so your avatar talks with drawn ones. Add a snapshot while smiling or mid-word.';
+  if (m.open < 3) return `${m.open === 1 ? 'One photo shows' : 'Two photos show'} your mouth open. A few more, smiling and mid-word, give your avatar your own mouth at more openings.`;
+  return `${m.open} of your photos show your mouth open: your avatar talks with your own mouth.`;
 }

@@ -3,7 +3,7 @@
  * sender's browser: the photos never leave it; only the embedding is sent.
  */
 import { embeddingByteLength, embeddingHash, encodeEmbedding, MAX_EMBEDDING_BYTES, SectionType, type AvatarEmbedding } from '@visage/protocol';
-import { enrollWarpAvatar } from '../enrollment/atlas/enroll.ts';
+import { enrollWarpAvatar, mouthCoverage } from '../enrollment/atlas/enroll.ts';
 import type { RgbaImage } from '../generator/image.ts';
 import type { FaceTracker } from '../tracking/index.ts';
 import { DEFAULT_FINE_TUNE_LAYERS } from '../generator/neural/sections.ts';
@@ -20,6 +20,12 @@ export interface Enrollment {
   /** Landmarks found per photo (for previews and checks). */
   landmarks: Float32Array[];
   images: RgbaImage[];
+  /**
+   * The avatar's mouths: how many photos' open mouths it carries (each frame draws the one nearest
+   * its opening), and whether one shows teeth. With no teeth the warp draws a synthetic mouth; an
+   * app can ask for a photo mid-word or smiling. Set by `enrollPhotos`.
+   */
+  mouths?: { open: number; teeth: boolean };
 }
 
 export class EnrollmentError extends Error {
@@ -75,12 +81,12 @@ export async function enrollPhotos(tracker: FaceTracker, photos: readonly PhotoI
     images.push(image);
     landmarks.push(lm);
   }
-  const { embedding } = await enrollWarpAvatar(
+  const { embedding, content } = await enrollWarpAvatar(
     images.map((image, i) => ({ image, landmarks: landmarks[i]! })),
     name !== undefined ? { name } : {},
   );
   const bytes = encodeEmbedding(embedding);
-  return { embedding, bytes, hash: embeddingHash(bytes), landmarks, images };
+  return { embedding, bytes, hash: embeddingHash(bytes), landmarks, images, mouths: mouthCoverage(content) };
 }
 
 /** Options of the neural generator's part of enrollment (`withNeuralEnrollment`). */

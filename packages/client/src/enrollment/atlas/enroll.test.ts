@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { SectionType } from '@visage/protocol';
-import { buildWarpContent, enrollWarpAvatar } from './enroll.ts';
+import { buildWarpContent, enrollWarpAvatar, mouthCoverage } from './enroll.ts';
 import { pngCodec } from '../../generator/codec.ts';
 import { embeddingPayloadBytes } from '../../generator/warp/content.ts';
 import { loadFrame, loadLandmarks } from '../../../test/warp-fixtures.ts';
@@ -20,6 +20,8 @@ describe('warp enrollment', () => {
     expect(content.metadata.photos).toBe(2);
     // Both frames' mouths are open: one is the mouth patch, the other the mouth set.
     expect(content.mouthSet!.map((m) => m.source)).toEqual([1 - (content.metadata.mouthSource as number)]);
+    expect(mouthCoverage(content)).toEqual({ open: 2, teeth: true });
+    expect(mouthCoverage(buildWarpContent(photos, { mouthSet: false }))).toEqual({ open: 1, teeth: true });
     for (const g of content.metadata.gains!) for (const v of g) expect(Math.abs(v - 1)).toBeLessThan(0.2);
     // The atlas is fully filled (push-pull), opaque, and not black.
     let dark = 0;

@@ -170,6 +170,12 @@ export function buildWarpContent(photos: readonly EnrollmentPhoto[], options: En
   };
 }
 
+/** How many photos' open mouths the avatar carries, and whether one of them shows teeth (else the mouth patch is synthetic). */
+export function mouthCoverage(c: WarpContent): { open: number; teeth: boolean } {
+  const own = c.mouth !== null && c.metadata.mouthSource !== undefined && c.metadata.mouthSource !== 'synthetic';
+  return { open: (own ? 1 : 0) + (c.mouthSet?.length ?? 0), teeth: own };
+}
+
 /**
  * Enrolls and packs within `maxBytes`: first leaving out mouth-set entries (the least open first),
  * then shrinking the plate (then the atlas). Returns the embedding, the content it encodes, and

@@ -5,7 +5,7 @@ import { createGenerator } from '../registry.ts';
 import { CpuBackend } from '../backends/cpu.ts';
 import { pngCodec } from '../codec.ts';
 import { embeddingPayloadBytes, mouthContour, unpackWarpContent, type WarpContent } from './content.ts';
-import { enrollWarpAvatar } from '../../enrollment/atlas/enroll.ts';
+import { enrollWarpAvatar, mouthCoverage } from '../../enrollment/atlas/enroll.ts';
 import {
   CAVITY, SCLERA, SKIN, TEETH, TONGUE, faceMask, irisCentres, loadFrame, loadLandmarks, openEyes, openMouth, paintEyes, paintMouth, psnr,
 } from '../../../test/warp-fixtures.ts';
@@ -247,6 +247,7 @@ describe('warp generator (CPU backend)', () => {
     const teethPhoto = { image: paintMouth(toPixels(teeth, S, S), S, 0.3), landmarks: teeth };
     const { content: one } = await enrollWarpAvatar([darkPhoto], { codec: pngCodec });
     expect(one.metadata.mouthSource).toBe('synthetic');
+    expect(mouthCoverage(one)).toEqual({ open: 1, teeth: false });
     expect(mouthContour(one)).toHaveLength(2 * MOUTH_LOOP.length);
     const { content: two } = await enrollWarpAvatar([darkPhoto, teethPhoto], { codec: pngCodec });
     expect(two.metadata.mouthSource).toBe(1);
