@@ -26,10 +26,9 @@ const MOUTH_DEPTH_OFFSET = 0.01;
 /** Upper/lower inner-lip point pairs of MOUTH_LOOP (1…9 facing 19…11), between its corners 0 and 10. */
 const MOUTH_COLUMNS = 9;
 /**
- * With several mouth interiors, a frame keeps the one it drew last unless another's opening is
- * nearer this frame's by this much (RMS over the columns, in mouth widths: about a pixel on a
- * 50-px mouth), so that a mouth held near the middle of two photos' openings does not flicker
- * between their interiors.
+ * With several mouth interiors, a frame keeps the one it drew last unless another is nearer this
+ * frame's mouth by this much (`mouthDistance`; in the openings alone, about a pixel on a 50-px
+ * mouth), so that a mouth held between two photos' does not flicker between their interiors.
  */
 export const MOUTH_SWITCH_MARGIN = 0.02;
 /** Weight of the mouth width (face-model.ts `mouthWidth`) against the openings in that distance. */
@@ -400,11 +399,6 @@ export class FrameMeshBuilder {
     }
     if (bestD < current - MOUTH_SWITCH_MARGIN) this.mouthIndex = best;
     return m[this.mouthIndex]!;
-  }
-
-  /** Which mouth interior the last frame drew: 0 the mouth patch, k the mouth set's (k−1)th. */
-  get mouthChoice(): number {
-    return this.mouthIndex;
   }
 
   /** Fills positions (and the mouth and eyeball UVs) for one frame of landmarks (normalised to the output frame). */
