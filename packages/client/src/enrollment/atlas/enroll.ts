@@ -237,7 +237,7 @@ function buildMouthSet(
 /** The photo's inner-lip contour in its mouth frame: [s, t] per MOUTH_LOOP point. */
 function lipContour(p: Points): number[] {
   const f = mouthFrame(p);
-  return MOUTH_LOOP.flatMap((i) => mouthPatchCoord(f, p[i * 3]!, p[i * 3 + 1]!).map((v) => Math.round(v * 1e4) / 1e4));
+  return MOUTH_LOOP.flatMap((i) => mouthPatchCoord(f, p[i * 3]!, p[i * 3 + 1]!).map(round4));
 }
 
 /**
