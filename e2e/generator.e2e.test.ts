@@ -1,6 +1,7 @@
 /**
  * Warp generator in real Chromium: WebGL2 and WebGPU (SwiftShader, via --enable-unsafe-webgpu)
- * draw the same image as the CPU reference rasteriser within a tolerance, and release every
+ * draw the same image as the CPU reference rasteriser within a tolerance (an avatar with a mouth
+ * set, driven at both photos' landmarks), and release every
  * GPU object on dispose(). Small frames: SwiftShader WebGPU is correct but slow.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,7 +9,7 @@ import { openGeneratorSession, toWireEmbedding, type GeneratorSession } from '..
 import { enrollWarpAvatar } from '../packages/client/src/enrollment/atlas/enroll.ts';
 import { WarpGenerator } from '../packages/client/src/generator/warp/warp-generator.ts';
 import { pngCodec } from '../packages/client/src/generator/codec.ts';
-import type { AvatarEmbedding } from '@visage/protocol';
+import { SectionType, type AvatarEmbedding } from '@visage/protocol';
 import { loadFrame, loadLandmarks } from '../packages/client/test/warp-fixtures.ts';
 import type { WireEmbedding } from '../packages/client/scripts/generator-page/page.ts';
 
@@ -20,7 +21,10 @@ let cpuFrames: Uint8ClampedArray[];
 
 beforeAll(async () => {
   landmarks = [loadLandmarks(30), loadLandmarks(50)];
-  ({ embedding } = await enrollWarpAvatar([{ image: await loadFrame(30), landmarks: landmarks[0]! }], { codec: pngCodec }));
+  // Two photos, both with open mouths: the avatar carries a mouth set, so the backends also draw
+  // from the set's patches (the taller texture) as the frames switch between the two interiors.
+  ({ embedding } = await enrollWarpAvatar([{ image: await loadFrame(30), landmarks: landmarks[0]! }, { image: await loadFrame(50), landmarks: landmarks[1]! }], { codec: pngCodec }));
+  expect(embedding.sections.some((s) => s.type === SectionType.MouthSet)).toBe(true);
   wire = toWireEmbedding(embedding);
   const g = new WarpGenerator({ backend: 'cpu', codec: pngCodec });
   await g.init(embedding);
