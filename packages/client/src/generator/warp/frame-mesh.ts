@@ -401,6 +401,11 @@ export class FrameMeshBuilder {
     return m[this.mouthIndex]!;
   }
 
+  /** Which mouth interior the last frame drew: 0 the mouth patch, k the mouth set's (k−1)th; null without contours. */
+  get mouthInterior(): number | null {
+    return this.mouths.length ? this.mouthIndex : null;
+  }
+
   /** Fills positions (and the mouth and eyeball UVs) for one frame of landmarks (normalised to the output frame). */
   update(landmarks: Float32Array): DrawMesh {
     const pw = this.plateWidth, ph = this.plateHeight;

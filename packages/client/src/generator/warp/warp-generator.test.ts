@@ -267,13 +267,16 @@ describe('warp generator (CPU backend)', () => {
       { image: paintMouth(toPixels(narrow, S, S), S, 0.3), landmarks: narrow },
     ];
     const lum = (c: ArrayLike<number>) => 0.299 * c[0]! + 0.587 * c[1]! + 0.114 * c[2]!;
+    const interiors: (number | null)[] = [];
     const upperBand = async (e: AvatarEmbedding) => {
       const g = new WarpGenerator({ backend: 'cpu', codec: pngCodec }), out = createImage(S, S), seen: number[] = [];
       await g.init(e);
+      interiors.length = 0;
       for (const h of [0.06, 0.085, 0.1, 0.075, 0.06]) {
         const q = toPixels(openMouth(l30, h), S, S), top = q[13 * 3 + 1]!, gap = q[14 * 3 + 1]! - top, o = (Math.round(top + 0.1 * gap) * S + Math.round(q[13 * 3]!)) * 4;
         await g.render(openMouth(l30, h), out);
         seen.push(lum(out.data.subarray(o, o + 3)));
+        interiors.push(g.mouthInterior);
       }
       g.dispose();
       return seen;
@@ -290,6 +293,7 @@ describe('warp generator (CPU backend)', () => {
     const withSet = await upperBand(e);
     const teeth = lum(TEETH), cavity = lum(CAVITY);
     expect(withSet.map((v) => (v > (teeth + cavity) / 2 ? 'teeth' : 'cavity'))).toEqual(['teeth', 'teeth', 'cavity', 'cavity', 'teeth']);
+    expect(interiors).toEqual([0, 0, 1, 1, 0]);
     const { embedding: single, content: one } = await enrollWarpAvatar(photos, { codec: pngCodec, mouthSet: false });
     expect(one.mouthSet).toBeUndefined();
     expect(single.sections.some((x) => x.type === SectionType.MouthSet)).toBe(false);

@@ -41,6 +41,11 @@ export class WarpGenerator implements Generator {
     return this.rasterBackend?.kind ?? null;
   }
 
+  /** Which mouth interior the last frame drew (0 before the first): 0 the mouth patch, k the mouth set's (k−1)th; null before init or without a contour. */
+  get mouthInterior(): number | null {
+    return this.builder?.mouthInterior ?? null;
+  }
+
   /** The decoded embedding content (after init). */
   get warpContent(): WarpContent | null {
     return this.content;
