@@ -2,11 +2,13 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { DecodeError } from '../errors.ts';
 import { chunkEmbedding, EmbeddingReassembler } from './chunking.ts';
-import { decodeEmbedding, encodeEmbedding, floatSectionBytes, MAX_EMBEDDING_BYTES, neutralShapeOf } from './container.ts';
+import { decodeEmbedding, encodeEmbedding, floatSectionBytes, imageSize, MAX_EMBEDDING_BYTES, MAX_IMAGE_SIDE, neutralShapeOf } from './container.ts';
 import { sha256, toHex } from './sha256.ts';
 import { SectionType, type AvatarEmbedding } from './types.ts';
 
-const jpeg = (n: number): Uint8Array => Uint8Array.from({ length: n }, (_, i) => (i < 3 ? [0xff, 0xd8, 0xff][i]! : (i * 7) & 255));
+/** n bytes that start like a 64×48 baseline JPEG (SOI, then a SOF0 segment), the rest filler. */
+const JPEG_HEAD = [0xff, 0xd8, 0xff, 0xc0, 0x00, 0x11, 0x08, 0x00, 0x30, 0x00, 0x40, 0x03];
+const jpeg = (n: number): Uint8Array => Uint8Array.from({ length: n }, (_, i) => (i < JPEG_HEAD.length ? JPEG_HEAD[i]! : (i * 7) & 255));
 const neutral = Float32Array.from({ length: 1434 }, (_, i) => Math.sin(i));
 
 function sample(extra: AvatarEmbedding['sections'] = []): AvatarEmbedding {
@@ -102,6 +104,32 @@ describe('embedding container', () => {
     expect(() => encodeEmbedding(sample([{ type: SectionType.EyePatch, mandatory: true, bytes: new Uint8Array(10) }]))).toThrow(TypeError);
     expect(() => encodeEmbedding(sample([{ type: SectionType.EyeballPatch, mandatory: false, bytes: new Uint8Array(10) }]))).toThrow(/section 11 is not a WebP, JPEG or PNG image/);
     expect(() => encodeEmbedding(sample([{ type: SectionType.MouthSet, mandatory: false, bytes: new Uint8Array(10) }]))).toThrow(/section 12 is not a WebP, JPEG or PNG image/);
+  });
+
+  it('reads image sizes from their headers and refuses images over MAX_IMAGE_SIDE a side', () => {
+    expect(imageSize(jpeg(100))).toEqual({ width: 64, height: 48 });
+    // A JPEG with an APP0 segment before its SOF2 (progressive) frame.
+    expect(imageSize(Uint8Array.from([0xff, 0xd8, 0xff, 0xe0, 0x00, 0x04, 0x4a, 0x46, 0xff, 0xc2, 0x00, 0x11, 0x08, 0x01, 0x00, 0x02, 0x00, 0x03, 0, 0, 0]))).toEqual({ width: 512, height: 256 });
+    const png = (w: number, h: number) => {
+      const b = new Uint8Array(33);
+      b.set([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 0x49, 0x48, 0x44, 0x52]);
+      new DataView(b.buffer).setUint32(16, w);
+      new DataView(b.buffer).setUint32(20, h);
+      return b;
+    };
+    expect(imageSize(png(320, 240))).toEqual({ width: 320, height: 240 });
+    const riff = (chunk: string, body: number[]) => Uint8Array.from([...'RIFF'].map((c) => c.charCodeAt(0)).concat([0, 0, 0, 0], [...'WEBP' + chunk].map((c) => c.charCodeAt(0)), [0, 0, 0, 0], body, new Array<number>(16).fill(0)));
+    // VP8 (lossy): frame tag, start code, 14-bit width and height; VP8L: 14-bit width−1, height−1; VP8X: 24-bit canvas size−1.
+    expect(imageSize(riff('VP8 ', [0, 0, 0, 0x9d, 0x01, 0x2a, 0x80, 0x02, 0xe0, 0x01]))).toEqual({ width: 640, height: 480 });
+    expect(imageSize(riff('VP8L', [0x2f, 127 & 255, ((127 >> 8) & 0x3f) | ((63 & 3) << 6), (63 >> 2) & 255, 0]))).toEqual({ width: 128, height: 64 });
+    expect(imageSize(riff('VP8X', [0, 0, 0, 0, 255, 0, 0, 127, 0, 0]))).toEqual({ width: 256, height: 128 });
+    expect(imageSize(Uint8Array.from([0xff, 0xd8, 0xff]))).toBeNull();
+    expect(imageSize(new Uint8Array(40))).toBeNull();
+    // A few KB that would decode to gigabytes of pixels are refused at the boundary.
+    expect(() => encodeEmbedding(sample([{ type: SectionType.BackgroundPlate, mandatory: false, bytes: png(60_000, 60_000) }]))).toThrow(new RegExp(`section 3 is a 60000×60000 image: each side must be 1–${MAX_IMAGE_SIDE} px`));
+    expect(() => encodeEmbedding(sample([{ type: SectionType.MouthSet, mandatory: false, bytes: png(128, 0) }]))).toThrow(/section 12 is a 128×0 image/);
+    const ok = encodeEmbedding(sample([{ type: SectionType.MouthSet, mandatory: false, bytes: png(128, MAX_IMAGE_SIDE) }]));
+    expect(decodeEmbedding(ok).sections.some((x) => x.type === SectionType.MouthSet)).toBe(true);
   });
 
   it('throws only DecodeError on 5,000 mutated containers', () => {

@@ -44,11 +44,59 @@ function fail(reason: DecodeErrorReason, message: string): never {
   throw new DecodeError(reason, `embedding: ${message}`);
 }
 
-function isImage(b: Uint8Array): boolean {
-  const jpeg = b.length >= 3 && b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff;
-  const png = b.length >= 8 && b[0] === 0x89 && b[1] === 0x50 && b[2] === 0x4e && b[3] === 0x47;
-  const webp = b.length >= 12 && b[0] === 0x52 && b[1] === 0x49 && b[2] === 0x46 && b[3] === 0x46 && b[8] === 0x57 && b[9] === 0x45 && b[10] === 0x42 && b[11] === 0x50;
-  return jpeg || png || webp;
+/**
+ * Largest side of an image section. Enrollment writes at most 320 px (the plate); the cap keeps a
+ * few KB of a well-compressed huge image from becoming gigabytes of pixels on every receiver.
+ */
+export const MAX_IMAGE_SIDE = 2048;
+
+const u16be = (b: Uint8Array, o: number) => (b[o]! << 8) | b[o + 1]!;
+const u16le = (b: Uint8Array, o: number) => b[o]! | (b[o + 1]! << 8);
+const u24le = (b: Uint8Array, o: number) => b[o]! | (b[o + 1]! << 8) | (b[o + 2]! << 16);
+
+/**
+ * The width and height a WebP, JPEG or PNG declares in its header (read without decoding it),
+ * or null when the bytes are none of those or their header is cut short or malformed.
+ */
+export function imageSize(b: Uint8Array): { width: number; height: number } | null {
+  if (b.length >= 24 && b[0] === 0x89 && b[1] === 0x50 && b[2] === 0x4e && b[3] === 0x47 && String.fromCharCode(b[12]!, b[13]!, b[14]!, b[15]!) === 'IHDR') {
+    const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
+    return { width: v.getUint32(16), height: v.getUint32(20) };
+  }
+  if (b.length >= 4 && b[0] === 0xff && b[1] === 0xd8) {
+    // Walk the markers to the first start-of-frame (SOF0–SOF15 but DHT C4, JPG C8, DAC CC).
+    let i = 2;
+    while (i + 9 <= b.length) {
+      if (b[i] !== 0xff) return null;
+      const m = b[i + 1]!;
+      if (m === 0xff) { i++; continue; }
+      if (m >= 0xc0 && m <= 0xcf && m !== 0xc4 && m !== 0xc8 && m !== 0xcc) return { width: u16be(b, i + 7), height: u16be(b, i + 5) };
+      if (m === 0x01 || (m >= 0xd0 && m <= 0xd9)) { i += 2; continue; }
+      const len = u16be(b, i + 2);
+      if (len < 2) return null;
+      i += 2 + len;
+    }
+    return null;
+  }
+  if (b.length >= 30 && String.fromCharCode(b[0]!, b[1]!, b[2]!, b[3]!) === 'RIFF' && String.fromCharCode(b[8]!, b[9]!, b[10]!, b[11]!) === 'WEBP') {
+    const chunk = String.fromCharCode(b[12]!, b[13]!, b[14]!, b[15]!);
+    if (chunk === 'VP8 ' && b[23] === 0x9d && b[24] === 0x01 && b[25] === 0x2a) return { width: u16le(b, 26) & 0x3fff, height: u16le(b, 28) & 0x3fff };
+    if (chunk === 'VP8L' && b[20] === 0x2f) {
+      const v = (b[21]! | (b[22]! << 8) | (b[23]! << 16) | (b[24]! << 24)) >>> 0;
+      return { width: (v & 0x3fff) + 1, height: ((v >>> 14) & 0x3fff) + 1 };
+    }
+    if (chunk === 'VP8X') return { width: u24le(b, 24) + 1, height: u24le(b, 27) + 1 };
+  }
+  return null;
+}
+
+/** Why an image section is refused, or null: it must be a WebP, JPEG or PNG of 1…MAX_IMAGE_SIDE px a side. */
+function imageProblem(type: number, b: Uint8Array): string | null {
+  const size = imageSize(b);
+  if (!size) return `section ${type} is not a WebP, JPEG or PNG image`;
+  const { width, height } = size;
+  if (width < 1 || height < 1 || width > MAX_IMAGE_SIDE || height > MAX_IMAGE_SIDE) return `section ${type} is a ${width}×${height} image: each side must be 1–${MAX_IMAGE_SIDE} px`;
+  return null;
 }
 
 function finiteFloats(b: Uint8Array): boolean {
@@ -73,7 +121,7 @@ export function validateSection(type: number, bytes: Uint8Array): string | null 
     case SectionType.EyePatch:
     case SectionType.EyeballPatch:
     case SectionType.MouthSet:
-      return isImage(bytes) ? null : `section ${type} is not a WebP, JPEG or PNG image`;
+      return imageProblem(type, bytes);
     case SectionType.IdentityVector:
       if (bytes.length === 0 || bytes.length % 4 !== 0) return 'identity vector must be a non-empty float32 array';
       return finiteFloats(bytes) ? null : 'identity vector holds a non-finite value';

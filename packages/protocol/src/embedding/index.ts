@@ -5,6 +5,7 @@ export {
   embeddingByteLength,
   embeddingHash,
   floatSectionBytes,
+  imageSize,
   neutralShapeOf,
   validateSection,
   EMBEDDING_FORMAT_VERSION,
@@ -12,6 +13,7 @@ export {
   HASH_BYTES,
   MAX_EMBEDDING_BYTES,
   MAX_FAMILY_BYTES,
+  MAX_IMAGE_SIDE,
   MAX_SECTIONS,
   type DecodedEmbedding,
 } from './container.ts';
