@@ -151,7 +151,8 @@ export function buildWarpContent(photos: readonly EnrollmentPhoto[], options: En
   const { patch: mouth, contour: mouthContour } = mouthOpen
     ? extractMouthPatch(photos[mouthSource]!.image, pts[mouthSource]!)
     : synthesizeOpenMouth(lipContour(pts[mouthSource]!), colors[mouthSource]!);
-  const mouthSet = options.mouthSet === false ? [] : buildMouthSet(photos, pts, opens, mouthOpen ? mouthSource : -1, { open: contourOpenings(mouthContour), width: round4(mouthWidth(pts[mouthSource]!)) }, gains, mouthOpen ? gains[mouthSource]! : [1, 1, 1]);
+  const primaryWidth = round4(mouthWidth(pts[mouthSource]!));
+  const mouthSet = options.mouthSet === false ? [] : buildMouthSet(photos, pts, opens, mouthOpen ? mouthSource : -1, { open: contourOpenings(mouthContour), width: primaryWidth }, gains, mouthOpen ? gains[mouthSource]! : [1, 1, 1]);
 
   // Neutral shape: mean of the pose-normalised shapes.
   const neutral = new Float32Array(LANDMARK_COUNT * 3);
@@ -165,7 +166,7 @@ export function buildWarpContent(photos: readonly EnrollmentPhoto[], options: En
     ...(mouthSet.length ? { mouthSet } : {}),
     metadata: {
       ...(options.name !== undefined ? { name: options.name } : {}),
-      photos: photos.length, gains, plateIndex, eyeSource, mouthSource: mouthOpen ? mouthSource : 'synthetic', mouthContour, mouthWidth: round4(mouthWidth(pts[mouthSource]!)), atlasSize: A,
+      photos: photos.length, gains, plateIndex, eyeSource, mouthSource: mouthOpen ? mouthSource : 'synthetic', mouthContour, mouthWidth: primaryWidth, atlasSize: A,
     },
   };
 }
@@ -223,9 +224,9 @@ function buildMouthSet(
   const kept = [primaryKey], out: MouthEntry[] = [];
   for (const [, i] of order) {
     if (out.length >= MAX_MOUTH_SET) break;
-    const { patch, contour } = extractMouthPatch(photos[i]!.image, pts[i]!);
-    const key = { open: contourOpenings(contour), width: round4(mouthWidth(pts[i]!)) };
+    const key = { open: contourOpenings(lipContour(pts[i]!)), width: round4(mouthWidth(pts[i]!)) };
     if (kept.some((k) => mouthDistance(k, key, true) < MOUTH_SWITCH_MARGIN)) continue;
+    const { patch, contour } = extractMouthPatch(photos[i]!.image, pts[i]!);
     const g = gains[i]!.map((v, c) => v / primaryGain[c]!);
     for (let k = 0; k < patch.data.length; k += 4) for (let c = 0; c < 3; c++) patch.data[k + c] = patch.data[k + c]! * g[c]!;
     kept.push(key);
