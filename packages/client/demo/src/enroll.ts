@@ -47,7 +47,7 @@ export function showEnroll(app: HTMLElement, state: AppState): () => Promise<voi
   const snapBtn = h('button.btn.btn-primary', { type: 'button', id: 'snapshot', disabled: true }, 'Take snapshot');
   const cameraBox = h('div.camera', { hidden: true }, h('div.camera-frame', {}, video, countdown), liveFeedback, snapBtn);
   const thumbs = h('div.thumbs', { 'data-testid': 'photos' });
-  const emptyThumbs = h('p.muted.thumbs-empty', {}, 'No photos yet. One clear, front-facing photo is enough; two or three from slightly different angles look better.');
+  const emptyThumbs = h('p.muted.thumbs-empty', {}, 'No photos yet. One clear, front-facing photo is enough; two or three from slightly different angles look better, and a few taken mid-word or smiling let your avatar talk with your own mouth.');
 
   const trackerBar = new ProgressBar('Face tracker', 'tracker');
   const generatorBar = new ProgressBar('Avatar generator', 'generator');
