@@ -13,7 +13,7 @@ import { mulberry32 } from '@visage/protocol';
 import type { EvalResult, PerFrameScores } from './run.ts';
 
 export type CompareMetric = 'l1' | 'psnr' | 'ssim' | 'akd' | 'csim' | 'mouth_l1';
-/** The last, mouth_l1 (L1 around the real mouth), only where every result has it (npm run eval since session 16). */
+/** A metric is compared only where every result has it: mouth_l1 (L1 around the real mouth) since session 16's npm run eval. */
 export const COMPARE_METRICS: readonly CompareMetric[] = ['l1', 'ssim', 'psnr', 'akd', 'csim', 'mouth_l1'];
 /** Which way is better. */
 export const LOWER_IS_BETTER: Record<CompareMetric, boolean> = { l1: true, psnr: false, ssim: false, akd: true, csim: false, mouth_l1: true };
@@ -102,9 +102,8 @@ export function pairResults(baseline: readonly EvalResult[], variant: readonly E
 
 /** Paired per-frame differences of one metric in one clip (frames where both sides have a value). */
 function differences(p: ComparePair, m: CompareMetric): { base: number[]; vari: number[] } {
-  const a = perFrame(p.baseline, 'baseline')[m], b = perFrame(p.variant, 'variant')[m];
+  const a = perFrame(p.baseline, 'baseline')[m] ?? [], b = perFrame(p.variant, 'variant')[m] ?? [];
   const base: number[] = [], vari: number[] = [];
-  if (!a || !b) return { base, vari };
   for (let k = 0; k < a.length; k++) {
     const x = a[k], y = b[k];
     if (x === null || y === null || x === undefined || y === undefined || !Number.isFinite(x) || !Number.isFinite(y)) continue;
@@ -138,7 +137,7 @@ export function compareResults(pairs: readonly ComparePair[], o: CompareOptions 
   if (!Number.isInteger(block) || block < 1) throw new CompareInputError(`block must be an integer ≥ 1, got ${block}`);
   const out: MetricComparison[] = [];
   for (const m of COMPARE_METRICS) {
-    if (m === 'mouth_l1' && !pairs.every((p) => p.baseline.details.per_frame?.mouth_l1 && p.variant.details.per_frame?.mouth_l1)) continue;
+    if (!pairs.every((p) => p.baseline.details.per_frame?.[m] && p.variant.details.per_frame?.[m])) continue;
     const clips = pairs.map((p) => differences(p, m)).filter((c) => c.base.length > 0);
     if (clips.length === 0) continue;
     const diffs = clips.map((c) => c.vari.map((y, k) => y - c.base[k]!));
@@ -166,6 +165,7 @@ export function compareResults(pairs: readonly ComparePair[], o: CompareOptions 
 }
 
 const DIGITS: Record<CompareMetric, number> = { l1: 5, psnr: 3, ssim: 5, akd: 4, csim: 5, mouth_l1: 5 };
+const LABELS: Record<CompareMetric, string> = { l1: 'L1', psnr: 'PSNR', ssim: 'SSIM', akd: 'AKD', csim: 'CSIM', mouth_l1: 'Mouth L1' };
 const signed = (x: number, d: number) => `${x >= 0 ? '+' : '−'}${Math.abs(x).toFixed(d)}`;
 
 /** Markdown table of a comparison. */
@@ -176,7 +176,7 @@ export function formatComparison(rows: readonly MetricComparison[], labels: { ba
   ];
   for (const r of rows) {
     const d = DIGITS[r.metric];
-    lines.push(`| ${r.metric === 'mouth_l1' ? 'Mouth L1' : r.metric.toUpperCase()}${LOWER_IS_BETTER[r.metric] ? ' (lower is better)' : ''} | ${r.baseline.toFixed(d)} | ${r.variant.toFixed(d)} | ${signed(r.diff, d)} | ${signed(r.ci[0], d)} … ${signed(r.ci[1], d)} | ${r.clipsBetter} of ${r.clips} | ${r.verdict} |`);
+    lines.push(`| ${LABELS[r.metric]}${LOWER_IS_BETTER[r.metric] ? ' (lower is better)' : ''} | ${r.baseline.toFixed(d)} | ${r.variant.toFixed(d)} | ${signed(r.diff, d)} | ${signed(r.ci[0], d)} … ${signed(r.ci[1], d)} | ${r.clipsBetter} of ${r.clips} | ${r.verdict} |`);
   }
   return lines.join('\n');
 }

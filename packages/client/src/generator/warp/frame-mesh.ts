@@ -130,6 +130,8 @@ export class FrameMeshBuilder {
   private readonly mouths: MouthSource[];
   /** Which of `mouths` the last frame drew. */
   private mouthIndex = 0;
+  /** Whether every mouth interior knows its photo's mouth width (older sets go by the openings alone). */
+  private readonly mouthUseWidth: boolean;
   private readonly frameOpen = new Float32Array(MOUTH_COLUMNS);
   /** Per lid column, the plate photo's margin-to-crease distance over its eye width. */
   private readonly lidRest: Float32Array;
@@ -158,6 +160,7 @@ export class FrameMeshBuilder {
           ...mouthSet.map((m, i) => ({ region: tex.mouthSet[i]!, contour: m.contour, gap: mouthGap(m.patch, m.contour), open: contourOpenings(m.contour), width: m.width ?? NaN })),
         ]
       : [];
+    this.mouthUseWidth = this.mouths.every((x) => Number.isFinite(x.width));
     const starts = atlas ? lidStarts(atlas) : LID_STRIPS.map(() => 0);
     // Full in the middle of the lid, none at its corners (shared with the skin around the eye).
     this.lidStart = new Float32Array(LID_ROW);
@@ -389,8 +392,8 @@ export class FrameMeshBuilder {
     if (m.length <= 1) return m[0] ?? null;
     const ML = MOUTH_LOOP.length, o = this.frameOpen;
     for (let c = 1; c <= MOUTH_COLUMNS; c++) o[c - 1] = landmarkDistance(p, MOUTH_LOOP[c]!, MOUTH_LOOP[ML - c]!) / len;
-    const frame = { open: o, width: mouthWidth(p) }, useWidth = m.every((x) => Number.isFinite(x.width));
-    const dist = (k: number) => mouthDistance(m[k]!, frame, useWidth);
+    const frame = { open: o, width: mouthWidth(p) };
+    const dist = (k: number) => mouthDistance(m[k]!, frame, this.mouthUseWidth);
     let best = this.mouthIndex, bestD = dist(best);
     const current = bestD;
     for (let k = 0; k < m.length; k++) {
