@@ -10,7 +10,10 @@ learns it from all training clips, driven by the lip contours (filled inner and 
     patch = clamp(warp + window · mask · Δ),   Δ = tanh(·), mask = sigmoid(·)
 
 with `window` a fixed raised-cosine fade over the outer WINDOW_EDGE of the patch, so the correction
-meets the warp seamlessly when it is pasted back. Δ starts at zero: step 0 is the warp.
+meets the warp seamlessly when it is pasted back. Δ starts at zero: step 0 is the warp. With
+`--lowpass σ` (as the bi-layer model splits its output: the network's low frequencies over the
+texture's detail) the correction mask · Δ is low-passed by a Gaussian of σ patch pixels before it
+is added, so it can recolour and reshade the warp's mouth but cannot blur away its teeth.
 
     python -m neural.mouth train [--minutes 40] [--run runs/mouth] [--resume] [--no-export]
     (or: npm run train -- --config mouth [--resume] [--max-minutes M])
@@ -50,6 +53,8 @@ PATCH_DROP = 0.1
 # The regions the cache script cuts (`--region`): (span, drop); the eyes' windows are mouth-patch.ts's EYE_REGIONS.
 REGIONS = {"mouth": (PATCH_SPAN, PATCH_DROP), "eyes": (1.6, -0.12)}
 CHANNELS = (24, 48, 72, 96)
+# The largest --lowpass σ (mouth-model.ts MAX_LOWPASS_SIGMA: the client refuses larger ones).
+MAX_LOWPASS_SIGMA = 4.0
 # Four training persons (one clip each, four sources) not trained on: their patches choose the step
 # to ship (the moving average starts to fit the training persons after ~1 500 steps), so the
 # held-out persons of split.json are only reported, never used for a choice.
@@ -67,9 +72,12 @@ def window(size: int) -> torch.Tensor:
 class MouthNet(nn.Module):
     """U-Net: 5 channels (warp RGB in [-1, 1], lips in [0, 1]) → Δ (3) and mask (1), same size."""
 
-    def __init__(self, chs=CHANNELS):
+    def __init__(self, chs=CHANNELS, lowpass: float = 0.0):
         super().__init__()
         self.chs = tuple(chs)
+        # > 0: the correction is low-passed (Gaussian, this σ in patch pixels) before it is added, so
+        # it can change the warp's colours and shading but not take its detail away (the bi-layer split).
+        self.lowpass = float(lowpass)
         c0, c1, c2, c3 = chs
         conv = lambda i, o, s=1: nn.Conv2d(i, o, 3, s, 1)
         self.enc0 = nn.ModuleList([conv(5, c0), conv(c0, c0)])
@@ -126,9 +134,28 @@ class MouthD(nn.Module):
         return self.layers[-1](x)
 
 
-def refine(net: MouthNet, warp: torch.Tensor, lips: torch.Tensor, win: torch.Tensor) -> torch.Tensor:
+def gaussian_blur(x: torch.Tensor, sigma: float) -> torch.Tensor:
+    """Separable Gaussian (radius ⌈3σ⌉, reflect padding: tf.mirrorPad's 'reflect') per channel."""
+    r = max(1, math.ceil(3 * sigma))
+    k = torch.exp(-0.5 * (torch.arange(-r, r + 1, dtype=x.dtype, device=x.device) / sigma) ** 2)
+    k = k / k.sum()
+    c = x.shape[1]
+    x = F.conv2d(F.pad(x, (r, r, 0, 0), mode="reflect"), k.view(1, 1, 1, -1).repeat(c, 1, 1, 1), groups=c)
+    return F.conv2d(F.pad(x, (0, 0, r, r), mode="reflect"), k.view(1, 1, -1, 1).repeat(c, 1, 1, 1), groups=c)
+
+
+def correction(net: MouthNet, warp: torch.Tensor, lips: torch.Tensor, win: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """The correction Δ (B,3,S,S) and its weight alpha (B,1,S,S), as the client composites them:
+    Δ = tanh, alpha = window · mask; with a low-pass, Δ = blur(mask · tanh) and alpha = window."""
     delta, mask = net(warp, lips)
-    return (warp + win * mask * delta).clamp(-1, 1)
+    if net.lowpass > 0:
+        return gaussian_blur(mask * delta, net.lowpass), win.expand(warp.shape[0], 1, -1, -1)
+    return delta, win * mask
+
+
+def refine(net: MouthNet, warp: torch.Tensor, lips: torch.Tensor, win: torch.Tensor) -> torch.Tensor:
+    delta, alpha = correction(net, warp, lips, win)
+    return (warp + alpha * delta).clamp(-1, 1)
 
 
 def flops(net: MouthNet, size: int) -> int:
@@ -288,10 +315,10 @@ def train(args) -> None:
     va = MouthData(split["val"], args.size, **kw)
     run = Path(args.run)
     run.mkdir(parents=True, exist_ok=True)
-    net = MouthNet(args.channels)
+    net = MouthNet(args.channels, args.lowpass)
     # The weights validated, exported and shipped: an exponential moving average of the trained
     # ones (single SGD iterates swing by ±0.001 held-out L1 from one validation to the next).
-    ema = MouthNet(args.channels)
+    ema = MouthNet(args.channels, args.lowpass)
     ema.load_state_dict(net.state_dict())
     if args.init:
         st0 = torch.load(args.init, weights_only=False)
@@ -324,7 +351,7 @@ def train(args) -> None:
 
     def save():
         torch.save({"net": net.state_dict(), "ema": ema.state_dict(), "opt": opt.state_dict(), "step": step, "trained_s": trained_s, "rng": rng, "region": args.region,
-                    "size": args.size, "chs": net.chs}, ckpt.with_suffix(".tmp"))
+                    "size": args.size, "chs": net.chs, "lowpass": net.lowpass}, ckpt.with_suffix(".tmp"))
         ckpt.with_suffix(".tmp").replace(ckpt)
 
     def validate():
@@ -397,7 +424,7 @@ def train(args) -> None:
 def load_ckpt(path: Path) -> tuple[MouthNet, int]:
     """The checkpoint's moving-average weights (what is validated and exported) and its patch size."""
     st = torch.load(path, weights_only=False)
-    net = MouthNet(st.get("chs", CHANNELS))
+    net = MouthNet(st.get("chs", CHANNELS), st.get("lowpass", 0.0))
     net.load_state_dict(st["ema"])
     return net.eval(), st["size"]
 
@@ -414,7 +441,7 @@ def export_mouth(net: MouthNet, size: int, out_dir: Path, steps: int, inputs: tu
     write_manifest(out_dir, named_tensors("M", net), MOUTH_FORMAT, {
         "architecture": "mouth refiner U-Net (models/neural/mouth.py, EXPORT.md)",
         "layout": "NHWC", "size": size, "channels": list(net.chs), "span": REGIONS[region][0], "drop": REGIONS[region][1],
-        "windowEdge": WINDOW_EDGE, "trainedSteps": steps,
+        "windowEdge": WINDOW_EDGE, "trainedSteps": steps, **({"lowpass": net.lowpass} if net.lowpass > 0 else {}),
     })
     back = load_exported(out_dir)
     if inputs is None:
@@ -423,8 +450,7 @@ def export_mouth(net: MouthNet, size: int, out_dir: Path, steps: int, inputs: tu
     else:
         warp, lips = inputs
     with torch.no_grad():
-        delta, mask = back(warp, lips)
-        alpha = window(size) * mask
+        delta, alpha = correction(back, warp, lips, window(size))
         patch = (warp + alpha * delta).clamp(-1, 1)
     nhwc = lambda t: t.permute(0, 2, 3, 1).numpy()
     return write_fixture(Path(out_dir) / "parity", {"warp": (nhwc(warp), "input"), "lips": (nhwc(lips), "input"),
@@ -438,7 +464,7 @@ def load_exported(model_dir: Path) -> MouthNet:
     model, w = read_weights(model_dir)
     if model.get("format") != MOUTH_FORMAT:
         raise ValueError(f"{model_dir}: format {model.get('format')!r} is not {MOUTH_FORMAT}")
-    net = MouthNet(model["modelTopology"]["channels"]).eval()
+    net = MouthNet(model["modelTopology"]["channels"], model["modelTopology"].get("lowpass", 0.0)).eval()
     with torch.no_grad():
         for name, m in net.named_modules():
             if isinstance(m, nn.Conv2d):
@@ -551,6 +577,7 @@ def main(argv=None):
     t.add_argument("--init", help="start from this checkpoint's moving-average weights (new run)")
     t.add_argument("--adv", type=float, default=0.0, help="weight of the adversarial term (patch discriminator, hinge); 0: off")
     t.add_argument("--detail", type=float, default=0.0, help="weight of the detail term (local |Laplacian| amounts matched to the real patch's); 0: off")
+    t.add_argument("--lowpass", type=float, default=0.0, help="σ (patch px) of a Gaussian the correction is low-passed by (0: off)")
     t.add_argument("--no-export", action="store_true", help="do not write <run>/export/ at the end")
     t.add_argument("--channels", type=lambda v: tuple(int(c) for c in v.split(",")), default=CHANNELS,
                    help="the U-Net's widths per level, 4 comma-separated integers (default %(default)s)")
@@ -558,7 +585,10 @@ def main(argv=None):
     for p in (t, e):
         p.add_argument("--avatars", type=int, choices=(2, 4), default=2, help="patches rendered by 2 warp avatars per clip, or by 4 (each frame twice)")
         p.add_argument("--region", choices=tuple(REGIONS), default="mouth", help="the patches' region (the cache script's --region)")
-    e.add_argument("--ckpt", required=True)
+    src = e.add_mutually_exclusive_group(required=True)
+    src.add_argument("--ckpt", help="a training checkpoint (its moving-average weights)")
+    src.add_argument("--weights", help="an exported refiner folder (model.json + shards), e.g. models/weights/mouth")
+    e.add_argument("--clips", choices=("val", "dev"), default="val", help="the held-out persons (split.json's val) or the dev clips (DEV_CLIPS)")
     e.add_argument("--grid")
     e.add_argument("--json")
     x = sub.add_parser("export")
@@ -593,6 +623,8 @@ def main(argv=None):
             ap.error("--size ≥ 16, --batch ≥ 1, --lr > 0, --threads ≥ 1 and 0 ≤ --ema < 1")
         if len(args.channels) != 4 or min(args.channels) < 1:
             ap.error(f"--channels takes 4 positive integers, got {args.channels}")
+        if not (0 <= args.lowpass <= MAX_LOWPASS_SIGMA) or math.ceil(3 * args.lowpass) >= args.size:
+            ap.error(f"--lowpass takes a σ in [0, {MAX_LOWPASS_SIGMA}] smaller than a third of --size, got {args.lowpass}")
         train(args)
     elif args.cmd == "export":
         net, size = load_ckpt(Path(args.ckpt))
@@ -600,8 +632,13 @@ def main(argv=None):
         fx = export_mouth(net, size, Path(args.out), st["step"], region=args.region or st.get("region", "mouth"))
         print(f"exported to {args.out} ({len(fx['tensors'])} fixture tensors)")
     else:
-        net, size = load_ckpt(Path(args.ckpt))
-        va = MouthData(load_split()["val"], size, avatars=args.avatars, region=args.region)
+        if args.ckpt:
+            net, size = load_ckpt(Path(args.ckpt))
+        else:
+            net = load_exported(Path(args.weights))
+            size = int(json.loads((Path(args.weights) / "model.json").read_text())["modelTopology"]["size"])
+        clips = load_split()["val"] if args.clips == "val" else DEV_CLIPS.split(",")
+        va = MouthData(clips, size, avatars=args.avatars, region=args.region)
         r = evaluate(net, va, size)
         print(json.dumps(r["mean"], indent=1))
         if args.json:

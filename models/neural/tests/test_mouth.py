@@ -10,8 +10,8 @@ import torch
 
 from neural.export import read_parity
 from neural.train import MODELS_DIR
-from neural.mouth import (MOUTH_FORMAT, REGIONS, MouthData, MouthNet, WINDOW_EDGE, detail_loss, export_mouth, flops, load_exported,
-                          patch_loss, refine, window)
+from neural.mouth import (MOUTH_FORMAT, REGIONS, MouthData, MouthNet, WINDOW_EDGE, correction, detail_loss, export_mouth, flops,
+                          gaussian_blur, load_exported, patch_loss, refine, window)
 
 WEIGHTS = Path(__file__).resolve().parents[2] / "weights" / "mouth"
 
@@ -162,6 +162,59 @@ def test_export_round_trip(tmp_path):
     assert (d1 - d2).abs().max() > 0  # the export really went through float16
 
 
+def test_gaussian_blur_keeps_constants_and_spreads_an_impulse():
+    flat = torch.full((1, 3, 20, 20), 0.3)
+    assert torch.allclose(gaussian_blur(flat, 2.0), flat, atol=1e-6)
+    x = torch.zeros(1, 1, 31, 31)
+    x[0, 0, 15, 15] = 1
+    y = gaussian_blur(x, 1.5)[0, 0]
+    k = torch.exp(-0.5 * (torch.arange(-5, 6, dtype=torch.float32) / 1.5) ** 2)
+    k = k / k.sum()
+    assert torch.allclose(y[10:21, 10:21], k[:, None] * k[None, :], atol=1e-6) and y.sum().item() == pytest.approx(1, abs=1e-5)
+    # at the border: reflect padding (the edge pixel not repeated), as EXPORT.md and tf.mirrorPad('reflect')
+    img = torch.rand(1, 1, 9, 12, generator=torch.Generator().manual_seed(5))
+    k = torch.exp(-0.5 * (torch.arange(-3, 4, dtype=torch.float32) / 1.0) ** 2).numpy()
+    k = k / k.sum()
+    ref = np.pad(img[0, 0].numpy(), 3, mode="reflect")
+    ref = np.stack([np.convolve(r, k, mode="valid") for r in ref])
+    ref = np.stack([np.convolve(c, k, mode="valid") for c in ref.T]).T
+    assert np.abs(gaussian_blur(img, 1.0)[0, 0].numpy() - ref).max() < 1e-5
+
+
+def test_low_passed_correction_cannot_remove_detail():
+    """With --lowpass the correction is blur(mask·Δ) at the window's weight, and however the network is
+    trained its output keeps the warp's fine detail: a pixel-scale checkerboard survives refining."""
+    net = _trained_net(seed=3)
+    net.lowpass = 2.0
+    warp, lips = _inputs(2, 48)
+    win = window(48)
+    delta, alpha = correction(net, warp, lips, win)
+    with torch.no_grad():
+        d, m = net(warp, lips)
+        assert torch.allclose(delta, gaussian_blur(m * d, 2.0)) and torch.equal(alpha, win.expand(2, 1, 48, 48))
+        checker = ((torch.arange(48)[:, None] + torch.arange(48)[None, :]) % 2).float() * 0.4 - 0.2
+        flat = torch.zeros(2, 3, 48, 48) + checker
+        out = refine(net, flat, lips, win)
+        hf = lambda t: (t[..., 8:40, 9:41] - t[..., 8:40, 8:40]).abs().mean()  # neighbour differences inside the window
+        assert hf(out) > 0.95 * hf(flat)
+        assert (out - flat).abs().max() > 1e-3  # it does correct something
+
+
+def test_export_round_trip_keeps_the_low_pass(tmp_path):
+    net = _trained_net(seed=4)
+    net.lowpass = 1.5
+    warp, lips = _inputs()
+    export_mouth(net, 48, tmp_path, steps=3, inputs=(warp, lips))
+    assert json.loads((tmp_path / "model.json").read_text())["modelTopology"]["lowpass"] == 1.5
+    back = load_exported(tmp_path)
+    fx = read_parity(tmp_path)
+    with torch.no_grad():
+        delta, alpha = correction(back, warp, lips, window(48))
+    assert back.lowpass == 1.5
+    assert np.abs(delta.permute(0, 2, 3, 1).numpy() - fx["delta"]).max() < 1e-5
+    assert np.abs(alpha.permute(0, 2, 3, 1).numpy() - fx["alpha"]).max() < 1e-6
+
+
 @pytest.mark.parametrize("region", ["mouth", "eyes"])
 def test_committed_weights_reproduce_their_fixture(region):
     d = WEIGHTS.parent / region
@@ -172,8 +225,7 @@ def test_committed_weights_reproduce_their_fixture(region):
     warp = torch.from_numpy(fx["warp"].copy()).permute(0, 3, 1, 2)
     lips = torch.from_numpy(fx["lips"].copy()).permute(0, 3, 1, 2)
     with torch.no_grad():
-        delta, mask = net(warp, lips)
-        alpha = window(warp.shape[-1]) * mask
+        delta, alpha = correction(net, warp, lips, window(warp.shape[-1]))
     assert np.abs(delta.permute(0, 2, 3, 1).numpy() - fx["delta"]).max() < 1e-4
     assert np.abs(alpha.permute(0, 2, 3, 1).numpy() - fx["alpha"]).max() < 1e-4
 

@@ -5,6 +5,10 @@
  *
  *   patch = clamp(warp + window · mask · Δ),  Δ = tanh(·) ∈ [-1, 1], mask = sigmoid(·)
  *
+ * or, for weights trained with a low-pass (`lowpass` σ in the topology), patch = clamp(warp + window ·
+ * G_σ ∗ (mask · Δ)): the correction blurred by a Gaussian of σ patch pixels (reflect padding), so it
+ * recolours and reshades the warp's mouth without taking its detail away.
+ *
  * Layers: conv3×3 + leaky ReLU (0.2) pairs; encoder enc0 (S), enc1..3 (stride 2, 'same' padding
  * as PyTorch's padding 1: output ⌈S/2⌉); decoder dec2..0: nearest upsampling to the skip's size,
  * concatenation [upsampled, skip], two convs; out: conv3×3 → 4 channels.
@@ -28,8 +32,13 @@ export interface MouthTopology {
   drop: number;
   /** The fixed fade of the correction: raised cosine over this fraction of the patch at each border. */
   windowEdge: number;
+  /** σ (patch pixels) of the Gaussian the correction is low-passed by; absent: none. */
+  lowpass?: number;
   trainedSteps?: number;
 }
+
+/** The largest low-pass σ accepted (its kernel, 2·⌈3σ⌉ + 1 taps, must fit the patch's reflect padding). */
+export const MAX_LOWPASS_SIGMA = 4;
 
 export type MouthWeights = DecodedWeights<MouthTopology>;
 
@@ -42,6 +51,9 @@ export function validateMouthTopology(t: unknown, region: PatchRegion = MOUTH_RE
   if (!Array.isArray(o.channels) || o.channels.length !== 4 || !o.channels.every((c) => Number.isInteger(c) && c > 0)) throw new TypeError('mouth weights: channels must be 4 positive integers');
   for (const k of ['span', 'drop', 'windowEdge'] as const) if (typeof o[k] !== 'number' || !Number.isFinite(o[k])) throw new TypeError(`mouth weights: ${k} missing`);
   if (!(o.windowEdge! > 0 && o.windowEdge! <= 0.5)) throw new TypeError('mouth weights: windowEdge must be in (0, 0.5]');
+  if (o.lowpass !== undefined && !(typeof o.lowpass === 'number' && o.lowpass > 0 && o.lowpass <= MAX_LOWPASS_SIGMA && Math.ceil(3 * o.lowpass) < o.size!)) {
+    throw new TypeError(`mouth weights: lowpass must be a σ in (0, ${MAX_LOWPASS_SIGMA}] smaller than a third of the patch, got ${String(o.lowpass)}`);
+  }
   if (Math.abs(o.span! - region.span) > 1e-6 || Math.abs(o.drop! - region.drop) > 1e-6) {
     throw new TypeError(`${region.name} weights: trained on a patch of span ${o.span}, drop ${o.drop}; this client cuts span ${region.span}, drop ${region.drop}`);
   }
@@ -55,6 +67,16 @@ export function loadMouthWeights(source: string | tf.io.IOHandler, requestInit?:
 /** The eye refiner: the same network and format, trained on the eyes' windows (EYE_REGIONS). */
 export function loadEyeWeights(source: string | tf.io.IOHandler, requestInit?: RequestInit): Promise<MouthWeights> {
   return loadWeightsManifest(source, MOUTH_WEIGHTS_FORMAT, (t) => validateMouthTopology(t, EYE_REGIONS[0]!), requestInit);
+}
+
+/** The normalised taps of a Gaussian of `sigma`, radius ⌈3σ⌉; as mouth.py's gaussian_blur(). */
+export function gaussianTaps(sigma: number): Float32Array {
+  const r = Math.max(1, Math.ceil(3 * sigma));
+  const k = new Float32Array(2 * r + 1);
+  let sum = 0;
+  for (let i = -r; i <= r; i++) sum += k[i + r] = Math.exp(-0.5 * (i / sigma) ** 2);
+  for (let i = 0; i < k.length; i++) k[i] = k[i]! / sum;
+  return k;
 }
 
 /** The S×S fade (row-major): raised cosine from 0 at the border to 1 at `edge`·S inside; as mouth.py's window(). */
@@ -76,6 +98,8 @@ const DECODER = ['dec2', 'dec1', 'dec0'] as const;
 export class MouthModel {
   readonly size: number;
   private readonly window: tf.Tensor4D;
+  /** The low-pass's separable depthwise filters (1×n and n×1 over 3 channels) and radius, when the weights have one. */
+  private readonly lowpass: { row: tf.Tensor4D; col: tf.Tensor4D; r: number } | null = null;
 
   constructor(readonly weights: MouthWeights) {
     const t = weights.topology;
@@ -83,6 +107,19 @@ export class MouthModel {
     for (const b of [...ENCODER, ...DECODER]) for (const i of [0, 1]) for (const k of ['kernel', 'bias']) this.tensor(`M/${b}.${i}/${k}`);
     this.tensor('M/out/kernel');
     this.window = tf.tensor4d(mouthWindow(t.size, t.windowEdge), [1, t.size, t.size, 1]);
+    if (t.lowpass !== undefined) {
+      const k = gaussianTaps(t.lowpass), n = k.length;
+      const taps = new Float32Array(n * 3);
+      for (let i = 0; i < n; i++) taps.fill(k[i]!, 3 * i, 3 * i + 3);
+      this.lowpass = { row: tf.tensor4d(taps, [1, n, 3, 1]), col: tf.tensor4d(taps, [n, 1, 3, 1]), r: (n - 1) / 2 };
+    }
+  }
+
+  /** The separable Gaussian over (B,S,S,3), reflect padding; as mouth.py's gaussian_blur(). */
+  private blur(x: tf.Tensor4D): tf.Tensor4D {
+    const { row, col, r } = this.lowpass!;
+    const h = tf.depthwiseConv2d(tf.mirrorPad(x, [[0, 0], [0, 0], [r, r], [0, 0]], 'reflect'), row, 1, 'valid');
+    return tf.depthwiseConv2d(tf.mirrorPad(h, [[0, 0], [r, r], [0, 0], [0, 0]], 'reflect'), col, 1, 'valid');
   }
 
   private tensor(name: string): tf.Tensor {
@@ -107,7 +144,7 @@ export class MouthModel {
   /**
    * warp (B,S,S,3) in [-1, 1] and lips (B,S,S,2) in [0, 1] → Δ (B,S,S,3) in [-1, 1] and the
    * correction's weight `alpha` = window · mask (B,S,S,1) in [0, 1]; the refined patch is
-   * clamp(warp + alpha · Δ).
+   * clamp(warp + alpha · Δ). With a low-pass, Δ = G_σ ∗ (mask · tanh) and alpha = window.
    */
   run(warp: tf.Tensor4D, lips: tf.Tensor4D): { delta: tf.Tensor4D; alpha: tf.Tensor4D } {
     return tf.tidy(() => {
@@ -125,13 +162,15 @@ export class MouthModel {
       const y = this.conv(x, 'M/out', 1, false);
       const [b, s] = [y.shape[0], y.shape[1]];
       const delta = tf.tanh(tf.slice(y, [0, 0, 0, 0], [b, s, s, 3])) as tf.Tensor4D;
-      const alpha = tf.mul(tf.sigmoid(tf.slice(y, [0, 0, 0, 3], [b, s, s, 1])), this.window) as tf.Tensor4D;
-      return { delta, alpha };
+      const mask = tf.sigmoid(tf.slice(y, [0, 0, 0, 3], [b, s, s, 1])) as tf.Tensor4D;
+      if (this.lowpass) return { delta: this.blur(tf.mul(mask, delta)), alpha: tf.tile(this.window, [b, 1, 1, 1]) as tf.Tensor4D };
+      return { delta, alpha: tf.mul(mask, this.window) as tf.Tensor4D };
     });
   }
 
   dispose(): void {
     this.window.dispose();
+    if (this.lowpass) tf.dispose([this.lowpass.row, this.lowpass.col]);
   }
 }
 
