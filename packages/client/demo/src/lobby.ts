@@ -55,7 +55,7 @@ export function showLobby(app: HTMLElement, state: AppState, invitedRoom: string
   invitedRoom ? null : h('button.btn.btn-ghost.btn-block', { type: 'button', id: 'create-link', onclick: showLink }, 'Create a room link'),
   linkBox,
   h('label.field.check', { for: 'eyes' }, eyes, h('span', {}, ' Refine eyes (experimental): a small neural network on this device redraws the others’ eyes, following blinks and gaze; the closest likeness (~1 MB download, more CPU).')),
-  h('label.field.check', { for: 'mouth' }, mouth, h('span', {}, ' Refine mouths (experimental): another one redraws their lips, closing the gaps and pasted teeth the photo warp can leave (~1 MB download, more CPU).')),
+  h('label.field.check', { for: 'mouth' }, mouth, h('span', {}, ' Refine mouths (experimental): another one corrects the colour and shading of their mouths — the dark slits and pasted teeth the photo warp can leave — without blurring their teeth (~1 MB download, more CPU).')),
   error,
   h('button.btn.btn-primary.btn-block', { type: 'submit', id: 'continue' }, 'Continue — set up my avatar'));
 
