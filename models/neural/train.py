@@ -280,9 +280,10 @@ def main(argv=None):
     a = ap.parse_args(argv)
     if a.config == "mouth":  # the mouth refiner has its own loop (neural/mouth.py)
         from . import mouth
-        return mouth.main(["train", "--run", str(Path(a.runs) / "mouth"), *(["--resume"] if a.resume else []),
+        # The shipped recipe (session 17): the correction low-passed (σ = 2), a 15-min cosine budget on one thread.
+        return mouth.main(["train", "--run", str(Path(a.runs) / "mouth"), "--lowpass", "2", "--threads", "1", *(["--resume"] if a.resume else []),
                            *(["--steps", str(a.steps)] if a.steps is not None else []),
-                           *(["--minutes", str(a.max_minutes)] if a.max_minutes is not None else []),
+                           "--minutes", str(a.max_minutes if a.max_minutes is not None else 15),
                            *(["--no-export"] if a.no_export else [])])
     cfg = TrainConfig.load(a.config)
     if a.steps is not None:
