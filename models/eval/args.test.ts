@@ -61,6 +61,11 @@ describe('parseEvalArgs', () => {
     expect(parseEvalArgs([...n, '--eye-weights', 'w/e'], ['warp', 'neural'])!.eyeWeights).toBe('w/e');
     expect(() => parseEvalArgs(['c.mp4', '--eye-weights', 'w/e'], ['warp', 'neural'])).toThrow(/need --generator neural/);
     expect(() => parseEvalArgs([...n, '--eye-weights', ''], ['warp', 'neural'])).toThrow(/--eye-weights needs a path/);
+    expect(parseEvalArgs([...n, '--face-lowpass', '1.5'], ['warp', 'neural'])!.faceLowpass).toBe(1.5);
+    expect(parseEvalArgs(n, ['warp', 'neural'])!.faceLowpass).toBeUndefined();
+    for (const bad of ['0', '5', 'x']) expect(() => parseEvalArgs([...n, '--face-lowpass', bad], ['warp', 'neural'])).toThrow(/--face-lowpass/);
+    expect(() => parseEvalArgs(['c.mp4', '--face-lowpass', '1'], ['warp', 'neural'])).toThrow(/needs --generator neural with G/);
+    expect(() => parseEvalArgs([...n, '--no-face-refiner', '--face-lowpass', '1'], ['warp', 'neural'])).toThrow(/needs --generator neural with G/);
   });
 
   it('returns null for --help', () => {

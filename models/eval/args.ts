@@ -46,6 +46,8 @@ ladders and a static frame on the same face crops.
   --no-mouth            neural generator without the mouth refiner (the face refiner over the warp only).
   --no-face-refiner     neural generator without G's face correction (the warp plus the mouth refiner).
   --eye-weights DIR     neural generator: also run an eye refiner with these weights (neural.mouth --region eyes; experimental).
+  --face-lowpass S      diagnostic, neural generator: low-pass G's correction (mask · Δ) by a Gaussian of S pixels of G's
+                        output (0 < S ≤ 4) before compositing — whether G's identity cost is in what it repaints.
   --post-sharpen A[,SIGMA[,INNER]]
                         diagnostic, not a generator: unsharp-mask our frames before scoring
                         (out = in + A·(in − blur), Gaussian SIGMA px, default 1; with INNER only inside
@@ -98,7 +100,7 @@ export function parseEvalArgs(argv: string[], generators: readonly string[]): Pa
         shots: { type: 'string' }, generator: { type: 'string' }, size: { type: 'string' }, json: { type: 'string' },
         'side-by-side': { type: 'string' }, seed: { type: 'string' }, 'max-eval-frames': { type: 'string' }, 'rung-frames': { type: 'string' }, codecs: { type: 'string' },
         ladder: { type: 'string' }, gop: { type: 'string' }, tracks: { type: 'string' }, 'neural-weights': { type: 'string' }, 'fine-tune': { type: 'string' }, 'fine-tune-layers': { type: 'string' }, 'identity-weight': { type: 'string' }, 'no-cache': { type: 'boolean' },
-        'mouth-weights': { type: 'string' }, 'eye-weights': { type: 'string' }, 'no-mouth': { type: 'boolean' }, 'no-face-refiner': { type: 'boolean' }, 'post-sharpen': { type: 'string' }, 'post-filter': { type: 'string' }, 'post-oracle': { type: 'string' }, 'only-shot': { type: 'string' }, 'atlas-boost': { type: 'string' }, 'atlas-register': { type: 'string' }, 'no-mouth-set': { type: 'boolean' },
+        'mouth-weights': { type: 'string' }, 'eye-weights': { type: 'string' }, 'no-mouth': { type: 'boolean' }, 'no-face-refiner': { type: 'boolean' }, 'face-lowpass': { type: 'string' }, 'post-sharpen': { type: 'string' }, 'post-filter': { type: 'string' }, 'post-oracle': { type: 'string' }, 'only-shot': { type: 'string' }, 'atlas-boost': { type: 'string' }, 'atlas-register': { type: 'string' }, 'no-mouth-set': { type: 'boolean' },
         quiet: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
       },
     });
@@ -135,6 +137,8 @@ export function parseEvalArgs(argv: string[], generators: readonly string[]): Pa
   const identityWeight = v['identity-weight'] === undefined ? undefined : num('identity-weight', v['identity-weight'], 0, 0, 100);
   if (identityWeight !== undefined && fineTuneSeconds === undefined) throw new UsageError('--identity-weight needs --fine-tune');
   if ((v['mouth-weights'] !== undefined || v['eye-weights'] !== undefined || v['no-mouth'] || v['no-face-refiner']) && generator !== 'neural') throw new UsageError('--mouth-weights, --eye-weights, --no-mouth and --no-face-refiner need --generator neural');
+  const faceLowpass = v['face-lowpass'] === undefined ? undefined : num('face-lowpass', v['face-lowpass'], 0, 0.1, 4);
+  if (faceLowpass !== undefined && (generator !== 'neural' || v['no-face-refiner'])) throw new UsageError('--face-lowpass needs --generator neural with G (not --no-face-refiner)');
   if (v['mouth-weights'] !== undefined && v['no-mouth']) throw new UsageError('--mouth-weights and --no-mouth exclude each other');
   let sharpen: PostSharpen | undefined;
   if (v['post-sharpen'] !== undefined) {
@@ -202,6 +206,7 @@ export function parseEvalArgs(argv: string[], generators: readonly string[]): Pa
     ...(v['no-mouth'] ? { mouth: false } : {}),
     ...(v['eye-weights'] !== undefined ? { eyeWeights: v['eye-weights'] } : {}),
     ...(v['no-face-refiner'] ? { faceRefiner: false } : {}),
+    ...(faceLowpass !== undefined ? { faceLowpass } : {}),
     ...(sharpen ? { postSharpen: sharpen } : {}),
     ...(filter ? { postFilter: filter } : {}),
     ...(oracle ? { postOracle: oracle } : {}),

@@ -71,6 +71,8 @@ export interface EvalOptions {
   eyeWeights?: string;
   /** Neural generator: draw G's face correction (default true; false: the warp plus the mouth refiner). */
   faceRefiner?: boolean;
+  /** Neural generator: G's correction low-passed by a Gaussian of this σ (G pixels) — a diagnostic. */
+  faceLowpass?: number;
   /** Diagnostic: unsharp-mask our frames before scoring (sharpen.ts). */
   postSharpen?: PostSharpen;
   /** Diagnostic: a residual linear filter applied to our frames inside the inner face (sharpen.ts). */
@@ -160,6 +162,8 @@ export interface EvalDetails {
   /** Neural generator only: whether the mouth refiner and G's face correction ran. */
   mouth_refiner?: boolean;
   face_refiner?: boolean;
+  /** Neural generator with --face-lowpass: G's correction low-passed by this σ (a diagnostic). */
+  face_lowpass?: number;
   /** Neural generator with an eye refiner: its weights folder. */
   eye_refiner?: string;
   /** Set when our frames were sharpened before scoring (--post-sharpen, a diagnostic). */
@@ -486,7 +490,7 @@ export async function runEval(o: EvalOptions): Promise<EvalResult> {
     let receiver: { backend: string | null; family: string; detail: string | null };
     try {
       const s = session;
-      receiver = await prof.time('generator_init', () => s.initReceiver(o.generator, wire, neutral, cropLm[plan.shots[0]!]!, { mouth, faceRefiner: o.faceRefiner ?? true, eyes: o.eyeWeights !== undefined }));
+      receiver = await prof.time('generator_init', () => s.initReceiver(o.generator, wire, neutral, cropLm[plan.shots[0]!]!, { mouth, faceRefiner: o.faceRefiner ?? true, eyes: o.eyeWeights !== undefined, ...(o.faceLowpass !== undefined ? { faceLowpass: o.faceLowpass } : {}) }));
     } catch (err) {
       throw new EvalInputError(`the ${o.generator} generator failed to load in the page${o.generator === 'neural' ? ` (weights ${weightsDir})` : ''}: ${err instanceof Error ? err.message : String(err)}`);
     }
@@ -651,7 +655,7 @@ export async function runEval(o: EvalOptions): Promise<EvalResult> {
         method_version: EVAL_METHOD_VERSION,
         seed: o.seed,
         generator: o.generator,
-        ...(o.generator === 'neural' ? { mouth_refiner: mouth, face_refiner: o.faceRefiner ?? true } : {}),
+        ...(o.generator === 'neural' ? { mouth_refiner: mouth, face_refiner: o.faceRefiner ?? true, ...(o.faceLowpass !== undefined ? { face_lowpass: o.faceLowpass } : {}) } : {}),
         ...(o.eyeWeights !== undefined ? { eye_refiner: o.eyeWeights } : {}),
         ...(o.postSharpen ? { post_sharpen: o.postSharpen } : {}),
         ...(o.postOracle ? { post_oracle: o.postOracle } : {}),

@@ -17,6 +17,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import { loadWeightsManifest, type DecodedWeights } from './weights.ts';
 import { DEFAULT_MOUTH_WEIGHTS_URL, EYE_REGIONS, MOUTH_REGION, compositeMouthPatch, lipImage, mouthPatchFrame, sampleMouthPatch, type PatchRegion } from './mouth-patch.ts';
 import type { RgbaImage } from '../image.ts';
+import { GaussianBlur, MAX_LOWPASS_SIGMA } from './lowpass.ts';
+
+export { MAX_LOWPASS_SIGMA };
 
 export const MOUTH_WEIGHTS_FORMAT = 'visage-mouth-weights';
 export { DEFAULT_MOUTH_WEIGHTS_URL };
@@ -37,8 +40,6 @@ export interface MouthTopology {
   trainedSteps?: number;
 }
 
-/** The largest low-pass σ accepted (its kernel, 2·⌈3σ⌉ + 1 taps, must fit the patch's reflect padding). */
-export const MAX_LOWPASS_SIGMA = 4;
 
 export type MouthWeights = DecodedWeights<MouthTopology>;
 
@@ -69,16 +70,6 @@ export function loadEyeWeights(source: string | tf.io.IOHandler, requestInit?: R
   return loadWeightsManifest(source, MOUTH_WEIGHTS_FORMAT, (t) => validateMouthTopology(t, EYE_REGIONS[0]!), requestInit);
 }
 
-/** The normalised taps of a Gaussian of `sigma`, radius ⌈3σ⌉; as mouth.py's gaussian_blur(). */
-export function gaussianTaps(sigma: number): Float32Array {
-  const r = Math.max(1, Math.ceil(3 * sigma));
-  const k = new Float32Array(2 * r + 1);
-  let sum = 0;
-  for (let i = -r; i <= r; i++) sum += k[i + r] = Math.exp(-0.5 * (i / sigma) ** 2);
-  for (let i = 0; i < k.length; i++) k[i] = k[i]! / sum;
-  return k;
-}
-
 /** The S×S fade (row-major): raised cosine from 0 at the border to 1 at `edge`·S inside; as mouth.py's window(). */
 export function mouthWindow(size: number, edge: number): Float32Array {
   const w1 = new Float32Array(size);
@@ -98,8 +89,8 @@ const DECODER = ['dec2', 'dec1', 'dec0'] as const;
 export class MouthModel {
   readonly size: number;
   private readonly window: tf.Tensor4D;
-  /** The low-pass's separable depthwise filters (1×n and n×1 over 3 channels) and radius, when the weights have one. */
-  private readonly lowpass: { row: tf.Tensor4D; col: tf.Tensor4D; r: number } | null = null;
+  /** The correction's low-pass, when the weights have one. */
+  private readonly lowpass: GaussianBlur | null;
 
   constructor(readonly weights: MouthWeights) {
     const t = weights.topology;
@@ -107,19 +98,7 @@ export class MouthModel {
     for (const b of [...ENCODER, ...DECODER]) for (const i of [0, 1]) for (const k of ['kernel', 'bias']) this.tensor(`M/${b}.${i}/${k}`);
     this.tensor('M/out/kernel');
     this.window = tf.tensor4d(mouthWindow(t.size, t.windowEdge), [1, t.size, t.size, 1]);
-    if (t.lowpass !== undefined) {
-      const k = gaussianTaps(t.lowpass), n = k.length;
-      const taps = new Float32Array(n * 3);
-      for (let i = 0; i < n; i++) taps.fill(k[i]!, 3 * i, 3 * i + 3);
-      this.lowpass = { row: tf.tensor4d(taps, [1, n, 3, 1]), col: tf.tensor4d(taps, [n, 1, 3, 1]), r: (n - 1) / 2 };
-    }
-  }
-
-  /** The separable Gaussian over (B,S,S,3), reflect padding; as mouth.py's gaussian_blur(). */
-  private blur(x: tf.Tensor4D): tf.Tensor4D {
-    const { row, col, r } = this.lowpass!;
-    const h = tf.depthwiseConv2d(tf.mirrorPad(x, [[0, 0], [0, 0], [r, r], [0, 0]], 'reflect'), row, 1, 'valid');
-    return tf.depthwiseConv2d(tf.mirrorPad(h, [[0, 0], [r, r], [0, 0], [0, 0]], 'reflect'), col, 1, 'valid');
+    this.lowpass = t.lowpass !== undefined ? new GaussianBlur(t.lowpass, 3) : null;
   }
 
   private tensor(name: string): tf.Tensor {
@@ -163,14 +142,14 @@ export class MouthModel {
       const [b, s] = [y.shape[0], y.shape[1]];
       const delta = tf.tanh(tf.slice(y, [0, 0, 0, 0], [b, s, s, 3])) as tf.Tensor4D;
       const mask = tf.sigmoid(tf.slice(y, [0, 0, 0, 3], [b, s, s, 1])) as tf.Tensor4D;
-      if (this.lowpass) return { delta: this.blur(tf.mul(mask, delta)), alpha: tf.tile(this.window, [b, 1, 1, 1]) as tf.Tensor4D };
+      if (this.lowpass) return { delta: this.lowpass.apply(tf.mul(mask, delta) as tf.Tensor4D), alpha: tf.tile(this.window, [b, 1, 1, 1]) as tf.Tensor4D };
       return { delta, alpha: tf.mul(mask, this.window) as tf.Tensor4D };
     });
   }
 
   dispose(): void {
     this.window.dispose();
-    if (this.lowpass) tf.dispose([this.lowpass.row, this.lowpass.col]);
+    this.lowpass?.dispose();
   }
 }
 

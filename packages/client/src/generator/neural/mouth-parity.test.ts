@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { useTfBackend } from './tf-backend.ts';
 import { nodeWeightsHandler } from './weights-node.ts';
 import { fixtureTensor, maxAbsDiff, readParityFixture, type FixtureTensor } from './fixture-node.ts';
-import { MouthModel, gaussianTaps, loadEyeWeights, loadMouthWeights, validateMouthTopology, type MouthWeights } from './mouth-model.ts';
+import { MouthModel, loadEyeWeights, loadMouthWeights, validateMouthTopology, type MouthWeights } from './mouth-model.ts';
 import { EYE_REGIONS, MOUTH_REGION } from './mouth-patch.ts';
 
 const WEIGHTS = fileURLToPath(new URL('../../../../../models/weights/mouth/', import.meta.url));
@@ -67,18 +67,5 @@ describe.each([
     expect(validateMouthTopology({ ...t, lowpass: 2 }, own).lowpass).toBe(2);
     // Mouth weights are not eye weights, nor the other way round: the windows' drops differ.
     expect(() => validateMouthTopology(t, other)).toThrow(new RegExp(`${other.name} weights: trained on a patch of span 1.6, drop ${own.drop}`));
-  });
-});
-
-describe('gaussianTaps (the low-pass of refiners trained with --lowpass)', () => {
-  it('has 2·⌈3σ⌉ + 1 symmetric taps summing to 1, as mouth.py gaussian_blur', () => {
-    for (const [sigma, n] of [[1, 7], [1.5, 11], [2, 13], [0.2, 3]] as const) {
-      const k = gaussianTaps(sigma);
-      expect(k.length).toBe(n);
-      expect(k.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 6);
-      for (let i = 0; i < n; i++) expect(k[i]).toBeCloseTo(k[n - 1 - i]!, 7);
-      const r = (n - 1) / 2;
-      expect(k[r + 1]! / k[r]!).toBeCloseTo(Math.exp(-0.5 / (sigma * sigma)), 5);
-    }
   });
 });

@@ -140,6 +140,46 @@ describe('NeuralGenerator (cpu backend)', () => {
     expect(changed).toBeGreaterThan(0); // … but G does contribute
   });
 
+  it('faceLowpass: G’s correction low-passed — smoother than the full one, the warp outside the square; bad σ refused', async () => {
+    for (const faceLowpass of [0, -1, 4.5, Number.NaN]) expect(() => new NeuralGenerator({ backend: 'cpu', weights, faceLowpass })).toThrow(/faceLowpass must be/);
+    if (!weights.topology.net.refine) return;
+    const lm = loadLandmarks(50), W = 160, H = 160;
+    const draw = async (o: { faceLowpass?: number; faceRefiner?: boolean }) => {
+      const g = new NeuralGenerator({ backend: 'cpu', weights, cropSmoothing: 0, codec: pngCodec, mouthWeightsUrl: null, eyeWeightsUrl: null, ...o });
+      await g.init(embedding);
+      const f = { width: W, height: H, data: new Uint8ClampedArray(W * H * 4) };
+      await g.render(lm, f);
+      g.dispose();
+      return f.data;
+    };
+    const before = tf.memory().numTensors;
+    const full = await draw({}), low = await draw({ faceLowpass: 2 }), warp = await draw({ faceRefiner: false });
+    expect(tf.memory().numTensors).toBe(before);
+    const r = cropRect(cropBox(lm, W, H));
+    // roughness of the correction (composite − warp) at G's scale: mean |horizontal second difference
+    // over k pixels, k ≈ one G output pixel, inside the square (at 1 px it would be 8-bit rounding)
+    const k = Math.max(1, Math.round(r.side / weights.topology.imageSize));
+    const rough = (f: Uint8ClampedArray): number => {
+      let sum = 0, n = 0;
+      for (let y = Math.max(0, r.y0); y < Math.min(H, r.y0 + r.side); y++) for (let x = Math.max(k, r.x0 + k); x < Math.min(W, r.x0 + r.side) - k; x++) {
+        const c = (xx: number): number => f[(y * W + xx) * 4]! - warp[(y * W + xx) * 4]!;
+        sum += Math.abs(c(x - k) - 2 * c(x) + c(x + k)); n++;
+      }
+      return sum / n;
+    };
+    let outside = 0, differs = 0;
+    for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) {
+      const o = (y * W + x) * 4;
+      const inside = x >= r.x0 && x < r.x0 + r.side && y >= r.y0 && y < r.y0 + r.side;
+      if (!inside) outside = Math.max(outside, Math.abs(low[o]! - warp[o]!));
+      else if (Math.abs(low[o]! - full[o]!) > 1) differs++;
+    }
+    console.log(`faceLowpass 2: correction roughness at ${k} px ${rough(low).toFixed(3)} vs ${rough(full).toFixed(3)} levels (full), ${differs} pixels differ`);
+    expect(outside).toBe(0);
+    expect(differs).toBeGreaterThan(0);
+    expect(rough(low)).toBeLessThan(rough(full));
+  });
+
   it('the mouth refiner changes only its window; without G (faceRefiner: false) the frame is the warp plus the mouth correction', async () => {
     if (!weights.topology.net.refine) return;
     const lm = loadLandmarks(50), W = 160, H = 160;

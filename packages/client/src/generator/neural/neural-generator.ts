@@ -40,6 +40,7 @@ import { cropBox, cropRect, toCropPixels, LANDMARK_COUNT, type CropBox } from '.
 import { readNeuralSections } from './sections.ts';
 import { readTunedWeights } from './tuned-weights.ts';
 import { DEFAULT_MOUTH_WEIGHTS_URL, MouthModel, MouthRefiner, loadEyeWeights, loadMouthWeights, type MouthWeights } from './mouth-model.ts';
+import { GaussianBlur, MAX_LOWPASS_SIGMA } from './lowpass.ts';
 import { DEFAULT_EYE_WEIGHTS_URL, EYE_REGIONS } from './mouth-patch.ts';
 
 export const NEURAL_FAMILY = 'neural';
@@ -91,6 +92,12 @@ export interface NeuralGeneratorOptions {
    * only the warp sections (any warp avatar), not the neural ones.
    */
   faceRefiner?: boolean;
+  /**
+   * Experimental (a benchmark diagnostic, `npm run eval -- --face-lowpass σ`): low-pass G's residual
+   * correction, mask · Δ, by a Gaussian of σ pixels of G's output before it is composited, so G can
+   * reshade the warp render but not repaint its features. Default: none.
+   */
+  faceLowpass?: number;
 }
 
 const WARP_SECTIONS = [SectionType.NeutralShape, SectionType.TextureAtlas, SectionType.BackgroundPlate, SectionType.PlateLandmarks];
@@ -127,6 +134,8 @@ export class NeuralGenerator implements Generator {
   private mouthWeights: MouthWeights | null = null;
   private eyes: MouthRefiner | null = null;
   private eyeWeights: MouthWeights | null = null;
+  /** faceLowpass's filter, made on first use. */
+  private faceBlur: GaussianBlur | null = null;
   private readonly cropPts = new Float32Array(LANDMARK_COUNT * 3);
   private readonly options: NeuralGeneratorOptions & { backend: TfBackendPreference; cropSmoothing: number; faceRefiner: boolean };
 
@@ -135,6 +144,9 @@ export class NeuralGenerator implements Generator {
     if (!['auto', 'webgpu', 'webgl', 'wasm', 'cpu'].includes(backend)) throw new TypeError(`unknown backend '${String(backend)}'`);
     const cropSmoothing = options.cropSmoothing ?? 0.5;
     if (!(cropSmoothing >= 0 && cropSmoothing < 1)) throw new TypeError('cropSmoothing must be in [0, 1)');
+    if (options.faceLowpass !== undefined && !(options.faceLowpass > 0 && options.faceLowpass <= MAX_LOWPASS_SIGMA)) {
+      throw new TypeError(`faceLowpass must be a σ in (0, ${MAX_LOWPASS_SIGMA}], got ${String(options.faceLowpass)}`);
+    }
     this.options = { ...options, backend, cropSmoothing, faceRefiner: options.faceRefiner ?? true };
   }
 
@@ -319,9 +331,12 @@ export class NeuralGenerator implements Generator {
     if (model && psi && rect) {
       const s = model.imageSize, lmF = this.lmFloats!, zeros = this.warp!, warpIn = warpFrame ? this.warpIn : null;
       const residual = warpIn !== null && model.topology.net.residual === true;
+      if (residual && this.options.faceLowpass !== undefined) this.faceBlur ??= new GaussianBlur(this.options.faceLowpass, 3);
       const out = tf.tidy(() => {
         const w = warpIn ? tf.tensor4d(warpIn, [1, s, s, 4]) : zeros;
         const { rgb, mask } = model.generate(tf.tensor4d(lmF, [1, s, s, 3]), psi, w);
+        // faceLowpass: the correction mask · Δ blurred, composited at full weight (warp + blur(mask · Δ)).
+        if (residual && this.faceBlur) return tf.concat([tf.mul(this.faceBlur.apply(tf.mul(rgb, mask) as tf.Tensor4D), 127.5), tf.onesLike(mask)], 3);
         // (1, S, S, 4): RGB 0..255 (residual: the correction Δ in levels, −127.5..127.5), mask 0..1
         return tf.concat([residual ? tf.mul(rgb, 127.5) : tf.mul(tf.add(rgb, 1), 127.5), mask], 3);
       });
@@ -355,6 +370,8 @@ export class NeuralGenerator implements Generator {
     this.warpFrame = null;
     this.warpIn = null;
     this.warpScratch = null;
+    this.faceBlur?.dispose();
+    this.faceBlur = null;
     this.mouth?.model.dispose();
     this.mouth = null;
     this.mouthWeights?.dispose();

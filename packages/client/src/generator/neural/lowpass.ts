@@ -1,0 +1,49 @@
+/**
+ * A separable Gaussian over NHWC tensors with reflect padding, as models/neural/mouth.py's
+ * gaussian_blur(): the low-pass of a refiner's correction (the bi-layer split — the network's low
+ * frequencies over the warp's detail).
+ */
+import * as tf from '@tensorflow/tfjs-core';
+
+/** The largest σ accepted (its kernel, 2·⌈3σ⌉ + 1 taps, must fit the image's reflect padding). */
+export const MAX_LOWPASS_SIGMA = 4;
+
+/** The normalised taps of a Gaussian of `sigma`, radius ⌈3σ⌉; as mouth.py's gaussian_blur(). */
+export function gaussianTaps(sigma: number): Float32Array {
+  const r = Math.max(1, Math.ceil(3 * sigma));
+  const k = new Float32Array(2 * r + 1);
+  let sum = 0;
+  for (let i = -r; i <= r; i++) sum += k[i + r] = Math.exp(-0.5 * (i / sigma) ** 2);
+  for (let i = 0; i < k.length; i++) k[i] = k[i]! / sum;
+  return k;
+}
+
+/** Owns its two depthwise filters (1×n and n×1 over `channels`); dispose() frees them. */
+export class GaussianBlur {
+  readonly radius: number;
+  private readonly row: tf.Tensor4D;
+  private readonly col: tf.Tensor4D;
+
+  constructor(readonly sigma: number, readonly channels: number) {
+    if (!(sigma > 0 && sigma <= MAX_LOWPASS_SIGMA)) throw new TypeError(`low-pass σ must be in (0, ${MAX_LOWPASS_SIGMA}], got ${String(sigma)}`);
+    const k = gaussianTaps(sigma), n = k.length;
+    const taps = new Float32Array(n * channels);
+    for (let i = 0; i < n; i++) taps.fill(k[i]!, channels * i, channels * (i + 1));
+    this.radius = (n - 1) / 2;
+    this.row = tf.tensor4d(taps, [1, n, channels, 1]);
+    this.col = tf.tensor4d(taps, [n, 1, channels, 1]);
+  }
+
+  /** x (B,H,W,channels), H and W > radius → the same shape, blurred along x then y. */
+  apply(x: tf.Tensor4D): tf.Tensor4D {
+    const r = this.radius;
+    return tf.tidy(() => {
+      const h = tf.depthwiseConv2d(tf.mirrorPad(x, [[0, 0], [0, 0], [r, r], [0, 0]], 'reflect'), this.row, 1, 'valid');
+      return tf.depthwiseConv2d(tf.mirrorPad(h, [[0, 0], [r, r], [0, 0], [0, 0]], 'reflect'), this.col, 1, 'valid');
+    });
+  }
+
+  dispose(): void {
+    tf.dispose([this.row, this.col]);
+  }
+}
