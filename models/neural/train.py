@@ -277,6 +277,8 @@ def main(argv=None):
     ap.add_argument("--runs", default=str(MODELS_DIR / "runs"), help="runs directory")
     ap.add_argument("--no-export", action="store_true")
     ap.add_argument("--init", help="warm start G/E/D from this checkpoint (new runs only), e.g. runs/tiny/ckpt.pt")
+    ap.add_argument("--exclude", default="", help="training clips (split.json) left out, comma list — e.g. the mouth refiner's dev clips, "
+                    "so that a G trained without them can choose an option on persons it has not seen")
     a = ap.parse_args(argv)
     if a.config == "mouth":  # the mouth refiner has its own loop (neural/mouth.py)
         from . import mouth
@@ -300,6 +302,10 @@ def main(argv=None):
     signal.signal(signal.SIGINT, _interrupt)
     signal.signal(signal.SIGTERM, _interrupt)
     split = load_split()
+    exclude = [c for c in a.exclude.split(",") if c]
+    if any(c not in split["train"] for c in exclude):
+        sys.exit(f"--exclude takes training clips (split.json), not {[c for c in exclude if c not in split['train']]}")
+    split["train"] = [c for c in split["train"] if c not in exclude]
     run_dir = Path(a.runs) / cfg.name
     ckpt = run_dir / "ckpt.pt"
     if ckpt.exists() and not a.resume:
