@@ -63,7 +63,8 @@ describe('parseEvalArgs', () => {
     expect(() => parseEvalArgs([...n, '--eye-weights', ''], ['warp', 'neural'])).toThrow(/--eye-weights needs a path/);
     expect(parseEvalArgs([...n, '--face-lowpass', '1.5'], ['warp', 'neural'])!.faceLowpass).toBe(1.5);
     expect(parseEvalArgs(n, ['warp', 'neural'])!.faceLowpass).toBeUndefined();
-    for (const bad of ['0', '5', 'x']) expect(() => parseEvalArgs([...n, '--face-lowpass', bad], ['warp', 'neural'])).toThrow(/--face-lowpass/);
+    expect(parseEvalArgs([...n, '--face-lowpass', '0'], ['warp', 'neural'])!.faceLowpass).toBe(0);
+    for (const bad of ['-1', '5', 'x']) expect(() => parseEvalArgs([...n, '--face-lowpass', bad], ['warp', 'neural'])).toThrow(/--face-lowpass/);
     expect(() => parseEvalArgs(['c.mp4', '--face-lowpass', '1'], ['warp', 'neural'])).toThrow(/needs --generator neural with G/);
     expect(() => parseEvalArgs([...n, '--no-face-refiner', '--face-lowpass', '1'], ['warp', 'neural'])).toThrow(/needs --generator neural with G/);
   });

@@ -46,8 +46,9 @@ ladders and a static frame on the same face crops.
   --no-mouth            neural generator without the mouth refiner (the face refiner over the warp only).
   --no-face-refiner     neural generator without G's face correction (the warp plus the mouth refiner).
   --eye-weights DIR     neural generator: also run an eye refiner with these weights (neural.mouth --region eyes; experimental).
-  --face-lowpass S      diagnostic, neural generator: low-pass G's correction (mask · Δ) by a Gaussian of S pixels of G's
-                        output (0 < S ≤ 4) before compositing — whether G's identity cost is in what it repaints.
+  --face-lowpass S      neural generator with G: low-pass G's correction (mask · Δ) by a Gaussian of S pixels of G's
+                        output before compositing (0 < S ≤ 4; default the generator's, DEFAULT_FACE_LOWPASS; 0: G's
+                        full correction).
   --post-sharpen A[,SIGMA[,INNER]]
                         diagnostic, not a generator: unsharp-mask our frames before scoring
                         (out = in + A·(in − blur), Gaussian SIGMA px, default 1; with INNER only inside
@@ -137,7 +138,7 @@ export function parseEvalArgs(argv: string[], generators: readonly string[]): Pa
   const identityWeight = v['identity-weight'] === undefined ? undefined : num('identity-weight', v['identity-weight'], 0, 0, 100);
   if (identityWeight !== undefined && fineTuneSeconds === undefined) throw new UsageError('--identity-weight needs --fine-tune');
   if ((v['mouth-weights'] !== undefined || v['eye-weights'] !== undefined || v['no-mouth'] || v['no-face-refiner']) && generator !== 'neural') throw new UsageError('--mouth-weights, --eye-weights, --no-mouth and --no-face-refiner need --generator neural');
-  const faceLowpass = v['face-lowpass'] === undefined ? undefined : num('face-lowpass', v['face-lowpass'], 0, 0.1, 4);
+  const faceLowpass = v['face-lowpass'] === undefined ? undefined : num('face-lowpass', v['face-lowpass'], 0, 0, 4);
   if (faceLowpass !== undefined && (generator !== 'neural' || v['no-face-refiner'])) throw new UsageError('--face-lowpass needs --generator neural with G (not --no-face-refiner)');
   if (v['mouth-weights'] !== undefined && v['no-mouth']) throw new UsageError('--mouth-weights and --no-mouth exclude each other');
   let sharpen: PostSharpen | undefined;

@@ -71,7 +71,7 @@ export interface EvalOptions {
   eyeWeights?: string;
   /** Neural generator: draw G's face correction (default true; false: the warp plus the mouth refiner). */
   faceRefiner?: boolean;
-  /** Neural generator: G's correction low-passed by a Gaussian of this σ (G pixels) — a diagnostic. */
+  /** Neural generator: G's correction low-passed by a Gaussian of this σ (G pixels); 0: the full correction; default the generator's. */
   faceLowpass?: number;
   /** Diagnostic: unsharp-mask our frames before scoring (sharpen.ts). */
   postSharpen?: PostSharpen;

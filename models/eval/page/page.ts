@@ -79,7 +79,7 @@ export interface NeuralPageOptions {
   eyeWeightsUrl?: string;
   /** The receiver's neural generator draws G's face correction (default true). */
   faceRefiner?: boolean;
-  /** …low-passed by a Gaussian of this σ in G's pixels (a diagnostic; none by default). */
+  /** …low-passed by a Gaussian of this σ in G's pixels (0: the full correction; default the generator's). */
   faceLowpass?: number;
 }
 
@@ -276,7 +276,7 @@ const api: EvalPageApi = {
     generator = null;
     decoder = createDecoder({ neutral: Float32Array.from(neutral) });
     const g = name === 'neural'
-      ? createGenerator('neural', { backend: 'wasm', ...(neural ? { weightsUrl: neural.weightsUrl, wasmPath: neural.wasmPath, mouthWeightsUrl: neural.mouthWeightsUrl ?? null, eyeWeightsUrl: neural.eyeWeightsUrl ?? null, faceRefiner: neural.faceRefiner ?? true, ...(neural.faceLowpass !== undefined ? { faceLowpass: neural.faceLowpass } : {}) } : {}) })
+      ? createGenerator('neural', { backend: 'wasm', ...(neural ? { weightsUrl: neural.weightsUrl, wasmPath: neural.wasmPath, mouthWeightsUrl: neural.mouthWeightsUrl ?? null, eyeWeightsUrl: neural.eyeWeightsUrl ?? null, faceRefiner: neural.faceRefiner ?? true, ...(neural.faceLowpass !== undefined ? { faceLowpass: neural.faceLowpass === 0 ? null : neural.faceLowpass } : {}) } : {}) })
       : createGenerator(name, { backend: 'cpu', codec: pngCodec });
     await g.init(fromWire(wire));
     generator = g;

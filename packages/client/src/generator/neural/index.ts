@@ -1,4 +1,4 @@
-export { NeuralGenerator, NEURAL_FAMILY, DEFAULT_NEURAL_WEIGHTS_URL, hasWarpSections, type NeuralGeneratorOptions } from './neural-generator.ts';
+export { NeuralGenerator, NEURAL_FAMILY, DEFAULT_NEURAL_WEIGHTS_URL, DEFAULT_FACE_LOWPASS, hasWarpSections, type NeuralGeneratorOptions } from './neural-generator.ts';
 export { cropResample, ovalCoverage, warpChannels } from './warp-input.ts';
 export { addNeuralSections, computeNeuralIdentity, type NeuralEnrollOptions, type NeuralIdentityResult } from './enroll.ts';
 export { NeuralModel, type GeneratorOutput, type EmbedderOutput } from './model.ts';

@@ -12,7 +12,7 @@ import { createGenerator } from '../registry.ts';
 import { useTfBackend } from './tf-backend.ts';
 import { loadNeuralWeightsFromDir, nodeWeightsHandler } from './weights-node.ts';
 import { addNeuralSections } from './enroll.ts';
-import { NeuralGenerator } from './neural-generator.ts';
+import { DEFAULT_FACE_LOWPASS, NeuralGenerator } from './neural-generator.ts';
 import { readNeuralSections } from './sections.ts';
 import { readTunedWeights, withTunedWeights } from './tuned-weights.ts';
 import { cropBox, cropRect, cropResize, toCropPixels } from './crop.ts';
@@ -140,11 +140,11 @@ describe('NeuralGenerator (cpu backend)', () => {
     expect(changed).toBeGreaterThan(0); // … but G does contribute
   });
 
-  it('faceLowpass: G’s correction low-passed — smoother than the full one, the warp outside the square; bad σ refused', async () => {
+  it('faceLowpass: G’s correction low-passed by default — smoother than the full one (null), the warp outside the square; bad σ refused', async () => {
     for (const faceLowpass of [0, -1, 4.5, Number.NaN]) expect(() => new NeuralGenerator({ backend: 'cpu', weights, faceLowpass })).toThrow(/faceLowpass must be/);
     if (!weights.topology.net.refine) return;
     const lm = loadLandmarks(50), W = 160, H = 160;
-    const draw = async (o: { faceLowpass?: number; faceRefiner?: boolean }) => {
+    const draw = async (o: { faceLowpass?: number | null; faceRefiner?: boolean }) => {
       const g = new NeuralGenerator({ backend: 'cpu', weights, cropSmoothing: 0, codec: pngCodec, mouthWeightsUrl: null, eyeWeightsUrl: null, ...o });
       await g.init(embedding);
       const f = { width: W, height: H, data: new Uint8ClampedArray(W * H * 4) };
@@ -153,7 +153,8 @@ describe('NeuralGenerator (cpu backend)', () => {
       return f.data;
     };
     const before = tf.memory().numTensors;
-    const full = await draw({}), low = await draw({ faceLowpass: 2 }), warp = await draw({ faceRefiner: false });
+    const full = await draw({ faceLowpass: null }), low = await draw({}), warp = await draw({ faceRefiner: false });
+    expect(Array.from(await draw({ faceLowpass: DEFAULT_FACE_LOWPASS }))).toEqual(Array.from(low));
     expect(tf.memory().numTensors).toBe(before);
     const r = cropRect(cropBox(lm, W, H));
     // roughness of the correction (composite − warp) at G's scale: mean |horizontal second difference
@@ -174,7 +175,7 @@ describe('NeuralGenerator (cpu backend)', () => {
       if (!inside) outside = Math.max(outside, Math.abs(low[o]! - warp[o]!));
       else if (Math.abs(low[o]! - full[o]!) > 1) differs++;
     }
-    console.log(`faceLowpass 2: correction roughness at ${k} px ${rough(low).toFixed(3)} vs ${rough(full).toFixed(3)} levels (full), ${differs} pixels differ`);
+    console.log(`faceLowpass ${DEFAULT_FACE_LOWPASS} (default): correction roughness at ${k} px ${rough(low).toFixed(3)} vs ${rough(full).toFixed(3)} levels (full), ${differs} pixels differ`);
     expect(outside).toBe(0);
     expect(differs).toBeGreaterThan(0);
     expect(rough(low)).toBeLessThan(rough(full));

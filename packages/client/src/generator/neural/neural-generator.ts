@@ -93,12 +93,16 @@ export interface NeuralGeneratorOptions {
    */
   faceRefiner?: boolean;
   /**
-   * Experimental (a benchmark diagnostic, `npm run eval -- --face-lowpass σ`): low-pass G's residual
-   * correction, mask · Δ, by a Gaussian of σ pixels of G's output before it is composited, so G can
-   * reshade the warp render but not repaint its features. Default: none.
+   * Low-pass G's residual correction, mask · Δ, by a Gaussian of σ pixels of G's output before it
+   * is composited, so G reshades the warp render but does not repaint its features: what G repaints
+   * finely is the training persons' detail, which costs a new person's likeness (models/RESULTS.md,
+   * session 17). Default DEFAULT_FACE_LOWPASS; null: G's full correction.
    */
-  faceLowpass?: number;
+  faceLowpass?: number | null;
 }
+
+/** σ (G output pixels) of the low-pass of G's correction by default (chosen on persons G was not trained on; RESULTS session 17). */
+export const DEFAULT_FACE_LOWPASS = 2;
 
 const WARP_SECTIONS = [SectionType.NeutralShape, SectionType.TextureAtlas, SectionType.BackgroundPlate, SectionType.PlateLandmarks];
 
@@ -137,17 +141,17 @@ export class NeuralGenerator implements Generator {
   /** faceLowpass's filter, made on first use. */
   private faceBlur: GaussianBlur | null = null;
   private readonly cropPts = new Float32Array(LANDMARK_COUNT * 3);
-  private readonly options: NeuralGeneratorOptions & { backend: TfBackendPreference; cropSmoothing: number; faceRefiner: boolean };
+  private readonly options: NeuralGeneratorOptions & { backend: TfBackendPreference; cropSmoothing: number; faceRefiner: boolean; faceLowpass: number | null };
 
   constructor(options: NeuralGeneratorOptions = {}) {
     const backend = options.backend ?? 'auto';
     if (!['auto', 'webgpu', 'webgl', 'wasm', 'cpu'].includes(backend)) throw new TypeError(`unknown backend '${String(backend)}'`);
     const cropSmoothing = options.cropSmoothing ?? 0.5;
     if (!(cropSmoothing >= 0 && cropSmoothing < 1)) throw new TypeError('cropSmoothing must be in [0, 1)');
-    if (options.faceLowpass !== undefined && !(options.faceLowpass > 0 && options.faceLowpass <= MAX_LOWPASS_SIGMA)) {
+    if (options.faceLowpass !== undefined && options.faceLowpass !== null && !(options.faceLowpass > 0 && options.faceLowpass <= MAX_LOWPASS_SIGMA)) {
       throw new TypeError(`faceLowpass must be a σ in (0, ${MAX_LOWPASS_SIGMA}], got ${String(options.faceLowpass)}`);
     }
-    this.options = { ...options, backend, cropSmoothing, faceRefiner: options.faceRefiner ?? true };
+    this.options = { ...options, backend, cropSmoothing, faceRefiner: options.faceRefiner ?? true, faceLowpass: options.faceLowpass === undefined ? DEFAULT_FACE_LOWPASS : options.faceLowpass };
   }
 
   get backend(): BackendKind | null {
@@ -280,6 +284,8 @@ export class NeuralGenerator implements Generator {
       this.weights = weights;
       this.ownsWeights = owns;
       this.model = model;
+      // G's correction low-pass, made here so that render() allocates nothing that outlives it.
+      if (model && model.topology.net.residual === true && this.options.faceLowpass !== null && !this.faceBlur) this.faceBlur = new GaussianBlur(this.options.faceLowpass, 3);
       this.tfName = name;
       this.state = 'ready';
     } catch (err) {
@@ -331,7 +337,6 @@ export class NeuralGenerator implements Generator {
     if (model && psi && rect) {
       const s = model.imageSize, lmF = this.lmFloats!, zeros = this.warp!, warpIn = warpFrame ? this.warpIn : null;
       const residual = warpIn !== null && model.topology.net.residual === true;
-      if (residual && this.options.faceLowpass !== undefined) this.faceBlur ??= new GaussianBlur(this.options.faceLowpass, 3);
       const out = tf.tidy(() => {
         const w = warpIn ? tf.tensor4d(warpIn, [1, s, s, 4]) : zeros;
         const { rgb, mask } = model.generate(tf.tensor4d(lmF, [1, s, s, 3]), psi, w);
