@@ -8,6 +8,11 @@ import * as tf from '@tensorflow/tfjs-core';
 /** The largest σ accepted (its kernel, 2·⌈3σ⌉ + 1 taps, must fit the image's reflect padding). */
 export const MAX_LOWPASS_SIGMA = 4;
 
+/** Whether `sigma` is a σ this low-pass accepts: a number in (0, MAX_LOWPASS_SIGMA]. */
+export function isLowpassSigma(sigma: unknown): sigma is number {
+  return typeof sigma === 'number' && sigma > 0 && sigma <= MAX_LOWPASS_SIGMA;
+}
+
 /** The normalised taps of a Gaussian of `sigma`, radius ⌈3σ⌉; as mouth.py's gaussian_blur(). */
 export function gaussianTaps(sigma: number): Float32Array {
   const r = Math.max(1, Math.ceil(3 * sigma));
@@ -25,7 +30,7 @@ export class GaussianBlur {
   private readonly col: tf.Tensor4D;
 
   constructor(readonly sigma: number, readonly channels: number) {
-    if (!(sigma > 0 && sigma <= MAX_LOWPASS_SIGMA)) throw new TypeError(`low-pass σ must be in (0, ${MAX_LOWPASS_SIGMA}], got ${String(sigma)}`);
+    if (!isLowpassSigma(sigma)) throw new TypeError(`low-pass σ must be in (0, ${MAX_LOWPASS_SIGMA}], got ${String(sigma)}`);
     const k = gaussianTaps(sigma), n = k.length;
     const taps = new Float32Array(n * channels);
     for (let i = 0; i < n; i++) taps.fill(k[i]!, channels * i, channels * (i + 1));

@@ -17,9 +17,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { loadWeightsManifest, type DecodedWeights } from './weights.ts';
 import { DEFAULT_MOUTH_WEIGHTS_URL, EYE_REGIONS, MOUTH_REGION, compositeMouthPatch, lipImage, mouthPatchFrame, sampleMouthPatch, type PatchRegion } from './mouth-patch.ts';
 import type { RgbaImage } from '../image.ts';
-import { GaussianBlur, MAX_LOWPASS_SIGMA } from './lowpass.ts';
-
-export { MAX_LOWPASS_SIGMA };
+import { GaussianBlur, MAX_LOWPASS_SIGMA, isLowpassSigma } from './lowpass.ts';
 
 export const MOUTH_WEIGHTS_FORMAT = 'visage-mouth-weights';
 export { DEFAULT_MOUTH_WEIGHTS_URL };
@@ -52,7 +50,7 @@ export function validateMouthTopology(t: unknown, region: PatchRegion = MOUTH_RE
   if (!Array.isArray(o.channels) || o.channels.length !== 4 || !o.channels.every((c) => Number.isInteger(c) && c > 0)) throw new TypeError('mouth weights: channels must be 4 positive integers');
   for (const k of ['span', 'drop', 'windowEdge'] as const) if (typeof o[k] !== 'number' || !Number.isFinite(o[k])) throw new TypeError(`mouth weights: ${k} missing`);
   if (!(o.windowEdge! > 0 && o.windowEdge! <= 0.5)) throw new TypeError('mouth weights: windowEdge must be in (0, 0.5]');
-  if (o.lowpass !== undefined && !(typeof o.lowpass === 'number' && o.lowpass > 0 && o.lowpass <= MAX_LOWPASS_SIGMA && Math.ceil(3 * o.lowpass) < o.size!)) {
+  if (o.lowpass !== undefined && !(isLowpassSigma(o.lowpass) && Math.ceil(3 * o.lowpass) < o.size!)) {
     throw new TypeError(`mouth weights: lowpass must be a σ in (0, ${MAX_LOWPASS_SIGMA}] smaller than a third of the patch, got ${String(o.lowpass)}`);
   }
   if (Math.abs(o.span! - region.span) > 1e-6 || Math.abs(o.drop! - region.drop) > 1e-6) {

@@ -40,7 +40,7 @@ import { cropBox, cropRect, toCropPixels, LANDMARK_COUNT, type CropBox } from '.
 import { readNeuralSections } from './sections.ts';
 import { readTunedWeights } from './tuned-weights.ts';
 import { DEFAULT_MOUTH_WEIGHTS_URL, MouthModel, MouthRefiner, loadEyeWeights, loadMouthWeights, type MouthWeights } from './mouth-model.ts';
-import { GaussianBlur, MAX_LOWPASS_SIGMA } from './lowpass.ts';
+import { GaussianBlur, MAX_LOWPASS_SIGMA, isLowpassSigma } from './lowpass.ts';
 import { DEFAULT_EYE_WEIGHTS_URL, EYE_REGIONS } from './mouth-patch.ts';
 
 export const NEURAL_FAMILY = 'neural';
@@ -138,7 +138,7 @@ export class NeuralGenerator implements Generator {
   private mouthWeights: MouthWeights | null = null;
   private eyes: MouthRefiner | null = null;
   private eyeWeights: MouthWeights | null = null;
-  /** faceLowpass's filter, made on first use. */
+  /** faceLowpass's filter, made at init when G's correction is residual. */
   private faceBlur: GaussianBlur | null = null;
   private readonly cropPts = new Float32Array(LANDMARK_COUNT * 3);
   private readonly options: NeuralGeneratorOptions & { backend: TfBackendPreference; cropSmoothing: number; faceRefiner: boolean; faceLowpass: number | null };
@@ -148,7 +148,7 @@ export class NeuralGenerator implements Generator {
     if (!['auto', 'webgpu', 'webgl', 'wasm', 'cpu'].includes(backend)) throw new TypeError(`unknown backend '${String(backend)}'`);
     const cropSmoothing = options.cropSmoothing ?? 0.5;
     if (!(cropSmoothing >= 0 && cropSmoothing < 1)) throw new TypeError('cropSmoothing must be in [0, 1)');
-    if (options.faceLowpass !== undefined && options.faceLowpass !== null && !(options.faceLowpass > 0 && options.faceLowpass <= MAX_LOWPASS_SIGMA)) {
+    if (options.faceLowpass !== undefined && options.faceLowpass !== null && !isLowpassSigma(options.faceLowpass)) {
       throw new TypeError(`faceLowpass must be a σ in (0, ${MAX_LOWPASS_SIGMA}], got ${String(options.faceLowpass)}`);
     }
     this.options = { ...options, backend, cropSmoothing, faceRefiner: options.faceRefiner ?? true, faceLowpass: options.faceLowpass === undefined ? DEFAULT_FACE_LOWPASS : options.faceLowpass };
