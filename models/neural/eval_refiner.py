@@ -73,7 +73,7 @@ def evaluate(g, e, clips: list[str], size: int, ks=(1, 8), every: int = 4, cache
             outs = []
             for s in range(0, len(ti), 32):
                 rgb, mask = g(lm[s:s + 32], psi[s:s + 32], warp[s:s + 32])
-                outs.append((composite(rgb, mask, warp[s:s + 32, :3], g.cfg.residual), mask))
+                outs.append((composite(rgb, mask, warp[s:s + 32, :3], g.cfg.residual, g.cfg.lowpass), mask))
             comp = torch.cat([o[0] for o in outs])
             r[f"mask_k{k}"] = float(torch.cat([o[1] for o in outs]).mean().item())
             scores(comp, f"k{k}")
@@ -97,7 +97,7 @@ def heldout_grid(g, e, clips: list[str], size: int, path: Path, per_clip: int = 
         warp = warp_tensor(_warp_for(name, size, m, cache_dir)[ti])
         emb = e(to_tensor(np.asarray(d.frames)[ri])[None], to_tensor(np.asarray(d.lmimg)[ri])[None])
         rgb, mask = g(to_tensor(np.asarray(d.lmimg)[ti]), g.adain_params(emb).expand(len(ti), -1), warp)
-        comp = composite(rgb, mask, warp[:, :3], g.cfg.residual)
+        comp = composite(rgb, mask, warp[:, :3], g.cfg.residual, g.cfg.lowpass)
         real = to_tensor(np.asarray(d.frames)[ti])
         for j in range(len(ti)):
             cols.append(torch.cat([warp[j, :3], comp[j], real[j]], 1))

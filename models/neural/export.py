@@ -164,7 +164,7 @@ def write_parity(model_dir: Path, inputs: dict[str, torch.Tensor]) -> dict:
         emb = e(inputs["ref_frames"], inputs["ref_lms"])
         psi = g.adain_params(emb)
         rgb, mask = g(inputs["lm"], psi, inputs["warp"])
-        comp = composite(rgb, mask, inputs["warp"][:, :3], g.cfg.residual)
+        comp = composite(rgb, mask, inputs["warp"][:, :3], g.cfg.residual, g.cfg.lowpass)
     tensors = {**inputs, "embedding": emb, "psi": psi, "rgb": rgb, "mask": mask, "composite": comp}
     outputs = ("embedding", "psi", "rgb", "mask", "composite")
     return write_fixture(Path(model_dir) / "parity", {n: (nchw_to_nhwc(t), "output" if n in outputs else "input") for n, t in tensors.items()})

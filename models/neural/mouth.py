@@ -42,6 +42,7 @@ import torch.nn.functional as F
 
 from .episodes import load_split
 from .losses import ssim
+from .nets import gaussian_blur
 from .train import MODELS_DIR, _fmt, plot_losses
 
 CACHE_DIR = MODELS_DIR / ".cache" / "neural"
@@ -132,16 +133,6 @@ class MouthD(nn.Module):
         for layer in self.layers[:-1]:
             x = F.leaky_relu(layer(x), 0.2)
         return self.layers[-1](x)
-
-
-def gaussian_blur(x: torch.Tensor, sigma: float) -> torch.Tensor:
-    """Separable Gaussian (radius ⌈3σ⌉, reflect padding: tf.mirrorPad's 'reflect') per channel."""
-    r = max(1, math.ceil(3 * sigma))
-    k = torch.exp(-0.5 * (torch.arange(-r, r + 1, dtype=x.dtype, device=x.device) / sigma) ** 2)
-    k = k / k.sum()
-    c = x.shape[1]
-    x = F.conv2d(F.pad(x, (r, r, 0, 0), mode="reflect"), k.view(1, 1, 1, -1).repeat(c, 1, 1, 1), groups=c)
-    return F.conv2d(F.pad(x, (0, 0, r, r), mode="reflect"), k.view(1, 1, -1, 1).repeat(c, 1, 1, 1), groups=c)
 
 
 def correction(net: MouthNet, warp: torch.Tensor, lips: torch.Tensor, win: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

@@ -12,6 +12,7 @@ instance norm written as moments, relu, tanh, sigmoid, matMul); see EXPORT.md.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import torch
@@ -36,6 +37,7 @@ class NetConfig:
     residual: bool = False                # refiner: the RGB head is a correction Δ: frame = warp + m·Δ
     mask_face: bool = False               # refiner: mask = sigmoid(·) × the warp's face-oval coverage
     mask_bias: float = -5.0               # refiner: initial mask logit (sigmoid(−5) = 0.0067)
+    lowpass: float = 0.0                  # residual refiner: frame = warp + G_σ ∗ (m·Δ), σ in G pixels (0: no blur)
 
     @property
     def g_in(self) -> int:
@@ -180,23 +182,40 @@ class Generator(nn.Module):
         return torch.tanh(x[:, :3]), mask
 
 
-def composite(rgb, mask, warp_rgb=None, residual: bool = False):
+def gaussian_blur(x: torch.Tensor, sigma: float) -> torch.Tensor:
+    """Separable Gaussian (radius ⌈3σ⌉, reflect padding: tf.mirrorPad's 'reflect') per channel;
+    the client's lowpass.ts."""
+    r = max(1, math.ceil(3 * sigma))
+    k = torch.exp(-0.5 * (torch.arange(-r, r + 1, dtype=x.dtype, device=x.device) / sigma) ** 2)
+    k = k / k.sum()
+    c = x.shape[1]
+    x = F.conv2d(F.pad(x, (r, r, 0, 0), mode="reflect"), k.view(1, 1, 1, -1).repeat(c, 1, 1, 1), groups=c)
+    return F.conv2d(F.pad(x, (0, 0, r, r), mode="reflect"), k.view(1, 1, -1, 1).repeat(c, 1, 1, 1), groups=c)
+
+
+def composite(rgb, mask, warp_rgb=None, residual: bool = False, lowpass: float = 0.0):
     """Final frame: mask·G + (1−mask)·warp when the v1 render is given, else G's RGB alone.
     residual=True: G's RGB head is a correction Δ ∈ [-1, 1] and frame = clamp(warp + mask·Δ, -1, 1)
     (G's instance-normalised trunk cannot carry the warp's absolute colours to an absolute RGB
-    output, so a blend makes it regenerate them from the identity; a correction need not)."""
+    output, so a blend makes it regenerate them from the identity; a correction need not);
+    with lowpass σ > 0 the correction is low-passed first, frame = clamp(warp + G_σ ∗ (mask·Δ)):
+    G reshades and recolours the warp but cannot repaint its detail (the bi-layer split)."""
     if warp_rgb is None:
         return rgb
     if residual:
-        return (warp_rgb + mask * rgb).clamp(-1, 1)
+        corr = mask * rgb
+        return (warp_rgb + (gaussian_blur(corr, lowpass) if lowpass > 0 else corr)).clamp(-1, 1)
     return mask * rgb + (1 - mask) * warp_rgb
 
 
-def upsample_composite(rgb, mask, warp_full, residual: bool = False):
+def upsample_composite(rgb, mask, warp_full, residual: bool = False, lowpass: float = 0.0):
     """The refiner at a higher output resolution: G's rgb and mask (B,·,S,S) bilinearly upsampled
-    to the warp render's size (B,3,H,W) and composited onto it (the warp keeps its sharpness)."""
+    to the warp render's size (B,3,H,W) and composited onto it (the warp keeps its sharpness).
+    With a low-pass the correction is formed and blurred at S, then upsampled (as the client does)."""
     size = warp_full.shape[-2:]
     up = lambda t: F.interpolate(t, size=size, mode="bilinear", align_corners=False)
+    if residual and lowpass > 0:
+        return (warp_full + up(gaussian_blur(mask * rgb, lowpass))).clamp(-1, 1)
     return composite(up(rgb), up(mask), warp_full, residual)
 
 

@@ -63,6 +63,8 @@ class TrainConfig:
             p = CONFIG_DIR / f"{path_or_name}.json"
         d = json.loads(p.read_text())
         net = NetConfig(**d.pop("net", {}))
+        if net.lowpass and not (net.residual and 0 < net.lowpass <= 4):
+            raise ValueError(f"{p}: net.lowpass must be a σ in (0, 4] on a residual refiner, got {net.lowpass}")
         if "betas" in d:
             d["betas"] = tuple(d["betas"])
         return TrainConfig(**d, net=net)
@@ -91,7 +93,7 @@ class Trainer:
         warp = b.get("warp") if self.refine else None
         rgb, mask = self.G(b["lm"], self.G.adain_params(emb), warp)
         # refiner: the loss is on the composite with the v1 warp render; otherwise G's RGB alone
-        fake = composite(rgb, mask, warp[:, :3], self.cfg.net.residual) if warp is not None else rgb
+        fake = composite(rgb, mask, warp[:, :3], self.cfg.net.residual, self.cfg.net.lowpass) if warp is not None else rgb
         l_l1 = L.ms_l1(fake, b["frame"])
         l_ssim = 1 - L.ssim(fake, b["frame"])
         l_mask = mask.mean()
@@ -140,7 +142,7 @@ class Trainer:
         emb = self.E(ep["ref_frames"], ep["ref_lms"])
         warp = ep.get("warp") if self.refine else None
         rgb, mask = self.G(ep["lm"], self.G.adain_params(emb), warp)
-        fake = composite(rgb, mask, warp[:, :3], self.cfg.net.residual) if warp is not None else rgb
+        fake = composite(rgb, mask, warp[:, :3], self.cfg.net.residual, self.cfg.net.lowpass) if warp is not None else rgb
         return (fake, mask) if with_mask else fake
 
     @torch.no_grad()

@@ -114,3 +114,36 @@ def test_face_masked_refiner_corrects_only_inside_the_warp_face():
     assert mask[:, :, :16].abs().max() == 0 and mask[:, :, 16:48, 16:48].min() > 0
     out = composite(rgb, mask, warp[:, :3], residual=True)
     assert torch.equal(out[:, :, :16], warp[:, :3, :16])
+
+
+def test_low_passed_correction_keeps_the_warp_detail():
+    """lowpass σ: frame = warp + G_σ ∗ (mask·Δ), at S and, upsampled, at full resolution; a
+    pixel-scale checkerboard correction is all but removed, a smooth one passes."""
+    from neural.nets import gaussian_blur, upsample_composite
+    torch.manual_seed(0)
+    warp = torch.rand(1, 3, 32, 32) * 1.6 - 0.8
+    mask = torch.ones(1, 1, 32, 32)
+    yy, xx = torch.meshgrid(torch.arange(32), torch.arange(32), indexing="ij")
+    checker = (((yy + xx) % 2) * 2 - 1).float().expand(1, 3, 32, 32) * 0.1
+    smooth = (xx / 31.0 * 0.1).float().expand(1, 3, 32, 32)
+    assert (composite(checker, mask, warp, True, lowpass=2.0) - warp).abs().max() < 0.001
+    assert torch.equal(composite(checker, mask, warp, True), (warp + checker).clamp(-1, 1))
+    low = composite(smooth, mask, warp, True, lowpass=2.0) - warp
+    assert (low[..., 8:24, 8:24] - smooth[..., 8:24, 8:24]).abs().max() < 1e-5  # linear ramps pass a symmetric kernel
+    full = torch.rand(1, 3, 96, 96) * 2 - 1
+    up = upsample_composite(smooth, mask * 0.5, full, True, lowpass=2.0)
+    ref = (full + torch.nn.functional.interpolate(gaussian_blur(smooth * 0.5, 2.0), size=(96, 96), mode="bilinear", align_corners=False)).clamp(-1, 1)
+    assert torch.allclose(up, ref)
+
+
+def test_train_config_refuses_a_bad_lowpass(tmp_path):
+    import json
+    import pytest
+    from neural.train import TrainConfig
+    for net in ({"refine": True, "residual": False, "lowpass": 2.0}, {"refine": True, "residual": True, "lowpass": 5.0}):
+        p = tmp_path / "c.json"
+        p.write_text(json.dumps({"name": "x", "net": net}))
+        with pytest.raises(ValueError, match="lowpass"):
+            TrainConfig.load(str(p))
+    p.write_text(json.dumps({"name": "x", "net": {"refine": True, "residual": True, "lowpass": 2.0}}))
+    assert TrainConfig.load(str(p)).net.lowpass == 2.0
