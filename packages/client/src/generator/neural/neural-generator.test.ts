@@ -12,12 +12,12 @@ import { createGenerator } from '../registry.ts';
 import { useTfBackend } from './tf-backend.ts';
 import { loadNeuralWeightsFromDir, nodeWeightsHandler } from './weights-node.ts';
 import { addNeuralSections } from './enroll.ts';
-import { DEFAULT_FACE_LOWPASS, NeuralGenerator } from './neural-generator.ts';
+import { DEFAULT_FACE_LOWPASS, NeuralGenerator, faceLowpassFor } from './neural-generator.ts';
 import { readNeuralSections } from './sections.ts';
 import { readTunedWeights, withTunedWeights } from './tuned-weights.ts';
 import { cropBox, cropRect, cropResize, toCropPixels } from './crop.ts';
 import { rasteriseLandmarks } from './landmark-image.ts';
-import type { NeuralWeights } from './weights.ts';
+import { validateTopology, type NeuralWeights } from './weights.ts';
 import { loadFrame, loadLandmarks, faceMask } from '../../../test/warp-fixtures.ts';
 import { enrollWarpAvatar } from '../../enrollment/atlas/enroll.ts';
 import { WarpGenerator } from '../warp/warp-generator.ts';
@@ -44,6 +44,26 @@ describe('neural crop pipeline (port of models/neural/data.py)', () => {
       const lmimg = rasteriseLandmarks(toCropPixels(lm, img.width, img.height, r, e.size), e.size);
       if (e.size === 64) expect(Buffer.from(lmimg).equals(Buffer.from(e.lmimg, 'base64'))).toBe(true);
     }
+  });
+});
+
+describe('G trained through a low-pass (net.lowpass)', () => {
+  const topology = JSON.parse(readFileSync(new URL('model.json', `file://${WEIGHTS}`), 'utf8')).modelTopology;
+  it('the topology takes 0 or a σ on a residual refiner, and refuses others with a TypeError', () => {
+    expect(validateTopology({ ...topology, net: { ...topology.net, lowpass: 2 } }).net.lowpass).toBe(2);
+    expect(validateTopology({ ...topology, net: { ...topology.net, lowpass: 0 } }).net.lowpass).toBe(0);
+    for (const lowpass of [-1, 4.5, Number.NaN, '2']) expect(() => validateTopology({ ...topology, net: { ...topology.net, lowpass } })).toThrow(/net.lowpass/);
+    expect(() => validateTopology({ ...topology, net: { ...topology.net, residual: false, lowpass: 2 } })).toThrow(/residual/);
+  });
+  it('the σ receivers and the sender’s fine-tuning use: the option, else the weights’ own, else the default; none without a residual G', () => {
+    const net = topology.net;
+    expect(net.residual).toBe(true);
+    expect(faceLowpassFor(net, undefined)).toBe(net.lowpass ? net.lowpass : DEFAULT_FACE_LOWPASS);
+    expect(faceLowpassFor({ ...net, lowpass: 0 }, undefined)).toBe(DEFAULT_FACE_LOWPASS);
+    expect(faceLowpassFor({ ...net, lowpass: 1.5 }, undefined)).toBe(1.5);
+    expect(faceLowpassFor({ ...net, lowpass: 1.5 }, null)).toBeNull();
+    expect(faceLowpassFor({ ...net, lowpass: 1.5 }, 3)).toBe(3);
+    expect(faceLowpassFor({ ...net, residual: false }, 3)).toBeNull();
   });
 });
 

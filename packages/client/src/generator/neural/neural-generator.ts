@@ -96,13 +96,25 @@ export interface NeuralGeneratorOptions {
    * Low-pass G's residual correction, mask · Δ, by a Gaussian of σ pixels of G's output before it
    * is composited, so G reshades the warp render but does not repaint its features: what G repaints
    * finely is the training persons' detail, which costs a new person's likeness (models/RESULTS.md,
-   * session 17). Default DEFAULT_FACE_LOWPASS; null: G's full correction.
+   * session 17). Default: the σ G was trained through (`net.lowpass` of its weights), else
+   * DEFAULT_FACE_LOWPASS; null: G's full correction.
    */
   faceLowpass?: number | null;
 }
 
 /** σ (G output pixels) of the low-pass of G's correction by default (chosen on persons G was not trained on; RESULTS session 17). */
 export const DEFAULT_FACE_LOWPASS = 2;
+
+/**
+ * The low-pass σ applied to G's correction for these weights (null: none): the option when given,
+ * else the σ the weights were trained through, else DEFAULT_FACE_LOWPASS. Only a residual G has a
+ * correction to low-pass. The sender's fine-tuning and the receivers' renderer both resolve it here.
+ */
+export function faceLowpassFor(net: NeuralWeights['topology']['net'], option: number | null | undefined): number | null {
+  if (net.residual !== true) return null;
+  if (option !== undefined) return option;
+  return net.lowpass ? net.lowpass : DEFAULT_FACE_LOWPASS;
+}
 
 const WARP_SECTIONS = [SectionType.NeutralShape, SectionType.TextureAtlas, SectionType.BackgroundPlate, SectionType.PlateLandmarks];
 
@@ -141,7 +153,7 @@ export class NeuralGenerator implements Generator {
   /** faceLowpass's filter, made at init when G's correction is residual. */
   private faceBlur: GaussianBlur | null = null;
   private readonly cropPts = new Float32Array(LANDMARK_COUNT * 3);
-  private readonly options: NeuralGeneratorOptions & { backend: TfBackendPreference; cropSmoothing: number; faceRefiner: boolean; faceLowpass: number | null };
+  private readonly options: NeuralGeneratorOptions & { backend: TfBackendPreference; cropSmoothing: number; faceRefiner: boolean };
 
   constructor(options: NeuralGeneratorOptions = {}) {
     const backend = options.backend ?? 'auto';
@@ -151,7 +163,7 @@ export class NeuralGenerator implements Generator {
     if (options.faceLowpass !== undefined && options.faceLowpass !== null && !isLowpassSigma(options.faceLowpass)) {
       throw new TypeError(`faceLowpass must be a σ in (0, ${MAX_LOWPASS_SIGMA}], got ${String(options.faceLowpass)}`);
     }
-    this.options = { ...options, backend, cropSmoothing, faceRefiner: options.faceRefiner ?? true, faceLowpass: options.faceLowpass === undefined ? DEFAULT_FACE_LOWPASS : options.faceLowpass };
+    this.options = { ...options, backend, cropSmoothing, faceRefiner: options.faceRefiner ?? true };
   }
 
   get backend(): BackendKind | null {
@@ -285,7 +297,12 @@ export class NeuralGenerator implements Generator {
       this.ownsWeights = owns;
       this.model = model;
       // G's correction low-pass, made here so that render() allocates nothing that outlives it.
-      if (model && model.topology.net.residual === true && this.options.faceLowpass !== null && !this.faceBlur) this.faceBlur = new GaussianBlur(this.options.faceLowpass, 3);
+      const faceLowpass = model ? faceLowpassFor(model.topology.net, this.options.faceLowpass) : null;
+      if (this.faceBlur && this.faceBlur.sigma !== faceLowpass) {
+        this.faceBlur.dispose();
+        this.faceBlur = null;
+      }
+      if (faceLowpass !== null && !this.faceBlur) this.faceBlur = new GaussianBlur(faceLowpass, 3);
       this.tfName = name;
       this.state = 'ready';
     } catch (err) {

@@ -4,6 +4,7 @@
  * for a URL in the browser, `nodeWeightsHandler` (weights-node.ts) for files in Node.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { MAX_LOWPASS_SIGMA, isLowpassSigma } from './lowpass.ts';
 
 export const NEURAL_WEIGHTS_FORMAT = 'visage-neural-weights';
 export const NEURAL_WEIGHTS_FORMAT_VERSION = 1;
@@ -35,6 +36,8 @@ export interface NeuralTopology {
     /** Refiner whose mask is multiplied by the warp's face-oval coverage (the 7th input channel). */
     mask_face?: boolean;
     mask_bias?: number;
+    /** Residual refiner trained through a low-pass: frame = clamp(warp + G_σ ∗ (mask·Δ)), σ in G pixels. */
+    lowpass?: number;
   };
   psiDim: number;
   adainSlots: AdainSlot[];
@@ -56,6 +59,10 @@ export function validateTopology(t: unknown): NeuralTopology {
   if (!o.net || !Array.isArray(o.net.g_down) || !Array.isArray(o.net.g_up) || !Array.isArray(o.net.e_ch)) throw new TypeError('neural weights: net description missing');
   if (!Array.isArray(o.adainSlots) || !Number.isInteger(o.psiDim)) throw new TypeError('neural weights: adainSlots/psiDim missing');
   if (typeof o.instanceNormEpsilon !== 'number') throw new TypeError('neural weights: instanceNormEpsilon missing');
+  const lowpass = o.net.lowpass;
+  if (lowpass !== undefined && lowpass !== 0 && !(isLowpassSigma(lowpass) && o.net.residual === true)) {
+    throw new TypeError(`neural weights: net.lowpass must be 0 or a σ in (0, ${MAX_LOWPASS_SIGMA}] on a residual refiner, got ${String(lowpass)}`);
+  }
   return o as NeuralTopology;
 }
 
