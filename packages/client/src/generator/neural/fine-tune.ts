@@ -32,7 +32,8 @@ import { rasteriseLandmarks } from './landmark-image.ts';
 import { warpChannels } from './warp-input.ts';
 import { readNeuralSections, withNeuralSections, TUNABLE_LAYER } from './sections.ts';
 import { withTunedWeights } from './tuned-weights.ts';
-import { DEFAULT_NEURAL_WEIGHTS_URL } from './neural-generator.ts';
+import { DEFAULT_NEURAL_WEIGHTS_URL, faceLowpassFor } from './neural-generator.ts';
+import { GaussianBlur, MAX_LOWPASS_SIGMA, isLowpassSigma } from './lowpass.ts';
 import { DEFAULT_FACE_FEATURES_URL, FACE_FEATURES_INPUT, FaceFeatureNet, identityDistance } from './face-features.ts';
 
 export interface FineTuneOptions {
@@ -82,6 +83,12 @@ export interface FineTuneOptions {
   identityWeight?: number;
   faceFeatures?: FaceFeatureNet;
   faceFeaturesUrl?: string;
+  /**
+   * The low-pass σ of G's correction that receivers apply (NeuralGeneratorOptions.faceLowpass;
+   * default: as they resolve it, faceLowpassFor). ψ is tuned through the same low-pass, so the
+   * tuning reaches the frames receivers draw. null: G's full correction.
+   */
+  faceLowpass?: number | null;
   signal?: AbortSignal;
   onProgress?: (p: { step: number; loss: number; seconds: number }) => void;
 }
@@ -244,17 +251,17 @@ function warpOnly(p: Pairs): Composite {
   return { img: warpRgb(p), corr: null };
 }
 
-/** The refiner's composite (warp + mask·Δ) on the pairs, [-1, 1]. */
-function composite(model: NeuralModel, p: Pairs, psi: tf.Tensor2D): Composite {
+/** The refiner's composite (warp + mask·Δ, or warp + blur(mask·Δ) with the low-pass) on the pairs, [-1, 1]. */
+function composite(model: NeuralModel, p: Pairs, psi: tf.Tensor2D, blur: GaussianBlur | null): Composite {
   const k = p.lm.shape[0];
   const { rgb, mask } = model.generate(p.lm, tf.tile(psi, [k, 1]) as tf.Tensor2D, p.warp);
-  const corr = tf.mul(mask, rgb) as tf.Tensor4D;
+  const corr = blur ? blur.applyTrainable(tf.mul(mask, rgb) as tf.Tensor4D) : (tf.mul(mask, rgb) as tf.Tensor4D);
   return { img: tf.clipByValue(tf.add(warpRgb(p), corr), -1, 1) as tf.Tensor4D, corr };
 }
 
 /** Mean |composite − real| over the batch, in [0, 1] units. */
-function compositeL1(model: NeuralModel, p: Pairs, psi: tf.Tensor2D): tf.Scalar {
-  return pairLoss(composite(model, p, psi).img, p.real, 0);
+function compositeL1(model: NeuralModel, p: Pairs, psi: tf.Tensor2D, blur: GaussianBlur | null): tf.Scalar {
+  return pairLoss(composite(model, p, psi, blur).img, p.real, 0);
 }
 
 /**
@@ -274,7 +281,11 @@ export async function fineTuneNeural(
   const weights = options.weights ?? (await loadNeuralWeights(options.weightsUrl ?? DEFAULT_NEURAL_WEIGHTS_URL));
   const identityWeight = options.identityWeight ?? 0;
   if (!(identityWeight >= 0 && Number.isFinite(identityWeight))) throw new TypeError(`identityWeight must be a finite number ≥ 0, got ${identityWeight}`);
+  if (options.faceLowpass !== undefined && options.faceLowpass !== null && !isLowpassSigma(options.faceLowpass)) {
+    throw new TypeError(`faceLowpass must be a σ in (0, ${MAX_LOWPASS_SIGMA}], got ${String(options.faceLowpass)}`);
+  }
   let faceNet: FaceFeatureNet | null = null;
+  let blur: GaussianBlur | null = null;
   let pairs: Pairs | null = null;
   let train: Pairs | null = null;
   let val: Pairs | null = null;
@@ -288,6 +299,8 @@ export async function fineTuneNeural(
     const model = new NeuralModel(weights, true, tuned);
     const topo = model.topology;
     if (!topo.net.refine) throw new TypeError('these neural weights are not a refiner: nothing to fine-tune against the warp');
+    const lowpass = faceLowpassFor(topo.net, options.faceLowpass);
+    if (lowpass !== null) blur = new GaussianBlur(lowpass, 3);
     const id = readNeuralSections(embedding, { psiDim: topo.psiDim, embDim: topo.net.emb_dim });
     if (!id.psi || !id.embedding) throw new TypeError('embedding has no neural sections: call addNeuralSections() first');
     const k = photos.length;
@@ -325,10 +338,10 @@ export async function fineTuneNeural(
     };
     const edge = options.edgeWeight ?? 1;
     const l1Warp = await value(() => pairLoss(warpOnly(all).img, all.real, 0));
-    const l1Before = await value(() => compositeL1(model, all, anchorT));
+    const l1Before = await value(() => compositeL1(model, all, anchorT, blur));
     const vp = val;
     const valWarp = vp ? await value(() => objective(warpOnly(vp), vp, edge, identity)) : null;
-    const valStart = vp ? await value(() => objective(composite(model, vp, anchorT), vp, edge, identity)) : null;
+    const valStart = vp ? await value(() => objective(composite(model, vp, anchorT, blur), vp, edge, identity)) : null;
     const valIdentity = (c: () => Composite) => (vp && identity ? value(() => identityTerm(c(), vp, identity.net)) : Promise.resolve(null));
     const valIdentityWarp = await valIdentity(() => warpOnly(vp!));
     // The state to ship: step, held-out loss, ψ and tuned values (null: step 0's, E's ψ and the shared G).
@@ -341,7 +354,7 @@ export async function fineTuneNeural(
     };
     const validate = async (step: number): Promise<void> => {
       if (!vp) return;
-      const loss = await value(() => objective(composite(model, vp, v), vp, edge, identity));
+      const loss = await value(() => objective(composite(model, vp, v, blur), vp, edge, identity));
       if (loss < best.loss) best = await snapshot(step, loss);
     };
     const optPsi = tf.train.adam(options.learningRate ?? 0.003);
@@ -349,7 +362,7 @@ export async function fineTuneNeural(
     optimizers.push(optPsi, optW);
     const maxSteps = options.maxSteps ?? 150, maxSeconds = options.maxSeconds ?? 60, anchor = options.anchor ?? 1, weightAnchor = options.weightAnchor ?? 1;
     const loss = (): tf.Scalar => tf.tidy(() => {
-      let l = tf.add(objective(composite(model, p, v), p, edge, identity), tf.mul(anchor, tf.mean(tf.square(tf.sub(v, anchorT))))) as tf.Scalar;
+      let l = tf.add(objective(composite(model, p, v, blur), p, edge, identity), tf.mul(anchor, tf.mean(tf.square(tf.sub(v, anchorT))))) as tf.Scalar;
       for (const n of names) l = tf.add(l, tf.mul(weightAnchor, tf.mean(tf.square(tf.sub(tuned[n]!, weights.tensors[n]!))))) as tf.Scalar;
       return l;
     });
@@ -378,8 +391,8 @@ export async function fineTuneNeural(
       v.assign(chosen.psi ? tf.tensor2d(chosen.psi, [1, topo.psiDim]) : anchorT);
       for (const n of names) tuned[n]!.assign(chosen.tuned ? tf.tensor(chosen.tuned[n]!, weights.tensors[n]!.shape) : weights.tensors[n]!);
     });
-    const l1After = await value(() => compositeL1(model, all, v));
-    const valIdentityBest = await valIdentity(() => composite(model, vp!, v));
+    const l1After = await value(() => compositeL1(model, all, v, blur));
+    const valIdentityBest = await valIdentity(() => composite(model, vp!, v, blur));
     const shipped = best.psi !== null;
     let out = withNeuralSections(embedding, { embedding: id.embedding, psi: best.psi ?? id.psi });
     if (shipped && names.length) out = await withTunedWeights(out, weights, best.tuned!);
@@ -394,6 +407,7 @@ export async function fineTuneNeural(
     };
   } finally {
     for (const q of [pairs, train, val]) disposePairs(q);
+    blur?.dispose();
     if (faceNet && !options.faceFeatures) faceNet.dispose();
     psi?.dispose();
     psi0?.dispose();

@@ -3,6 +3,7 @@
  * a direct computation of models/neural/mouth.py's gaussian_blur() definition.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
+import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import * as tf from '@tensorflow/tfjs-core';
 import { useTfBackend } from './tf-backend.ts';
 import { GaussianBlur, MAX_LOWPASS_SIGMA, gaussianTaps } from './lowpass.ts';
@@ -61,6 +62,28 @@ describe('GaussianBlur', () => {
       tf.dispose([x, y, flat, f]);
       blur.dispose();
     }
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('applyTrainable (dense convolutions, for fine-tuning) equals apply, and its gradient is the blur’s adjoint', async () => {
+    const h = 10, w = 12, c = 3;
+    const img = new Float32Array(h * w * c).map((_, i) => Math.sin(i * 78.233) * 0.5);
+    const wts = new Float32Array(h * w * c).map((_, i) => Math.cos(i * 3.71));
+    const before = tf.memory().numTensors;
+    const blur = new GaussianBlur(2, c);
+    const x = tf.tensor4d(img, [1, h, w, c]), y = tf.tensor4d(wts, [1, h, w, c]);
+    const a = blur.apply(x), b = tf.tidy(() => blur.applyTrainable(x)); // first call inside a tidy: its filters survive it
+    const [da, db] = [await a.data(), await b.data()];
+    expect(Math.max(...Array.from(da, (v, i) => Math.abs(v - db[i]!)))).toBeLessThan(1e-6);
+    // f(x) = Σ blur(x)·y is linear, so ∇f · x = f(x) — and ∇f = blurᵀ y, which must not be y or blur(y)
+    const f = (t: tf.Tensor4D) => tf.sum(tf.mul(blur.applyTrainable(t), y)) as tf.Scalar;
+    const { value, grad } = tf.valueAndGrad(f)(x);
+    const dot = tf.tidy(() => tf.sum(tf.mul(grad, x)));
+    expect((await dot.data())[0]!).toBeCloseTo((await value.data())[0]!, 4);
+    const off = tf.tidy(() => tf.max(tf.abs(tf.sub(grad, y))));
+    expect((await off.data())[0]!).toBeGreaterThan(0.1);
+    tf.dispose([x, y, a, b, value, grad, dot, off]);
+    blur.dispose();
     expect(tf.memory().numTensors).toBe(before);
   });
 

@@ -23,11 +23,27 @@ export function gaussianTaps(sigma: number): Float32Array {
   return k;
 }
 
+/**
+ * tf.mirrorPad(…, 'reflect') along one axis, from slices, reverses and a concat: tfjs's MirrorPad
+ * gradient only slices the middle out of dy and drops what flowed into the reflected border.
+ */
+function reflectPad(x: tf.Tensor4D, axis: 1 | 2, r: number): tf.Tensor4D {
+  const n = x.shape[axis];
+  const part = (from: number, size: number): tf.Tensor4D => {
+    const begin = [0, 0, 0, 0], shape = [...x.shape];
+    begin[axis] = from;
+    shape[axis] = size;
+    return tf.reverse(tf.slice(x, begin, shape), axis);
+  };
+  return tf.concat([part(1, r), x, part(n - 1 - r, r)], axis);
+}
+
 /** Owns its two depthwise filters (1×n and n×1 over `channels`); dispose() frees them. */
 export class GaussianBlur {
   readonly radius: number;
   private readonly row: tf.Tensor4D;
   private readonly col: tf.Tensor4D;
+  private dense: { row: tf.Tensor4D; col: tf.Tensor4D } | null = null;
 
   constructor(readonly sigma: number, readonly channels: number) {
     if (!isLowpassSigma(sigma)) throw new TypeError(`low-pass σ must be in (0, ${MAX_LOWPASS_SIGMA}], got ${String(sigma)}`);
@@ -48,7 +64,29 @@ export class GaussianBlur {
     });
   }
 
+  /**
+   * The same blur as apply(), written so that its gradient is right on every backend: dense
+   * convolutions (a channel-diagonal kernel; wasm has no input gradient for depthwise ones) and
+   * reflectPad instead of tf.mirrorPad. For fine-tuning.
+   */
+  applyTrainable(x: tf.Tensor4D): tf.Tensor4D {
+    const r = this.radius;
+    if (!this.dense) {
+      const c = this.channels, k = gaussianTaps(this.sigma), n = k.length;
+      const taps = new Float32Array(n * c * c);
+      for (let i = 0; i < n; i++) for (let j = 0; j < c; j++) taps[(i * c + j) * c + j] = k[i]!;
+      // kept: the first call may come inside a caller's tf.tidy, which must not free them
+      this.dense = { row: tf.keep(tf.tensor4d(taps, [1, n, c, c])), col: tf.keep(tf.tensor4d(taps, [n, 1, c, c])) };
+    }
+    const { row, col } = this.dense;
+    return tf.tidy(() => {
+      const h = tf.conv2d(reflectPad(x, 2, r), row, 1, 'valid');
+      return tf.conv2d(reflectPad(h, 1, r), col, 1, 'valid');
+    });
+  }
+
   dispose(): void {
-    tf.dispose([this.row, this.col]);
+    tf.dispose([this.row, this.col, ...(this.dense ? [this.dense.row, this.dense.col] : [])]);
+    this.dense = null;
   }
 }
