@@ -32,7 +32,7 @@ import { rasteriseLandmarks } from './landmark-image.ts';
 import { warpChannels } from './warp-input.ts';
 import { readNeuralSections, withNeuralSections, TUNABLE_LAYER } from './sections.ts';
 import { withTunedWeights } from './tuned-weights.ts';
-import { DEFAULT_NEURAL_WEIGHTS_URL, faceLowpassFor } from './neural-generator.ts';
+import { DEFAULT_NEURAL_WEIGHTS_URL } from './neural-generator.ts';
 import { GaussianBlur, MAX_LOWPASS_SIGMA, isLowpassSigma } from './lowpass.ts';
 import { DEFAULT_FACE_FEATURES_URL, FACE_FEATURES_INPUT, FaceFeatureNet, identityDistance } from './face-features.ts';
 
@@ -84,9 +84,11 @@ export interface FineTuneOptions {
   faceFeatures?: FaceFeatureNet;
   faceFeaturesUrl?: string;
   /**
-   * The low-pass σ of G's correction that receivers apply (NeuralGeneratorOptions.faceLowpass;
-   * default: as they resolve it, faceLowpassFor). ψ is tuned through the same low-pass, so the
-   * tuning reaches the frames receivers draw. null: G's full correction.
+   * Score the pairs with G's correction low-passed by this σ (G output pixels), as receivers draw
+   * it (NeuralGeneratorOptions.faceLowpass). Default null: the full correction. Tuning through the
+   * receivers' low-pass (σ = 2) fits a stronger low-frequency correction, which cost the held-out
+   * persons identity (CSIM −0.0015 at K=8, models/RESULTS.md session 18); tuning the full
+   * correction and letting receivers low-pass it does not.
    */
   faceLowpass?: number | null;
   signal?: AbortSignal;
@@ -299,8 +301,7 @@ export async function fineTuneNeural(
     const model = new NeuralModel(weights, true, tuned);
     const topo = model.topology;
     if (!topo.net.refine) throw new TypeError('these neural weights are not a refiner: nothing to fine-tune against the warp');
-    const lowpass = faceLowpassFor(topo.net, options.faceLowpass);
-    if (lowpass !== null) blur = new GaussianBlur(lowpass, 3);
+    if (options.faceLowpass != null && topo.net.residual === true) blur = new GaussianBlur(options.faceLowpass, 3);
     const id = readNeuralSections(embedding, { psiDim: topo.psiDim, embDim: topo.net.emb_dim });
     if (!id.psi || !id.embedding) throw new TypeError('embedding has no neural sections: call addNeuralSections() first');
     const k = photos.length;
