@@ -47,6 +47,7 @@ class TrainConfig:
     w_mch: float = 10.0
     w_mask: float = 0.0               # refiner: L1 on the blend mask (keeps G out where the warp is right)
     ref_gap: float = 0.0              # references at least this fraction of the clip away from the target
+    aug_colour: float = 0.0           # per-episode colour jitter: RGB gains in 1 ± a, offsets in ± a/2 ([-1, 1] units)
     log_every: int = 10
     val_every: int = 500
     ckpt_every: int = 250
@@ -70,6 +71,21 @@ class TrainConfig:
         return TrainConfig(**d, net=net)
 
 
+def colour_jitter(b: dict, a: float, gen: torch.Generator) -> dict:
+    """One affine colour map per episode (gain 1 ± a, offset ± a/2 per RGB channel) applied alike to
+    its references, target and warp render, so that G cannot key its corrections on a training
+    person's colouring. The warp is a spatial resampling of photos, so a colour map commutes with it
+    (up to clamping)."""
+    n = b["frame"].shape[0]
+    gain = 1 + a * (2 * torch.rand(n, 3, 1, 1, generator=gen) - 1)
+    off = a / 2 * (2 * torch.rand(n, 3, 1, 1, generator=gen) - 1)
+    f = lambda x: (x * gain + off).clamp(-1, 1)
+    out = {**b, "frame": f(b["frame"]), "ref_frames": (b["ref_frames"] * gain[:, None] + off[:, None]).clamp(-1, 1)}
+    if "warp" in b:
+        out["warp"] = torch.cat([f(b["warp"][:, :3]), b["warp"][:, 3:]], 1)
+    return out
+
+
 class Trainer:
     def __init__(self, cfg: TrainConfig, run_dir: Path, train_clips, val_clips, cache_dir=None, sampler=None):
         self.cfg, self.run_dir = cfg, run_dir
@@ -88,6 +104,8 @@ class Trainer:
     # --- one meta-learning step ------------------------------------------------------------
     def train_step(self, b) -> dict[str, float]:
         c = self.cfg
+        if c.aug_colour > 0:
+            b = colour_jitter(b, c.aug_colour, torch.Generator().manual_seed(c.seed * 1_000_003 + self.step))
         self.G.train(), self.E.train(), self.D.train()
         emb = self.E(b["ref_frames"], b["ref_lms"])
         warp = b.get("warp") if self.refine else None
