@@ -53,6 +53,11 @@ class LazyNeuralGenerator implements Generator {
     return (this.#inner as { tfBackend?: string | null } | null)?.tfBackend ?? null;
   }
 
+  /** Whether G's face correction is drawn (the inner NeuralGenerator's `refiningFace`; false before init()). */
+  get refiningFace(): boolean {
+    return (this.#inner as { refiningFace?: boolean } | null)?.refiningFace ?? false;
+  }
+
   async init(embedding: AvatarEmbedding): Promise<void> {
     if (this.#disposed) throw VisageError.invalidState('generator disposed');
     const { NeuralGenerator } = await import('./neural/neural-generator.ts');

@@ -55,7 +55,7 @@ describe('G trained through a low-pass (net.lowpass)', () => {
     for (const lowpass of [-1, 4.5, Number.NaN, '2']) expect(() => validateTopology({ ...topology, net: { ...topology.net, lowpass } })).toThrow(/net.lowpass/);
     expect(() => validateTopology({ ...topology, net: { ...topology.net, residual: false, lowpass: 2 } })).toThrow(/residual/);
   });
-  it('the σ receivers and the sender’s fine-tuning use: the option, else the weights’ own, else the default; none without a residual G', () => {
+  it('the σ receivers use: the option, else the weights’ own, else the default; none without a residual G', () => {
     const net = topology.net;
     expect(net.residual).toBe(true);
     expect(faceLowpassFor(net, undefined)).toBe(net.lowpass ? net.lowpass : DEFAULT_FACE_LOWPASS);
@@ -102,7 +102,7 @@ describe('NeuralGenerator (cpu backend)', () => {
   });
 
   it("createGenerator('neural') renders a face into the crop square without leaking tensors", async () => {
-    const g = createGenerator('neural', { backend: 'cpu', weights, cropSmoothing: 0, codec: pngCodec });
+    const g = createGenerator('neural', { backend: 'cpu', weights, cropSmoothing: 0, codec: pngCodec, faceRefiner: true });
     expect(g.family).toBe('neural'); // a lazy wrapper: tfjs and the network load on init()
     expect(g.backend).toBeNull();
     const t0 = tf.memory().numTensors;
@@ -132,7 +132,7 @@ describe('NeuralGenerator (cpu backend)', () => {
   it('refiner: the warp render outside the crop square, the warp with G’s correction blended in inside it', async () => {
     if (!weights.topology.net.refine) return; // weights trained without the warp channels
     const lm = loadLandmarks(50), W = 192, H = 160; // non-square target: the crop square is cut by the frame
-    const g = new NeuralGenerator({ backend: 'cpu', weights, cropSmoothing: 0, codec: pngCodec });
+    const g = new NeuralGenerator({ backend: 'cpu', weights, cropSmoothing: 0, codec: pngCodec, faceRefiner: true });
     await g.init(embedding);
     expect(g.refining).toBe(true);
     const out = { width: W, height: H, data: new Uint8ClampedArray(W * H * 4) };
@@ -165,7 +165,7 @@ describe('NeuralGenerator (cpu backend)', () => {
     if (!weights.topology.net.refine) return;
     const lm = loadLandmarks(50), W = 160, H = 160;
     const draw = async (o: { faceLowpass?: number | null; faceRefiner?: boolean }) => {
-      const g = new NeuralGenerator({ backend: 'cpu', weights, cropSmoothing: 0, codec: pngCodec, mouthWeightsUrl: null, eyeWeightsUrl: null, ...o });
+      const g = new NeuralGenerator({ backend: 'cpu', weights, cropSmoothing: 0, codec: pngCodec, mouthWeightsUrl: null, eyeWeightsUrl: null, faceRefiner: true, ...o });
       await g.init(embedding);
       const f = { width: W, height: H, data: new Uint8ClampedArray(W * H * 4) };
       await g.render(lm, f);
@@ -215,7 +215,7 @@ describe('NeuralGenerator (cpu backend)', () => {
       g.dispose();
       return { px: out.data, ...flags };
     };
-    const face = await draw({}), faceMouth = await draw({ mouthWeights }), warpOnly = await draw({ faceRefiner: false }), warpMouth = await draw({ faceRefiner: false, mouthWeights });
+    const face = await draw({ faceRefiner: true }), faceMouth = await draw({ faceRefiner: true, mouthWeights }), warpOnly = await draw({ faceRefiner: false }), warpMouth = await draw({ faceRefiner: false, mouthWeights });
     expect(tf.memory().numTensors).toBe(t0);
     mouthWeights.dispose();
     expect([face.mouth, faceMouth.mouth, warpOnly.mouth, warpMouth.mouth]).toEqual([false, true, false, true]);
@@ -380,10 +380,10 @@ describe('NeuralGenerator (cpu backend)', () => {
     expect(await readTunedWeights(unknown, weights)).toMatchObject({ status: 'mismatch', reason: expect.stringMatching(/no tensor 'G\/nope\/kernel'/) });
     await expect(readTunedWeights(retag(sec[0]!.bytes.subarray(0, 20)), weights)).rejects.toThrow(TypeError);
 
-    // Rendering: the tuned embedding draws a different face; the foreign one is ignored (the shared G's frame, exactly).
+    // Rendering (G always on): the tuned embedding draws a different face; the foreign one is ignored (the shared G's frame, exactly).
     const lm = loadLandmarks(50);
     const render = async (emb: AvatarEmbedding) => {
-      const g = new NeuralGenerator({ backend: 'cpu', weights, cropSmoothing: 0, codec: pngCodec });
+      const g = new NeuralGenerator({ backend: 'cpu', weights, cropSmoothing: 0, codec: pngCodec, faceRefiner: true });
       await g.init(emb);
       const out = { width: 128, height: 128, data: new Uint8ClampedArray(128 * 128 * 4) };
       await g.render(lm, out);
@@ -401,5 +401,36 @@ describe('NeuralGenerator (cpu backend)', () => {
     for (let i = 0; i < plain.px.length; i++) diff = Math.max(diff, Math.abs(plain.px[i]! - withTuned.px[i]!));
     expect(diff).toBeGreaterThan(10);
     expect(Buffer.from(withForeign.px).equals(Buffer.from(plain.px))).toBe(true);
+  });
+
+  it("faceRefiner 'fitted' (default): G only for an embedding with G layers fitted to these weights; the warp + refiners otherwise", async () => {
+    expect(() => new NeuralGenerator({ backend: 'cpu', weights, faceRefiner: 'yes' as unknown as boolean })).toThrow(/faceRefiner must be/);
+    const names = ['G/out/kernel', 'G/out/bias'];
+    const base = await Promise.all(names.map(async (n) => (await weights.tensors[n]!.data()) as Float32Array));
+    const fitted = await withTunedWeights(embedding, weights, { [names[0]!]: base[0]!.map((v) => v * 1.5), [names[1]!]: base[1]!.map((v) => v + 0.3) });
+    const sec = fitted.sections.find((x) => x.type === SectionType.GeneratorWeights)!;
+    const w = decodeGeneratorWeights(sec.bytes);
+    const foreign = { ...fitted, sections: fitted.sections.map((x) => (x === sec ? { ...x, bytes: encodeGeneratorWeights({ ...w, baseFingerprint: (w.baseFingerprint + 1) >>> 0 }) } : x)) };
+    const lm = loadLandmarks(50);
+    const render = async (emb: AvatarEmbedding, faceRefiner?: boolean | 'fitted') => {
+      const g = new NeuralGenerator({ backend: 'cpu', weights, cropSmoothing: 0, codec: pngCodec, ...(faceRefiner === undefined ? {} : { faceRefiner }) });
+      await g.init(emb);
+      const out = { width: 128, height: 128, data: new Uint8ClampedArray(128 * 128 * 4) };
+      await g.render(lm, out);
+      const info = { face: g.refiningFace, ignored: g.tunedIgnored };
+      g.dispose();
+      return { px: Buffer.from(out.data), ...info };
+    };
+    const t0 = tf.memory().numTensors;
+    const plain = await render(embedding), tuned = await render(fitted), other = await render(foreign);
+    const never = await render(embedding, false), always = await render(embedding, true), tunedAlways = await render(fitted, true);
+    const gOnly = await render(neuralOnly); // no warp sections: G is the only way to draw
+    expect(tf.memory().numTensors).toBe(t0);
+    expect([plain.face, tuned.face, other.face, never.face, always.face, gOnly.face]).toEqual([false, true, false, false, true, true]);
+    expect(plain.px.equals(never.px)).toBe(true); // not fitted: exactly the frame without G
+    expect(other.px.equals(never.px)).toBe(true);
+    expect(other.ignored).toMatch(/other shared weights/);
+    expect(tuned.px.equals(tunedAlways.px)).toBe(true); // fitted: exactly G's frame
+    expect(always.px.equals(never.px)).toBe(false);
   });
 });

@@ -80,18 +80,23 @@ export interface NeuralGeneratorOptions {
   eyeWeights?: MouthWeights;
   /**
    * URL of the eye refiner's model.json (the mouth refiner's network trained on the eyes' windows,
-   * mouth-patch.ts EYE_REGIONS), or null for none. Default: DEFAULT_EYE_WEIGHTS_URL when G runs
-   * and its weights are fetched (`weightsUrl`), none when they are passed in (`weights`) or with
-   * `faceRefiner: false`: with the eye refiner, G + mouth is better on all five benchmark metrics
-   * (K=8, models/RESULTS.md session 15). Ignored when `eyeWeights` is given.
+   * mouth-patch.ts EYE_REGIONS), or null for none. Default: DEFAULT_EYE_WEIGHTS_URL when the
+   * generator fetches its own weights (no `weights`) and `faceRefiner` is not false (false: callers
+   * say which refiners they want): with the eye refiner, G + mouth is better on all five benchmark
+   * metrics (K=8, models/RESULTS.md session 15). Ignored when `eyeWeights` is given.
    */
   eyeWeightsUrl?: string | null;
   /**
-   * Run G, the person-conditioned face refiner (default true). false: the frame is the warp render
-   * plus the mouth refiner's correction only; G's weights are not loaded and the embedding needs
-   * only the warp sections (any warp avatar), not the neural ones.
+   * When to run G, the person-conditioned face refiner. 'fitted' (default): only when the embedding
+   * carries G layers fine-tuned to the person on these weights (the sender's fine-tuning shipped
+   * them, fine-tune.ts with `layers`; ψ-only tuning does not mark the embedding), or has no warp
+   * sections to draw from. The shared G alone, not fitted,
+   * made new persons' frames worse than the warp + eye + mouth refiners on CSIM and the pixel
+   * metrics, on two sets of persons it had not seen (models/RESULTS.md, session 18). true: always.
+   * false: never — the frame is the warp render plus the eye and mouth refiners' corrections; G's
+   * weights are not loaded and the embedding needs only the warp sections (any warp avatar).
    */
-  faceRefiner?: boolean;
+  faceRefiner?: boolean | 'fitted';
   /**
    * Low-pass G's residual correction, mask · Δ, by a Gaussian of σ pixels of G's output before it
    * is composited, so G reshades the warp render but does not repaint its features: what G repaints
@@ -108,7 +113,7 @@ export const DEFAULT_FACE_LOWPASS = 2;
 /**
  * The low-pass σ applied to G's correction for these weights (null: none): the option when given,
  * else the σ the weights were trained through, else DEFAULT_FACE_LOWPASS. Only a residual G has a
- * correction to low-pass. The sender's fine-tuning and the receivers' renderer both resolve it here.
+ * correction to low-pass.
  */
 export function faceLowpassFor(net: NeuralWeights['topology']['net'], option: number | null | undefined): number | null {
   if (net.residual !== true) return null;
@@ -153,17 +158,20 @@ export class NeuralGenerator implements Generator {
   /** faceLowpass's filter, made at init when G's correction is residual. */
   private faceBlur: GaussianBlur | null = null;
   private readonly cropPts = new Float32Array(LANDMARK_COUNT * 3);
-  private readonly options: NeuralGeneratorOptions & { backend: TfBackendPreference; cropSmoothing: number; faceRefiner: boolean };
+  private readonly options: NeuralGeneratorOptions & { backend: TfBackendPreference; cropSmoothing: number; faceRefiner: boolean | 'fitted' };
 
   constructor(options: NeuralGeneratorOptions = {}) {
     const backend = options.backend ?? 'auto';
     if (!['auto', 'webgpu', 'webgl', 'wasm', 'cpu'].includes(backend)) throw new TypeError(`unknown backend '${String(backend)}'`);
     const cropSmoothing = options.cropSmoothing ?? 0.5;
     if (!(cropSmoothing >= 0 && cropSmoothing < 1)) throw new TypeError('cropSmoothing must be in [0, 1)');
+    if (options.faceRefiner !== undefined && options.faceRefiner !== true && options.faceRefiner !== false && options.faceRefiner !== 'fitted') {
+      throw new TypeError(`faceRefiner must be true, false or 'fitted', got ${String(options.faceRefiner)}`);
+    }
     if (options.faceLowpass !== undefined && options.faceLowpass !== null && !isLowpassSigma(options.faceLowpass)) {
       throw new TypeError(`faceLowpass must be a σ in (0, ${MAX_LOWPASS_SIGMA}], got ${String(options.faceLowpass)}`);
     }
-    this.options = { ...options, backend, cropSmoothing, faceRefiner: options.faceRefiner ?? true };
+    this.options = { ...options, backend, cropSmoothing, faceRefiner: options.faceRefiner ?? 'fitted' };
   }
 
   get backend(): BackendKind | null {
@@ -195,7 +203,7 @@ export class NeuralGenerator implements Generator {
     return this.warpGen !== null;
   }
 
-  /** True when G's face correction is drawn (false with `faceRefiner: false`). */
+  /** True when G's face correction is drawn (false with `faceRefiner: false`, and with 'fitted' for an embedding without G layers fitted to these weights). */
   get refiningFace(): boolean {
     return this.state === 'ready' && this.model !== null;
   }
@@ -222,12 +230,21 @@ export class NeuralGenerator implements Generator {
     try {
       const name = await useTfBackend(this.options.backend, this.options.wasmPath ? { wasmPath: this.options.wasmPath } : {});
       let model: NeuralModel | null = null;
-      if (this.options.faceRefiner) {
+      const mode = this.options.faceRefiner, warpAvatar = hasWarpSections(embedding);
+      // 'fitted' with a warp avatar: G only if the embedding carries tuned layers (checked against the weights below)
+      if (mode === true || (mode === 'fitted' && (!warpAvatar || embedding.sections.some((x) => x.type === SectionType.GeneratorWeights)))) {
         if (this.options.weights) weights = this.options.weights;
         else { weights = await loadNeuralWeights(this.options.weightsUrl ?? DEFAULT_NEURAL_WEIGHTS_URL); owns = true; }
         const tunedW = await readTunedWeights(embedding, weights);
         this.tunedIgnored = tunedW.status === 'mismatch' ? tunedW.reason : null;
         overrides = tunedW.status === 'ok' ? tunedW.tensors : {};
+        if (mode === 'fitted' && warpAvatar && tunedW.status !== 'ok') {
+          if (owns) weights.dispose();
+          weights = null;
+          owns = false;
+        }
+      }
+      if (weights) {
         model = new NeuralModel(weights, false, overrides);
         const topo = model.topology;
         const id = readNeuralSections(embedding, { psiDim: topo.psiDim, embDim: topo.net.emb_dim });
@@ -240,7 +257,7 @@ export class NeuralGenerator implements Generator {
         } else {
           throw new TypeError('embedding has no neural sections (IdentityVector / AdaInParams): enroll with addNeuralSections()');
         }
-      } else if (!hasWarpSections(embedding)) {
+      } else if (!warpAvatar) {
         throw new TypeError('faceRefiner: false draws the v1 warp render (plus the mouth refiner): the embedding needs the warp sections');
       }
       // The warp generator inside and the eye and mouth refiners after G (refiner path only); the
@@ -259,8 +276,8 @@ export class NeuralGenerator implements Generator {
           const mw = this.options.mouthWeights ?? (mouthWeights = await loadMouthWeights(mouthUrl!));
           mouth = new MouthRefiner(new MouthModel(mw));
         }
-        // Default on with G, when the generator fetches its own weights (faceRefiner: false callers say which refiners they want).
-        const eyeUrl = this.options.eyeWeightsUrl === undefined ? (this.options.weights || !this.options.faceRefiner ? null : DEFAULT_EYE_WEIGHTS_URL) : this.options.eyeWeightsUrl;
+        // Default on when the generator fetches its own weights (faceRefiner: false callers say which refiners they want).
+        const eyeUrl = this.options.eyeWeightsUrl === undefined ? (this.options.weights || this.options.faceRefiner === false ? null : DEFAULT_EYE_WEIGHTS_URL) : this.options.eyeWeightsUrl;
         if (warpGen && (this.options.eyeWeights || eyeUrl)) {
           const ew = this.options.eyeWeights ?? (eyeWeights = await loadEyeWeights(eyeUrl!));
           eyes = new MouthRefiner(new MouthModel(ew), EYE_REGIONS);
