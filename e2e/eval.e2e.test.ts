@@ -140,6 +140,8 @@ describe('npm run eval on a short clip', () => {
     expect(r.ours.fps_render).toBeGreaterThan(0);
     expect(r.ours.ssim).toBeGreaterThan(0);
     expect(r.details.enrollment.embedding_bytes).toBeGreaterThan(first.details.enrollment.embedding_bytes);
+    // as receivers by default: the eye and mouth refiners, and G only when fitted to the person (not here: no --fine-tune)
+    expect(r.details).toMatchObject({ mouth_refiner: true, eye_refiner: 'models/weights/eyes', face_refiner: 'fitted', face_refiner_ran: false });
     await expect(runEval(options({ generator: 'neural', neuralWeights: join(dir, 'no-weights') }))).rejects.toThrow(/neural generator has no weights/);
   });
 
@@ -149,6 +151,8 @@ describe('npm run eval on a short clip', () => {
     expect(ft).toMatchObject({ backend: 'wasm', pairs: 2 });
     expect(ft.steps).toBeGreaterThan(0);
     expect(ft.l1After).toBeLessThan(ft.l1Before);
+    expect(ft.tunedTensors).toBeGreaterThan(0); // two photos: no held-out pair, the last step ships
+    expect(r.details.face_refiner_ran).toBe(true); // fitted: G runs
     expect(r.ours.csim).toBeGreaterThan(0);
     await expect(runEval(options({ fineTuneSeconds: 4, shots: 2 }))).rejects.toThrow(/fine-tuning needs --generator neural/);
   });

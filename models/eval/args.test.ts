@@ -67,6 +67,17 @@ describe('parseEvalArgs', () => {
     for (const bad of ['-1', '5', 'x']) expect(() => parseEvalArgs([...n, '--face-lowpass', bad], ['warp', 'neural'])).toThrow(/--face-lowpass/);
     expect(() => parseEvalArgs(['c.mp4', '--face-lowpass', '1'], ['warp', 'neural'])).toThrow(/needs --generator neural with G/);
     expect(() => parseEvalArgs([...n, '--no-face-refiner', '--face-lowpass', '1'], ['warp', 'neural'])).toThrow(/needs --generator neural with G/);
+    // --face-refiner fitted | always | never (the generator's default, fitted, when absent); --no-eyes
+    expect(parseEvalArgs(n, ['warp', 'neural'])!.faceRefiner).toBeUndefined();
+    expect(['fitted', 'always', 'never'].map((m) => parseEvalArgs([...n, '--face-refiner', m], ['warp', 'neural'])!.faceRefiner)).toEqual(['fitted', true, false]);
+    for (const bad of ['', 'on', 'true']) expect(() => parseEvalArgs([...n, '--face-refiner', bad], ['warp', 'neural'])).toThrow(/--face-refiner must be one of fitted, always, never/);
+    expect(() => parseEvalArgs([...n, '--face-refiner', 'always', '--no-face-refiner'], ['warp', 'neural'])).toThrow(/exclude each other/);
+    expect(() => parseEvalArgs([...n, '--face-refiner', 'never', '--face-lowpass', '1'], ['warp', 'neural'])).toThrow(/needs --generator neural with G/);
+    expect(() => parseEvalArgs(['c.mp4', '--face-refiner', 'always'], ['warp', 'neural'])).toThrow(/need --generator neural/);
+    expect(parseEvalArgs(n, ['warp', 'neural'])!.eyes).toBeUndefined();
+    expect(parseEvalArgs([...n, '--no-eyes'], ['warp', 'neural'])!.eyes).toBe(false);
+    expect(() => parseEvalArgs([...n, '--no-eyes', '--eye-weights', 'w/e'], ['warp', 'neural'])).toThrow(/exclude each other/);
+    expect(() => parseEvalArgs(['c.mp4', '--no-eyes'], ['warp', 'neural'])).toThrow(/need --generator neural/);
   });
 
   it('returns null for --help', () => {

@@ -7,6 +7,9 @@ import { parseOracle, type Oracle } from './oracle.ts';
 import { DEFAULT_EVAL_OPTIONS, type EvalOptions } from './run.ts';
 import { DEFAULT_FINE_TUNE_LAYERS, TUNABLE_LAYER } from '../../packages/client/src/generator/neural/sections.ts';
 
+/** --face-refiner: fitted (NeuralGenerator's default), always (faceRefiner: true), never (false). */
+const FACE_REFINER_MODES = ['fitted', 'always', 'never'] as const;
+
 export const USAGE = `usage: npm run eval -- <video> [options]
 
 Self-reenactment benchmark (issue 7): enroll from the first 20 % of the clip, drive the generator
@@ -44,8 +47,11 @@ ladders and a static frame on the same face crops.
                         (default 0: off).
   --mouth-weights DIR   neural generator: the mouth refiner's model.json + shards (default models/weights/mouth).
   --no-mouth            neural generator without the mouth refiner (the face refiner over the warp only).
-  --no-face-refiner     neural generator without G's face correction (the warp plus the mouth refiner).
-  --eye-weights DIR     neural generator: also run an eye refiner with these weights (neural.mouth --region eyes; experimental).
+  --face-refiner MODE   neural generator: when G's face correction runs — fitted (default, as receivers: only when
+                        the embedding carries G layers fine-tuned to the person, e.g. with --fine-tune), always, never.
+  --no-face-refiner     the same as --face-refiner never (the warp plus the eye and mouth refiners).
+  --eye-weights DIR     neural generator: the eye refiner's model.json + shards (default models/weights/eyes).
+  --no-eyes             neural generator without the eye refiner.
   --face-lowpass S      neural generator with G: low-pass G's correction (mask · Δ) by a Gaussian of S pixels of G's
                         output before compositing (0 < S ≤ 4; default the generator's, DEFAULT_FACE_LOWPASS; 0: G's
                         full correction).
@@ -101,7 +107,7 @@ export function parseEvalArgs(argv: string[], generators: readonly string[]): Pa
         shots: { type: 'string' }, generator: { type: 'string' }, size: { type: 'string' }, json: { type: 'string' },
         'side-by-side': { type: 'string' }, seed: { type: 'string' }, 'max-eval-frames': { type: 'string' }, 'rung-frames': { type: 'string' }, codecs: { type: 'string' },
         ladder: { type: 'string' }, gop: { type: 'string' }, tracks: { type: 'string' }, 'neural-weights': { type: 'string' }, 'fine-tune': { type: 'string' }, 'fine-tune-layers': { type: 'string' }, 'identity-weight': { type: 'string' }, 'no-cache': { type: 'boolean' },
-        'mouth-weights': { type: 'string' }, 'eye-weights': { type: 'string' }, 'no-mouth': { type: 'boolean' }, 'no-face-refiner': { type: 'boolean' }, 'face-lowpass': { type: 'string' }, 'post-sharpen': { type: 'string' }, 'post-filter': { type: 'string' }, 'post-oracle': { type: 'string' }, 'only-shot': { type: 'string' }, 'atlas-boost': { type: 'string' }, 'atlas-register': { type: 'string' }, 'no-mouth-set': { type: 'boolean' },
+        'mouth-weights': { type: 'string' }, 'eye-weights': { type: 'string' }, 'no-mouth': { type: 'boolean' }, 'no-face-refiner': { type: 'boolean' }, 'face-refiner': { type: 'string' }, 'no-eyes': { type: 'boolean' }, 'face-lowpass': { type: 'string' }, 'post-sharpen': { type: 'string' }, 'post-filter': { type: 'string' }, 'post-oracle': { type: 'string' }, 'only-shot': { type: 'string' }, 'atlas-boost': { type: 'string' }, 'atlas-register': { type: 'string' }, 'no-mouth-set': { type: 'boolean' },
         quiet: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
       },
     });
@@ -137,9 +143,15 @@ export function parseEvalArgs(argv: string[], generators: readonly string[]): Pa
   }
   const identityWeight = v['identity-weight'] === undefined ? undefined : num('identity-weight', v['identity-weight'], 0, 0, 100);
   if (identityWeight !== undefined && fineTuneSeconds === undefined) throw new UsageError('--identity-weight needs --fine-tune');
-  if ((v['mouth-weights'] !== undefined || v['eye-weights'] !== undefined || v['no-mouth'] || v['no-face-refiner']) && generator !== 'neural') throw new UsageError('--mouth-weights, --eye-weights, --no-mouth and --no-face-refiner need --generator neural');
+  if ((v['mouth-weights'] !== undefined || v['eye-weights'] !== undefined || v['no-mouth'] || v['no-eyes'] || v['no-face-refiner'] || v['face-refiner'] !== undefined) && generator !== 'neural') {
+    throw new UsageError('--mouth-weights, --eye-weights, --no-mouth, --no-eyes, --face-refiner and --no-face-refiner need --generator neural');
+  }
+  if (v['no-face-refiner'] && v['face-refiner'] !== undefined) throw new UsageError('--no-face-refiner and --face-refiner exclude each other');
+  const faceMode = v['no-face-refiner'] ? 'never' : v['face-refiner'];
+  if (faceMode !== undefined && !(FACE_REFINER_MODES as readonly string[]).includes(faceMode)) throw new UsageError(`--face-refiner must be one of ${FACE_REFINER_MODES.join(', ')}, got ${JSON.stringify(faceMode)}`);
+  if (v['eye-weights'] !== undefined && v['no-eyes']) throw new UsageError('--eye-weights and --no-eyes exclude each other');
   const faceLowpass = v['face-lowpass'] === undefined ? undefined : num('face-lowpass', v['face-lowpass'], 0, 0, 4);
-  if (faceLowpass !== undefined && (generator !== 'neural' || v['no-face-refiner'])) throw new UsageError('--face-lowpass needs --generator neural with G (not --no-face-refiner)');
+  if (faceLowpass !== undefined && (generator !== 'neural' || faceMode === 'never')) throw new UsageError('--face-lowpass needs --generator neural with G (not --face-refiner never)');
   if (v['mouth-weights'] !== undefined && v['no-mouth']) throw new UsageError('--mouth-weights and --no-mouth exclude each other');
   let sharpen: PostSharpen | undefined;
   if (v['post-sharpen'] !== undefined) {
@@ -206,7 +218,8 @@ export function parseEvalArgs(argv: string[], generators: readonly string[]): Pa
     ...(v['mouth-weights'] !== undefined ? { mouthWeights: v['mouth-weights'] } : {}),
     ...(v['no-mouth'] ? { mouth: false } : {}),
     ...(v['eye-weights'] !== undefined ? { eyeWeights: v['eye-weights'] } : {}),
-    ...(v['no-face-refiner'] ? { faceRefiner: false } : {}),
+    ...(faceMode !== undefined ? { faceRefiner: faceMode === 'always' ? true : faceMode === 'never' ? false : 'fitted' as const } : {}),
+    ...(v['no-eyes'] ? { eyes: false } : {}),
     ...(faceLowpass !== undefined ? { faceLowpass } : {}),
     ...(sharpen ? { postSharpen: sharpen } : {}),
     ...(filter ? { postFilter: filter } : {}),

@@ -5,7 +5,7 @@
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
+import { basename, join, relative } from 'node:path';
 import type { FaceFrame } from '@visage/protocol';
 import { enrollWarpAvatar } from '../../packages/client/src/enrollment/atlas/enroll.ts';
 import { existsSync } from 'node:fs';
@@ -22,7 +22,8 @@ import { planFrames, subsetPositions, type FramePlan } from './selection.ts';
 import type { FineTuneReport } from '../../packages/client/src/generator/neural/fine-tune.ts';
 import { openEvalSession, type Analysis, type EvalSession } from './session.ts';
 import { formatStages, StageProfile } from './profile.ts';
-import { MOUTH_WEIGHTS_DIR, NEURAL_WEIGHTS_DIR } from '../../packages/client/scripts/lib/paths.ts';
+import { EYE_WEIGHTS_DIR, MOUTH_WEIGHTS_DIR, NEURAL_WEIGHTS_DIR, REPO_ROOT } from '../../packages/client/scripts/lib/paths.ts';
+import { DEFAULT_FINE_TUNE_LAYERS } from '../../packages/client/src/generator/neural/sections.ts';
 import { contentHash, readCachedTracks, writeCachedTracks } from './tracks-cache.ts';
 import { collectFrames, Mp4Writer } from './video-io.ts';
 import type { WireEmbedding } from './page/page.ts';
@@ -60,17 +61,18 @@ export interface EvalOptions {
   neuralWeights?: string;
   /** Neural generator, K ≥ 2: fine-tune ψ on the enrollment shots in the page for this many seconds. */
   fineTuneSeconds?: number;
-  /** With fineTuneSeconds: G blocks tuned too (fine-tune.ts `layers`). */
+  /** With fineTuneSeconds: G blocks tuned too (fine-tune.ts `layers`; default DEFAULT_FINE_TUNE_LAYERS, as the SDK). */
   fineTuneLayers?: string[];
   /** With fineTuneSeconds: weight of the identity term (fine-tune.ts `identityWeight`; default 0). */
   fineTuneIdentityWeight?: number;
   /** Neural generator: run the mouth refiner (default true) with the weights in this folder (default models/weights/mouth). */
   mouth?: boolean;
   mouthWeights?: string;
-  /** Neural generator: also run an eye refiner with the weights in this folder (none by default). */
+  /** Neural generator: run the eye refiner (default true) with the weights in this folder (default models/weights/eyes). */
+  eyes?: boolean;
   eyeWeights?: string;
-  /** Neural generator: draw G's face correction (default true; false: the warp plus the mouth refiner). */
-  faceRefiner?: boolean;
+  /** Neural generator: when G's face correction runs (NeuralGenerator `faceRefiner`; default 'fitted', as receivers). */
+  faceRefiner?: boolean | 'fitted';
   /** Neural generator: G's correction low-passed by a Gaussian of this σ (G pixels); 0: the full correction; default the generator's. */
   faceLowpass?: number;
   /** Diagnostic: unsharp-mask our frames before scoring (sharpen.ts). */
@@ -159,9 +161,10 @@ export interface EvalDetails {
   method_version?: number;
   seed: number;
   generator: string;
-  /** Neural generator only: whether the mouth refiner and G's face correction ran. */
+  /** Neural generator only: whether the mouth refiner ran; G's mode (faceRefiner) and whether G ran. */
   mouth_refiner?: boolean;
-  face_refiner?: boolean;
+  face_refiner?: boolean | 'fitted';
+  face_refiner_ran?: boolean;
   /** Neural generator with --face-lowpass: G's correction low-passed by this σ (a diagnostic). */
   face_lowpass?: number;
   /** Neural generator with an eye refiner: its weights folder. */
@@ -387,12 +390,13 @@ export async function runEval(o: EvalOptions): Promise<EvalResult> {
   const mouth = o.generator === 'neural' && o.mouth !== false;
   const mouthDir = o.mouthWeights ?? MOUTH_WEIGHTS_DIR;
   if (mouth && !existsSync(join(mouthDir, 'model.json'))) throw new EvalInputError(`the mouth refiner has no weights: ${join(mouthDir, 'model.json')} not found (--mouth-weights DIR, or --no-mouth)`);
-  if (o.eyeWeights !== undefined && !existsSync(join(o.eyeWeights, 'model.json'))) throw new EvalInputError(`the eye refiner has no weights: ${join(o.eyeWeights, 'model.json')} not found (--eye-weights DIR)`);
+  const eyeDir = o.generator === 'neural' && o.eyes !== false ? (o.eyeWeights ?? EYE_WEIGHTS_DIR) : undefined;
+  if (eyeDir !== undefined && !existsSync(join(eyeDir, 'model.json'))) throw new EvalInputError(`the eye refiner has no weights: ${join(eyeDir, 'model.json')} not found (--eye-weights DIR, or --no-eyes)`);
   const tmp = await mkdtemp(join(tmpdir(), 'visage-eval-'));
   let session: EvalSession | null = null;
   let ladders: ReturnType<typeof codecLadders> | null = null;
   try {
-    session = await prof.time('page_start', () => openEvalSession({ faceresThreads: o.faceresThreads ?? false, ...(o.neuralWeights ? { neuralWeightsDir: o.neuralWeights } : {}), ...(o.mouthWeights ? { mouthWeightsDir: o.mouthWeights } : {}), ...(o.eyeWeights ? { eyeWeightsDir: o.eyeWeights } : {}) }));
+    session = await prof.time('page_start', () => openEvalSession({ faceresThreads: o.faceresThreads ?? false, ...(o.neuralWeights ? { neuralWeightsDir: o.neuralWeights } : {}), ...(o.mouthWeights ? { mouthWeightsDir: o.mouthWeights } : {}), ...(eyeDir ? { eyeWeightsDir: eyeDir } : {}) }));
     const si = session.info;
     const faceresRuntime = si.tfBackend ? `tfjs ${si.tfVersion} ${si.tfBackend}${si.tfBackend === 'wasm' ? ` (${si.faceresSimd ? 'SIMD' : 'no SIMD'}, ${si.faceresThreads} thread${si.faceresThreads === 1 ? '' : 's'})` : ''}` : 'not loaded';
     o.log(`chromium page ready: tracker ${si.trackerDelegate}/${si.trackerThread}, faceres on ${faceresRuntime} in a worker, cross-origin isolated: ${si.crossOriginIsolated ? 'yes' : 'no'}`);
@@ -467,7 +471,7 @@ export async function runEval(o: EvalOptions): Promise<EvalResult> {
     if (o.generator === 'neural') {
       const s = session;
       try {
-        const n = await prof.time('enroll_neural', () => s.enrollNeural(wire, plan.shots.map((i) => real.get(i)!), o.size, plan.shots.map((i) => cropLm[i]!), o.fineTuneSeconds === undefined ? undefined : { seconds: o.fineTuneSeconds, layers: o.fineTuneLayers ?? [], identityWeight: o.fineTuneIdentityWeight ?? 0 }));
+        const n = await prof.time('enroll_neural', () => s.enrollNeural(wire, plan.shots.map((i) => real.get(i)!), o.size, plan.shots.map((i) => cropLm[i]!), o.fineTuneSeconds === undefined ? undefined : { seconds: o.fineTuneSeconds, layers: o.fineTuneLayers ?? [...DEFAULT_FINE_TUNE_LAYERS], identityWeight: o.fineTuneIdentityWeight ?? 0 }));
         wire = n.embedding;
         fineTune = n.fineTune;
         if (fineTune) {
@@ -487,10 +491,10 @@ export async function runEval(o: EvalOptions): Promise<EvalResult> {
     const driven = cropFrames.slice(plan.driven.start, plan.driven.end);
     const packets = encodeFrames(driven, neutral);
     const oursKbps = packetKbps(packets, drivenCount, info.fps);
-    let receiver: { backend: string | null; family: string; detail: string | null };
+    let receiver: { backend: string | null; family: string; detail: string | null; faceRefining?: boolean };
     try {
       const s = session;
-      receiver = await prof.time('generator_init', () => s.initReceiver(o.generator, wire, neutral, cropLm[plan.shots[0]!]!, { mouth, faceRefiner: o.faceRefiner ?? true, eyes: o.eyeWeights !== undefined, ...(o.faceLowpass !== undefined ? { faceLowpass: o.faceLowpass } : {}) }));
+      receiver = await prof.time('generator_init', () => s.initReceiver(o.generator, wire, neutral, cropLm[plan.shots[0]!]!, { mouth, faceRefiner: o.faceRefiner ?? 'fitted', eyes: eyeDir !== undefined, ...(o.faceLowpass !== undefined ? { faceLowpass: o.faceLowpass } : {}) }));
     } catch (err) {
       throw new EvalInputError(`the ${o.generator} generator failed to load in the page${o.generator === 'neural' ? ` (weights ${weightsDir})` : ''}: ${err instanceof Error ? err.message : String(err)}`);
     }
@@ -655,8 +659,8 @@ export async function runEval(o: EvalOptions): Promise<EvalResult> {
         method_version: EVAL_METHOD_VERSION,
         seed: o.seed,
         generator: o.generator,
-        ...(o.generator === 'neural' ? { mouth_refiner: mouth, face_refiner: o.faceRefiner ?? true, ...(o.faceLowpass !== undefined ? { face_lowpass: o.faceLowpass } : {}) } : {}),
-        ...(o.eyeWeights !== undefined ? { eye_refiner: o.eyeWeights } : {}),
+        ...(o.generator === 'neural' ? { mouth_refiner: mouth, face_refiner: o.faceRefiner ?? 'fitted', face_refiner_ran: receiver.faceRefining === true, ...(o.faceLowpass !== undefined ? { face_lowpass: o.faceLowpass } : {}) } : {}),
+        ...(eyeDir !== undefined ? { eye_refiner: relative(REPO_ROOT, eyeDir) || eyeDir } : {}),
         ...(o.postSharpen ? { post_sharpen: o.postSharpen } : {}),
         ...(o.postOracle ? { post_oracle: o.postOracle } : {}),
         ...(o.postFilter ? { post_filter: { file: o.postFilter.file, kernel_size: o.postFilter.filter.size } } : {}),

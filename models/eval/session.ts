@@ -43,8 +43,8 @@ export interface EvalSession {
    */
   analyseMany(frames: AnalyseRequest[], width: number, height: number): Promise<{ analyses: Analysis[]; stats: AnalyseStats }>;
   enrollNeural(embedding: WireEmbedding, frames: Uint8Array[], size: number, landmarks: Float32Array[], fineTune?: { seconds: number; layers: string[]; identityWeight: number }): Promise<{ embedding: WireEmbedding; fineTune: FineTuneReport | null }>;
-  /** Neural generator: `mouth` runs the mouth refiner (served at /models/mouth/), `faceRefiner: false` skips G's correction. */
-  initReceiver(generator: string, embedding: WireEmbedding, neutral: Float32Array, initialLandmarks: Float32Array, neural?: { mouth: boolean; faceRefiner: boolean; eyes?: boolean; faceLowpass?: number }): Promise<{ backend: string | null; family: string; detail: string | null }>;
+  /** Neural generator: `mouth` runs the mouth refiner (served at /models/mouth/), `eyes` the eye refiner (/models/eyes/), `faceRefiner` says when G's correction runs (`faceRefining`: whether it does). */
+  initReceiver(generator: string, embedding: WireEmbedding, neutral: Float32Array, initialLandmarks: Float32Array, neural?: { mouth: boolean; faceRefiner: boolean | 'fitted'; eyes?: boolean; faceLowpass?: number }): Promise<{ backend: string | null; family: string; detail: string | null; faceRefining?: boolean }>;
   /** Renders every packet; returns the frames at `keep` positions. */
   render(packets: Uint8Array[], keep: number[], width: number, height: number): Promise<{ frames: Map<number, Uint8Array>; renderMs: number; decodeMs: number }>;
   close(): Promise<void>;
@@ -195,7 +195,7 @@ export async function openEvalSession(options: EvalSessionOptions = {}): Promise
       },
       initReceiver(generator, embedding, neutral, initial, neural) {
         return call('initReceiver', generator, embedding, Array.from(neutral), Array.from(initial),
-          { ...NEURAL_PAGE_OPTIONS, ...(neural?.mouth ? { mouthWeightsUrl: '/models/mouth/model.json' } : {}), ...(neural?.eyes ? { eyeWeightsUrl: '/models/eyes/model.json' } : {}), faceRefiner: neural?.faceRefiner ?? true, ...(neural?.faceLowpass !== undefined ? { faceLowpass: neural.faceLowpass } : {}) });
+          { ...NEURAL_PAGE_OPTIONS, ...(neural?.mouth ? { mouthWeightsUrl: '/models/mouth/model.json' } : {}), ...(neural?.eyes ? { eyeWeightsUrl: '/models/eyes/model.json' } : {}), faceRefiner: neural?.faceRefiner ?? 'fitted', ...(neural?.faceLowpass !== undefined ? { faceLowpass: neural.faceLowpass } : {}) });
       },
       async render(packets, keep, w, h) {
         const prefix = `/upload/${renders++}/`;

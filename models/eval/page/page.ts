@@ -78,7 +78,7 @@ export interface NeuralPageOptions {
   /** …and the eye refiner with these (none without). */
   eyeWeightsUrl?: string;
   /** The receiver's neural generator draws G's face correction (default true). */
-  faceRefiner?: boolean;
+  faceRefiner?: boolean | 'fitted';
   /** …low-passed by a Gaussian of this σ in G's pixels (0: the full correction; default the generator's). */
   faceLowpass?: number;
 }
@@ -101,7 +101,7 @@ export interface EvalPageApi {
    */
   enrollNeural(embedding: WireEmbedding, urls: string[], width: number, height: number, landmarks: number[][], options: NeuralPageOptions): Promise<{ embedding: WireEmbedding; fineTune: FineTuneReport | null }>;
   /** Creates the receiver: decoder with the sender's neutral, generator from the embedding; shows `initialLandmarks` until a face packet arrives. */
-  initReceiver(generator: string, embedding: WireEmbedding, neutral: number[], initialLandmarks: number[], neural?: NeuralPageOptions): Promise<{ backend: string | null; family: string; detail: string | null }>;
+  initReceiver(generator: string, embedding: WireEmbedding, neutral: number[], initialLandmarks: number[], neural?: NeuralPageOptions): Promise<{ backend: string | null; family: string; detail: string | null; faceRefining?: boolean }>;
   /**
    * Decodes and renders packets (base64) in order (a face-lost packet repeats the last
    * landmarks, as a receiver would); the frames at `keep` positions are PUT to `uploadPrefix + position`.
@@ -276,14 +276,15 @@ const api: EvalPageApi = {
     generator = null;
     decoder = createDecoder({ neutral: Float32Array.from(neutral) });
     const g = name === 'neural'
-      ? createGenerator('neural', { backend: 'wasm', ...(neural ? { weightsUrl: neural.weightsUrl, wasmPath: neural.wasmPath, mouthWeightsUrl: neural.mouthWeightsUrl ?? null, eyeWeightsUrl: neural.eyeWeightsUrl ?? null, faceRefiner: neural.faceRefiner ?? true, ...(neural.faceLowpass !== undefined ? { faceLowpass: neural.faceLowpass === 0 ? null : neural.faceLowpass } : {}) } : {}) })
+      ? createGenerator('neural', { backend: 'wasm', ...(neural ? { weightsUrl: neural.weightsUrl, wasmPath: neural.wasmPath, mouthWeightsUrl: neural.mouthWeightsUrl ?? null, eyeWeightsUrl: neural.eyeWeightsUrl ?? null, faceRefiner: neural.faceRefiner ?? 'fitted', ...(neural.faceLowpass !== undefined ? { faceLowpass: neural.faceLowpass === 0 ? null : neural.faceLowpass } : {}) } : {}) })
       : createGenerator(name, { backend: 'cpu', codec: pngCodec });
     await g.init(fromWire(wire));
     generator = g;
     // Until the first face packet arrives the receiver shows the avatar as enrolled.
     lastLandmarks = Float32Array.from(initialLandmarks);
     const tfBackend = (g as Generator & { tfBackend?: string | null }).tfBackend;
-    return { backend: g.backend, family: g.family, detail: tfBackend ? `tfjs ${tfBackend}` : null };
+    const faceRefining = (g as Generator & { refiningFace?: boolean }).refiningFace;
+    return { backend: g.backend, family: g.family, detail: tfBackend ? `tfjs ${tfBackend}` : null, ...(faceRefining !== undefined ? { faceRefining } : {}) };
   },
   async render(packets, keep, width, height, uploadPrefix) {
     if (!decoder || !generator) throw new Error('initReceiver() first');
