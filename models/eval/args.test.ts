@@ -46,9 +46,6 @@ describe('parseEvalArgs', () => {
     expect(parseEvalArgs(['c.mp4'], ['warp', 'neural'])!.fineTuneLayers).toBeUndefined();
     for (const bad of ['G/down.0', 'G/stem', 'up.2', ',', 'G/out;rm']) expect(() => parseEvalArgs([...base, '--fine-tune-layers', bad], ['warp', 'neural'])).toThrow(/--fine-tune-layers must list/);
     expect(() => parseEvalArgs(['c.mp4', '--generator', 'neural', '--shots', '8', '--fine-tune-layers', 'G/out'], ['warp', 'neural'])).toThrow(/needs --fine-tune/);
-    expect(parseEvalArgs([...base, '--identity-gate'], ['warp', 'neural'])!.fineTuneIdentityGate).toBe(true);
-    expect(parseEvalArgs(base, ['warp', 'neural'])!.fineTuneIdentityGate).toBeUndefined();
-    expect(() => parseEvalArgs(['c.mp4', '--generator', 'neural', '--shots', '8', '--identity-gate'], ['warp', 'neural'])).toThrow(/--identity-gate needs --fine-tune/);
   });
   it('takes the mouth, eye and face refiner flags only for the neural generator', () => {
     const n = ['c.mp4', '--generator', 'neural'];

@@ -45,8 +45,6 @@ ladders and a static frame on the same face crops.
   --identity-weight W   with --fine-tune: weight of the identity term (cosine distance of face-api's
                         face-recognition descriptors, not the CSIM network) in the fine-tuning loss
                         (default 0: off).
-  --identity-gate       with --fine-tune: ship no tuning whose best state is farther from the held-out photos'
-                        identity (face-api's network) than the warp alone is; receivers then do not run G.
   --mouth-weights DIR   neural generator: the mouth refiner's model.json + shards (default models/weights/mouth).
   --no-mouth            neural generator without the mouth refiner (the face refiner over the warp only).
   --face-refiner MODE   neural generator: when G's face correction runs — fitted (default, as receivers: only when
@@ -108,7 +106,7 @@ export function parseEvalArgs(argv: string[], generators: readonly string[]): Pa
       options: {
         shots: { type: 'string' }, generator: { type: 'string' }, size: { type: 'string' }, json: { type: 'string' },
         'side-by-side': { type: 'string' }, seed: { type: 'string' }, 'max-eval-frames': { type: 'string' }, 'rung-frames': { type: 'string' }, codecs: { type: 'string' },
-        ladder: { type: 'string' }, gop: { type: 'string' }, tracks: { type: 'string' }, 'neural-weights': { type: 'string' }, 'fine-tune': { type: 'string' }, 'fine-tune-layers': { type: 'string' }, 'identity-weight': { type: 'string' }, 'identity-gate': { type: 'boolean' }, 'no-cache': { type: 'boolean' },
+        ladder: { type: 'string' }, gop: { type: 'string' }, tracks: { type: 'string' }, 'neural-weights': { type: 'string' }, 'fine-tune': { type: 'string' }, 'fine-tune-layers': { type: 'string' }, 'identity-weight': { type: 'string' }, 'no-cache': { type: 'boolean' },
         'mouth-weights': { type: 'string' }, 'eye-weights': { type: 'string' }, 'no-mouth': { type: 'boolean' }, 'no-face-refiner': { type: 'boolean' }, 'face-refiner': { type: 'string' }, 'no-eyes': { type: 'boolean' }, 'face-lowpass': { type: 'string' }, 'post-sharpen': { type: 'string' }, 'post-filter': { type: 'string' }, 'post-oracle': { type: 'string' }, 'only-shot': { type: 'string' }, 'atlas-boost': { type: 'string' }, 'atlas-register': { type: 'string' }, 'no-mouth-set': { type: 'boolean' },
         quiet: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
       },
@@ -145,7 +143,6 @@ export function parseEvalArgs(argv: string[], generators: readonly string[]): Pa
   }
   const identityWeight = v['identity-weight'] === undefined ? undefined : num('identity-weight', v['identity-weight'], 0, 0, 100);
   if (identityWeight !== undefined && fineTuneSeconds === undefined) throw new UsageError('--identity-weight needs --fine-tune');
-  if (v['identity-gate'] && fineTuneSeconds === undefined) throw new UsageError('--identity-gate needs --fine-tune');
   if ((v['mouth-weights'] !== undefined || v['eye-weights'] !== undefined || v['no-mouth'] || v['no-eyes'] || v['no-face-refiner'] || v['face-refiner'] !== undefined) && generator !== 'neural') {
     throw new UsageError('--mouth-weights, --eye-weights, --no-mouth, --no-eyes, --face-refiner and --no-face-refiner need --generator neural');
   }
@@ -218,7 +215,6 @@ export function parseEvalArgs(argv: string[], generators: readonly string[]): Pa
     ...(fineTuneSeconds !== undefined ? { fineTuneSeconds } : {}),
     ...(fineTuneSeconds !== undefined ? { fineTuneLayers: fineTuneLayers ?? [...DEFAULT_FINE_TUNE_LAYERS] } : {}),
     ...(identityWeight !== undefined ? { fineTuneIdentityWeight: identityWeight } : {}),
-    ...(v['identity-gate'] ? { fineTuneIdentityGate: true } : {}),
     ...(v['mouth-weights'] !== undefined ? { mouthWeights: v['mouth-weights'] } : {}),
     ...(v['no-mouth'] ? { mouth: false } : {}),
     ...(v['eye-weights'] !== undefined ? { eyeWeights: v['eye-weights'] } : {}),

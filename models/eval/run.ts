@@ -65,8 +65,6 @@ export interface EvalOptions {
   fineTuneLayers?: string[];
   /** With fineTuneSeconds: weight of the identity term (fine-tune.ts `identityWeight`; default 0). */
   fineTuneIdentityWeight?: number;
-  /** With fineTuneSeconds: withhold tuning that costs the held-out photos' identity (fine-tune.ts `identityGate`). */
-  fineTuneIdentityGate?: boolean;
   /** Neural generator: run the mouth refiner (default true) with the weights in this folder (default models/weights/mouth). */
   mouth?: boolean;
   mouthWeights?: string;
@@ -473,7 +471,7 @@ export async function runEval(o: EvalOptions): Promise<EvalResult> {
     if (o.generator === 'neural') {
       const s = session;
       try {
-        const n = await prof.time('enroll_neural', () => s.enrollNeural(wire, plan.shots.map((i) => real.get(i)!), o.size, plan.shots.map((i) => cropLm[i]!), o.fineTuneSeconds === undefined ? undefined : { seconds: o.fineTuneSeconds, layers: o.fineTuneLayers ?? [...DEFAULT_FINE_TUNE_LAYERS], identityWeight: o.fineTuneIdentityWeight ?? 0, ...(o.fineTuneIdentityGate ? { identityGate: true } : {}) }));
+        const n = await prof.time('enroll_neural', () => s.enrollNeural(wire, plan.shots.map((i) => real.get(i)!), o.size, plan.shots.map((i) => cropLm[i]!), o.fineTuneSeconds === undefined ? undefined : { seconds: o.fineTuneSeconds, layers: o.fineTuneLayers ?? [...DEFAULT_FINE_TUNE_LAYERS], identityWeight: o.fineTuneIdentityWeight ?? 0 }));
         wire = n.embedding;
         fineTune = n.fineTune;
         if (fineTune) {

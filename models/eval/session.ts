@@ -42,7 +42,7 @@ export interface EvalSession {
    * function of the pixels), so e.g. the 30 identical static frames are tracked once.
    */
   analyseMany(frames: AnalyseRequest[], width: number, height: number): Promise<{ analyses: Analysis[]; stats: AnalyseStats }>;
-  enrollNeural(embedding: WireEmbedding, frames: Uint8Array[], size: number, landmarks: Float32Array[], fineTune?: { seconds: number; layers: string[]; identityWeight: number; identityGate?: boolean }): Promise<{ embedding: WireEmbedding; fineTune: FineTuneReport | null }>;
+  enrollNeural(embedding: WireEmbedding, frames: Uint8Array[], size: number, landmarks: Float32Array[], fineTune?: { seconds: number; layers: string[]; identityWeight: number }): Promise<{ embedding: WireEmbedding; fineTune: FineTuneReport | null }>;
   /** Neural generator: `mouth` runs the mouth refiner (served at /models/mouth/), `eyes` the eye refiner (/models/eyes/), `faceRefiner` says when G's correction runs (`faceRefining`: whether it does). */
   initReceiver(generator: string, embedding: WireEmbedding, neutral: Float32Array, initialLandmarks: Float32Array, neural?: { mouth: boolean; faceRefiner: boolean | 'fitted'; eyes?: boolean; faceLowpass?: number }): Promise<{ backend: string | null; family: string; detail: string | null; faceRefining?: boolean }>;
   /** Renders every packet; returns the frames at `keep` positions. */
@@ -191,7 +191,7 @@ export async function openEvalSession(options: EvalSessionOptions = {}): Promise
         return { analyses, stats: { trackMs: r.trackMs, embedMs: r.embedMs, wallMs: r.wallMs, tracked: r.tracked, embedded: r.embedded, reusedTracks: frames.length - r.tracked } };
       },
       enrollNeural(embedding, frames, size, landmarks, fineTune) {
-        return serving(frames, size, size, (paths) => call('enrollNeural', embedding, paths, size, size, landmarks.map((l) => Array.from(l)), { ...NEURAL_PAGE_OPTIONS, ...(fineTune === undefined ? {} : { fineTuneSeconds: fineTune.seconds, fineTuneLayers: fineTune.layers, fineTuneIdentityWeight: fineTune.identityWeight, ...(fineTune.identityGate ? { fineTuneIdentityGate: true } : {}) }) }));
+        return serving(frames, size, size, (paths) => call('enrollNeural', embedding, paths, size, size, landmarks.map((l) => Array.from(l)), { ...NEURAL_PAGE_OPTIONS, ...(fineTune === undefined ? {} : { fineTuneSeconds: fineTune.seconds, fineTuneLayers: fineTune.layers, fineTuneIdentityWeight: fineTune.identityWeight }) }));
       },
       initReceiver(generator, embedding, neutral, initial, neural) {
         return call('initReceiver', generator, embedding, Array.from(neutral), Array.from(initial),

@@ -73,7 +73,6 @@ export interface NeuralPageOptions {
   fineTuneSeconds?: number;
   fineTuneLayers?: string[];
   fineTuneIdentityWeight?: number;
-  fineTuneIdentityGate?: boolean;
   /** The receiver's neural generator runs the mouth refiner with these weights (none without). */
   mouthWeightsUrl?: string;
   /** …and the eye refiner with these (none without). */
@@ -268,7 +267,7 @@ const api: EvalPageApi = {
     const { fineTuneNeural } = await import('../../../packages/client/src/generator/neural/fine-tune.ts');
     const t = await fineTuneNeural(e, images.map((image, i) => ({ image, landmarks: lms[i]! })), {
       weightsUrl: options.weightsUrl, backend: 'wasm', wasmPath: options.wasmPath, maxSeconds: options.fineTuneSeconds, maxSteps: 1_000_000, layers: options.fineTuneLayers ?? [],
-      identityWeight: options.fineTuneIdentityWeight ?? 0, identityGate: options.fineTuneIdentityGate ?? false, faceFeaturesUrl: '/models/face-recognition/model.json',
+      identityWeight: options.fineTuneIdentityWeight ?? 0, faceFeaturesUrl: '/models/face-recognition/model.json',
     });
     return { embedding: toWire(t.embedding), fineTune: t.report };
   },

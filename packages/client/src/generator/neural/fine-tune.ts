@@ -81,13 +81,6 @@ export interface FineTuneOptions {
    * `faceFeaturesUrl` (default DEFAULT_FACE_FEATURES_URL) unless `faceFeatures` is given.
    */
   identityWeight?: number;
-  /**
-   * Ship nothing (E's ψ and the shared G, so that receivers' 'fitted' default does not run G) when
-   * the best state's identity distance on the held-out pairs (face-api's network, as the identity
-   * term) is larger than the warp's alone: tuning that helped the pixels at the cost of likeness.
-   * Needs held-out pairs; loads the face-recognition network like `identityWeight` (default false).
-   */
-  identityGate?: boolean;
   faceFeatures?: FaceFeatureNet;
   faceFeaturesUrl?: string;
   /**
@@ -128,11 +121,9 @@ export interface FineTuneReport {
   /** Tuned G tensors (0: ψ only) and their values (the GeneratorWeights section carries 2 bytes each). */
   tunedTensors: number;
   tunedValues: number;
-  /** Held-out pairs' identity distance (1 − cosine, face-api's network) for the warp alone and the best state (null: no identity term or gate, or no held-out pairs). */
+  /** Held-out pairs' identity distance (1 − cosine, face-api's network) for the warp alone and the shipped state (null: no identity term or no held-out pairs). */
   valIdentityWarp: number | null;
   valIdentityBest: number | null;
-  /** True when `identityGate` withheld the best state (valIdentityBest > valIdentityWarp). */
-  identityGated: boolean;
 }
 
 /** Kernel and bias tensors of the named G blocks; throws for a block that is not tunable or absent. */
@@ -319,7 +310,7 @@ export async function fineTuneNeural(
     const validateEvery = options.validateEvery ?? 5, patience = options.patience ?? 8;
     if (!Number.isInteger(validateEvery) || validateEvery < 1) throw new TypeError(`validateEvery must be a positive integer, got ${validateEvery}`);
     if (!Number.isInteger(patience) || patience < 1) throw new TypeError(`patience must be a positive integer, got ${patience}`);
-    const built = await buildPairs(photos, model.imageSize, identityWeight > 0 || options.identityGate ? FACE_FEATURES_INPUT : 0);
+    const built = await buildPairs(photos, model.imageSize, identityWeight > 0 ? FACE_FEATURES_INPUT : 0);
     pairs = built;
     if (built.realHi) {
       const realHi = built.realHi;
@@ -332,7 +323,7 @@ export async function fineTuneNeural(
         realHi.dispose();
       }
     }
-    const identity = faceNet && identityWeight > 0 ? { weight: identityWeight, net: faceNet } : null;
+    const identity = faceNet ? { weight: identityWeight, net: faceNet } : null;
     // Held-out pairs evenly spaced over the photos (which are in clip / capture order).
     const valIdx = Array.from({ length: holdOut }, (_, i) => Math.floor(((i + 0.5) * k) / holdOut));
     const trainIdx = Array.from({ length: k }, (_, i) => i).filter((i) => !valIdx.includes(i));
@@ -352,8 +343,7 @@ export async function fineTuneNeural(
     const vp = val;
     const valWarp = vp ? await value(() => objective(warpOnly(vp), vp, edge, identity)) : null;
     const valStart = vp ? await value(() => objective(composite(model, vp, anchorT, blur), vp, edge, identity)) : null;
-    const idNet = faceNet;
-    const valIdentity = (c: () => Composite) => (vp && idNet ? value(() => identityTerm(c(), vp, idNet)) : Promise.resolve(null));
+    const valIdentity = (c: () => Composite) => (vp && identity ? value(() => identityTerm(c(), vp, identity.net)) : Promise.resolve(null));
     const valIdentityWarp = await valIdentity(() => warpOnly(vp!));
     // The state to ship: step, held-out loss, ψ and tuned values (null: step 0's, E's ψ and the shared G).
     type State = { step: number; loss: number; psi: Float32Array | null; tuned: Record<string, Float32Array> | null };
@@ -396,28 +386,24 @@ export async function fineTuneNeural(
     }
     if (steps % validateEvery !== 0) await validate(steps);
     if (!vp) best = await snapshot(steps, NaN); // nothing held out: the last step
-    // The best state, loaded into the variables: its held-out identity (the gate), then the shipped
-    // state's all-pairs L1, then pack it.
-    const load = (st: State) => tf.tidy(() => {
-      v.assign(st.psi ? tf.tensor2d(st.psi, [1, topo.psiDim]) : anchorT);
-      for (const n of names) tuned[n]!.assign(st.tuned ? tf.tensor(st.tuned[n]!, weights.tensors[n]!.shape) : weights.tensors[n]!);
+    // Ship the best state: load it into the variables for the final all-pairs L1, then pack it.
+    const chosen = best;
+    tf.tidy(() => {
+      v.assign(chosen.psi ? tf.tensor2d(chosen.psi, [1, topo.psiDim]) : anchorT);
+      for (const n of names) tuned[n]!.assign(chosen.tuned ? tf.tensor(chosen.tuned[n]!, weights.tensors[n]!.shape) : weights.tensors[n]!);
     });
-    load(best);
-    const valIdentityBest = await valIdentity(() => composite(model, vp!, v, blur));
-    const identityGated = options.identityGate === true && best.psi !== null && valIdentityBest !== null && valIdentityWarp !== null && valIdentityBest > valIdentityWarp;
-    const ship: State = identityGated ? { step: 0, loss: valStart ?? Infinity, psi: null, tuned: null } : best;
-    if (identityGated) load(ship);
     const l1After = await value(() => compositeL1(model, all, v, blur));
-    const shipped = ship.psi !== null;
-    let out = withNeuralSections(embedding, { embedding: id.embedding, psi: ship.psi ?? id.psi });
-    if (shipped && names.length) out = await withTunedWeights(out, weights, ship.tuned!);
+    const valIdentityBest = await valIdentity(() => composite(model, vp!, v, blur));
+    const shipped = best.psi !== null;
+    let out = withNeuralSections(embedding, { embedding: id.embedding, psi: best.psi ?? id.psi });
+    if (shipped && names.length) out = await withTunedWeights(out, weights, best.tuned!);
     const tunedValues = shipped ? names.reduce((a, n) => a + tuned[n]!.size, 0) : 0;
     return {
       embedding: out,
       report: {
         backend, pairs: k, steps, seconds: seconds(), l1Before, l1After, l1Warp, stopped,
         tunedTensors: shipped ? names.length : 0, tunedValues,
-        holdOut, bestStep: ship.step, valWarp, valStart, valBest: vp ? ship.loss : null, valIdentityWarp, valIdentityBest, identityGated,
+        holdOut, bestStep: best.step, valWarp, valStart, valBest: vp ? best.loss : null, valIdentityWarp, valIdentityBest,
       },
     };
   } finally {
