@@ -90,11 +90,11 @@ export interface NeuralGeneratorOptions {
    * When to run G, the person-conditioned face refiner. 'fitted' (default): only when the embedding
    * carries G layers fine-tuned to the person on these weights (the sender's fine-tuning shipped
    * them, fine-tune.ts with `layers`; ψ-only tuning does not mark the embedding), or has no warp
-   * sections to draw from. The shared G alone, not fitted,
-   * made new persons' frames worse than the warp + eye + mouth refiners on CSIM and the pixel
-   * metrics, on two sets of persons it had not seen (models/RESULTS.md, session 18). true: always.
-   * false: never — the frame is the warp render plus the eye and mouth refiners' corrections; G's
-   * weights are not loaded and the embedding needs only the warp sections (any warp avatar).
+   * sections to draw from. The shared G alone, not fitted, made new persons' frames worse than the
+   * warp + eye + mouth refiners on CSIM and the pixel metrics, on two sets of persons it had not
+   * seen (models/RESULTS.md, session 18). true: always. false: never — the frame is the warp render
+   * plus the eye and mouth refiners' corrections; G's weights are not loaded and the embedding
+   * needs only the warp sections (any warp avatar).
    */
   faceRefiner?: boolean | 'fitted';
   /**
@@ -315,11 +315,7 @@ export class NeuralGenerator implements Generator {
       this.model = model;
       // G's correction low-pass, made here so that render() allocates nothing that outlives it.
       const faceLowpass = model ? faceLowpassFor(model.topology.net, this.options.faceLowpass) : null;
-      if (this.faceBlur && this.faceBlur.sigma !== faceLowpass) {
-        this.faceBlur.dispose();
-        this.faceBlur = null;
-      }
-      if (faceLowpass !== null && !this.faceBlur) this.faceBlur = new GaussianBlur(faceLowpass, 3);
+      if (faceLowpass !== null) this.faceBlur = new GaussianBlur(faceLowpass, 3);
       this.tfName = name;
       this.state = 'ready';
     } catch (err) {
