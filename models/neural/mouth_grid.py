@@ -1,4 +1,4 @@
-"""Mouth crops from `npm run eval --side-by-side` videos, side by side, as a PNG grid.
+"""Mouth (or face) crops from `npm run eval --side-by-side` videos, side by side, as a PNG grid.
 
     python -m neural.mouth_grid --result RUN.json --frames 52,67,160 --out grid.png \
         VIDEO.mp4[=LABEL] [VIDEO.mp4[=LABEL] ...]
@@ -42,12 +42,14 @@ def read_video(path: str) -> tuple[np.ndarray, int]:
     return np.frombuffer(raw, np.uint8).reshape(-1, h, w, 3), h
 
 
-def lip_centre(track: list[dict], frame: int, crop: dict, video: dict, size: int) -> tuple[float, float]:
+def centre(track: list[dict], frame: int, crop: dict, video: dict, size: int, on: str = "lips") -> tuple[float, float]:
+    """Panel pixel of the frame's lips (the outer lip ring's mean) or face (all its landmarks' mean)."""
     lm = track[frame].get("landmarks") if frame < len(track) else None
     if not lm:
         raise GridError(f"clip frame {frame} has no face in the track")
-    xs = [lm[i][0] * video["width"] for i in OUTER_LIPS]
-    ys = [lm[i][1] * video["height"] for i in OUTER_LIPS]
+    idx = OUTER_LIPS if on == "lips" else range(len(lm))
+    xs = [lm[i][0] * video["width"] for i in idx]
+    ys = [lm[i][1] * video["height"] for i in idx]
     k = size / crop["side"]
     return (sum(xs) / len(xs) - crop["x"]) * k, (sum(ys) / len(ys) - crop["y"]) * k
 
@@ -62,6 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--scale", type=float, default=2, help="enlargement (default 2)")
     ap.add_argument("--colors", type=int, default=256, help="palette colours of the PNG, 2–256, or 0 for full colour (default 256)")
     ap.add_argument("--tracks", default=str(DEFAULT_TRACKS))
+    ap.add_argument("--centre", choices=["lips", "face"], default="lips", help="centre each crop on the lips (default) or the whole face")
     a = ap.parse_args(argv)
     try:
         res = json.loads(Path(a.result).read_text())
@@ -91,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
             n = fr - start
             if n < 0 or any(n >= len(v) for v, _ in vids):
                 raise GridError(f"clip frame {fr} is outside the videos' driven frames {start}…{start + len(vids[0][0]) - 1}")
-            cx, cy = lip_centre(track, fr, crop, video, size)
+            cx, cy = centre(track, fr, crop, video, size, a.centre)
             x0 = int(round(min(max(cx - bw / 2, 0), size - bw)))
             y0 = int(round(min(max(cy - bh / 2, 0), size - bh)))
             cells = [vids[0][0][n, y0:y0 + bh, x0:x0 + bw]] + [v[n, y0:y0 + bh, size + x0:size + x0 + bw] for v, _ in vids]

@@ -52,6 +52,36 @@ def test_crops_each_row_at_the_lips(tmp_path):
             assert c[:3].mean() < 12 and c[:, :3].mean() < 12
 
 
+def test_centres_on_the_face_when_asked(tmp_path):
+    # The lips at clip pixel (64, 96), every other landmark at (64, 64): --centre face puts the crop
+    # on the landmarks' mean, a little below (64, 64); the marker sits there, not at the lips.
+    size, start = 64, 0
+    frames = np.zeros((1, size, 2 * size, 3), np.uint8)
+    lm = [[0.5, 0.5, 0.0] for _ in range(478)]
+    for i in OUTER_LIPS:
+        lm[i] = [0.5, 0.75, 0.0]
+    my = (64 * (478 - len(OUTER_LIPS)) + 96 * len(OUTER_LIPS)) / 478  # clip y of the mean
+    py = round((my - 32) * size / 64)
+    for panel, value in ((0, 255), (1, 200)):
+        frames[0, py - 2:py + 2, panel * size + 30:panel * size + 34] = value
+    _video(tmp_path / "a.mp4", frames)
+    tracks = tmp_path / "tracks"
+    tracks.mkdir()
+    with gzip.open(tracks / "clip.jsonl.gz", "wt") as f:
+        f.write(json.dumps({"t": 0, "landmarks": lm}))
+    res = tmp_path / "r.json"
+    res.write_text(json.dumps({"details": {"crop": {"x": 32, "y": 32, "side": 64}, "video": {"path": "/x/clip.mp4", "width": 128, "height": 128},
+                                           "driven": {"start": start}}}))
+    out = tmp_path / "g.png"
+    args = ["--result", str(res), "--frames", "0", "--box", "16,16", "--scale", "1", "--colors", "0", "--tracks", str(tracks), "--out", str(out), f"{tmp_path / 'a.mp4'}=ours"]
+    assert main([*args, "--centre", "face"]) == 0
+    g = np.asarray(Image.open(out).convert("RGB")).astype(int)
+    assert abs(g[16 + 1 + 6:16 + 1 + 10, 1 + 6:1 + 10].mean() - 255) < 12
+    assert main(args) == 0  # on the lips (panel y 64): the marker is outside the crop
+    g = np.asarray(Image.open(out).convert("RGB")).astype(int)
+    assert g[16 + 1:16 + 17, 1:17].mean() < 12
+
+
 def test_refuses_bad_input(tmp_path, capsys):
     res = tmp_path / "r.json"
     res.write_text(json.dumps({"details": {"crop": {"x": 0, "y": 0, "side": 64}, "video": {"path": "/x/clip.mp4", "width": 64, "height": 64}, "driven": {"start": 0}}}))
