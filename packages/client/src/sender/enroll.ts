@@ -99,10 +99,11 @@ export interface NeuralEnrollmentOptions {
   backend?: 'auto' | 'webgpu' | 'webgl' | 'wasm' | 'cpu';
   /**
    * Person-specific fine-tuning budget in seconds (needs 2 or more photos; 0 or absent: none).
-   * The result travels in the embedding (AdaInParams, GeneratorWeights).
+   * The result travels in the embedding (AdaInParams, GeneratorWeights). Receivers run G only for
+   * an avatar that carries tuned layers (NeuralGenerator `faceRefiner: 'fitted'`, the default).
    */
   fineTuneSeconds?: number;
-  /** G blocks tuned besides ψ (default DEFAULT_FINE_TUNE_LAYERS: G/up.2 and G/out; [] tunes ψ only). */
+  /** G blocks tuned besides ψ (default DEFAULT_FINE_TUNE_LAYERS: G/up.2 and G/out; [] tunes ψ only, which receivers' 'fitted' default does not count). */
   fineTuneLayers?: string[];
   signal?: AbortSignal;
   onProgress?: (p: { step: number; loss: number; seconds: number }) => void;
