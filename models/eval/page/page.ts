@@ -77,7 +77,7 @@ export interface NeuralPageOptions {
   mouthWeightsUrl?: string;
   /** …and the eye refiner with these (none without). */
   eyeWeightsUrl?: string;
-  /** The receiver's neural generator draws G's face correction (default true). */
+  /** When the receiver's neural generator draws G's face correction (NeuralGenerator `faceRefiner`; default 'fitted'). */
   faceRefiner?: boolean | 'fitted';
   /** …low-passed by a Gaussian of this σ in G's pixels (0: the full correction; default the generator's). */
   faceLowpass?: number;
