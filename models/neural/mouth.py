@@ -42,7 +42,7 @@ import torch.nn.functional as F
 
 from .episodes import load_split
 from .losses import ssim
-from .nets import gaussian_blur
+from .nets import MAX_LOWPASS_SIGMA, gaussian_blur
 from .train import MODELS_DIR, _fmt, plot_losses
 
 CACHE_DIR = MODELS_DIR / ".cache" / "neural"
@@ -54,8 +54,6 @@ PATCH_DROP = 0.1
 # The regions the cache script cuts (`--region`): (span, drop); the eyes' windows are mouth-patch.ts's EYE_REGIONS.
 REGIONS = {"mouth": (PATCH_SPAN, PATCH_DROP), "eyes": (1.6, -0.12)}
 CHANNELS = (24, 48, 72, 96)
-# The largest --lowpass σ (mouth-model.ts MAX_LOWPASS_SIGMA: the client refuses larger ones).
-MAX_LOWPASS_SIGMA = 4.0
 # Four training persons (one clip each, four sources) not trained on: their patches choose the step
 # to ship (the moving average starts to fit the training persons after ~1 500 steps), so the
 # held-out persons of split.json are only reported, never used for a choice.

@@ -182,6 +182,10 @@ class Generator(nn.Module):
         return torch.tanh(x[:, :3]), mask
 
 
+# The largest low-pass σ (lowpass.ts MAX_LOWPASS_SIGMA: the client refuses larger ones).
+MAX_LOWPASS_SIGMA = 4.0
+
+
 def gaussian_blur(x: torch.Tensor, sigma: float) -> torch.Tensor:
     """Separable Gaussian (radius ⌈3σ⌉, reflect padding: tf.mirrorPad's 'reflect') per channel;
     the client's lowpass.ts."""

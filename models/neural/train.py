@@ -20,7 +20,7 @@ import torch
 
 from . import losses as L
 from .episodes import EpisodeSampler, fixed_episodes, load_split
-from .nets import Discriminator, Embedder, Generator, NetConfig, composite
+from .nets import MAX_LOWPASS_SIGMA, Discriminator, Embedder, Generator, NetConfig, composite
 
 MODELS_DIR = Path(__file__).resolve().parent.parent
 CONFIG_DIR = Path(__file__).resolve().parent / "configs"
@@ -64,8 +64,8 @@ class TrainConfig:
             p = CONFIG_DIR / f"{path_or_name}.json"
         d = json.loads(p.read_text())
         net = NetConfig(**d.pop("net", {}))
-        if net.lowpass and not (net.residual and 0 < net.lowpass <= 4):
-            raise ValueError(f"{p}: net.lowpass must be a σ in (0, 4] on a residual refiner, got {net.lowpass}")
+        if net.lowpass and not (net.residual and 0 < net.lowpass <= MAX_LOWPASS_SIGMA):
+            raise ValueError(f"{p}: net.lowpass must be a σ in (0, {MAX_LOWPASS_SIGMA}] on a residual refiner, got {net.lowpass}")
         if "betas" in d:
             d["betas"] = tuple(d["betas"])
         return TrainConfig(**d, net=net)
