@@ -32,8 +32,8 @@ import { rasteriseLandmarks } from './landmark-image.ts';
 import { warpChannels } from './warp-input.ts';
 import { readNeuralSections, withNeuralSections, TUNABLE_LAYER } from './sections.ts';
 import { withTunedWeights } from './tuned-weights.ts';
-import { DEFAULT_NEURAL_WEIGHTS_URL } from './neural-generator.ts';
-import { GaussianBlur, MAX_LOWPASS_SIGMA, isLowpassSigma } from './lowpass.ts';
+import { DEFAULT_NEURAL_WEIGHTS_URL, checkFaceLowpass } from './neural-generator.ts';
+import { GaussianBlur } from './lowpass.ts';
 import { DEFAULT_FACE_FEATURES_URL, FACE_FEATURES_INPUT, FaceFeatureNet, identityDistance } from './face-features.ts';
 
 export interface FineTuneOptions {
@@ -283,9 +283,7 @@ export async function fineTuneNeural(
   const weights = options.weights ?? (await loadNeuralWeights(options.weightsUrl ?? DEFAULT_NEURAL_WEIGHTS_URL));
   const identityWeight = options.identityWeight ?? 0;
   if (!(identityWeight >= 0 && Number.isFinite(identityWeight))) throw new TypeError(`identityWeight must be a finite number ≥ 0, got ${identityWeight}`);
-  if (options.faceLowpass !== undefined && options.faceLowpass !== null && !isLowpassSigma(options.faceLowpass)) {
-    throw new TypeError(`faceLowpass must be a σ in (0, ${MAX_LOWPASS_SIGMA}], got ${String(options.faceLowpass)}`);
-  }
+  checkFaceLowpass(options.faceLowpass);
   let faceNet: FaceFeatureNet | null = null;
   let blur: GaussianBlur | null = null;
   let pairs: Pairs | null = null;

@@ -110,6 +110,13 @@ export interface NeuralGeneratorOptions {
 /** σ (G output pixels) of the low-pass of G's correction by default (chosen on persons G was not trained on; RESULTS session 17). */
 export const DEFAULT_FACE_LOWPASS = 2;
 
+/** Throws a TypeError unless `option` is absent, null or a σ in (0, MAX_LOWPASS_SIGMA] (the `faceLowpass` options). */
+export function checkFaceLowpass(option: unknown): void {
+  if (option !== undefined && option !== null && !isLowpassSigma(option)) {
+    throw new TypeError(`faceLowpass must be a σ in (0, ${MAX_LOWPASS_SIGMA}], got ${String(option)}`);
+  }
+}
+
 /**
  * The low-pass σ applied to G's correction for these weights (null: none): the option when given,
  * else the σ the weights were trained through, else DEFAULT_FACE_LOWPASS. Only a residual G has a
@@ -168,9 +175,7 @@ export class NeuralGenerator implements Generator {
     if (options.faceRefiner !== undefined && options.faceRefiner !== true && options.faceRefiner !== false && options.faceRefiner !== 'fitted') {
       throw new TypeError(`faceRefiner must be true, false or 'fitted', got ${String(options.faceRefiner)}`);
     }
-    if (options.faceLowpass !== undefined && options.faceLowpass !== null && !isLowpassSigma(options.faceLowpass)) {
-      throw new TypeError(`faceLowpass must be a σ in (0, ${MAX_LOWPASS_SIGMA}], got ${String(options.faceLowpass)}`);
-    }
+    checkFaceLowpass(options.faceLowpass);
     this.options = { ...options, backend, cropSmoothing, faceRefiner: options.faceRefiner ?? 'fitted' };
   }
 
