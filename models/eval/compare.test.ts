@@ -105,6 +105,20 @@ describe('eval:compare statistics', () => {
     expect(mixed.some((r) => r.metric === 'mouth_l1')).toBe(false);
     expect(formatComparison([m], { baseline: 'x', variant: 'y' })).toMatch(/\| Mouth L1 \(lower is better\) \| 0\.11000 \| 0\.10000 \| −0\.01000 \|/);
   });
+  it('compares the AKD parts like AKD (lower is better) when every result has them', () => {
+    const withParts = (r: EvalResult, lips: number) => {
+      const pf = r.details.per_frame!;
+      const at = (v: number) => pf.index.map(() => v);
+      return { ...r, details: { ...r.details, per_frame: { ...pf, akd_eyes: at(1), akd_lips: at(lips), akd_oval: at(2) } } } as EvalResult;
+    };
+    const b = [withParts(result('a.mp4', 6, () => ({})), 1.2), withParts(result('b.mp4', 6, () => ({})), 1.4)];
+    const v = [withParts(result('a.mp4', 6, () => ({})), 1.3), withParts(result('b.mp4', 6, () => ({})), 1.5)];
+    const out = compareResults(pairResults(b, v), { resamples: 200 });
+    expect(out.find((r) => r.metric === 'akd_lips')).toMatchObject({ verdict: 'worse', clipsBetter: 0 });
+    expect(out.find((r) => r.metric === 'akd_lips')!.diff).toBeCloseTo(0.1, 12);
+    expect(out.find((r) => r.metric === 'akd_eyes')).toMatchObject({ diff: 0, verdict: 'level' });
+    expect(formatComparison(out.filter((r) => r.metric === 'akd_oval'), { baseline: 'x', variant: 'y' })).toMatch(/\| AKD oval \(lower is better\) \| 2\.0000 \| 2\.0000 \|/);
+  });
   it('checks its options and prints a table', () => {
     expect(() => compareResults(pairResults(base, variant), { resamples: 10 })).toThrow(/resamples/);
     expect(() => compareResults(pairResults(base, variant), { block: 0 })).toThrow(/block/);

@@ -12,11 +12,13 @@ import { readFile } from 'node:fs/promises';
 import { mulberry32 } from '@visage/protocol';
 import type { EvalResult, PerFrameScores } from './run.ts';
 
-export type CompareMetric = 'l1' | 'psnr' | 'ssim' | 'akd' | 'csim' | 'mouth_l1';
-/** A metric is compared only where every result has it: mouth_l1 (L1 around the real mouth) since session 16's npm run eval. */
-export const COMPARE_METRICS: readonly CompareMetric[] = ['l1', 'ssim', 'psnr', 'akd', 'csim', 'mouth_l1'];
+export type CompareMetric = 'l1' | 'psnr' | 'ssim' | 'akd' | 'csim' | 'mouth_l1' | 'akd_eyes' | 'akd_lips' | 'akd_oval';
+/** A metric is compared only where every result has it: mouth_l1 (L1 around the real mouth) since session 16's npm run eval, the AKD parts since session 19's. */
+export const COMPARE_METRICS: readonly CompareMetric[] = ['l1', 'ssim', 'psnr', 'akd', 'csim', 'mouth_l1', 'akd_eyes', 'akd_lips', 'akd_oval'];
+/** Metrics only newer results carry. */
+const OPTIONAL_METRICS = ['mouth_l1', 'akd_eyes', 'akd_lips', 'akd_oval'] as const;
 /** Which way is better. */
-export const LOWER_IS_BETTER: Record<CompareMetric, boolean> = { l1: true, psnr: false, ssim: false, akd: true, csim: false, mouth_l1: true };
+export const LOWER_IS_BETTER: Record<CompareMetric, boolean> = { l1: true, psnr: false, ssim: false, akd: true, csim: false, mouth_l1: true, akd_eyes: true, akd_lips: true, akd_oval: true };
 
 export class CompareInputError extends Error {
   constructor(message: string) {
@@ -41,7 +43,9 @@ export async function loadEvalResult(path: string): Promise<EvalResult> {
   if (pf !== undefined && (!Array.isArray(pf.index) || (['l1', 'psnr', 'ssim', 'akd', 'csim'] as const).some((m) => !Array.isArray(pf[m]) || pf[m].length !== pf.index.length))) {
     throw new CompareInputError(`${path}: details.per_frame is malformed`);
   }
-  if (pf?.mouth_l1 !== undefined && (!Array.isArray(pf.mouth_l1) || pf.mouth_l1.length !== pf.index.length)) throw new CompareInputError(`${path}: details.per_frame.mouth_l1 is malformed`);
+  for (const m of OPTIONAL_METRICS) {
+    if (pf?.[m] !== undefined && (!Array.isArray(pf[m]) || pf[m].length !== pf.index.length)) throw new CompareInputError(`${path}: details.per_frame.${m} is malformed`);
+  }
   return x as EvalResult;
 }
 
@@ -164,8 +168,8 @@ export function compareResults(pairs: readonly ComparePair[], o: CompareOptions 
   return out;
 }
 
-const DIGITS: Record<CompareMetric, number> = { l1: 5, psnr: 3, ssim: 5, akd: 4, csim: 5, mouth_l1: 5 };
-const LABELS: Record<CompareMetric, string> = { l1: 'L1', psnr: 'PSNR', ssim: 'SSIM', akd: 'AKD', csim: 'CSIM', mouth_l1: 'Mouth L1' };
+const DIGITS: Record<CompareMetric, number> = { l1: 5, psnr: 3, ssim: 5, akd: 4, csim: 5, mouth_l1: 5, akd_eyes: 4, akd_lips: 4, akd_oval: 4 };
+const LABELS: Record<CompareMetric, string> = { l1: 'L1', psnr: 'PSNR', ssim: 'SSIM', akd: 'AKD', csim: 'CSIM', mouth_l1: 'Mouth L1', akd_eyes: 'AKD eyes', akd_lips: 'AKD lips', akd_oval: 'AKD oval' };
 const signed = (x: number, d: number) => `${x >= 0 ? '+' : '−'}${Math.abs(x).toFixed(d)}`;
 
 /** Markdown table of a comparison. */

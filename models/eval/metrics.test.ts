@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cosine, l1, landmarkDistancePx, maskedL1, meanOf, psnr, PSNR_CAP_DB, ssim, ssimReference, type Rgba } from './metrics.ts';
+import { cosine, l1, landmarkDistancePx, maskedL1, partDistancePx, meanOf, psnr, PSNR_CAP_DB, ssim, ssimReference, type Rgba } from './metrics.ts';
 
 function pattern(w: number, h: number, f: (x: number, y: number) => number): Rgba {
   const data = new Uint8ClampedArray(w * h * 4);
@@ -63,6 +63,17 @@ describe('landmark and embedding metrics', () => {
     const b = a.map((v, i) => (i % 3 === 0 ? v + 0.01 : i % 3 === 2 ? v + 5 : v));
     expect(landmarkDistancePx(a, b, 256)).toBeCloseTo(2.56, 4);
     expect(landmarkDistancePx(a, null, 256)).toBeNull();
+  });
+  it('part distance averages over the part\'s landmarks only, and checks its indices', () => {
+    const a = new Float32Array(478 * 3);
+    const b = a.slice();
+    b[13 * 3 + 1] = 0.03; // landmark 13 moved 0.03 down, 14 and the rest stay
+    expect(partDistancePx(a, b, 100, [13, 14])).toBeCloseTo(1.5, 5);
+    expect(partDistancePx(a, b, 100, [14, 0])).toBe(0);
+    expect(landmarkDistancePx(a, b, 100)).toBeCloseTo(3 / 478, 5);
+    expect(partDistancePx(null, b, 100, [13])).toBeNull();
+    expect(() => partDistancePx(a, b, 100, [])).toThrow(RangeError);
+    expect(() => partDistancePx(a, b, 100, [478])).toThrow(/outside 0…477/);
   });
   it('cosine: 1 for the same direction, 0 orthogonal, null for zero vectors', () => {
     expect(cosine([1, 2, 3], [2, 4, 6])).toBeCloseTo(1, 12);

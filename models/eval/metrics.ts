@@ -158,6 +158,19 @@ export function landmarkDistancePx(a: Float32Array | null, b: Float32Array | nul
   return (s / n) * size;
 }
 
+/** landmarkDistancePx over the landmarks `indices` only (a face part's). */
+export function partDistancePx(a: Float32Array | null, b: Float32Array | null, size: number, indices: readonly number[]): number | null {
+  if (!a || !b) return null;
+  if (a.length !== b.length || a.length % 3 !== 0) throw new TypeError('landmark arrays must have the same length, a multiple of 3');
+  if (indices.length === 0) throw new RangeError('a part needs at least one landmark');
+  let s = 0;
+  for (const i of indices) {
+    if (!Number.isInteger(i) || i < 0 || i * 3 >= a.length) throw new RangeError(`landmark index ${i} is outside 0…${a.length / 3 - 1}`);
+    s += Math.hypot(a[i * 3]! - b[i * 3]!, a[i * 3 + 1]! - b[i * 3 + 1]!);
+  }
+  return (s / indices.length) * size;
+}
+
 /** Cosine similarity of two embeddings; null when either is missing or all-zero. */
 export function cosine(a: ArrayLike<number> | null, b: ArrayLike<number> | null): number | null {
   if (!a || !b) return null;

@@ -17,7 +17,7 @@ import { CODECS, DEFAULT_LADDER_KBPS, FLOOR_TOLERANCE, cutFilter, encodeRung, mi
 import { clipCropBox, toCropLandmarks, DEFAULT_CROP_SCALE, FACERES_CROP_SCALE, FACERES_INPUT, type CropBox } from './crop.ts';
 import { equivalentBitrate, savingFactor, type Direction, type Equivalent } from './equivalent.ts';
 import { encodeFrames, packetKbps, senderNeutral } from './landmark-codec.ts';
-import { cosine, l1, landmarkDistancePx, maskedL1, meanOf, psnr, ssim, ssimReference, type Rgba, type SsimReference } from './metrics.ts';
+import { cosine, l1, landmarkDistancePx, maskedL1, partDistancePx, meanOf, psnr, ssim, ssimReference, type Rgba, type SsimReference } from './metrics.ts';
 import { planFrames, subsetPositions, type FramePlan } from './selection.ts';
 import type { FineTuneReport } from '../../packages/client/src/generator/neural/fine-tune.ts';
 import { openEvalSession, type Analysis, type EvalSession } from './session.ts';
@@ -30,6 +30,7 @@ import type { WireEmbedding } from './page/page.ts';
 import { pasteReal, regionMask, type Oracle } from './oracle.ts';
 import { INNER_DETAIL, innerFaceMask, maskedDetail, postFilter, postSharpen, type PostFilter, type PostSharpen } from './sharpen.ts';
 import { toWireEmbedding } from '../../packages/client/scripts/lib/page-session.ts';
+import { LANDMARK_PARTS } from '../../packages/client/src/generator/neural/landmark-image.ts';
 
 export interface EvalOptions {
   video: string;
@@ -136,7 +137,26 @@ export interface PerFrameScores {
   detail_real?: (number | null)[];
   /** L1 around the mouth: inside the real frame's outer-lip hull scaled 1.2× about its centre. Absent in older results. */
   mouth_l1?: (number | null)[];
+  /** AKD over one face part's landmarks (AKD_PARTS): where the landmark error is. Absent in older results. */
+  akd_eyes?: (number | null)[];
+  akd_lips?: (number | null)[];
+  akd_oval?: (number | null)[];
 }
+
+function partIndices(...names: string[]): number[] {
+  return names.flatMap((n) => {
+    const part = LANDMARK_PARTS.find(([name]) => name === n);
+    if (!part) throw new Error(`no landmark part ${n}`);
+    return [...part[1]];
+  });
+}
+
+/** The face parts AKD is also reported on: eye contours and irises, outer and inner lips, face oval. */
+export const AKD_PARTS = {
+  akd_eyes: partIndices('right_eye', 'left_eye', 'right_iris', 'left_iris'),
+  akd_lips: partIndices('outer_lips', 'inner_lips'),
+  akd_oval: partIndices('face_oval'),
+} as const satisfies Record<string, readonly number[]>;
 
 export type HeadlineMetric = 'ssim' | 'psnr' | 'csim' | 'akd';
 export const HEADLINE_METRICS: readonly HeadlineMetric[] = ['ssim', 'psnr', 'csim', 'akd'];
@@ -244,7 +264,7 @@ export function sourceFaceSide(tracks: readonly FaceFrame[], width: number, heig
 interface RealHalf { ssim: SsimReference; inner: Uint8Array; detail: number | null; mouth: Uint8Array }
 
 function score(real: Rgba[], realA: Analysis[], frames: Rgba[], analyses: (Analysis | null)[], size: number, halves: readonly (RealHalf | null)[], indices: readonly number[]): { scores: Scores; perFrame: PerFrameScores } {
-  const pf: PerFrameScores = { index: [], l1: [], psnr: [], ssim: [], akd: [], csim: [], detail: [], detail_real: [], mouth_l1: [] };
+  const pf: PerFrameScores = { index: [], l1: [], psnr: [], ssim: [], akd: [], csim: [], detail: [], detail_real: [], mouth_l1: [], akd_eyes: [], akd_lips: [], akd_oval: [] };
   let found = 0, analysed = 0;
   for (let i = 0; i < frames.length; i++) {
     if (!realA[i]!.landmarks) continue;
@@ -258,6 +278,9 @@ function score(real: Rgba[], realA: Analysis[], frames: Rgba[], analyses: (Analy
     pf.mouth_l1!.push(maskedL1(real[i]!, frames[i]!, half.mouth));
     const a = analyses[i];
     pf.akd.push(a ? landmarkDistancePx(realA[i]!.landmarks, a.landmarks, size) : null);
+    for (const [part, indices] of Object.entries(AKD_PARTS) as [keyof typeof AKD_PARTS, readonly number[]][]) {
+      pf[part]!.push(a ? partDistancePx(realA[i]!.landmarks, a.landmarks, size, indices) : null);
+    }
     pf.csim.push(a ? cosine(realA[i]!.embedding, a.embedding) : null);
     if (!a) continue;
     analysed++;
