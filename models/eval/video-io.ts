@@ -45,10 +45,38 @@ export async function collectFrames(inputArgs: string[], size: number, keep: Rea
   const out = new Map<number, Uint8Array>();
   const wanted = [...keep].sort((a, b) => a - b);
   if (wanted.length === 0) return out;
-  const select = `select='${wanted.map((i) => `eq(n,${i})`).join('+')}'`;
+  const select = `select='${selectExpression(wanted)}'`;
   const vf = filter ? `${select},${filter}` : select;
   for await (const [j, f] of ffmpegFrames([...inputArgs, '-vf', vf, '-fps_mode', 'passthrough'], size, () => true)) out.set(wanted[j]!, f);
   return out;
+}
+
+/**
+ * ffmpeg `select` expression true exactly for the frame indices `sorted` (ascending, distinct),
+ * written as runs of evenly spaced indices (`between(n,a,b)*not(mod(n-a,step))`) and single
+ * `eq(n,i)` terms. One `eq` term per frame fails in ffmpeg's expression parser beyond a hundred
+ * or so frames ("Cannot allocate memory"); every-Nth scoring plus the shots is a few runs.
+ */
+export function selectExpression(sorted: readonly number[]): string {
+  if (sorted.length === 0) throw new RangeError('select needs at least one frame');
+  sorted.forEach((i, k) => {
+    if (!Number.isInteger(i) || i < 0) throw new RangeError(`frame index ${i} is not a non-negative integer`);
+    if (k > 0 && i <= sorted[k - 1]!) throw new RangeError('frame indices must be ascending and distinct');
+  });
+  const terms: string[] = [];
+  for (let k = 0; k < sorted.length;) {
+    const a = sorted[k]!, step = (sorted[k + 1] ?? a) - a;
+    let end = k;
+    while (end + 1 < sorted.length && sorted[end + 1]! - sorted[end]! === step) end++;
+    if (end - k >= 2) {
+      terms.push(step === 1 ? `between(n,${a},${sorted[end]})` : `between(n,${a},${sorted[end]})*not(mod(n-${a},${step}))`);
+      k = end + 1;
+    } else {
+      terms.push(`eq(n,${a})`);
+      k++;
+    }
+  }
+  return terms.join('+');
 }
 
 /** An mp4 (libx264 CRF 18) fed with RGBA frames. */
