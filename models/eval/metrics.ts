@@ -151,7 +151,7 @@ export function ssim(a: Rgba | SsimReference, b: Rgba): number {
  */
 export function landmarkDistancePx(a: Float32Array | null, b: Float32Array | null, size: number): number | null {
   if (!a || !b) return null;
-  if (a.length !== b.length || a.length % 3 !== 0) throw new TypeError('landmark arrays must have the same length, a multiple of 3');
+  checkLandmarkPair(a, b);
   let s = 0;
   const n = a.length / 3;
   for (let i = 0; i < n; i++) s += Math.hypot(a[i * 3]! - b[i * 3]!, a[i * 3 + 1]! - b[i * 3 + 1]!);
@@ -161,7 +161,7 @@ export function landmarkDistancePx(a: Float32Array | null, b: Float32Array | nul
 /** landmarkDistancePx over the landmarks `indices` only (a face part's). */
 export function partDistancePx(a: Float32Array | null, b: Float32Array | null, size: number, indices: readonly number[]): number | null {
   if (!a || !b) return null;
-  if (a.length !== b.length || a.length % 3 !== 0) throw new TypeError('landmark arrays must have the same length, a multiple of 3');
+  checkLandmarkPair(a, b);
   if (indices.length === 0) throw new RangeError('a part needs at least one landmark');
   let s = 0;
   for (const i of indices) {
@@ -169,6 +169,10 @@ export function partDistancePx(a: Float32Array | null, b: Float32Array | null, s
     s += Math.hypot(a[i * 3]! - b[i * 3]!, a[i * 3 + 1]! - b[i * 3 + 1]!);
   }
   return (s / indices.length) * size;
+}
+
+function checkLandmarkPair(a: Float32Array, b: Float32Array): void {
+  if (a.length !== b.length || a.length % 3 !== 0) throw new TypeError('landmark arrays must have the same length, a multiple of 3');
 }
 
 /** Cosine similarity of two embeddings; null when either is missing or all-zero. */

@@ -157,6 +157,7 @@ export const AKD_PARTS = {
   akd_lips: partIndices('outer_lips', 'inner_lips'),
   akd_oval: partIndices('face_oval'),
 } as const satisfies Record<string, readonly number[]>;
+const AKD_PART_ENTRIES = Object.entries(AKD_PARTS) as [keyof typeof AKD_PARTS, readonly number[]][];
 
 export type HeadlineMetric = 'ssim' | 'psnr' | 'csim' | 'akd';
 export const HEADLINE_METRICS: readonly HeadlineMetric[] = ['ssim', 'psnr', 'csim', 'akd'];
@@ -278,7 +279,7 @@ function score(real: Rgba[], realA: Analysis[], frames: Rgba[], analyses: (Analy
     pf.mouth_l1!.push(maskedL1(real[i]!, frames[i]!, half.mouth));
     const a = analyses[i];
     pf.akd.push(a ? landmarkDistancePx(realA[i]!.landmarks, a.landmarks, size) : null);
-    for (const [part, indices] of Object.entries(AKD_PARTS) as [keyof typeof AKD_PARTS, readonly number[]][]) {
+    for (const [part, indices] of AKD_PART_ENTRIES) {
       pf[part]!.push(a ? partDistancePx(realA[i]!.landmarks, a.landmarks, size, indices) : null);
     }
     pf.csim.push(a ? cosine(realA[i]!.embedding, a.embedding) : null);
