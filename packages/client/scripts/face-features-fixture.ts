@@ -1,11 +1,14 @@
 /**
- * Makes the golden fixture of the fine-tuning's face-recognition network
- * (models/weights/face-recognition/fixture.{json,bin}): face-api's own FaceRecognitionNet, run in
- * headless Chromium, describes a 150×150 face crop; face-features.test.ts checks that the port
- * (src/generator/neural/face-features.ts) gives the same descriptor.
+ * Makes the golden fixtures of the face-api networks the project ports, run by face-api itself in
+ * headless Chromium on a face crop:
+ * - `--net recognition` (default): the fine-tuning's face-recognition network
+ *   (models/weights/face-recognition/fixture.{json,bin}), a 150×150 crop's descriptor;
+ *   face-features.test.ts checks the port (src/generator/neural/face-features.ts) against it;
+ * - `--net landmarks68`: the mouth refiner's landmark network (models/weights/face-landmarks68/),
+ *   a 112×112 crop's 68 landmarks; models/neural/tests/test_landmarks68.py checks the PyTorch port.
  *
  *   (cd /tmp && npm pack @vladmandic/face-api@1.7.15 && tar xzf vladmandic-face-api-1.7.15.tgz)
- *   npx tsx packages/client/scripts/face-features-fixture.ts /tmp/package [still]
+ *   npx tsx packages/client/scripts/face-features-fixture.ts /tmp/package [still] [--net recognition|landmarks68]
  *
  * face-api is not a dependency: only this one-off script needs it.
  */
@@ -16,15 +19,21 @@ import { launchChromium } from './lib/chromium.ts';
 import { REPO_ROOT, SHARED_DATA_DIR } from './lib/paths.ts';
 import { startStaticServer } from './lib/static-server.ts';
 
-const USAGE = 'usage: face-features-fixture.ts FACE_API_PACKAGE_DIR [STILL (default stills/edtalk-crop_identity_source.jpg)]';
-const { positionals } = parseArgs({ allowPositionals: true, options: {} });
-if (positionals.length < 1 || positionals.length > 2) {
+const USAGE = 'usage: face-features-fixture.ts FACE_API_PACKAGE_DIR [STILL (default stills/edtalk-crop_identity_source.jpg)] [--net recognition|landmarks68]';
+const NETS = {
+  recognition: { size: 150, dir: 'face-recognition', net: 'faceRecognitionNet', call: 'FaceRecognitionNet.computeFaceDescriptor' },
+  landmarks68: { size: 112, dir: 'face-landmarks68', net: 'faceLandmark68Net', call: 'FaceLandmark68Net.detectLandmarks (positions in crop pixels)' },
+} as const;
+const { positionals, values } = parseArgs({ allowPositionals: true, options: { net: { type: 'string', default: 'recognition' } } });
+if (positionals.length < 1 || positionals.length > 2 || !(values.net! in NETS)) {
   console.error(USAGE);
   process.exit(2);
 }
+const which = values.net as keyof typeof NETS;
+const { size, dir, net, call } = NETS[which];
 const pkg = resolve(positionals[0]!);
 const still = positionals[1] ?? 'stills/edtalk-crop_identity_source.jpg';
-const out = resolve(REPO_ROOT, 'models/weights/face-recognition');
+const out = resolve(REPO_ROOT, 'models/weights', dir);
 
 const server = await startStaticServer({
   csp: null,
@@ -35,32 +44,35 @@ const browser = await launchChromium();
 try {
   const page = await browser.newPage();
   await page.goto(`${server.origin}/index.html`);
-  const result = await page.evaluate(async (file) => {
+  const result = await page.evaluate(async ({ file, size, net }) => {
     const faceapi = await import('/face-api/face-api.esm.js' as string);
     await faceapi.tf.setBackend('cpu');
-    await faceapi.nets.faceRecognitionNet.loadFromUri('/model');
+    await faceapi.nets[net].loadFromUri('/model');
     const bitmap = await createImageBitmap(await (await fetch(`/still/${file}`)).blob());
-    const canvas = new OffscreenCanvas(150, 150);
+    const canvas = new OffscreenCanvas(size, size);
     const ctx = canvas.getContext('2d')!;
-    ctx.drawImage(bitmap, 0, 0, 150, 150);
-    const rgba = ctx.getImageData(0, 0, 150, 150).data;
-    const rgb = new Uint8Array(150 * 150 * 3);
-    for (let i = 0; i < 150 * 150; i++) for (let c = 0; c < 3; c++) rgb[i * 3 + c] = rgba[i * 4 + c]!;
-    const input = faceapi.tf.tensor3d(rgb, [150, 150, 3], 'int32');
-    const descriptor = (await faceapi.nets.faceRecognitionNet.computeFaceDescriptor(input)) as Float32Array;
-    return { rgb: Array.from(rgb), descriptor: Array.from(descriptor), tfjs: faceapi.tf.version_core as string };
-  }, still.split('/').pop()!);
+    ctx.drawImage(bitmap, 0, 0, size, size);
+    const rgba = ctx.getImageData(0, 0, size, size).data;
+    const rgb = new Uint8Array(size * size * 3);
+    for (let i = 0; i < size * size; i++) for (let c = 0; c < 3; c++) rgb[i * 3 + c] = rgba[i * 4 + c]!;
+    const input = faceapi.tf.tensor3d(rgb, [size, size, 3], 'int32');
+    const output: number[] = net === 'faceRecognitionNet'
+      ? Array.from((await faceapi.nets.faceRecognitionNet.computeFaceDescriptor(input)) as Float32Array)
+      : ((await faceapi.nets.faceLandmark68Net.detectLandmarks(input)).positions as { x: number; y: number }[]).flatMap((p) => [p.x, p.y]);
+    return { rgb: Array.from(rgb), output, tfjs: faceapi.tf.version_core as string };
+  }, { file: still.split('/').pop()!, size, net });
   await writeFile(resolve(out, 'fixture.bin'), Uint8Array.from(result.rgb));
   await writeFile(
     resolve(out, 'fixture.json'),
     JSON.stringify({
-      source: `../shared/data/${still}, drawn at 150×150 by Chromium's canvas`,
-      input: 'fixture.bin: 150×150×3 uint8 RGB, rows top to bottom',
-      reference: `@vladmandic/face-api 1.7.15 FaceRecognitionNet.computeFaceDescriptor (bundled tfjs ${result.tfjs}, cpu backend)`,
-      descriptor: result.descriptor,
+      source: `../shared/data/${still}, drawn at ${size}×${size} by Chromium's canvas`,
+      input: `fixture.bin: ${size}×${size}×3 uint8 RGB, rows top to bottom`,
+      reference: `@vladmandic/face-api 1.7.15 ${call} (bundled tfjs ${result.tfjs}, cpu backend)`,
+      ...(which === 'recognition' ? { descriptor: result.output } : { landmarks: result.output }),
     }, null, 1) + '\n',
   );
-  console.log(`descriptor[0..4] ${result.descriptor.slice(0, 4).map((v) => v.toFixed(5)).join(' ')}; |d| ${Math.hypot(...result.descriptor).toFixed(4)}`);
+  const o = result.output;
+  console.log(`${which}[0..4] ${o.slice(0, 4).map((v) => v.toFixed(5)).join(' ')}; |out| ${Math.hypot(...o).toFixed(4)}`);
 } finally {
   await browser.close();
   await server.close();
