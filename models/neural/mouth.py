@@ -41,6 +41,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from .episodes import load_split
+from .landmarks68 import INPUT_SIZE as LANDMARK_INPUT, LIPS, Landmarks68
 from .losses import ssim
 from .nets import MAX_LOWPASS_SIGMA, gaussian_blur
 from .train import MODELS_DIR, _fmt, plot_losses
@@ -164,24 +165,37 @@ def flops(net: MouthNet, size: int) -> int:
 class MouthData:
     """All cached patches of some clips in memory: real, warp (uint8 N,S,S,3), lips (uint8 N,S,S,2)."""
 
-    def __init__(self, clips: list[str], size: int, cache_dir: Path = CACHE_DIR, avatars: int = 2, region: str = "mouth"):
+    def __init__(self, clips: list[str], size: int, cache_dir: Path = CACHE_DIR, avatars: int = 2, region: str = "mouth", face: bool = False):
         d = cache_dir / (f"{region}-v1-{size}" + ("-a4" if avatars == 4 else ""))
         span, drop = REGIONS[region]
         missing = [c for c in clips if not (d / f"{c}.json").exists()]
         if missing:
             raise SystemExit(f"no {region} patches for {len(missing)} clips in {d} (first: {missing[0]}); run "
                              f"npx tsx packages/client/scripts/neural-mouth-cache.ts --size {size} --avatars {avatars} --region {region}")
-        parts = {k: [] for k in ("real", "warp", "lips")}
+        keys = ("real", "warp", "lips") + (("face_real", "face_warp") if face else ())
+        parts = {k: [] for k in keys}
+        paste = []
         self.clip_of: list[str] = []
         for c in clips:
             meta = json.loads((d / f"{c}.json").read_text())
             if "span" in meta and (abs(meta["span"] - span) > 1e-6 or abs(meta["drop"] - drop) > 1e-6):
                 raise SystemExit(f"{d / c}: patches cut with span {meta['span']}, drop {meta['drop']}; mouth.py expects "
                                  f"{span}, {drop} (re-run the cache script with --force)")
+            if face:
+                if meta.get("face", {}).get("size") != LANDMARK_INPUT:
+                    raise SystemExit(f"{d / c}: no {LANDMARK_INPUT}-px face crops (the landmark term needs them); run "
+                                     f"npx tsx packages/client/scripts/neural-mouth-cache.ts --size {size} --face {LANDMARK_INPUT}")
+                paste.append(np.asarray(meta["paste"], np.float32).reshape(-1, 2, 3))
             for k in parts:
                 parts[k].append(np.load(d / f"{c}.{k}.npy"))
-            self.clip_of += [c] * len(parts["real"][-1])
+            n = len(parts["real"][-1])
+            if any(len(parts[k][-1]) != n for k in keys) or (face and len(paste[-1]) != n):
+                raise SystemExit(f"{d / c}: the cached arrays have different row counts (re-run the cache script with --force)")
+            self.clip_of += [c] * n
         self.real, self.warp, self.lips = (np.concatenate(parts[k]) for k in ("real", "warp", "lips"))
+        self.face_real = np.concatenate(parts["face_real"]) if face else None
+        self.face_warp = np.concatenate(parts["face_warp"]) if face else None
+        self.paste = np.concatenate(paste) if face else None
         self.clips = clips
 
     def __len__(self):
@@ -196,17 +210,75 @@ class MouthData:
             (real, warp), (lips,) = jitter(augment, [real, warp], [lips])
         return real, warp, lips
 
+    def batch_face(self, idx, augment: np.random.Generator | None = None):
+        """As batch, plus the face crops (B,3,F,F) of the real frame and the warp render in [-1, 1] and
+        the paste maps (B,2,3): face-crop → patch normalised coordinates; a flip flips all of them."""
+        if self.face_real is None:
+            raise ValueError("MouthData was loaded without face crops (face=True)")
+        to = lambda a: torch.from_numpy(a[idx]).permute(0, 3, 1, 2).float() / 127.5 - 1
+        real, warp, freal, fwarp = to(self.real), to(self.warp), to(self.face_real), to(self.face_warp)
+        lips = torch.from_numpy(self.lips[idx]).permute(0, 3, 1, 2).float() / 255
+        theta = torch.from_numpy(self.paste[idx]).clone()
+        if augment is not None:
+            flip, (real, warp, freal, fwarp), (lips,) = _jitter(augment, [real, warp, freal, fwarp], [lips])
+            # x → −x in both crops: u_patch = a·x + b·y + c becomes a·x − b·y − c, v_patch's x term changes sign.
+            theta[flip] = theta[flip] * torch.tensor([[1.0, -1.0, -1.0], [-1.0, 1.0, 1.0]])
+        return real, warp, lips, freal, fwarp, theta
+
 
 def jitter(rng: np.random.Generator, images: list[torch.Tensor], shapes: list[torch.Tensor]) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
     """Training augmentation of a batch: the same random horizontal flip per sample for all tensors,
     and the same colour gain (0.8–1.2) and bias (±0.1) per sample and channel on the [-1, 1] images."""
+    _, images, shapes = _jitter(rng, images, shapes)
+    return images, shapes
+
+
+def _jitter(rng, images, shapes):
+    """jitter, also returning the flipped samples' mask (B,)."""
     b = len(images[0])
     flip = torch.from_numpy(rng.random(b) < 0.5)
     for t in images + shapes:
         t[flip] = t[flip].flip(-1)
     gain = torch.from_numpy(rng.uniform(0.8, 1.2, (b, 3, 1, 1))).float()
     bias = torch.from_numpy(rng.uniform(-0.1, 0.1, (b, 3, 1, 1))).float()
-    return [((t + 1) * gain - 1 + bias).clamp(-1, 1) for t in images], shapes
+    return flip, [((t + 1) * gain - 1 + bias).clamp(-1, 1) for t in images], shapes
+
+
+def paste_face(out: torch.Tensor, warp: torch.Tensor, face_warp: torch.Tensor, theta: torch.Tensor) -> torch.Tensor:
+    """The refined patch's change (out − warp), resampled into the face crop and added to the warp's
+    face, as the client composites the correction into the frame (bilinear, nothing outside the patch)."""
+    grid = F.affine_grid(theta, list(face_warp.shape), align_corners=False)
+    return (face_warp + F.grid_sample(out - warp, grid, align_corners=False, padding_mode="zeros")).clamp(-1, 1)
+
+
+def landmark_loss(lm_net, face: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Mean distance (face-crop pixels) between the lip landmarks lm_net finds on `face` ([-1, 1]) and `target` (B,20,2)."""
+    pts = lm_net((face + 1) * 127.5)[:, list(LIPS)]
+    return (pts - target).square().sum(-1).add(1e-4).sqrt().mean()
+
+
+@torch.no_grad()
+def lip_targets(lm_net, face_real: torch.Tensor) -> torch.Tensor:
+    return lm_net((face_real + 1) * 127.5)[:, list(LIPS)]
+
+
+@torch.no_grad()
+def landmark_scores(net: MouthNet, lm_net, data: MouthData, size: int, batch: int = 128) -> dict:
+    """Mean face-api lip-landmark distance to the real frame's (face-crop pixels), of the warp's face and of the refined one, and the patch loss."""
+    net.eval()
+    win = window(size)
+    tot = {"lm_warp": 0.0, "lm_net": 0.0, "patch": 0.0}
+    for s in range(0, len(data), batch):
+        idx = np.arange(s, min(s + batch, len(data)))
+        real, warp, lips, freal, fwarp, theta = data.batch_face(idx)
+        out = refine(net, warp, lips, win)
+        target = lip_targets(lm_net, freal)
+        n = len(idx)
+        tot["lm_warp"] += n * landmark_loss(lm_net, fwarp, target).item()
+        tot["lm_net"] += n * landmark_loss(lm_net, paste_face(out, warp, fwarp, theta), target).item()
+        tot["patch"] += n * patch_loss(out, real).item()
+    net.train()
+    return {k: v / len(data) for k, v in tot.items()}
 
 
 _LAPLACE = torch.tensor([[0.0, 1.0, 0.0], [1.0, -4.0, 1.0], [0.0, 1.0, 0.0]])[None, None].repeat(3, 1, 1, 1)
@@ -298,7 +370,9 @@ def train(args) -> None:
     unknown = [c for c in dev_clips if c not in split["train"]]
     if unknown:
         raise SystemExit(f"--dev clips must be training clips (split.json), not {unknown}")
-    kw = {"avatars": args.avatars, "region": args.region}
+    if args.landmark > 0 and args.region != "mouth":
+        raise SystemExit("--landmark goes with --region mouth")
+    kw = {"avatars": args.avatars, "region": args.region, "face": args.landmark > 0}
     tr = MouthData([c for c in split["train"] if c not in dev_clips], args.size, **kw)
     dev = MouthData(dev_clips, args.size, **kw) if dev_clips else None
     va = MouthData(split["val"], args.size, **kw)
@@ -310,10 +384,17 @@ def train(args) -> None:
     ema = MouthNet(args.channels, args.lowpass)
     ema.load_state_dict(net.state_dict())
     if args.init:
-        st0 = torch.load(args.init, weights_only=False)
+        if Path(args.init).is_dir():  # an exported refiner (e.g. models/weights/mouth): its float16 weights
+            init = load_exported(Path(args.init))
+            if init.chs != tuple(args.channels) or init.lowpass != net.lowpass:
+                raise SystemExit(f"--init {args.init} has channels {init.chs} and low-pass {init.lowpass}, not {tuple(args.channels)} and {net.lowpass}")
+            st0 = {"ema": init.state_dict()}
+        else:
+            st0 = torch.load(args.init, weights_only=False)
         if tuple(st0.get("chs", CHANNELS)) != tuple(args.channels):
             raise SystemExit(f"--init {args.init} has channels {tuple(st0.get('chs', CHANNELS))}, not {tuple(args.channels)}")
         net.load_state_dict(st0["ema"]); ema.load_state_dict(st0["ema"])
+    lm_net = Landmarks68.load() if args.landmark > 0 else None
     disc = MouthD() if args.adv > 0 else None
     opt_d = torch.optim.Adam(disc.parameters(), lr=args.lr, betas=(0.5, 0.999)) if disc else None
     opt = torch.optim.Adam(net.parameters(), lr=args.lr, betas=(0.9, 0.999))
@@ -335,7 +416,8 @@ def train(args) -> None:
     lw, vw = csv.writer(log), csv.writer(val_log)
     if step == 0:
         lw.writerow(["step", "loss", "l1"])
-        vw.writerow(["step", "dev_l1_warp", "dev_l1_net", "l1_warp", "l1_net", "ssim_warp", "ssim_net", "lips_warp", "lips_net"])
+        vw.writerow(["step", "dev_l1_warp", "dev_l1_net", "l1_warp", "l1_net", "ssim_warp", "ssim_net", "lips_warp", "lips_net"]
+                    + (["dev_lm_warp", "dev_lm_net", "dev_objective", "lm_warp", "lm_net"] if lm_net else []))
     best = {"step": step, "dev": math.inf, "state": None}
 
     def save():
@@ -347,10 +429,19 @@ def train(args) -> None:
         """Logs the dev clips' and the held-out persons' scores; keeps the best state by the dev clips' L1 only."""
         plot_losses(run / "losses.csv", run / "losses.png", ["loss", "l1"])
         d = evaluate(ema, dev, args.size)["mean"] if dev else {"l1_warp": math.nan, "l1_net": math.nan}
-        if dev and d["l1_net"] < best["dev"]:
-            best.update(step=step, dev=d["l1_net"], state={k: v.clone() for k, v in ema.state_dict().items()})
+        extra = []
+        score = d["l1_net"]
+        if lm_net is not None:
+            # With the landmark term the dev clips choose by the objective trained: patch loss + W · lip distance.
+            dl = landmark_scores(ema, lm_net, dev, args.size) if dev else {"lm_warp": math.nan, "lm_net": math.nan, "patch": math.nan}
+            vl = landmark_scores(ema, lm_net, va, args.size)
+            score = dl["patch"] + args.landmark * dl["lm_net"]
+            extra = [f"{dl['lm_warp']:.4f}", f"{dl['lm_net']:.4f}", f"{score:.5f}", f"{vl['lm_warp']:.4f}", f"{vl['lm_net']:.4f}"]
+            sys.stderr.write(f"\n  lip landmarks (face-api, px of {LANDMARK_INPUT}): dev warp {dl['lm_warp']:.4f} → {dl['lm_net']:.4f}, held-out {vl['lm_warp']:.4f} → {vl['lm_net']:.4f}")
+        if dev and score < best["dev"]:
+            best.update(step=step, dev=score, state={k: v.clone() for k, v in ema.state_dict().items()})
         m = evaluate(ema, va, args.size)["mean"]
-        vw.writerow([step, f"{d['l1_warp']:.5f}", f"{d['l1_net']:.5f}"] + [f"{m[k]:.5f}" for k in ("l1_warp", "l1_net", "ssim_warp", "ssim_net", "lips_warp", "lips_net")]); val_log.flush()
+        vw.writerow([step, f"{d['l1_warp']:.5f}", f"{d['l1_net']:.5f}"] + [f"{m[k]:.5f}" for k in ("l1_warp", "l1_net", "ssim_warp", "ssim_net", "lips_warp", "lips_net")] + extra); val_log.flush()
         sys.stderr.write(f"\n  val @ {step}: dev L1 warp {d['l1_warp']:.4f} → {d['l1_net']:.4f} (best @ {best['step']}); held-out L1 warp {m['l1_warp']:.4f} → {m['l1_net']:.4f}, "
                          f"SSIM {m['ssim_warp']:.4f} → {m['ssim_net']:.4f}, lips L1 {m['lips_warp']:.4f} → {m['lips_net']:.4f}, "
                          f"lips detail {m['detail_warp']:.4f} → {m['detail_net']:.4f} (real {m['detail_real']:.4f})\n")
@@ -360,9 +451,14 @@ def train(args) -> None:
     rate_t, rate_s = time.time(), step
     while step < args.steps and not stop["now"] and (limit <= 0 or time.time() - t_start < limit):
         idx = rng.integers(0, len(tr), args.batch)
-        real, warp, lips = tr.batch(idx, rng)
+        if lm_net is not None:
+            real, warp, lips, freal, fwarp, theta = tr.batch_face(idx, rng)
+        else:
+            real, warp, lips = tr.batch(idx, rng)
         out = refine(net, warp, lips, win)
         loss = patch_loss(out, real)
+        if lm_net is not None:
+            loss = loss + args.landmark * landmark_loss(lm_net, paste_face(out, warp, fwarp, theta), lip_targets(lm_net, freal))
         if args.detail > 0:
             loss = loss + args.detail * detail_loss(out, real)
         if disc is not None:
@@ -563,10 +659,13 @@ def main(argv=None):
     t.add_argument("--patience", type=int, default=6, help="validations without a better dev score before stopping")
     t.add_argument("--ema", type=float, default=0.999, help="decay of the weights' moving average that is validated and exported")
     t.add_argument("--resume", action="store_true")
-    t.add_argument("--init", help="start from this checkpoint's moving-average weights (new run)")
+    t.add_argument("--init", help="start from this checkpoint's moving-average weights, or an exported refiner folder's weights (new run)")
     t.add_argument("--adv", type=float, default=0.0, help="weight of the adversarial term (patch discriminator, hinge); 0: off")
     t.add_argument("--detail", type=float, default=0.0, help="weight of the detail term (local |Laplacian| amounts matched to the real patch's); 0: off")
     t.add_argument("--lowpass", type=float, default=0.0, help="σ (patch px) of a Gaussian the correction is low-passed by (0: off)")
+    t.add_argument("--landmark", type=float, default=0.0,
+                   help="weight of the landmark term: mean distance (px of 112) between the lips face-api's 68-point network finds in the "
+                        "refined face and in the real one (needs the cache's --face 112 crops); 0: off")
     t.add_argument("--no-export", action="store_true", help="do not write <run>/export/ at the end")
     t.add_argument("--channels", type=lambda v: tuple(int(c) for c in v.split(",")), default=CHANNELS,
                    help="the U-Net's widths per level, 4 comma-separated integers (default %(default)s)")

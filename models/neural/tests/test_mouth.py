@@ -315,3 +315,75 @@ def test_tolerant_loss_asks_for_the_real_detail_up_to_a_small_shift():
     assert tolerant_loss(shifted, real).item() < 0.5 * tolerant_loss(wrong, real).item()
     assert tolerant_loss(blurred, real).item() < tolerant_loss(wrong, real).item()
     assert (blurred - real).abs().mean() < (shifted - real).abs().mean()
+
+
+def _face_cache(tmp_path, n=4, size=40, face=112):
+    """A cache of one clip with face crops: the patch is a turned window of the face crop, right of
+    its centre, sampled from it, so pasting a patch back must give the crop there (and a flip must
+    mirror the map). The warp's face is the real one 4 px lower and darker."""
+    from neural.landmarks68 import WEIGHTS_DIR
+    d = tmp_path / f"mouth-v1-{size}"
+    d.mkdir(parents=True)
+    base = np.frombuffer((WEIGHTS_DIR / "fixture.bin").read_bytes(), np.uint8).reshape(face, face, 3)
+    faces = np.stack([np.roll(base, k, axis=1) for k in range(n)])
+    warps = (np.roll(faces, 4, axis=1) * 0.8).astype(np.uint8)
+    # patch (u, v) ∈ [−1, 1]² → face coordinates; its inverse is the paste map face → patch.
+    fwd = torch.tensor([[0.4, 0.06, 0.1], [-0.05, 0.3, 0.4]]).expand(n, 2, 3)
+    inv = torch.linalg.inv(torch.cat([fwd[0], torch.tensor([[0.0, 0.0, 1.0]])]))[:2]
+    grid = torch.nn.functional.affine_grid(fwd, [n, 3, size, size], align_corners=False)
+    cut = lambda f: torch.nn.functional.grid_sample(torch.from_numpy(f).permute(0, 3, 1, 2).float(), grid, align_corners=False)
+    paste = [inv.flatten().tolist()] * n
+    to8 = lambda t: t.round().clamp(0, 255).byte().permute(0, 2, 3, 1).numpy()
+    for k, arr in (("real", to8(cut(faces))), ("warp", to8(cut(warps))), ("lips", np.zeros((n, size, size, 2), np.uint8)),
+                   ("face_real", faces), ("face_warp", warps)):
+        np.save(d / f"a.{k}.npy", arr)
+    (d / "a.json").write_text(json.dumps({"frames": list(range(n)), "span": 1.6, "drop": 0.1, "face": {"size": face}, "paste": paste}))
+    return d
+
+
+def test_face_crops_and_the_paste_map_survive_the_flip(tmp_path):
+    from neural.mouth import paste_face
+    _face_cache(tmp_path)
+    with pytest.raises(SystemExit, match="no 112-px face crops"):
+        (tmp_path / "mouth-v1-40" / "a.json").write_text(json.dumps({"frames": [0, 1, 2, 3], "span": 1.6, "drop": 0.1}))
+        MouthData(["a"], 40, cache_dir=tmp_path, face=True)
+    _face_cache(tmp_path / "x")
+    data = MouthData(["a"], 40, cache_dir=tmp_path / "x", face=True)
+    with pytest.raises(ValueError, match="without face crops"):
+        MouthData(["a"], 40, cache_dir=tmp_path / "x").batch_face(np.array([0]))
+    plain = data.batch_face(np.arange(4).repeat(8))[3]
+    for augment in (None, np.random.default_rng(3)):
+        real, warp, lips, freal, fwarp, theta = data.batch_face(np.arange(4).repeat(8), augment)
+        # Pasting the change warp → real into the warp's face gives the real face inside the patch's window.
+        out = paste_face(real, warp, fwarp, theta)
+        grid = torch.nn.functional.affine_grid(theta, list(freal.shape), align_corners=False)
+        inside = (grid.abs().amax(-1) < 0.85)[:, None].expand_as(out)
+        err = (out - freal).abs()
+        assert err[inside].mean() < 0.03, err[inside].mean()
+        assert err[~inside].mean() > 0.1  # outside the patch the warp's face stays
+        if augment is not None:  # some samples flipped (closer to the mirrored crop than to the crop itself)
+            mirrored = [((freal[i] - plain[i].flip(-1)).abs().mean() < (freal[i] - plain[i]).abs().mean()).item() for i in range(32)]
+            assert 0 < sum(mirrored) < 32
+
+
+def test_landmark_term_moves_the_lips(tmp_path):
+    from neural.landmarks68 import Landmarks68
+    from neural.mouth import landmark_loss, landmark_scores, lip_targets, paste_face
+    _face_cache(tmp_path)
+    data = MouthData(["a"], 40, cache_dir=tmp_path, face=True)
+    lm = Landmarks68.load()
+    real, warp, lips, freal, fwarp, theta = data.batch_face(np.arange(4))
+    target = lip_targets(lm, freal)
+    # The term's gradient reaches the patch through the paste: a free correction of the patch,
+    # trained on the term alone, pulls the warp's lips (~4 px off) most of the way to the real ones.
+    corr = torch.zeros_like(warp, requires_grad=True)
+    opt = torch.optim.Adam([corr], lr=0.02)
+    losses = []
+    for _ in range(30):
+        loss = landmark_loss(lm, paste_face((warp + corr).clamp(-1, 1), warp, fwarp, theta), target)
+        opt.zero_grad(); loss.backward(); opt.step()
+        losses.append(loss.item())
+    assert losses[0] > 3 and min(losses[-5:]) < 0.6 * losses[0], losses
+    # Scores: an untrained refiner is the warp (the same lip distance); the patch loss is reported.
+    s = landmark_scores(MouthNet(), lm, data, 40)
+    assert s["lm_net"] == pytest.approx(s["lm_warp"], abs=1e-4) and s["lm_warp"] == pytest.approx(losses[0], rel=1e-3) and s["patch"] > 0

@@ -7,10 +7,15 @@
  * whose mouth interior comes from the most open photo), so the network sees both kinds of warp
  * mouth; the target is another frame than the avatar's photos for almost every frame.
  *
- *   npx tsx packages/client/scripts/neural-mouth-cache.ts [--size 48] [--every 1] [--region mouth|eyes] [clip …] [--cache DIR] [--force]
+ *   npx tsx packages/client/scripts/neural-mouth-cache.ts [--size 48] [--every 1] [--region mouth|eyes] [--face 112] [clip …] [--cache DIR] [--force]
  *
  * Writes <cache>/mouth-v1-<S>/<clip>.{real,warp,lips}.npy (uint8: N×S×S×3, N×S×S×3, N×S×S×2) and
- * <clip>.json (the frame indices). `--region eyes` cuts both eyes' windows instead (EYE_REGIONS:
+ * <clip>.json (the frame indices). With `--face F` (mouth only) also <clip>.face_{real,warp}.npy
+ * (uint8 N×F×F×3): the whole face (FACE_REGION) of the same real frame and render, for the mouth
+ * refiner's landmark term (models/neural/landmarks68.py), and in the JSON `paste`, per row, the
+ * affine map (2×3, row-major) from the face crop's normalised coordinates (−1…1, grid_sample's
+ * align_corners=false) to the mouth patch's: where each face-crop pixel lies in the patch.
+ * `--region eyes` cuts both eyes' windows instead (EYE_REGIONS:
  * the shape image is the iris and the eye opening) into <cache>/eyes-v1-<S>/, two rows per frame
  * and render (right eye, then left). The warp is rendered at the clip's resolution scaled down so the
  * patch spans about 1.5·S render pixels (the geometry is resolution-independent).
@@ -27,9 +32,26 @@ import { WarpGenerator } from '../src/generator/warp/warp-generator.ts';
 import { pngCodec } from '../src/generator/codec.ts';
 import type { RgbaImage } from '../src/generator/image.ts';
 import { mouthOpenness, toPixels } from '../src/generator/warp/face-model.ts';
-import { EYE_REGIONS, MOUTH_REGION, lipImage, mouthPatchFrame, sampleMouthPatch, scaleFrame, type PatchRegion } from '../src/generator/neural/mouth-patch.ts';
+import { EYE_REGIONS, MOUTH_REGION, imageToPatch, lipImage, mouthPatchFrame, patchToImage, sampleMouthPatch, scaleFrame, type PatchRegion } from '../src/generator/neural/mouth-patch.ts';
 
 const MOUTH_CACHE_VERSION = 1;
+/**
+ * The face crop of `--face`: a square from cheek to cheek (landmarks 234 and 454) at 1.3× their
+ * distance, centred 0.2 of it below them — where face-api's 68-point network puts the lip corners,
+ * mouth and chin within ~1.5 px (of 112) of MediaPipe's on the dev clips. `loops` are unused.
+ */
+const FACE_REGION: PatchRegion = { name: 'face', corners: [234, 454], span: 1.3, drop: 0.2, loops: MOUTH_REGION.loops };
+
+/** The affine map from `face`'s normalised crop coordinates to `mouth`'s (both frames in one image's pixels). */
+function pasteAffine(face: ReturnType<typeof mouthPatchFrame>, mouth: ReturnType<typeof mouthPatchFrame>): number[] {
+  const at = (nx: number, ny: number) => {
+    const [x, y] = patchToImage(face, (nx + 1) / 2, (ny + 1) / 2, FACE_REGION);
+    const [u, v] = imageToPatch(mouth, x, y, MOUTH_REGION);
+    return [2 * u - 1, 2 * v - 1] as const;
+  };
+  const o = at(0, 0), ex = at(1, 0), ey = at(0, 1);
+  return [ex[0] - o[0], ey[0] - o[0], o[0], ex[1] - o[1], ey[1] - o[1], o[1]];
+}
 /** Photos of the second avatar. */
 const MULTI_SHOTS = 8;
 /** Photos of the fourth avatar (`--avatars 4`). */
@@ -51,7 +73,7 @@ function avatarPhotos(tracked: readonly number[], openness: (frame: number) => n
   return sets;
 }
 
-async function cacheClip(clip: string, size: number, every: number, avatars: 2 | 4, regions: readonly PatchRegion[], dataDir: string, outDir: string): Promise<string> {
+async function cacheClip(clip: string, size: number, every: number, avatars: 2 | 4, regions: readonly PatchRegion[], dataDir: string, outDir: string, face: number): Promise<string> {
   const tracks = readTracks(join(dataDir, 'tracks', `${clip}.jsonl.gz`));
   const video = join(dataDir, 'clips', `${clip}.mp4`);
   const tracked = tracks.map((t, i) => (t.landmarks ? i : -1)).filter((i) => i >= 0);
@@ -82,6 +104,8 @@ async function cacheClip(clip: string, size: number, every: number, avatars: 2 |
   const render: RgbaImage = { width: rw, height: rh, data: new Uint8ClampedArray(rw * rh * 4) };
   const renders = avatars / 2, R = regions.length, m = keep.length * R, n = m * renders, px = size * size;
   const real = new Uint8Array(n * px * 3), warp = new Uint8Array(n * px * 3), lips = new Uint8Array(n * px * 2);
+  const fpx = face * face, faceReal = new Uint8Array(face ? n * fpx * 3 : 0), faceWarp = new Uint8Array(face ? n * fpx * 3 : 0);
+  const faceRgb = new Float32Array(fpx * 3), paste: number[][] = new Array(face ? n : 0);
   const avatarOf: number[] = new Array(n);
   const rgb = new Float32Array(px * 3), warpRgb = new Float32Array(px * 3), lip = new Float32Array(px * 2);
   const wanted = new Set(keep);
@@ -98,6 +122,11 @@ async function cacheClip(clip: string, size: number, every: number, avatars: 2 |
       toU8(sampleMouthPatch(frame, fs[e]!, size, rgb, region), real, (j0 + e) * px * 3);
       toU8(lipImage(lm, width, height, fs[e]!, size, lip, region), lips, (j0 + e) * px * 2, 255);
     });
+    const ff = face ? mouthPatchFrame(lm, width, height, FACE_REGION) : null;
+    if (ff) {
+      toU8(sampleMouthPatch(frame, ff, face, faceRgb, FACE_REGION), faceReal, j0 * fpx * 3);
+      paste[j0] = pasteAffine(ff, fs[0]!);
+    }
     for (let r = 0; r < renders; r++) {
       const a = 2 * r + ((j0 / R) % 2);
       await gens[a]!.render(lm, render);
@@ -106,7 +135,12 @@ async function cacheClip(clip: string, size: number, every: number, avatars: 2 |
         if (r > 0) { // the same real patch and lips, rendered by another avatar
           real.copyWithin(row * px * 3, jj * px * 3, (jj + 1) * px * 3);
           lips.copyWithin(row * px * 2, jj * px * 2, (jj + 1) * px * 2);
+          if (ff) {
+            faceReal.copyWithin(row * fpx * 3, jj * fpx * 3, (jj + 1) * fpx * 3);
+            paste[row] = paste[jj]!;
+          }
         }
+        if (ff) toU8(sampleMouthPatch(render, scaleFrame(ff, rw / width), face, faceRgb, FACE_REGION), faceWarp, row * fpx * 3);
         toU8(sampleMouthPatch(render, scaleFrame(fs[e]!, rw / width), size, warpRgb, region), warp, row * px * 3);
         avatarOf[row] = a;
       });
@@ -123,7 +157,11 @@ async function cacheClip(clip: string, size: number, every: number, avatars: 2 |
   write('real', [n, size, size, 3], real);
   write('warp', [n, size, size, 3], warp);
   write('lips', [n, size, size, 2], lips);
-  writeFileSync(join(outDir, `${clip}.json`), JSON.stringify({ version: MOUTH_CACHE_VERSION, clip, size, span: regions[0]!.span, drop: regions[0]!.drop, region: regions.map((r) => r.name), frames: Array.from({ length: renders }, () => keep.flatMap((f) => regions.map(() => f))).flat(), avatars: sets, avatar: avatarOf, render: [rw, rh] }));
+  if (face) {
+    write('face_real', [n, face, face, 3], faceReal);
+    write('face_warp', [n, face, face, 3], faceWarp);
+  }
+  writeFileSync(join(outDir, `${clip}.json`), JSON.stringify({ version: MOUTH_CACHE_VERSION, clip, size, span: regions[0]!.span, drop: regions[0]!.drop, region: regions.map((r) => r.name), frames: Array.from({ length: renders }, () => keep.flatMap((f) => regions.map(() => f))).flat(), avatars: sets, avatar: avatarOf, render: [rw, rh], ...(face ? { face: { size: face, span: FACE_REGION.span, drop: FACE_REGION.drop, corners: FACE_REGION.corners }, paste } : {}) }));
   return `${clip}: ${n} patches of ${keep.length} frames, avatars from frames ${sets.map((a) => a.join(',')).join(' | ')}, render ${rw}×${rh}, ${((performance.now() - t0) / n).toFixed(1)} ms/patch`;
 }
 
@@ -135,6 +173,7 @@ async function main(): Promise<void> {
       data: { type: 'string', default: process.env.VISAGE_DATA ?? SHARED_DATA_DIR },
       avatars: { type: 'string', default: '2' },
       region: { type: 'string', default: 'mouth' },
+      face: { type: 'string', default: '0' },
       force: { type: 'boolean', default: false },
     },
     allowPositionals: true,
@@ -144,14 +183,17 @@ async function main(): Promise<void> {
   if (!Number.isInteger(every) || every < 1) throw new Error(`--every must be a positive integer, got ${values.every}`);
   if (values.avatars !== '2' && values.avatars !== '4') throw new Error(`--avatars must be 2 or 4, got ${values.avatars}`);
   if (values.region !== 'mouth' && values.region !== 'eyes') throw new Error(`--region must be mouth or eyes, got ${values.region}`);
+  const face = Number(values.face);
+  if (!Number.isInteger(face) || face < 0 || face > 256) throw new Error(`--face must be an integer in 0..256 (0: no face crops), got ${values.face}`);
+  if (face && values.region !== 'mouth') throw new Error('--face goes with --region mouth');
   const avatars = Number(values.avatars) as 2 | 4;
   const regions = values.region === 'eyes' ? EYE_REGIONS : [MOUTH_REGION];
   const outDir = join(values.cache!, `${values.region}-v${MOUTH_CACHE_VERSION}-${size}${avatars === 4 ? '-a4' : ''}`);
   mkdirSync(outDir, { recursive: true });
   const clips = positionals.length ? positionals : readdirSync(join(values.data!, 'clips')).filter((f) => f.endsWith('.mp4')).map((f) => f.slice(0, -4)).sort();
   for (const clip of clips) {
-    if (existsSync(join(outDir, `${clip}.json`)) && !values.force) continue;
-    console.error(await cacheClip(clip, size, every, avatars, regions, values.data!, outDir));
+    if (existsSync(join(outDir, `${clip}.json`)) && (!face || existsSync(join(outDir, `${clip}.face_warp.npy`))) && !values.force) continue;
+    console.error(await cacheClip(clip, size, every, avatars, regions, values.data!, outDir, face));
   }
 }
 
