@@ -677,6 +677,7 @@ def main(argv=None):
     src.add_argument("--ckpt", help="a training checkpoint (its moving-average weights)")
     src.add_argument("--weights", help="an exported refiner folder (model.json + shards), e.g. models/weights/mouth")
     e.add_argument("--clips", choices=("val", "dev"), default="val", help="the held-out persons (split.json's val) or the dev clips (DEV_CLIPS)")
+    e.add_argument("--landmarks", action="store_true", help="also score the lips with face-api's landmark network (needs the cache's --face 112 crops)")
     e.add_argument("--grid")
     e.add_argument("--json")
     x = sub.add_parser("export")
@@ -726,8 +727,10 @@ def main(argv=None):
             net = load_exported(Path(args.weights))
             size = int(json.loads((Path(args.weights) / "model.json").read_text())["modelTopology"]["size"])
         clips = load_split()["val"] if args.clips == "val" else DEV_CLIPS.split(",")
-        va = MouthData(clips, size, avatars=args.avatars, region=args.region)
+        va = MouthData(clips, size, avatars=args.avatars, region=args.region, face=args.landmarks)
         r = evaluate(net, va, size)
+        if args.landmarks:  # face-api's lip-landmark distance to the real face (px of 112), warp and refined, and the patch loss
+            r["mean"].update(landmark_scores(net, Landmarks68.load(), va, size))
         print(json.dumps(r["mean"], indent=1))
         if args.json:
             Path(args.json).write_text(json.dumps(r, indent=1))
