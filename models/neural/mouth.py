@@ -251,15 +251,19 @@ def paste_face(out: torch.Tensor, warp: torch.Tensor, face_warp: torch.Tensor, t
     return (face_warp + F.grid_sample(out - warp, grid, align_corners=False, padding_mode="zeros")).clamp(-1, 1)
 
 
+def _lip_points(lm_net, face: torch.Tensor) -> torch.Tensor:
+    """The 20 lip landmarks (B,20,2, face-crop pixels) lm_net finds on `face` ([-1, 1])."""
+    return lm_net((face + 1) * 127.5)[:, list(LIPS)]
+
+
 def landmark_loss(lm_net, face: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     """Mean distance (face-crop pixels) between the lip landmarks lm_net finds on `face` ([-1, 1]) and `target` (B,20,2)."""
-    pts = lm_net((face + 1) * 127.5)[:, list(LIPS)]
-    return (pts - target).square().sum(-1).add(1e-4).sqrt().mean()
+    return (_lip_points(lm_net, face) - target).square().sum(-1).add(1e-4).sqrt().mean()
 
 
 @torch.no_grad()
 def lip_targets(lm_net, face_real: torch.Tensor) -> torch.Tensor:
-    return lm_net((face_real + 1) * 127.5)[:, list(LIPS)]
+    return _lip_points(lm_net, face_real)
 
 
 @torch.no_grad()
