@@ -4,7 +4,7 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { compareResults, CompareInputError, formatComparison, loadEvalResult, pairResults } from './compare.ts';
+import { compareResults, CompareInputError, driveReference, formatComparison, loadEvalResult, pairResults } from './compare.ts';
 import { int, UsageError } from './args.ts';
 import type { EvalResult } from './run.ts';
 
@@ -45,7 +45,9 @@ async function main(argv: string[]): Promise<number> {
     const labels = { baseline: `baseline (${gen(baseline[0]!)})`, variant: `variant (${gen(variant[0]!)})` };
     process.stdout.write(`${pairs.length} clips, K=${pairs[0]!.baseline.shots}, ${pairs.reduce((n, p) => n + (p.baseline.details.per_frame?.index.length ?? 0), 0)} paired frames; interval: ${opts.resamples} block-bootstrap resamples (block ${opts.block}) of each clip's frames\n\n`);
     process.stdout.write(formatComparison(rows, labels) + '\n');
-    if (v.json) await writeFile(v.json, JSON.stringify({ clips: pairs.map((p) => p.clip), shots: pairs[0]!.baseline.shots, options: opts, metrics: rows }, null, 2) + '\n');
+    const drive = driveReference(pairs);
+    if (drive) process.stdout.write(`\nthe driving landmarks themselves, on the same frames: AKD ${drive.akd.toFixed(4)}, shape only ${drive.shape.toFixed(4)}\n`);
+    if (v.json) await writeFile(v.json, JSON.stringify({ clips: pairs.map((p) => p.clip), shots: pairs[0]!.baseline.shots, options: opts, metrics: rows, drive_reference: drive }, null, 2) + '\n');
     return 0;
   } catch (err) {
     if (err instanceof UsageError || (err instanceof TypeError && (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS'))) {

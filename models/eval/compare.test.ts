@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { mulberry32 } from '@visage/protocol';
-import { compareResults, CompareInputError, formatComparison, pairResults } from './compare.ts';
+import { compareResults, CompareInputError, driveReference, formatComparison, pairResults } from './compare.ts';
 import type { EvalResult, PerFrameScores } from './run.ts';
 
 /** A result whose per-frame metrics are f(k) for scored frame k. */
@@ -118,6 +118,22 @@ describe('eval:compare statistics', () => {
     expect(out.find((r) => r.metric === 'akd_lips')!.diff).toBeCloseTo(0.1, 12);
     expect(out.find((r) => r.metric === 'akd_eyes')).toMatchObject({ diff: 0, verdict: 'level' });
     expect(formatComparison(out.filter((r) => r.metric === 'akd_oval'), { baseline: 'x', variant: 'y' })).toMatch(/\| AKD oval \(lower is better\) \| 2\.0000 \| 2\.0000 \|/);
+  });
+  it('compares AKD of the shape alone when every result has it, and reports the driving landmarks\' own AKD', () => {
+    const withShape = (r: EvalResult, shape: number, drive?: [number, number]) => {
+      const pf = r.details.per_frame!;
+      const at = (v: number) => pf.index.map(() => v);
+      return { ...r, details: { ...r.details, per_frame: { ...pf, akd_shape: at(shape), ...(drive ? { akd_drive: at(drive[0]), akd_drive_shape: at(drive[1]) } : {}) } } } as EvalResult;
+    };
+    const b = [withShape(result('a.mp4', 6, () => ({})), 0.6, [1.0, 0.7]), withShape(result('b.mp4', 6, () => ({})), 0.8, [1.2, 0.9])];
+    const v = [withShape(result('a.mp4', 6, () => ({})), 0.5), withShape(result('b.mp4', 6, () => ({})), 0.7)];
+    const pairs = pairResults(b, v);
+    const row = compareResults(pairs, { resamples: 200 }).find((r) => r.metric === 'akd_shape')!;
+    expect(row).toMatchObject({ verdict: 'better', clipsBetter: 2 });
+    expect(row.diff).toBeCloseTo(-0.1, 12);
+    expect(formatComparison([row], { baseline: 'x', variant: 'y' })).toMatch(/\| AKD shape \(placement removed\) \(lower is better\) \| 0\.7000 \| 0\.6000 \|/);
+    expect(driveReference(pairs)).toEqual({ akd: expect.closeTo(1.1, 12), shape: expect.closeTo(0.8, 12) });
+    expect(driveReference(pairResults([b[0]!, result('b.mp4', 6, () => ({}))], v))).toBeNull();
   });
   it('checks its options and prints a table', () => {
     expect(() => compareResults(pairResults(base, variant), { resamples: 10 })).toThrow(/resamples/);

@@ -12,13 +12,16 @@ import { readFile } from 'node:fs/promises';
 import { mulberry32 } from '@visage/protocol';
 import type { EvalResult, PerFrameScores } from './run.ts';
 
-export type CompareMetric = 'l1' | 'psnr' | 'ssim' | 'akd' | 'csim' | 'mouth_l1' | 'akd_eyes' | 'akd_lips' | 'akd_oval';
-/** A metric is compared only where every result has it: mouth_l1 (L1 around the real mouth) since session 16's npm run eval, the AKD parts since session 19's. */
-export const COMPARE_METRICS: readonly CompareMetric[] = ['l1', 'ssim', 'psnr', 'akd', 'csim', 'mouth_l1', 'akd_eyes', 'akd_lips', 'akd_oval'];
+export type CompareMetric = 'l1' | 'psnr' | 'ssim' | 'akd' | 'csim' | 'mouth_l1' | 'akd_eyes' | 'akd_lips' | 'akd_oval' | 'akd_shape';
+/**
+ * A metric is compared only where every result has it: mouth_l1 (L1 around the real mouth) since
+ * session 16's npm run eval, the AKD parts since session 19's, AKD of the shape alone since session 22's.
+ */
+export const COMPARE_METRICS: readonly CompareMetric[] = ['l1', 'ssim', 'psnr', 'akd', 'csim', 'mouth_l1', 'akd_eyes', 'akd_lips', 'akd_oval', 'akd_shape'];
 /** Metrics only newer results carry. */
-const OPTIONAL_METRICS = ['mouth_l1', 'akd_eyes', 'akd_lips', 'akd_oval'] as const;
+const OPTIONAL_METRICS = ['mouth_l1', 'akd_eyes', 'akd_lips', 'akd_oval', 'akd_shape'] as const;
 /** Which way is better. */
-export const LOWER_IS_BETTER: Record<CompareMetric, boolean> = { l1: true, psnr: false, ssim: false, akd: true, csim: false, mouth_l1: true, akd_eyes: true, akd_lips: true, akd_oval: true };
+export const LOWER_IS_BETTER: Record<CompareMetric, boolean> = { l1: true, psnr: false, ssim: false, akd: true, csim: false, mouth_l1: true, akd_eyes: true, akd_lips: true, akd_oval: true, akd_shape: true };
 
 export class CompareInputError extends Error {
   constructor(message: string) {
@@ -168,8 +171,27 @@ export function compareResults(pairs: readonly ComparePair[], o: CompareOptions 
   return out;
 }
 
-const DIGITS: Record<CompareMetric, number> = { l1: 5, psnr: 3, ssim: 5, akd: 4, csim: 5, mouth_l1: 5, akd_eyes: 4, akd_lips: 4, akd_oval: 4 };
-const LABELS: Record<CompareMetric, string> = { l1: 'L1', psnr: 'PSNR', ssim: 'SSIM', akd: 'AKD', csim: 'CSIM', mouth_l1: 'Mouth L1', akd_eyes: 'AKD eyes', akd_lips: 'AKD lips', akd_oval: 'AKD oval' };
+/**
+ * The driving landmarks' own AKD against the real frames, on the baseline's scored frames (a mean
+ * over clips of the clip means, like the table): where AKD starts for a generator that draws every
+ * landmark where it is sent. Null unless every baseline result carries it (session 22's eval on).
+ */
+export function driveReference(pairs: readonly ComparePair[]): { akd: number; shape: number } | null {
+  const clipMeans = (key: 'akd_drive' | 'akd_drive_shape') => {
+    const out: number[] = [];
+    for (const p of pairs) {
+      const v = (p.baseline.details.per_frame?.[key] ?? []).filter((x): x is number => x !== null && Number.isFinite(x));
+      if (v.length === 0) return null;
+      out.push(v.reduce((a, b) => a + b, 0) / v.length);
+    }
+    return out.length ? out.reduce((a, b) => a + b, 0) / out.length : null;
+  };
+  const akd = clipMeans('akd_drive'), shape = clipMeans('akd_drive_shape');
+  return akd === null || shape === null ? null : { akd, shape };
+}
+
+const DIGITS: Record<CompareMetric, number> = { l1: 5, psnr: 3, ssim: 5, akd: 4, csim: 5, mouth_l1: 5, akd_eyes: 4, akd_lips: 4, akd_oval: 4, akd_shape: 4 };
+const LABELS: Record<CompareMetric, string> = { l1: 'L1', psnr: 'PSNR', ssim: 'SSIM', akd: 'AKD', csim: 'CSIM', mouth_l1: 'Mouth L1', akd_eyes: 'AKD eyes', akd_lips: 'AKD lips', akd_oval: 'AKD oval', akd_shape: 'AKD shape (placement removed)' };
 const signed = (x: number, d: number) => `${x >= 0 ? '+' : '−'}${Math.abs(x).toFixed(d)}`;
 
 /** Markdown table of a comparison. */

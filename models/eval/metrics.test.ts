@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cosine, l1, landmarkDistancePx, maskedL1, partDistancePx, meanOf, psnr, PSNR_CAP_DB, ssim, ssimReference, type Rgba } from './metrics.ts';
+import { cosine, l1, landmarkDistancePx, maskedL1, partDistancePx, meanOf, psnr, PSNR_CAP_DB, shapeDistancePx, ssim, ssimReference, type Rgba } from './metrics.ts';
 
 function pattern(w: number, h: number, f: (x: number, y: number) => number): Rgba {
   const data = new Uint8ClampedArray(w * h * 4);
@@ -74,6 +74,19 @@ describe('landmark and embedding metrics', () => {
     expect(partDistancePx(null, b, 100, [13])).toBeNull();
     expect(() => partDistancePx(a, b, 100, [])).toThrow(RangeError);
     expect(() => partDistancePx(a, b, 100, [478])).toThrow(/outside 0…477/);
+  });
+  it('shape distance ignores a shift of the whole face and keeps what moves within it', () => {
+    const a = new Float32Array(478 * 3).map((_, i) => ((i * 37) % 101) / 101);
+    const shifted = a.map((v, i) => (i % 3 === 0 ? v + 0.02 : i % 3 === 1 ? v - 0.01 : v));
+    expect(landmarkDistancePx(a, shifted, 100)).toBeCloseTo(Math.hypot(2, 1), 4);
+    expect(shapeDistancePx(a, shifted, 100)).toBeCloseTo(0, 4);
+    // one landmark moved 0.478 right, then the whole face shifted back by its mean (0.001):
+    // 477 landmarks 0.1 px off, the moved one 47.7 px
+    const moved = shifted.slice();
+    moved[13 * 3] = moved[13 * 3]! + 0.478;
+    expect(shapeDistancePx(a, moved, 100)).toBeCloseTo((477 * 0.1 + 47.7) / 478, 4);
+    expect(shapeDistancePx(a, null, 100)).toBeNull();
+    expect(() => shapeDistancePx(a, new Float32Array(3), 100)).toThrow(TypeError);
   });
   it('cosine: 1 for the same direction, 0 orthogonal, null for zero vectors', () => {
     expect(cosine([1, 2, 3], [2, 4, 6])).toBeCloseTo(1, 12);

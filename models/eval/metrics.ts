@@ -158,6 +158,29 @@ export function landmarkDistancePx(a: Float32Array | null, b: Float32Array | nul
   return (s / n) * size;
 }
 
+/**
+ * landmarkDistancePx after `b` is shifted so that its mean 2-D position is `a`'s: the error in
+ * the face's shape and expression, without where the face as a whole sits in the frame. A
+ * generator draws the face where the driving landmarks put it, so the per-frame placement error
+ * of the sender's tracker (its smoothing lags fast head motion) is in AKD whatever the generator.
+ */
+export function shapeDistancePx(a: Float32Array | null, b: Float32Array | null, size: number): number | null {
+  if (!a || !b) return null;
+  checkLandmarkPair(a, b);
+  const n = a.length / 3;
+  if (n === 0) return null;
+  let dx = 0, dy = 0;
+  for (let i = 0; i < n; i++) {
+    dx += a[i * 3]! - b[i * 3]!;
+    dy += a[i * 3 + 1]! - b[i * 3 + 1]!;
+  }
+  dx /= n;
+  dy /= n;
+  let s = 0;
+  for (let i = 0; i < n; i++) s += Math.hypot(a[i * 3]! - b[i * 3]! - dx, a[i * 3 + 1]! - b[i * 3 + 1]! - dy);
+  return (s / n) * size;
+}
+
 /** landmarkDistancePx over the landmarks `indices` only (a face part's). */
 export function partDistancePx(a: Float32Array | null, b: Float32Array | null, size: number, indices: readonly number[]): number | null {
   if (!a || !b) return null;

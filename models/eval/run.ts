@@ -17,7 +17,7 @@ import { CODECS, DEFAULT_LADDER_KBPS, FLOOR_TOLERANCE, cutFilter, encodeRung, mi
 import { clipCropBox, toCropLandmarks, DEFAULT_CROP_SCALE, FACERES_CROP_SCALE, FACERES_INPUT, type CropBox } from './crop.ts';
 import { equivalentBitrate, savingFactor, type Direction, type Equivalent } from './equivalent.ts';
 import { encodeFrames, packetKbps, senderNeutral } from './landmark-codec.ts';
-import { cosine, l1, landmarkDistancePx, maskedL1, partDistancePx, meanOf, psnr, ssim, ssimReference, type Rgba, type SsimReference } from './metrics.ts';
+import { cosine, l1, landmarkDistancePx, maskedL1, partDistancePx, meanOf, psnr, shapeDistancePx, ssim, ssimReference, type Rgba, type SsimReference } from './metrics.ts';
 import { planFrames, subsetPositions, type FramePlan } from './selection.ts';
 import type { FineTuneReport } from '../../packages/client/src/generator/neural/fine-tune.ts';
 import { openEvalSession, type Analysis, type EvalSession } from './session.ts';
@@ -141,6 +141,19 @@ export interface PerFrameScores {
   akd_eyes?: (number | null)[];
   akd_lips?: (number | null)[];
   akd_oval?: (number | null)[];
+  /**
+   * AKD with the face's mean 2-D offset removed first (`shapeDistancePx`): the error in the face's
+   * shape, without its placement. Absent in older results.
+   */
+  akd_shape?: (number | null)[];
+  /**
+   * The same two distances for the driving landmarks themselves (the sender's continuous VIDEO-mode
+   * track of the real clip, in the crop, before the codec) against the real frame's from-scratch
+   * track: what AKD would be for a generator that draws every landmark exactly where it is sent.
+   * Ours only; absent in older results.
+   */
+  akd_drive?: (number | null)[];
+  akd_drive_shape?: (number | null)[];
 }
 
 function partIndices(...names: string[]): number[] {
@@ -264,8 +277,8 @@ export function sourceFaceSide(tracks: readonly FaceFrame[], width: number, heig
 /** What every variant is compared with in a real frame, computed once per run: its half of SSIM, its inner-face mask and detail. */
 interface RealHalf { ssim: SsimReference; inner: Uint8Array; detail: number | null; mouth: Uint8Array }
 
-function score(real: Rgba[], realA: Analysis[], frames: Rgba[], analyses: (Analysis | null)[], size: number, halves: readonly (RealHalf | null)[], indices: readonly number[]): { scores: Scores; perFrame: PerFrameScores } {
-  const pf: PerFrameScores = { index: [], l1: [], psnr: [], ssim: [], akd: [], csim: [], detail: [], detail_real: [], mouth_l1: [], akd_eyes: [], akd_lips: [], akd_oval: [] };
+function score(real: Rgba[], realA: Analysis[], frames: Rgba[], analyses: (Analysis | null)[], size: number, halves: readonly (RealHalf | null)[], indices: readonly number[], drive?: readonly (Float32Array | null)[]): { scores: Scores; perFrame: PerFrameScores } {
+  const pf: PerFrameScores = { index: [], l1: [], psnr: [], ssim: [], akd: [], csim: [], detail: [], detail_real: [], mouth_l1: [], akd_eyes: [], akd_lips: [], akd_oval: [], akd_shape: [], ...(drive ? { akd_drive: [], akd_drive_shape: [] } : {}) };
   let found = 0, analysed = 0;
   for (let i = 0; i < frames.length; i++) {
     if (!realA[i]!.landmarks) continue;
@@ -281,6 +294,11 @@ function score(real: Rgba[], realA: Analysis[], frames: Rgba[], analyses: (Analy
     pf.akd.push(a ? landmarkDistancePx(realA[i]!.landmarks, a.landmarks, size) : null);
     for (const [part, indices] of AKD_PART_ENTRIES) {
       pf[part]!.push(a ? partDistancePx(realA[i]!.landmarks, a.landmarks, size, indices) : null);
+    }
+    pf.akd_shape!.push(a ? shapeDistancePx(realA[i]!.landmarks, a.landmarks, size) : null);
+    if (drive) {
+      pf.akd_drive!.push(landmarkDistancePx(realA[i]!.landmarks, drive[i] ?? null, size));
+      pf.akd_drive_shape!.push(shapeDistancePx(realA[i]!.landmarks, drive[i] ?? null, size));
     }
     pf.csim.push(a ? cosine(realA[i]!.embedding, a.embedding) : null);
     if (!a) continue;
@@ -579,13 +597,15 @@ export async function runEval(o: EvalOptions): Promise<EvalResult> {
       const inner = innerFaceMask(lm, o.size, o.size, INNER_DETAIL);
       return { ssim: ssimReference(f), inner, detail: maskedDetail(f, inner), mouth: regionMask('mouth', lm, o.size, o.size) };
     });
-    const scoreVariant = async (stage: string, frames: Rgba[], positions?: readonly number[]) => {
+    const scoreVariant = async (stage: string, frames: Rgba[], positions?: readonly number[], drive?: readonly (Float32Array | null)[]) => {
       const a = await analyseAll(stage, frames, positions);
-      return { ...(await prof.time('metrics', async () => score(realFrames, realA, frames, a, o.size, halves, plan.evalIndices))), analyses: a };
+      return { ...(await prof.time('metrics', async () => score(realFrames, realA, frames, a, o.size, halves, plan.evalIndices, drive))), analyses: a };
     };
     const oursFrames = evalPos.map((p) => rgba(o.size, ours.get(p)!));
-    const oursRun = await scoreVariant('analyse_ours', oursFrames);
+    const oursRun = await scoreVariant('analyse_ours', oursFrames, undefined, plan.evalIndices.map((i) => cropLm[i] ?? null));
     const oursScores = oursRun.scores;
+    const opf = oursRun.perFrame;
+    o.log(`landmarks, px at ${o.size}²: ours AKD ${fmt(meanOf(opf.akd), 3)} (shape only ${fmt(meanOf(opf.akd_shape!), 3)}); the driving landmarks themselves ${fmt(meanOf(opf.akd_drive!), 3)} (shape only ${fmt(meanOf(opf.akd_drive_shape!), 3)})`);
     const staticFrame = rgba(o.size, real.get(plan.shots[0]!)!);
     const staticRun = await scoreVariant('analyse_static', realFrames.map(() => staticFrame));
     const staticScores = staticRun.scores;
