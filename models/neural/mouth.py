@@ -343,6 +343,43 @@ def evaluate(net: MouthNet, data: MouthData, size: int, batch: int = 256) -> dic
     return {"clips": per, "mean": mean}
 
 
+def lip_oracle(data: MouthData, lm_net, size: int, samples: int = 128, steps: int = 150, lr: float = 0.01,
+               lowpass: float = 0.0) -> dict:
+    """How far a correction of the warp's mouth patch *could* move face-api's lips, free of any
+    network: one correction per sample (B,3,S,S, under the refiner's window, low-passed by σ like the
+    shipped refiner's when `lowpass` > 0), optimised by Adam on the landmark term alone. Reports
+    the lip distance (px of the face crop) of the warp and of the corrected face, the patch loss of
+    both against the real patch, and the correction's mean |Δ| ([-1, 1] units) — the ceiling of
+    the `--landmark` term, and how small a change reaches it."""
+    win = window(size)
+    idx = np.linspace(0, len(data) - 1, min(samples, len(data))).round().astype(int)
+    real, warp, _, freal, fwarp, theta = data.batch_face(idx)
+    target = lip_targets(lm_net, freal)
+    for p in lm_net.parameters():
+        p.requires_grad_(False)
+    raw = torch.zeros_like(warp, requires_grad=True)
+    opt = torch.optim.Adam([raw], lr=lr)
+
+    def corrected() -> tuple[torch.Tensor, torch.Tensor]:
+        delta = gaussian_blur(raw, lowpass) if lowpass > 0 else raw
+        return (warp + win * delta).clamp(-1, 1), delta
+
+    with torch.no_grad():
+        start = landmark_loss(lm_net, fwarp, target).item()
+    for _ in range(steps):
+        out, _ = corrected()
+        loss = landmark_loss(lm_net, paste_face(out, warp, fwarp, theta), target)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    with torch.no_grad():
+        out, delta = corrected()
+        end = landmark_loss(lm_net, paste_face(out, warp, fwarp, theta), target).item()
+        return {"samples": len(idx), "steps": steps, "lr": lr, "lowpass": lowpass, "lm_warp": start, "lm_oracle": end,
+                "patch_warp": patch_loss(warp, real).item(), "patch_oracle": patch_loss(out, real).item(),
+                "mean_abs_delta": (win * delta).abs().mean().item()}
+
+
 def sample_grid(net: MouthNet, data: MouthData, size: int, path: Path, per_clip: int = 4):
     """Rows: held-out frames (per_clip per clip, spread over the clip); columns: warp, refined, real, |refined − real|·3."""
     from PIL import Image
@@ -494,7 +531,8 @@ def train(args) -> None:
                 sys.stderr.write(f"  the dev clips stopped improving at step {best['step']}\n")
                 break
     save()
-    validate()
+    if step % args.val_every:  # the last step was not validated in the loop
+        validate()
     if best["state"] is not None:  # ship the state the dev clips liked best
         ema.load_state_dict(best["state"])
         step = best["step"]
@@ -696,12 +734,32 @@ def main(argv=None):
     f.add_argument("--steps", type=lambda v: [int(x) for x in v.split(",")], default=[25, 50, 100, 200, 400])
     f.add_argument("--threads", type=int, default=1)
     f.add_argument("--json")
+    o = sub.add_parser("oracle", help="diagnostic: how far a free per-sample correction of the warp patch moves face-api's lips (the landmark term's ceiling)")
+    o.add_argument("--clips", choices=("val", "dev"), default="dev")
+    o.add_argument("--samples", type=int, default=128, help="patches, evenly spaced over the clips' cache")
+    o.add_argument("--steps", type=int, default=150)
+    o.add_argument("--lr", type=float, default=0.01)
+    o.add_argument("--lowpass", type=float, default=0.0, help="σ (patch px) the correction is low-passed by, as the refiner's (0: off)")
+    o.add_argument("--size", type=int, default=48)
+    o.add_argument("--threads", type=int, default=2)
+    o.add_argument("--json")
     g = sub.add_parser("grid", help="held-out patches with teeth: warp, each refiner, real")
     g.add_argument("--weights", required=True, help="comma list of exported refiner folders")
     g.add_argument("--out", required=True)
     args = ap.parse_args(argv)
     if args.cmd == "grid":
         compare_grid(args.weights.split(","), Path(args.out))
+    elif args.cmd == "oracle":
+        if args.samples < 1 or args.steps < 1 or args.lr <= 0 or args.threads < 1:
+            ap.error("--samples ≥ 1, --steps ≥ 1, --lr > 0, --threads ≥ 1")
+        if not (0 <= args.lowpass <= MAX_LOWPASS_SIGMA) or math.ceil(3 * args.lowpass) >= args.size:
+            ap.error(f"--lowpass takes a σ in [0, {MAX_LOWPASS_SIGMA}] smaller than a third of --size, got {args.lowpass}")
+        torch.set_num_threads(args.threads)
+        clips = load_split()["val"] if args.clips == "val" else DEV_CLIPS.split(",")
+        r = lip_oracle(MouthData(clips, args.size, face=True), Landmarks68.load(), args.size, args.samples, args.steps, args.lr, args.lowpass)
+        print(json.dumps(r, indent=1))
+        if args.json:
+            Path(args.json).write_text(json.dumps(r, indent=1))
     elif args.cmd == "person-ft":
         mods = {"enc0", "enc1", "enc2", "enc3", "dec0", "dec1", "dec2", "out"}
         if args.lr <= 0 or args.shots < 1 or args.threads < 1 or min(args.steps) < 0:

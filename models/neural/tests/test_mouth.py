@@ -384,6 +384,12 @@ def test_landmark_term_moves_the_lips(tmp_path):
         opt.zero_grad(); loss.backward(); opt.step()
         losses.append(loss.item())
     assert losses[0] > 3 and min(losses[-5:]) < 0.6 * losses[0], losses
+    # The oracle diagnostic does the same under the refiner's window, also low-passed, and reports it.
+    from neural.mouth import lip_oracle
+    for sigma in (0.0, 2.0):
+        o = lip_oracle(data, lm, 40, samples=4, steps=30, lr=0.02, lowpass=sigma)
+        assert o["samples"] == 4 and o["lm_warp"] == pytest.approx(losses[0], rel=1e-3), o
+        assert o["lm_oracle"] < 0.7 * o["lm_warp"] and o["mean_abs_delta"] > 0 and o["patch_warp"] > 0, o
     # Scores: an untrained refiner is the warp (the same lip distance); the patch loss is reported.
     s = landmark_scores(MouthNet(), lm, data, 40)
     assert s["lm_net"] == pytest.approx(s["lm_warp"], abs=1e-4) and s["lm_warp"] == pytest.approx(losses[0], rel=1e-3) and s["patch"] > 0
