@@ -19,6 +19,7 @@ is added, so it can recolour and reshade the warp's mouth but cannot blur away i
     (or: npm run train -- --config mouth [--resume] [--max-minutes M])
     python -m neural.mouth eval --ckpt runs/mouth/ckpt.pt [--grid out.png] [--json out.json]
     python -m neural.mouth export --ckpt runs/mouth/ckpt.pt [--out weights/mouth]
+    python -m neural.mouth oracle [--clips dev|val] [--lowpass σ]   # the --landmark term's ceiling (diagnostic)
 
 Data: `npx tsx packages/client/scripts/neural-mouth-cache.ts --size 48 [--avatars 4]` → models/.cache/neural/mouth-v1-48[-a4]/
 (`--avatars 4`: every frame twice, by four warp avatars per clip instead of two; `train|eval --avatars 4` read it).
