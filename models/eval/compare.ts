@@ -173,8 +173,9 @@ export function compareResults(pairs: readonly ComparePair[], o: CompareOptions 
 
 /**
  * The driving landmarks' own AKD against the real frames, on the baseline's scored frames (a mean
- * over clips of the clip means, like the table): where AKD starts for a generator that draws every
- * landmark where it is sent. Null unless every baseline result carries it (session 22's eval on).
+ * over clips of the clip means, like the table): how far the sender's smoothed track is from the
+ * benchmark's from-scratch one. Not a floor: a drawn face re-tracked from scratch can be closer.
+ * Null unless every baseline result carries it (session 22's eval on).
  */
 export function driveReference(pairs: readonly ComparePair[]): { akd: number; shape: number } | null {
   const clipMeans = (key: 'akd_drive' | 'akd_drive_shape') => {

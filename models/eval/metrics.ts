@@ -152,10 +152,7 @@ export function ssim(a: Rgba | SsimReference, b: Rgba): number {
 export function landmarkDistancePx(a: Float32Array | null, b: Float32Array | null, size: number): number | null {
   if (!a || !b) return null;
   checkLandmarkPair(a, b);
-  let s = 0;
-  const n = a.length / 3;
-  for (let i = 0; i < n; i++) s += Math.hypot(a[i * 3]! - b[i * 3]!, a[i * 3 + 1]! - b[i * 3 + 1]!);
-  return (s / n) * size;
+  return meanOffsetDistance(a, b, size, 0, 0);
 }
 
 /**
@@ -174,8 +171,12 @@ export function shapeDistancePx(a: Float32Array | null, b: Float32Array | null, 
     dx += a[i * 3]! - b[i * 3]!;
     dy += a[i * 3 + 1]! - b[i * 3 + 1]!;
   }
-  dx /= n;
-  dy /= n;
+  return meanOffsetDistance(a, b, size, dx / n, dy / n);
+}
+
+/** Mean 2-D distance between a's landmarks and b's shifted by (dx, dy), px at `size`. */
+function meanOffsetDistance(a: Float32Array, b: Float32Array, size: number, dx: number, dy: number): number {
+  const n = a.length / 3;
   let s = 0;
   for (let i = 0; i < n; i++) s += Math.hypot(a[i * 3]! - b[i * 3]! - dx, a[i * 3 + 1]! - b[i * 3 + 1]! - dy);
   return (s / n) * size;

@@ -149,8 +149,8 @@ export interface PerFrameScores {
   /**
    * The same two distances for the driving landmarks themselves (the sender's continuous VIDEO-mode
    * track of the real clip, in the crop, before the codec) against the real frame's from-scratch
-   * track: what AKD would be for a generator that draws every landmark exactly where it is sent.
-   * Ours only; absent in older results.
+   * track: how far the two ways of tracking disagree. Not a floor for AKD: a drawn face re-tracked
+   * from scratch can be closer to the real one. Ours only; absent in older results.
    */
   akd_drive?: (number | null)[];
   akd_drive_shape?: (number | null)[];

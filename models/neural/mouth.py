@@ -686,6 +686,11 @@ def compare_grid(weights: list[str], path: Path, per_clip: int = 3) -> None:
     Image.fromarray(np.concatenate(rows, 0)).save(path, optimize=True)
 
 
+def check_lowpass(ap: argparse.ArgumentParser, sigma: float, size: int) -> None:
+    if not (0 <= sigma <= MAX_LOWPASS_SIGMA) or math.ceil(3 * sigma) >= size:
+        ap.error(f"--lowpass takes a σ in [0, {MAX_LOWPASS_SIGMA}] smaller than a third of --size, got {sigma}")
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(prog="python -m neural.mouth")
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -753,8 +758,7 @@ def main(argv=None):
     elif args.cmd == "oracle":
         if args.samples < 1 or args.steps < 1 or args.lr <= 0 or args.threads < 1:
             ap.error("--samples ≥ 1, --steps ≥ 1, --lr > 0, --threads ≥ 1")
-        if not (0 <= args.lowpass <= MAX_LOWPASS_SIGMA) or math.ceil(3 * args.lowpass) >= args.size:
-            ap.error(f"--lowpass takes a σ in [0, {MAX_LOWPASS_SIGMA}] smaller than a third of --size, got {args.lowpass}")
+        check_lowpass(ap, args.lowpass, args.size)
         torch.set_num_threads(args.threads)
         clips = load_split()["val"] if args.clips == "val" else DEV_CLIPS.split(",")
         r = lip_oracle(MouthData(clips, args.size, face=True), Landmarks68.load(), args.size, args.samples, args.steps, args.lr, args.lowpass)
@@ -775,8 +779,7 @@ def main(argv=None):
             ap.error("--size ≥ 16, --batch ≥ 1, --lr > 0, --threads ≥ 1 and 0 ≤ --ema < 1")
         if len(args.channels) != 4 or min(args.channels) < 1:
             ap.error(f"--channels takes 4 positive integers, got {args.channels}")
-        if not (0 <= args.lowpass <= MAX_LOWPASS_SIGMA) or math.ceil(3 * args.lowpass) >= args.size:
-            ap.error(f"--lowpass takes a σ in [0, {MAX_LOWPASS_SIGMA}] smaller than a third of --size, got {args.lowpass}")
+        check_lowpass(ap, args.lowpass, args.size)
         train(args)
     elif args.cmd == "export":
         net, size = load_ckpt(Path(args.ckpt))
