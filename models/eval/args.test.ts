@@ -27,6 +27,11 @@ describe('parseEvalArgs', () => {
     expect(parse('c.mp4', '--shots', '8', '--no-mouth-set')!.mouthSet).toBe(false);
     expect(parse('c.mp4', '--shots', '8')).not.toHaveProperty('mouthSet');
   });
+  it('takes --drive-retracked as a flag only', () => {
+    expect(parse('c.mp4', '--drive-retracked')!.driveRetracked).toBe(true);
+    expect(parse('c.mp4')).not.toHaveProperty('driveRetracked');
+    expect(() => parse('c.mp4', '--drive-retracked=yes')).toThrow();
+  });
   it('takes --codecs none for a generator-only run', () => {
     expect(parse('c.mp4', '--codecs', 'none')!.codecs).toEqual([]);
   });

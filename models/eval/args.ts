@@ -67,6 +67,10 @@ ladders and a static frame on the same face crops.
                         how much of the gap to the real frame each region holds; with :lf only its low
                         frequencies (shading, colour) over ours' detail, with :hf only its detail,
                         with :gain ours scaled per channel to the region's real mean colour.
+  --drive-retracked     diagnostic: drive the generator with each real crop's own from-scratch track (the
+                        benchmark's tracker, as it tracks the real frames) instead of the sender's
+                        continuous, smoothed track: AKD of the generator alone, without the two ways of
+                        tracking disagreeing (the enrollment keeps the sender's tracks).
   --ladder LIST         target kbit/s, comma list (default ${DEFAULT_EVAL_OPTIONS.ladderKbps.join(',')}; 1 probes the floor).
   --gop S               codec keyframe interval in seconds (default ${DEFAULT_EVAL_OPTIONS.gopSeconds}).
   --tracks PATH         use this tracks file (.jsonl[.gz], one line per frame) instead of tracking.
@@ -107,7 +111,7 @@ export function parseEvalArgs(argv: string[], generators: readonly string[]): Pa
         shots: { type: 'string' }, generator: { type: 'string' }, size: { type: 'string' }, json: { type: 'string' },
         'side-by-side': { type: 'string' }, seed: { type: 'string' }, 'max-eval-frames': { type: 'string' }, 'rung-frames': { type: 'string' }, codecs: { type: 'string' },
         ladder: { type: 'string' }, gop: { type: 'string' }, tracks: { type: 'string' }, 'neural-weights': { type: 'string' }, 'fine-tune': { type: 'string' }, 'fine-tune-layers': { type: 'string' }, 'identity-weight': { type: 'string' }, 'no-cache': { type: 'boolean' },
-        'mouth-weights': { type: 'string' }, 'eye-weights': { type: 'string' }, 'no-mouth': { type: 'boolean' }, 'no-face-refiner': { type: 'boolean' }, 'face-refiner': { type: 'string' }, 'no-eyes': { type: 'boolean' }, 'face-lowpass': { type: 'string' }, 'post-sharpen': { type: 'string' }, 'post-filter': { type: 'string' }, 'post-oracle': { type: 'string' }, 'only-shot': { type: 'string' }, 'atlas-boost': { type: 'string' }, 'atlas-register': { type: 'string' }, 'no-mouth-set': { type: 'boolean' },
+        'mouth-weights': { type: 'string' }, 'eye-weights': { type: 'string' }, 'no-mouth': { type: 'boolean' }, 'no-face-refiner': { type: 'boolean' }, 'face-refiner': { type: 'string' }, 'no-eyes': { type: 'boolean' }, 'face-lowpass': { type: 'string' }, 'post-sharpen': { type: 'string' }, 'post-filter': { type: 'string' }, 'post-oracle': { type: 'string' }, 'only-shot': { type: 'string' }, 'atlas-boost': { type: 'string' }, 'atlas-register': { type: 'string' }, 'no-mouth-set': { type: 'boolean' }, 'drive-retracked': { type: 'boolean' },
         quiet: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
       },
     });
@@ -228,6 +232,7 @@ export function parseEvalArgs(argv: string[], generators: readonly string[]): Pa
     ...(atlasBoost ? { atlasBoost } : {}),
     ...(atlasRegister !== undefined ? { atlasRegister } : {}),
     ...(v['no-mouth-set'] ? { mouthSet: false } : {}),
+    ...(v['drive-retracked'] ? { driveRetracked: true } : {}),
     cache: !v['no-cache'],
     cropScale: DEFAULT_EVAL_OPTIONS.cropScale,
     json: v.json,

@@ -90,6 +90,12 @@ export interface EvalOptions {
   atlasRegister?: 'reference' | 'consensus';
   /** Enroll without the other shots' mouth interiors (EnrollOptions.mouthSet: false). */
   mouthSet?: false;
+  /**
+   * Diagnostic: drive with each real crop's own from-scratch track (the benchmark's tracker)
+   * instead of the sender's continuous track, where it finds a face; the enrollment keeps the
+   * sender's tracks.
+   */
+  driveRetracked?: boolean;
   /** Let faceres use tfjs' multi-threaded wasm build (default false: one pool thread on 2 cores, no gain). */
   faceresThreads?: boolean;
   log: (line: string) => void;
@@ -209,6 +215,8 @@ export interface EvalDetails {
   post_filter?: { file: string; kernel_size: number };
   /** --post-oracle: the real frame was pasted over these regions (one band of it) before scoring. */
   post_oracle?: Oracle;
+  /** --drive-retracked: driven by the real crops' from-scratch tracks, not the sender's. */
+  drive_retracked?: true;
   generator_backend: string | null;
   render_where: string;
   video: { path: string; width: number; height: number; fps: number; frames: number };
@@ -353,6 +361,29 @@ async function trackClip(session: EvalSession, info: VideoInfo, log: (s: string)
 }
 
 const rgba = (size: number, data: Uint8Array): Rgba => ({ width: size, height: size, data });
+
+/**
+ * --drive-retracked: the driven frames' landmarks from each real crop tracked from scratch, as the
+ * benchmark tracks the real frames (the session reuses those tracks when it scores them), where
+ * the tracker finds a face there; the sender's elsewhere.
+ */
+async function retrackDriven(o: EvalOptions, session: EvalSession, plan: FramePlan, cropFilter: string, cropLm: readonly (Float32Array | null)[]): Promise<(Float32Array | null)[]> {
+  const indices = Array.from({ length: plan.driven.end - plan.driven.start }, (_, k) => plan.driven.start + k);
+  const frames = await collectFrames(['-i', o.video, '-map', '0:v:0'], o.size, new Set(indices), cropFilter);
+  const out = cropLm.slice();
+  let found = 0;
+  const CHUNK = 50;
+  for (let s = 0; s < indices.length; s += CHUNK) {
+    const part = indices.slice(s, s + CHUNK).filter((i) => frames.has(i));
+    const r = await session.analyseMany(part.map((i) => ({ rgba: frames.get(i)!, embedCrop: null })), o.size, o.size);
+    part.forEach((i, k) => {
+      const lm = r.analyses[k]!.landmarks;
+      if (lm) { out[i] = lm; found++; }
+    });
+  }
+  o.log(`--drive-retracked: ${found} of ${indices.length} driven frames driven by their from-scratch track, the rest by the sender's`);
+  return out;
+}
 
 /** One rung of a codec ladder, encoded and decoded (the scored positions only). */
 interface EncodedRung { codec: CodecName; target: number; kbps: number; frames: number; file: string; decoded: Map<number, Uint8Array> }
@@ -530,7 +561,8 @@ export async function runEval(o: EvalOptions): Promise<EvalResult> {
 
     // 5. Landmark codec: encode in Node (sender), decode + render in Chromium (receiver).
     const neutral = senderNeutral(plan.shots.map((i) => cropFrames[i]!));
-    const driven = cropFrames.slice(plan.driven.start, plan.driven.end);
+    const driveLm = o.driveRetracked ? await prof.time('drive_retrack', () => retrackDriven(o, session!, plan, cropFilter, cropLm)) : cropLm;
+    const driven = cropFrames.slice(plan.driven.start, plan.driven.end).map((f, k) => ({ ...f, landmarks: driveLm[plan.driven.start + k]! }));
     const packets = encodeFrames(driven, neutral);
     const oursKbps = packetKbps(packets, drivenCount, info.fps);
     let receiver: { backend: string | null; family: string; detail: string | null; faceRefining?: boolean };
@@ -602,7 +634,7 @@ export async function runEval(o: EvalOptions): Promise<EvalResult> {
       return { ...(await prof.time('metrics', async () => score(realFrames, realA, frames, a, o.size, halves, plan.evalIndices, drive))), analyses: a };
     };
     const oursFrames = evalPos.map((p) => rgba(o.size, ours.get(p)!));
-    const oursRun = await scoreVariant('analyse_ours', oursFrames, undefined, plan.evalIndices.map((i) => cropLm[i] ?? null));
+    const oursRun = await scoreVariant('analyse_ours', oursFrames, undefined, plan.evalIndices.map((i) => driveLm[i] ?? null));
     const oursScores = oursRun.scores;
     const opf = oursRun.perFrame;
     o.log(`landmarks, px at ${o.size}²: ours AKD ${fmt(meanOf(opf.akd), 3)} (shape only ${fmt(meanOf(opf.akd_shape!), 3)}); the driving landmarks themselves ${fmt(meanOf(opf.akd_drive!), 3)} (shape only ${fmt(meanOf(opf.akd_drive_shape!), 3)})`);
@@ -707,6 +739,7 @@ export async function runEval(o: EvalOptions): Promise<EvalResult> {
         ...(eyeDir !== undefined ? { eye_refiner: relative(REPO_ROOT, eyeDir) || eyeDir } : {}),
         ...(o.postSharpen ? { post_sharpen: o.postSharpen } : {}),
         ...(o.postOracle ? { post_oracle: o.postOracle } : {}),
+        ...(o.driveRetracked ? { drive_retracked: true } : {}),
         ...(o.postFilter ? { post_filter: { file: o.postFilter.file, kernel_size: o.postFilter.filter.size } } : {}),
         generator_backend: receiver.detail ? `${receiver.backend} (${receiver.detail})` : receiver.backend,
         render_where: 'headless Chromium (decoder + generator in the page)',
