@@ -369,6 +369,8 @@ const rgba = (size: number, data: Uint8Array): Rgba => ({ width: size, height: s
  */
 async function retrackDriven(o: EvalOptions, session: EvalSession, plan: FramePlan, cropFilter: string, cropLm: readonly (Float32Array | null)[]): Promise<(Float32Array | null)[]> {
   const indices = Array.from({ length: plan.driven.end - plan.driven.start }, (_, k) => plan.driven.start + k);
+  // The whole span, scored frames included: one contiguous run is one ffmpeg select term, whereas
+  // the span minus the already-decoded scored frames is a term per gap (ffmpeg runs out of memory).
   const frames = await collectFrames(['-i', o.video, '-map', '0:v:0'], o.size, new Set(indices), cropFilter);
   const out = cropLm.slice();
   let found = 0;
