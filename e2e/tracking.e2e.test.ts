@@ -5,6 +5,7 @@
  * (tasks-vision's usage telemetry is blocked by the Content-Security-Policy).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import type { Browser } from 'playwright-core';
 import type { FaceFrame } from '@visage/protocol';
@@ -79,6 +80,66 @@ describe('face tracking in headless Chromium', () => {
       expect(session.requests.some((u) => u.includes('/mediapipe/wasm/vision_wasm'))).toBe(true);
     } finally {
       await session.close();
+    }
+  });
+
+  it("per-frame mode measures each frame afresh; video mode follows from the previous one", async () => {
+    const info = await probeVideo(resolve(SHARED_DATA_DIR, 'clips', `${CLIP}.mp4`));
+    let first: Uint8Array | null = null;
+    for await (const rgba of decodeRgbaFrames(info)) {
+      first = rgba;
+      break;
+    }
+    // The same frame three times: per-frame gives the same landmarks each time (a function of
+    // the pixels); video mode moves them (the face is looked for where it was, and smoothed).
+    const repeat = async (mode: 'video' | 'per-frame') => {
+      const session = await openTrackSession({ browser, delegate: 'CPU', mode });
+      try {
+        const out: FaceFrame[] = [];
+        for (let k = 0; k < 3; k++) out.push((await session.track(first!, info.width, info.height, frameTimestampMs(k, info.fps))).frame);
+        return out;
+      } finally {
+        await session.close();
+      }
+    };
+    const spread = (fs: FaceFrame[]) => Math.max(...fs.slice(1).map((f) => Math.max(...f.landmarks!.map((v, i) => Math.abs(v - fs[0]!.landmarks![i]!)))));
+    const perFrame = await repeat('per-frame');
+    const video = await repeat('video');
+    for (const f of [...perFrame, ...video]) {
+      expect(f.landmarks).toHaveLength(1434);
+      expect(f.blendshapes).toHaveLength(52);
+    }
+    expect(spread(perFrame)).toBe(0);
+    expect(spread(video)).toBeGreaterThan(1e-4);
+  });
+
+  it('per-frame mode keeps following its face when a larger one comes into view', async () => {
+    // One portrait small on the left; then the same portrait also large on the right.
+    const W = 640, H = 360;
+    const still = resolve(SHARED_DATA_DIR, 'stills', 'liveportrait-s1.jpg');
+    const frame = (both: boolean) => new Uint8Array(execFileSync('ffmpeg', ['-v', 'error', '-i', still, '-filter_complex',
+      both
+        ? `color=c=gray:s=${W}x${H}[bg];[0]split[x][y];[x]scale=250:250[a];[y]scale=340:340[b];[bg][a]overlay=20:60[t];[t][b]overlay=290:10`
+        : `color=c=gray:s=${W}x${H}[bg];[0]scale=250:250[a];[bg][a]overlay=20:60`,
+      '-frames:v', '1', '-f', 'rawvideo', '-pix_fmt', 'rgba', 'pipe:1'], { maxBuffer: W * H * 4 + 1024 }));
+    const small = frame(false), two = frame(true);
+    const centreX = (f: FaceFrame) => {
+      const xs = f.landmarks!.filter((_, i) => i % 3 === 0);
+      return (Math.min(...xs) + Math.max(...xs)) / 2;
+    };
+    const session = await openTrackSession({ browser, delegate: 'CPU', mode: 'per-frame' });
+    try {
+      expect(centreX((await session.track(two, W, H, 0)).frame)).toBeGreaterThan(0.5); // nothing tracked yet: the largest face
+      await session.page.evaluate(() => (globalThis as unknown as { visage: { close(): Promise<void> } }).visage.close());
+    } finally {
+      await session.close();
+    }
+    const following = await openTrackSession({ browser, delegate: 'CPU', mode: 'per-frame' });
+    try {
+      expect(centreX((await following.track(small, W, H, 0)).frame)).toBeLessThan(0.5);
+      for (let k = 1; k <= 3; k++) expect(centreX((await following.track(two, W, H, k * 33)).frame)).toBeLessThan(0.5);
+    } finally {
+      await following.close();
     }
   });
 

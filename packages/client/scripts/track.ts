@@ -12,6 +12,7 @@ import { basename, extname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createGzip } from 'node:zlib';
 import { serialiseTrackFrame } from '@visage/protocol';
+import { LANDMARK_MODES } from '../src/tracking/landmark-mode.ts';
 import { openTrackSession } from './lib/track-session.ts';
 import { VideoInputError, decodeRgbaFrames, frameTimestampMs, probeVideo } from './lib/video.ts';
 
@@ -21,6 +22,9 @@ const USAGE = `usage: npm run track -- <video> [--out tracks.jsonl] [--every N] 
                     Default: <video name>.jsonl in the current folder.
   --every N         track every Nth frame only (default 1 = every frame).
   --max-frames N    stop after N decoded frames.
+  --mode M          video (default: MediaPipe's VIDEO mode, which follows and smooths the
+                    face; reproduces the reference tracks) or per-frame (the face found and
+                    measured in every frame, unsmoothed).
   --delegate D      cpu (default, reproduces the reference tracks), gpu or auto.
   --thread T        auto (default: module Worker, main-thread fallback), worker or main.
   --smooth          apply the One-Euro smoothing (default: raw MediaPipe output).
@@ -52,6 +56,7 @@ function parse(argv: string[]) {
         out: { type: 'string' },
         every: { type: 'string' },
         'max-frames': { type: 'string' },
+        mode: { type: 'string' },
         delegate: { type: 'string' },
         thread: { type: 'string' },
         smooth: { type: 'boolean' },
@@ -72,6 +77,7 @@ function parse(argv: string[]) {
     out: values.out ?? `${basename(video, extname(video))}.jsonl`,
     every: positiveInt('every', values.every, 1),
     maxFrames: positiveInt('max-frames', values['max-frames'], Number.MAX_SAFE_INTEGER),
+    mode: oneOf('mode', values.mode, LANDMARK_MODES, 'video'),
     delegate: delegate === 'auto' ? ('auto' as const) : delegate === 'gpu' ? ('GPU' as const) : ('CPU' as const),
     thread: oneOf('thread', values.thread, ['auto', 'worker', 'main'] as const, 'auto'),
     smooth: values.smooth ?? false,
@@ -124,8 +130,8 @@ async function main(): Promise<number> {
   const info = await probeVideo(args.video);
   log(`${args.video}: ${info.width}x${info.height} @ ${info.fps.toFixed(3)} fps, ${info.frameCount ?? '?'} frames\n`);
 
-  const session = await openTrackSession({ delegate: args.delegate, thread: args.thread, smoothing: args.smooth });
-  log(`tracker: ${session.info.delegate} delegate, ${session.info.thread} thread, ready in ${session.info.startupMs.toFixed(0)} ms\n`);
+  const session = await openTrackSession({ delegate: args.delegate, thread: args.thread, mode: args.mode, smoothing: args.smooth });
+  log(`tracker: ${args.mode} mode, ${session.info.delegate} delegate, ${session.info.thread} thread, ready in ${session.info.startupMs.toFixed(0)} ms\n`);
   for (const r of session.info.fallbackReasons) log(`  (${r})\n`);
   const out = openOut(args.out);
   const noFace: number[] = [];

@@ -18,6 +18,8 @@ export interface TrackSessionOptions {
   browser?: Browser;
   delegate?: PageInitOptions['delegate'];
   thread?: PageInitOptions['thread'];
+  /** Default 'video', the mode the reference tracks were made in. */
+  mode?: PageInitOptions['mode'];
   smoothing?: boolean;
   /** Content-Security-Policy for the page; null disables it (only for the negative test). */
   csp?: string | null;
@@ -79,7 +81,7 @@ export async function openTrackSession(options: TrackSessionOptions = {}): Promi
   try {
     await page.goto(server.origin + '/');
     await page.waitForFunction(() => 'visage' in globalThis);
-    const init: PageInitOptions = { delegate: options.delegate ?? 'CPU', thread: options.thread ?? 'auto', smoothing: options.smoothing ?? false };
+    const init: PageInitOptions = { delegate: options.delegate ?? 'CPU', thread: options.thread ?? 'auto', mode: options.mode ?? 'video', smoothing: options.smoothing ?? false };
     const ready = await page.evaluate((o) => (globalThis as unknown as { visage: VisagePageApi }).visage.init(o), init);
     const info: TrackSessionInfo = { ...ready, startupMs: performance.now() - t0 };
     let n = 0;

@@ -3,11 +3,12 @@
  * fed raw RGBA frames fetched from the local server.
  */
 import { FaceTracker } from '../../src/tracking/index.ts';
-import type { FaceTrackerOptions } from '../../src/tracking/index.ts';
+import type { FaceTrackerOptions, LandmarkMode } from '../../src/tracking/index.ts';
 
 export interface PageInitOptions {
   delegate: 'auto' | 'GPU' | 'CPU';
   thread: 'auto' | 'worker' | 'main';
+  mode: LandmarkMode;
   smoothing: boolean;
 }
 
@@ -35,6 +36,7 @@ const api: VisagePageApi = {
     const options: FaceTrackerOptions = {
       delegate: o.delegate,
       thread: o.thread,
+      mode: o.mode,
       smoothing: o.smoothing ? {} : false,
       workerFactory: () => new Worker('/bundle/tracker.worker.js', { type: 'module', name: 'visage-face-tracker' }),
     };

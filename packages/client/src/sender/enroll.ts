@@ -60,12 +60,15 @@ function nextStillTime(): number {
   return performance.timeOrigin + performance.now();
 }
 
-/** Finds the face of a still: the VIDEO-mode tracker is fed it a few times to settle. */
+/**
+ * Finds the face of a still, outside the smoothing of the camera's frames: measured once in
+ * 'per-frame' mode; a 'video'-mode tracker is fed it a few times to settle.
+ */
 export async function landmarksOfStill(tracker: FaceTracker, image: RgbaImage): Promise<Float32Array | null> {
   let landmarks: Float32Array | null = null;
-  for (let k = 0; k < 3; k++) {
+  for (let k = 0; k < (tracker.mode === 'per-frame' ? 1 : 3); k++) {
     const bitmap = await createImageBitmap(new ImageData(new Uint8ClampedArray(image.data), image.width, image.height));
-    landmarks = (await tracker.track(bitmap, nextStillTime())).frame.landmarks;
+    landmarks = (await tracker.track(bitmap, nextStillTime(), { smooth: false })).frame.landmarks;
   }
   return landmarks;
 }

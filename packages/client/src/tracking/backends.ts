@@ -2,10 +2,9 @@
  * Where FaceLandmarker runs, behind one interface: a module Worker (preferred) or
  * the main thread (fallback). `FaceTracker` picks one; tests can inject either.
  */
-import type { FaceLandmarker } from '@mediapipe/tasks-vision';
 import type { FaceFrame } from '@visage/protocol';
 import { detectFrame, loadLandmarker } from './landmarker.ts';
-import type { LandmarkerConfig, TrackerDelegate } from './landmarker.ts';
+import type { LandmarkerConfig, LoadedLandmarker, TrackerDelegate } from './landmarker.ts';
 import type { FromWorker, ToWorker, TransferableFrame } from './worker-protocol.ts';
 import { WorkerRpc } from '../util/worker-rpc.ts';
 
@@ -34,11 +33,11 @@ function isTransferable(input: TrackerInput): input is TransferableFrame {
 
 export class MainThreadBackend implements TrackerBackend {
   readonly thread = 'main' as const;
-  #landmarker: FaceLandmarker | null = null;
+  #landmarker: LoadedLandmarker | null = null;
 
   async init(config: LandmarkerConfig): Promise<BackendInfo> {
     const loaded = await loadLandmarker(config);
-    this.#landmarker = loaded.landmarker;
+    this.#landmarker = loaded;
     return { delegate: loaded.delegate, ...(loaded.gpuError ? { gpuError: loaded.gpuError } : {}) };
   }
 
@@ -55,7 +54,7 @@ export class MainThreadBackend implements TrackerBackend {
   }
 
   async close(): Promise<void> {
-    this.#landmarker?.close();
+    this.#landmarker?.landmarker.close();
     this.#landmarker = null;
   }
 }

@@ -4,6 +4,8 @@ import { MainThreadBackend, WorkerBackend } from './backends.ts';
 import type { TrackerBackend, TrackerInput } from './backends.ts';
 import { FaceSmoother } from './face-smoother.ts';
 import type { FaceSmootherOptions } from './face-smoother.ts';
+import { LANDMARK_MODES } from './landmark-mode.ts';
+import type { LandmarkMode } from './landmark-mode.ts';
 import type { LandmarkerConfig, TrackerDelegate } from './landmarker.ts';
 
 /** Where the app serves the repo's `models/mediapipe/face_landmarker.task` (never a CDN). */
@@ -26,7 +28,13 @@ export interface FaceTrackerOptions {
    * rewrite that pattern must pass a factory.
    */
   workerFactory?: () => Worker;
-  /** One-Euro smoothing; `false` (default) returns MediaPipe's raw output. */
+  /**
+   * 'video' (default): MediaPipe's VIDEO mode, which follows the face from the previous frame
+   * and smooths its landmarks. 'per-frame': the face found and its landmarks measured in
+   * every frame, unsmoothed (see `LandmarkMode`).
+   */
+  mode?: LandmarkMode;
+  /** One-Euro smoothing of the tracker's output; `false` (default) returns it as MediaPipe gives it. */
   smoothing?: Partial<FaceSmootherOptions> | false;
   /** MediaPipe thresholds, each default 0.5. */
   minFaceDetectionConfidence?: number;
@@ -51,8 +59,9 @@ function checkConfidence(name: string, v: number | undefined): number {
 }
 
 /**
- * Tracks one face per frame with MediaPipe FaceLandmarker (VIDEO mode: 478 landmarks,
- * 52 blendshapes, facial transformation matrix).
+ * Tracks one face per frame with MediaPipe FaceLandmarker (478 landmarks, 52 blendshapes,
+ * facial transformation matrix), in its VIDEO mode or measured afresh in every frame
+ * (`mode`, see `LandmarkMode`).
  *
  * ```ts
  * const tracker = await FaceTracker.create();
@@ -65,6 +74,8 @@ export class FaceTracker {
   readonly delegate: TrackerDelegate;
   /** Where the landmarker runs. */
   readonly thread: 'worker' | 'main';
+  /** How it follows the face from frame to frame. */
+  readonly mode: LandmarkMode;
   /** Why the preferred set-up was not used (GPU failed, Worker unavailable), if so. */
   readonly fallbackReasons: readonly string[];
   readonly #backend: TrackerBackend;
@@ -73,9 +84,10 @@ export class FaceTracker {
   #queue: Promise<void> = Promise.resolve();
   #closed = false;
 
-  private constructor(backend: TrackerBackend, delegate: TrackerDelegate, reasons: string[], smoother: FaceSmoother | null) {
+  private constructor(backend: TrackerBackend, delegate: TrackerDelegate, mode: LandmarkMode, reasons: string[], smoother: FaceSmoother | null) {
     this.#backend = backend;
     this.delegate = delegate;
+    this.mode = mode;
     this.thread = backend.thread;
     this.fallbackReasons = Object.freeze(reasons);
     this.#smoother = smoother;
@@ -86,6 +98,8 @@ export class FaceTracker {
     if (!['auto', 'GPU', 'CPU'].includes(delegate)) throw new TypeError(`delegate must be 'auto', 'GPU' or 'CPU', got ${String(delegate)}`);
     const thread = options.thread ?? 'auto';
     if (!['auto', 'worker', 'main'].includes(thread)) throw new TypeError(`thread must be 'auto', 'worker' or 'main', got ${String(thread)}`);
+    const mode = options.mode ?? 'video';
+    if (!LANDMARK_MODES.includes(mode)) throw new TypeError(`mode must be one of ${LANDMARK_MODES.join(', ')}, got ${String(mode)}`);
     const config: LandmarkerConfig = {
       modelAssetPath: new URL(options.modelAssetPath ?? DEFAULT_MODEL_ASSET_PATH, globalThis.location?.href).href,
       wasmBasePath: new URL(options.wasmBasePath ?? DEFAULT_WASM_BASE_PATH, globalThis.location?.href).href.replace(/\/$/, ''),
@@ -93,6 +107,7 @@ export class FaceTracker {
       minFaceDetectionConfidence: checkConfidence('minFaceDetectionConfidence', options.minFaceDetectionConfidence),
       minFacePresenceConfidence: checkConfidence('minFacePresenceConfidence', options.minFacePresenceConfidence),
       minTrackingConfidence: checkConfidence('minTrackingConfidence', options.minTrackingConfidence),
+      mode,
     };
     const smoother = options.smoothing ? new FaceSmoother(options.smoothing) : null;
     const reasons: string[] = [];
@@ -105,7 +120,7 @@ export class FaceTracker {
         backend = new WorkerBackend((options.workerFactory ?? defaultWorkerFactory)());
         const info = await backend.init(config);
         if (info.gpuError) reasons.push(`GPU delegate unavailable: ${info.gpuError}`);
-        return new FaceTracker(backend, info.delegate, reasons, smoother);
+        return new FaceTracker(backend, info.delegate, mode, reasons, smoother);
       } catch (err) {
         await backend?.close().catch(() => {});
         const message = err instanceof Error ? err.message : String(err);
@@ -117,7 +132,7 @@ export class FaceTracker {
     try {
       const info = await backend.init(config);
       if (info.gpuError) reasons.push(`GPU delegate unavailable: ${info.gpuError}`);
-      return new FaceTracker(backend, info.delegate, reasons, smoother);
+      return new FaceTracker(backend, info.delegate, mode, reasons, smoother);
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
       throw new VisageError('internal', `face tracker failed to load (${config.modelAssetPath}): ${message}`, { cause: err });
@@ -131,12 +146,13 @@ export class FaceTracker {
    * one is moved 1 ms past it (MediaPipe needs them increasing), so stills taken while
    * the camera is tracked never fail. ImageBitmap and VideoFrame inputs are consumed: the
    * tracker closes them. The frame's size is needed for smoothing and is read from the input.
+   * `smooth: false` leaves this frame out of the smoothing (a still photo among camera frames).
    */
-  track(input: TrackerInput, timestampMs: number): Promise<TrackResult> {
+  track(input: TrackerInput, timestampMs: number, options: { smooth?: boolean } = {}): Promise<TrackResult> {
     if (typeof timestampMs !== 'number' || !Number.isFinite(timestampMs)) {
       return Promise.reject(new TypeError(`timestampMs must be a finite number, got ${String(timestampMs)}`));
     }
-    const run = this.#queue.then(() => this.#trackNow(input, timestampMs));
+    const run = this.#queue.then(() => this.#trackNow(input, timestampMs, options.smooth ?? true));
     this.#queue = run.then(
       () => undefined,
       () => undefined,
@@ -144,13 +160,13 @@ export class FaceTracker {
     return run;
   }
 
-  async #trackNow(input: TrackerInput, timestampMs: number): Promise<TrackResult> {
+  async #trackNow(input: TrackerInput, timestampMs: number, smooth: boolean): Promise<TrackResult> {
     if (this.#closed) throw VisageError.invalidState('FaceTracker is closed');
     const t = timestampMs > this.#lastT ? timestampMs : this.#lastT + 1;
     const [w, h] = inputSize(input);
     this.#lastT = t;
     const { frame, ms } = await this.#backend.detect(input, t);
-    return { frame: this.#smoother ? this.#smoother.smooth(frame, w, h) : frame, ms };
+    return { frame: this.#smoother && smooth ? this.#smoother.smooth(frame, w, h) : frame, ms };
   }
 
   /** Releases the landmarker (and the Worker). Idempotent. */

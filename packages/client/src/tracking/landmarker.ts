@@ -1,12 +1,14 @@
 /**
- * The part of tracking that talks to MediaPipe: loads FaceLandmarker in VIDEO mode
- * (GPU delegate first when asked, CPU otherwise) and turns its results into
- * `FaceFrame`s. Runs unchanged in a module Worker and on the main thread.
+ * The part of tracking that talks to MediaPipe: loads FaceLandmarker (GPU delegate first
+ * when asked, CPU otherwise) and turns its results into `FaceFrame`s. Runs unchanged in a
+ * module Worker and on the main thread.
  */
 import { FaceLandmarker, FilesetResolver } from '@mediapipe/tasks-vision';
 import type { FaceLandmarkerResult, ImageSource } from '@mediapipe/tasks-vision';
 import type { FaceFrame } from '@visage/protocol';
 import { BLENDSHAPE_COUNT, LANDMARK_COUNT } from '@visage/protocol';
+import { PER_FRAME_CANDIDATES, chooseFace, facePlace } from './landmark-mode.ts';
+import type { FacePlace, LandmarkMode } from './landmark-mode.ts';
 
 export type TrackerDelegate = 'GPU' | 'CPU';
 
@@ -21,11 +23,15 @@ export interface LandmarkerConfig {
   minFaceDetectionConfidence: number;
   minFacePresenceConfidence: number;
   minTrackingConfidence: number;
+  mode: LandmarkMode;
 }
 
 export interface LoadedLandmarker {
   readonly landmarker: FaceLandmarker;
   readonly delegate: TrackerDelegate;
+  readonly mode: LandmarkMode;
+  /** 'per-frame': where the tracked face was in the last frame with a face (none after a frame without). */
+  previous: FacePlace | null;
   /** Why the GPU delegate was not used, when 'auto' fell back to CPU. */
   readonly gpuError?: string;
 }
@@ -62,35 +68,43 @@ export async function loadLandmarker(config: LandmarkerConfig): Promise<LoadedLa
   const create = (delegate: TrackerDelegate) =>
     FaceLandmarker.createFromOptions(fileset, {
       baseOptions: { modelAssetPath: config.modelAssetPath, delegate },
-      runningMode: 'VIDEO',
-      numFaces: 1,
+      runningMode: config.mode === 'per-frame' ? 'IMAGE' : 'VIDEO',
+      numFaces: config.mode === 'per-frame' ? PER_FRAME_CANDIDATES : 1,
       outputFaceBlendshapes: true,
       outputFacialTransformationMatrixes: true,
       minFaceDetectionConfidence: config.minFaceDetectionConfidence,
       minFacePresenceConfidence: config.minFacePresenceConfidence,
       minTrackingConfidence: config.minTrackingConfidence,
     });
-  if (config.delegate === 'CPU') return { landmarker: await create('CPU'), delegate: 'CPU' };
+  const base = { mode: config.mode, previous: null };
+  if (config.delegate === 'CPU') return { landmarker: await create('CPU'), delegate: 'CPU', ...base };
   if (config.delegate === 'auto') {
     const reason = gpuUnavailableReason();
-    if (reason) return { landmarker: await create('CPU'), delegate: 'CPU', gpuError: reason };
+    if (reason) return { landmarker: await create('CPU'), delegate: 'CPU', ...base, gpuError: reason };
   }
   try {
-    return { landmarker: await create('GPU'), delegate: 'GPU' };
+    return { landmarker: await create('GPU'), delegate: 'GPU', ...base };
   } catch (err) {
     if (config.delegate === 'GPU') throw err;
     const gpuError = err instanceof Error ? err.message : String(err);
-    return { landmarker: await create('CPU'), delegate: 'CPU', gpuError };
+    return { landmarker: await create('CPU'), delegate: 'CPU', ...base, gpuError };
   }
 }
 
-/** Runs one VIDEO-mode detection and converts the first face to a `FaceFrame`. */
-export function detectFrame(landmarker: FaceLandmarker, image: ImageSource, t: number): FaceFrame {
-  return toFaceFrame(landmarker.detectForVideo(image, t), t);
+/** Runs one detection in the landmarker's mode and converts the tracked face to a `FaceFrame`. */
+export function detectFrame(loaded: LoadedLandmarker, image: ImageSource, t: number): FaceFrame {
+  if (loaded.mode === 'video') return toFaceFrame(loaded.landmarker.detectForVideo(image, t), t);
+  const result = loaded.landmarker.detect(image);
+  const faces = result.faceLandmarks.filter((p) => p.length >= LANDMARK_COUNT);
+  const index = chooseFace(faces.map((p) => facePlace(p.flatMap((q) => [q.x, q.y]), 2)), loaded.previous);
+  const frame = toFaceFrame(result, t, index < 0 ? 0 : result.faceLandmarks.indexOf(faces[index]!));
+  loaded.previous = frame.landmarks ? facePlace(frame.landmarks) : null;
+  return frame;
 }
 
-export function toFaceFrame(result: FaceLandmarkerResult, t: number): FaceFrame {
-  const points = result.faceLandmarks[0];
+/** The `index`-th face of a result (default the first) as a `FaceFrame`; no landmarks when there is none. */
+export function toFaceFrame(result: FaceLandmarkerResult, t: number, index = 0): FaceFrame {
+  const points = result.faceLandmarks[index];
   if (!points || points.length < LANDMARK_COUNT) return { t, landmarks: null, blendshapes: null, matrix: null };
   const landmarks = new Float32Array(LANDMARK_COUNT * 3);
   for (let i = 0; i < LANDMARK_COUNT; i++) {
@@ -100,12 +114,12 @@ export function toFaceFrame(result: FaceLandmarkerResult, t: number): FaceFrame 
     landmarks[i * 3 + 2] = p.z;
   }
   let blendshapes: Float32Array | null = null;
-  const cats = result.faceBlendshapes[0]?.categories;
+  const cats = result.faceBlendshapes[index]?.categories;
   if (cats && cats.length === BLENDSHAPE_COUNT) {
     blendshapes = new Float32Array(BLENDSHAPE_COUNT);
     for (const c of cats) blendshapes[c.index] = c.score;
   }
-  const m = result.facialTransformationMatrixes[0]?.data;
+  const m = result.facialTransformationMatrixes[index]?.data;
   const matrix = m && m.length === 16 ? Float32Array.from(m) : null;
   return { t, landmarks, blendshapes, matrix };
 }

@@ -3,19 +3,19 @@
  * Module Worker running FaceLandmarker off the main thread. Start it with
  * `new Worker(url, { type: 'module' })`; `FaceTracker` speaks its protocol.
  */
-import type { FaceLandmarker } from '@mediapipe/tasks-vision';
 import { serveWorkerRpc } from '../util/worker-rpc.ts';
 import { detectFrame, loadLandmarker } from './landmarker.ts';
+import type { LoadedLandmarker } from './landmarker.ts';
 import type { FromWorker, ToWorker } from './worker-protocol.ts';
 
-let landmarker: FaceLandmarker | null = null;
+let landmarker: LoadedLandmarker | null = null;
 
 serveWorkerRpc<ToWorker, FromWorker>(async (msg, reply) => {
   switch (msg.type) {
     case 'init': {
       if (landmarker) throw new Error('tracker worker already initialised');
       const loaded = await loadLandmarker(msg.config);
-      landmarker = loaded.landmarker;
+      landmarker = loaded;
       reply({ type: 'ready', id: msg.id, delegate: loaded.delegate, ...(loaded.gpuError ? { gpuError: loaded.gpuError } : {}) });
       break;
     }
@@ -34,7 +34,7 @@ serveWorkerRpc<ToWorker, FromWorker>(async (msg, reply) => {
       break;
     }
     case 'close': {
-      landmarker?.close();
+      landmarker?.landmarker.close();
       landmarker = null;
       reply({ type: 'closed', id: msg.id });
       break;
