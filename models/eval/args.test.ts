@@ -32,6 +32,23 @@ describe('parseEvalArgs', () => {
     expect(parse('c.mp4')).not.toHaveProperty('driveRetracked');
     expect(() => parse('c.mp4', '--drive-retracked=yes')).toThrow();
   });
+  it('takes --track-mode video|per-frame, not with --tracks', () => {
+    expect(parse('c.mp4', '--track-mode', 'per-frame')!.trackMode).toBe('per-frame');
+    expect(parse('c.mp4', '--track-mode', 'video')).not.toHaveProperty('trackMode');
+    expect(parse('c.mp4')).not.toHaveProperty('trackMode');
+    expect(() => parse('c.mp4', '--track-mode', 'image')).toThrow(/--track-mode must be one of video, per-frame/);
+    expect(() => parse('c.mp4', '--track-mode', 'per-frame', '--tracks', 't.jsonl')).toThrow(/exclude each other/);
+  });
+  it('takes --crop-box X,Y,SIDE with an even side of at least 16', () => {
+    expect(parse('c.mp4', '--crop-box', '18,18,432')!.cropBox).toEqual({ x: 18, y: 18, side: 432 });
+    expect(parse('c.mp4')).not.toHaveProperty('cropBox');
+    for (const bad of ['18,18', '18,18,431', '0,0,8', '-1,0,64', '1.5,0,64', 'a,b,c']) expect(() => parse('c.mp4', '--crop-box', bad)).toThrow(UsageError);
+  });
+  it('takes --csim-crop real|sender', () => {
+    expect(parse('c.mp4', '--csim-crop', 'sender')!.csimCrop).toBe('sender');
+    expect(parse('c.mp4', '--csim-crop', 'real')).not.toHaveProperty('csimCrop');
+    expect(() => parse('c.mp4', '--csim-crop', 'own')).toThrow(/--csim-crop must be real or sender/);
+  });
   it('takes --codecs none for a generator-only run', () => {
     expect(parse('c.mp4', '--codecs', 'none')!.codecs).toEqual([]);
   });

@@ -6,6 +6,7 @@ import { parsePostFilter, parsePostSharpen, type PostFilter, type PostSharpen } 
 import { parseOracle, type Oracle } from './oracle.ts';
 import { DEFAULT_EVAL_OPTIONS, type EvalOptions } from './run.ts';
 import { DEFAULT_FINE_TUNE_LAYERS, TUNABLE_LAYER } from '../../packages/client/src/generator/neural/sections.ts';
+import { LANDMARK_MODES, type LandmarkMode } from '../../packages/client/src/tracking/landmark-mode.ts';
 
 /** --face-refiner: fitted (NeuralGenerator's default), always (faceRefiner: true), never (false). */
 const FACE_REFINER_MODES = ['fitted', 'always', 'never'] as const;
@@ -73,6 +74,15 @@ ladders and a static frame on the same face crops.
                         tracking disagreeing (the enrollment keeps the sender's tracks).
   --ladder LIST         target kbit/s, comma list (default ${DEFAULT_EVAL_OPTIONS.ladderKbps.join(',')}; 1 probes the floor).
   --gop S               codec keyframe interval in seconds (default ${DEFAULT_EVAL_OPTIONS.gopSeconds}).
+  --track-mode M        how the sender's tracker follows the face when the clip is tracked: video
+                        (default; MediaPipe's VIDEO mode, smoothed) or per-frame (found and measured in
+                        every frame, unsmoothed). Cached per mode.
+  --crop-box X,Y,SIDE   diagnostic: the face crop at this square of the source frame (pixels) instead of
+                        the one placed from the tracks, so that runs with different tracks score the
+                        same crops (the box is in each result's details.crop).
+  --csim-crop C         whose landmarks of the real frame faceres crops every variant around for CSIM:
+                        real (default; the real frame's own from-scratch track, the same whatever the
+                        sender tracked) or sender (the sender's track of it; results before session 23).
   --tracks PATH         use this tracks file (.jsonl[.gz], one line per frame) instead of tracking.
   --no-cache            do not read or write models/.cache/tracks.
   --quiet               no progress on stderr.
@@ -111,7 +121,7 @@ export function parseEvalArgs(argv: string[], generators: readonly string[]): Pa
         shots: { type: 'string' }, generator: { type: 'string' }, size: { type: 'string' }, json: { type: 'string' },
         'side-by-side': { type: 'string' }, seed: { type: 'string' }, 'max-eval-frames': { type: 'string' }, 'rung-frames': { type: 'string' }, codecs: { type: 'string' },
         ladder: { type: 'string' }, gop: { type: 'string' }, tracks: { type: 'string' }, 'neural-weights': { type: 'string' }, 'fine-tune': { type: 'string' }, 'fine-tune-layers': { type: 'string' }, 'identity-weight': { type: 'string' }, 'no-cache': { type: 'boolean' },
-        'mouth-weights': { type: 'string' }, 'eye-weights': { type: 'string' }, 'no-mouth': { type: 'boolean' }, 'no-face-refiner': { type: 'boolean' }, 'face-refiner': { type: 'string' }, 'no-eyes': { type: 'boolean' }, 'face-lowpass': { type: 'string' }, 'post-sharpen': { type: 'string' }, 'post-filter': { type: 'string' }, 'post-oracle': { type: 'string' }, 'only-shot': { type: 'string' }, 'atlas-boost': { type: 'string' }, 'atlas-register': { type: 'string' }, 'no-mouth-set': { type: 'boolean' }, 'drive-retracked': { type: 'boolean' },
+        'mouth-weights': { type: 'string' }, 'eye-weights': { type: 'string' }, 'no-mouth': { type: 'boolean' }, 'no-face-refiner': { type: 'boolean' }, 'face-refiner': { type: 'string' }, 'no-eyes': { type: 'boolean' }, 'face-lowpass': { type: 'string' }, 'post-sharpen': { type: 'string' }, 'post-filter': { type: 'string' }, 'post-oracle': { type: 'string' }, 'only-shot': { type: 'string' }, 'atlas-boost': { type: 'string' }, 'atlas-register': { type: 'string' }, 'no-mouth-set': { type: 'boolean' }, 'drive-retracked': { type: 'boolean' }, 'track-mode': { type: 'string' }, 'crop-box': { type: 'string' }, 'csim-crop': { type: 'string' },
         quiet: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
       },
     });
@@ -156,6 +166,17 @@ export function parseEvalArgs(argv: string[], generators: readonly string[]): Pa
   if (v['eye-weights'] !== undefined && v['no-eyes']) throw new UsageError('--eye-weights and --no-eyes exclude each other');
   const faceLowpass = v['face-lowpass'] === undefined ? undefined : num('face-lowpass', v['face-lowpass'], 0, 0, 4);
   if (faceLowpass !== undefined && (generator !== 'neural' || faceMode === 'never')) throw new UsageError('--face-lowpass needs --generator neural with G (not --face-refiner never)');
+  const trackMode = (v['track-mode'] ?? 'video') as LandmarkMode;
+  if (!LANDMARK_MODES.includes(trackMode)) throw new UsageError(`--track-mode must be one of ${LANDMARK_MODES.join(', ')}, got ${JSON.stringify(v['track-mode'])}`);
+  if (v['track-mode'] !== undefined && v.tracks !== undefined) throw new UsageError('--track-mode and --tracks exclude each other (a tracks file was made in its own mode)');
+  const csimCrop = v['csim-crop'] ?? 'real';
+  if (csimCrop !== 'real' && csimCrop !== 'sender') throw new UsageError(`--csim-crop must be real or sender, got ${JSON.stringify(csimCrop)}`);
+  let cropBox: { x: number; y: number; side: number } | undefined;
+  if (v['crop-box'] !== undefined) {
+    const m = /^(\d+),(\d+),(\d+)$/.exec(v['crop-box']);
+    if (!m || Number(m[3]) < 16 || Number(m[3]) % 2) throw new UsageError(`--crop-box must be X,Y,SIDE in whole pixels with an even SIDE of at least 16, got ${JSON.stringify(v['crop-box'])}`);
+    cropBox = { x: Number(m[1]), y: Number(m[2]), side: Number(m[3]) };
+  }
   if (v['mouth-weights'] !== undefined && v['no-mouth']) throw new UsageError('--mouth-weights and --no-mouth exclude each other');
   let sharpen: PostSharpen | undefined;
   if (v['post-sharpen'] !== undefined) {
@@ -233,6 +254,9 @@ export function parseEvalArgs(argv: string[], generators: readonly string[]): Pa
     ...(atlasRegister !== undefined ? { atlasRegister } : {}),
     ...(v['no-mouth-set'] ? { mouthSet: false } : {}),
     ...(v['drive-retracked'] ? { driveRetracked: true } : {}),
+    ...(trackMode !== 'video' ? { trackMode } : {}),
+    ...(cropBox ? { cropBox } : {}),
+    ...(csimCrop === 'sender' ? { csimCrop } : {}),
     cache: !v['no-cache'],
     cropScale: DEFAULT_EVAL_OPTIONS.cropScale,
     json: v.json,

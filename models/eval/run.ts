@@ -31,6 +31,7 @@ import { pasteReal, regionMask, type Oracle } from './oracle.ts';
 import { INNER_DETAIL, innerFaceMask, maskedDetail, postFilter, postSharpen, type PostFilter, type PostSharpen } from './sharpen.ts';
 import { toWireEmbedding } from '../../packages/client/scripts/lib/page-session.ts';
 import { LANDMARK_PARTS } from '../../packages/client/src/generator/neural/landmark-image.ts';
+import type { LandmarkMode } from '../../packages/client/src/tracking/landmark-mode.ts';
 
 export interface EvalOptions {
   video: string;
@@ -96,6 +97,16 @@ export interface EvalOptions {
    * sender's tracks.
    */
   driveRetracked?: boolean;
+  /** How the sender's tracker follows the face when the clip is tracked (default 'video'; cached per mode). */
+  trackMode?: LandmarkMode;
+  /** Diagnostic: the face crop at this square of the source frame instead of the one placed from the tracks. */
+  cropBox?: CropBox;
+  /**
+   * Whose landmarks of the real frame faceres crops around for CSIM (every variant on the same
+   * crop): 'real' (default), the real frame's own from-scratch track; 'sender', the sender's
+   * track of it (how results were scored before session 23).
+   */
+  csimCrop?: 'real' | 'sender';
   /** Let faceres use tfjs' multi-threaded wasm build (default false: one pool thread on 2 cores, no gain). */
   faceresThreads?: boolean;
   log: (line: string) => void;
@@ -217,10 +228,13 @@ export interface EvalDetails {
   post_oracle?: Oracle;
   /** --drive-retracked: driven by the real crops' from-scratch tracks, not the sender's. */
   drive_retracked?: true;
+  /** The sender's tracking mode when not the default 'video' (--track-mode). */
+  track_mode?: LandmarkMode;
   generator_backend: string | null;
   render_where: string;
   video: { path: string; width: number; height: number; fps: number; frames: number };
-  crop: CropBox & { scale: number };
+  /** `given`: set by --crop-box, not placed from the tracks (then `scale` played no part). */
+  crop: CropBox & { scale: number; given?: true };
   frames_with_face: number;
   enrollment: {
     region: [number, number]; shots_requested: number; frames: number[]; embedding_bytes: number; fine_tune?: FineTuneReport | null;
@@ -471,7 +485,7 @@ export async function runEval(o: EvalOptions): Promise<EvalResult> {
   let session: EvalSession | null = null;
   let ladders: ReturnType<typeof codecLadders> | null = null;
   try {
-    session = await prof.time('page_start', () => openEvalSession({ faceresThreads: o.faceresThreads ?? false, ...(o.neuralWeights ? { neuralWeightsDir: o.neuralWeights } : {}), ...(o.mouthWeights ? { mouthWeightsDir: o.mouthWeights } : {}), ...(eyeDir ? { eyeWeightsDir: eyeDir } : {}) }));
+    session = await prof.time('page_start', () => openEvalSession({ faceresThreads: o.faceresThreads ?? false, trackMode: o.trackMode ?? 'video', ...(o.neuralWeights ? { neuralWeightsDir: o.neuralWeights } : {}), ...(o.mouthWeights ? { mouthWeightsDir: o.mouthWeights } : {}), ...(eyeDir ? { eyeWeightsDir: eyeDir } : {}) }));
     const si = session.info;
     const faceresRuntime = si.tfBackend ? `tfjs ${si.tfVersion} ${si.tfBackend}${si.tfBackend === 'wasm' ? ` (${si.faceresSimd ? 'SIMD' : 'no SIMD'}, ${si.faceresThreads} thread${si.faceresThreads === 1 ? '' : 's'})` : ''}` : 'not loaded';
     o.log(`chromium page ready: tracker ${si.trackerDelegate}/${si.trackerThread}, faceres on ${faceresRuntime} in a worker, cross-origin isolated: ${si.crossOriginIsolated ? 'yes' : 'no'}`);
@@ -484,14 +498,14 @@ export async function runEval(o: EvalOptions): Promise<EvalResult> {
       const { readTracksFile } = await import('../../packages/protocol/src/tracks/node.ts');
       tracks = await readTracksFile(o.tracks);
     } else if (o.cache) {
-      tracks = await readCachedTracks(hash);
+      tracks = await readCachedTracks(hash, o.trackMode);
       if (tracks) o.log(`tracks: cache hit (${tracks.length} frames)`);
     }
     if (!tracks) {
       o.log(`tracking ${info.frameCount ?? '?'} frames of ${basename(o.video)} (${info.width}×${info.height}) in Chromium…`);
       const s = session;
       tracks = await prof.time('track_clip', () => trackClip(s, info, o.log));
-      if (o.cache) await writeCachedTracks(hash, tracks);
+      if (o.cache) await writeCachedTracks(hash, tracks, o.trackMode);
     }
     lap('track');
     if (tracks.length === 0) throw new EvalInputError(`no frames decoded from ${o.video}`);
@@ -514,7 +528,8 @@ export async function runEval(o: EvalOptions): Promise<EvalResult> {
     const drivenCount = plan.driven.end - plan.driven.start;
 
     // 2. One crop for the clip; landmarks into it.
-    const box = clipCropBox(tracks.map((f) => f.landmarks), info.width, info.height, o.cropScale);
+    const box = o.cropBox ?? clipCropBox(tracks.map((f) => f.landmarks), info.width, info.height, o.cropScale);
+    if (box.x + box.side > info.width || box.y + box.side > info.height) throw new EvalInputError(`--crop-box ${box.x},${box.y},${box.side} does not fit the ${info.width}×${info.height} frame`);
     const cropFilter = `crop=${box.side}:${box.side}:${box.x}:${box.y},scale=${o.size}:${o.size}:flags=bicubic`;
     const cropLm = tracks.map((f) => (f.landmarks ? toCropLandmarks(f.landmarks, box, info.width, info.height) : null));
     const cropFrames: FaceFrame[] = tracks.map((f, i) => ({ ...f, landmarks: cropLm[i]! }));
@@ -600,9 +615,11 @@ export async function runEval(o: EvalOptions): Promise<EvalResult> {
     lap('render');
 
     // 6. Score: real first (reference landmarks and descriptors, once per run), then each variant
-    // on the same frames; faceres always crops around the real frame's landmarks.
+    // on the same frames; faceres crops every variant around the same landmarks of the real frame:
+    // its own from-scratch track (--csim-crop real, the default: the same whatever the sender
+    // tracked), or the sender's track of it (--csim-crop sender, results before session 23).
     const realFrames = plan.evalIndices.map((i) => rgba(o.size, real.get(i)!));
-    const embedCrops = plan.evalIndices.map((i) => cropLm[i] ?? null);
+    let embedCrops = plan.evalIndices.map((i) => (o.csimCrop === 'sender' ? cropLm[i] ?? null : null));
     const s = session;
     /** Tracker + faceres on the frames at `positions` (default all); null elsewhere. */
     const analyseAll = async (stage: string, frames: Rgba[], positions?: readonly number[]): Promise<(Analysis | null)[]> => {
@@ -617,6 +634,7 @@ export async function runEval(o: EvalOptions): Promise<EvalResult> {
       return out;
     };
     const realA = (await analyseAll('analyse_real', realFrames)) as Analysis[];
+    if (o.csimCrop !== 'sender') embedCrops = realA.map((a) => a.landmarks);
     const realFound = realA.filter((a) => a.landmarks).length;
     if (realFound < realA.length) warn(`the tracker finds a face in ${realFound} of ${realA.length} selected real crops; only those ${realFound} are scored`);
     if (realFound === 0) throw new EvalInputError(`${basename(o.video)}: the tracker finds no face in any of the ${realA.length} selected real crops: nothing to score`);
@@ -742,11 +760,12 @@ export async function runEval(o: EvalOptions): Promise<EvalResult> {
         ...(o.postSharpen ? { post_sharpen: o.postSharpen } : {}),
         ...(o.postOracle ? { post_oracle: o.postOracle } : {}),
         ...(o.driveRetracked ? { drive_retracked: true } : {}),
+        ...(o.trackMode && o.trackMode !== 'video' && !o.tracks ? { track_mode: o.trackMode } : {}),
         ...(o.postFilter ? { post_filter: { file: o.postFilter.file, kernel_size: o.postFilter.filter.size } } : {}),
         generator_backend: receiver.detail ? `${receiver.backend} (${receiver.detail})` : receiver.backend,
         render_where: 'headless Chromium (decoder + generator in the page)',
         video: { path: o.video, width: info.width, height: info.height, fps: info.fps, frames: tracks.length },
-        crop: { ...box, scale: o.cropScale },
+        crop: { ...box, scale: o.cropScale, ...(o.cropBox ? { given: true as const } : {}) },
         frames_with_face: withFace,
         enrollment: {
           region: [plan.enrollStart, plan.enrollEnd], shots_requested: o.shots, frames: plan.shots, embedding_bytes: embeddingBytes,
@@ -758,7 +777,7 @@ export async function runEval(o: EvalOptions): Promise<EvalResult> {
         scoring: { every: plan.every, phase: plan.phase, indices: plan.evalIndices, real_face_found: realFound },
         rung_subset: rungSubset,
         per_frame: oursRun.perFrame,
-        csim: `cosine of Human 3.3.6 faceres descriptors (1024-d), ${faceresRuntime} in Chromium; input ${FACERES_INPUT}² roll-corrected crop, side ${FACERES_CROP_SCALE}× the real frame's landmark box`,
+        csim: `cosine of Human 3.3.6 faceres descriptors (1024-d), ${faceresRuntime} in Chromium; input ${FACERES_INPUT}² roll-corrected crop, side ${FACERES_CROP_SCALE}× the real frame's landmark box (${o.csimCrop === 'sender' ? "the sender's track of it" : 'its own from-scratch track'})`,
         akd: 'mean distance over the 478 MediaPipe landmarks (2-D) between the real and the generated/decoded crop, each tracked from scratch; px at crop size; frames where both have a face',
         tracker: `MediaPipe FaceLandmarker (client FaceTracker, ${si.trackerDelegate} delegate, no smoothing)`,
         codec_settings: Object.fromEntries(o.codecs.map((c) => [c, `${CODECS[c].encoder} ${CODECS[c].args(0, gopFrames).join(' ').replace(/ 0k/g, ' <rate>k')}`])),

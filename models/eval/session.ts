@@ -14,6 +14,7 @@ import { bundleBrowser } from '../../packages/client/scripts/lib/bundle.ts';
 import { launchChromium } from '../../packages/client/scripts/lib/chromium.ts';
 import { CLIENT_DIR, FACE_FEATURES_DIR, MOUTH_WEIGHTS_DIR, NEURAL_WEIGHTS_DIR, trackingAssetMounts } from '../../packages/client/scripts/lib/paths.ts';
 import { NO_PHONE_HOME_CSP, startStaticServer, type StaticServer } from '../../packages/client/scripts/lib/static-server.ts';
+import type { LandmarkMode } from '../../packages/client/src/tracking/landmark-mode.ts';
 import type { FineTuneReport } from '../../packages/client/src/generator/neural/fine-tune.ts';
 import type { AnalyseItem, EvalPageApi, EvalPageInfo, NeuralPageOptions, TrackedFrame, WireEmbedding } from './page/page.ts';
 
@@ -58,6 +59,8 @@ export interface EvalSessionOptions {
    * cores, i.e. one thread on this 2-core machine, so it only helps on bigger machines.
    */
   faceresThreads?: boolean;
+  /** How the sender's tracker follows the face when the clip is tracked (default 'video'). */
+  trackMode?: LandmarkMode;
   /** Folder with the neural generator's model.json + shards, served at /models/neural/ (default NEURAL_WEIGHTS_DIR). */
   neuralWeightsDir?: string;
   /** Folder with the mouth refiner's model.json + shards, served at /models/mouth/ (default MOUTH_WEIGHTS_DIR). */
@@ -143,7 +146,7 @@ export async function openEvalSession(options: EvalSessionOptions = {}): Promise
         const msg = err instanceof Error ? err.message.replace(/^page\.evaluate: /, '').split('\n')[0] : String(err);
         throw new Error(`eval page: ${msg}${errors.length ? ` (${errors.slice(-3).join('; ')})` : ''}`);
       }) as Promise<Awaited<ReturnType<EvalPageApi[K]>>>;
-    const info = await call('init', { faceres: options.faceres ?? true, faceresThreads: options.faceresThreads ?? false });
+    const info = await call('init', { faceres: options.faceres ?? true, faceresThreads: options.faceresThreads ?? false, trackMode: options.trackMode ?? 'video' });
     let n = 0;
     /** Serves frames under fresh paths for the duration of `fn`. */
     const serving = async <T>(frames: Uint8Array[], w: number, h: number, fn: (paths: string[]) => Promise<T>): Promise<T> => {

@@ -8,6 +8,7 @@
  */
 import { createDecoder, type AvatarEmbedding, type LandmarkDecoder } from '@visage/protocol';
 import { FaceTracker } from '../../../packages/client/src/tracking/index.ts';
+import type { LandmarkMode } from '../../../packages/client/src/tracking/index.ts';
 import { createGenerator } from '../../../packages/client/src/generator/registry.ts';
 import { pngCodec } from '../../../packages/client/src/generator/codec.ts';
 import { addNeuralSections } from '../../../packages/client/src/generator/neural/enroll.ts';
@@ -23,6 +24,8 @@ export interface EvalPageInit {
   faceres: boolean;
   /** Let faceres use multi-threaded wasm when the page is cross-origin isolated (default false). */
   faceresThreads?: boolean;
+  /** How the sender's tracker follows the face (default 'video'). */
+  trackMode?: LandmarkMode;
 }
 
 export interface EvalPageInfo {
@@ -196,6 +199,7 @@ const api: EvalPageApi = {
       FaceTracker.create({
         delegate: 'CPU',
         thread: 'auto',
+        mode: o.trackMode ?? 'video',
         smoothing: false,
         workerFactory: () => new Worker('/bundle/tracker.worker.js', { type: 'module', name: 'visage-face-tracker' }),
       }),
