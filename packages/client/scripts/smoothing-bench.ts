@@ -1,8 +1,9 @@
 /**
- * tsx packages/client/scripts/smoothing-bench.ts [<clip>...]
+ * tsx packages/client/scripts/smoothing-bench.ts [--tracks DIR] [<clip>...]
  *
- * Measures jitter and lag of landmark smoothing on the shared reference tracks (raw
- * MediaPipe output), no browser needed. For each setting:
+ * Measures jitter and lag of landmark smoothing on the shared reference tracks (MediaPipe's
+ * VIDEO mode), or on `DIR/<clip>.jsonl.gz` (e.g. `npm run track -- <clip> --mode per-frame`),
+ * no browser needed. For each setting:
  *  - jitter: RMS frame-to-frame acceleration of the landmarks (px/frame²), lower = steadier;
  *  - lag: the delay τ (ms) that best aligns the output with a zero-phase (centred
  *    Gaussian, σ = 2 frames) smoothing of the raw track, i.e. how far behind it runs;
@@ -10,6 +11,7 @@
  */
 import { resolve } from 'node:path';
 import { readFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
 import type { FaceFrame } from '@visage/protocol';
 import { FaceSmoother } from '../src/tracking/face-smoother.ts';
 import type { FaceSmootherOptions } from '../src/tracking/face-smoother.ts';
@@ -105,7 +107,9 @@ const SETTINGS: [string, Partial<FaceSmootherOptions> | null][] = [
   ['One-Euro shared 3 Hz, beta 0.05', { landmarks: { minCutoff: 3, beta: 0.05, dCutoff: 1, sharedSpeed: true, stride: 3 } }],
 ];
 
-const clips = process.argv.slice(2).length ? process.argv.slice(2) : ['liveportrait-d6', 'edtalk-pose_source1', 'pcavs-00098'];
+const { values: flags, positionals } = parseArgs({ args: process.argv.slice(2), allowPositionals: true, options: { tracks: { type: 'string' } } });
+const tracksDir = flags.tracks ? resolve(flags.tracks) : resolve(SHARED_DATA_DIR, 'tracks');
+const clips = positionals.length ? positionals : ['liveportrait-d6', 'edtalk-pose_source1', 'pcavs-00098'];
 const index = new Map(
   (await readFile(resolve(SHARED_DATA_DIR, 'tracks/INDEX.tsv'), 'utf8'))
     .trim()
@@ -118,7 +122,7 @@ const acc = new Map<string, { jitter: number; lag: number; err: number; n: numbe
 for (const clip of clips) {
   const meta = index.get(clip);
   if (!meta) throw new Error(`unknown clip ${clip}`);
-  const frames = await readTracksFile(resolve(SHARED_DATA_DIR, 'tracks', `${clip}.jsonl.gz`));
+  const frames = await readTracksFile(resolve(tracksDir, `${clip}.jsonl.gz`));
   const raw = toPx(frames, meta.w, meta.h);
   if (!raw) {
     process.stderr.write(`${clip}: skipped (frames without a face)\n`);
@@ -143,4 +147,4 @@ process.stdout.write(`| setting | jitter (px/frame², RMS) | lag (ms) | RMS err 
 for (const [name, a] of acc) {
   process.stdout.write(`| ${name} | ${(a.jitter / a.n).toFixed(3)} | ${(a.lag / a.n).toFixed(1)} | ${(a.err / a.n).toFixed(3)} |\n`);
 }
-process.stdout.write(`(mean over ${clips.join(', ')})\n`);
+process.stdout.write(`(mean over ${clips.join(', ')}; tracks from ${tracksDir})\n`);
