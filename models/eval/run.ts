@@ -354,7 +354,7 @@ export function headlineScores(r: Pick<EvalResult, 'ours' | 'details'>): Scores 
   return sub ? { ...r.ours, ...sub.ours } : r.ours;
 }
 
-/** VIDEO-mode tracking of every frame of the clip, 25 frames per page call. */
+/** The sender's tracking of every frame of the clip (in the session's mode), 25 frames per page call. */
 async function trackClip(session: EvalSession, info: VideoInfo, log: (s: string) => void): Promise<FaceFrame[]> {
   const frames: FaceFrame[] = [];
   let chunk: Uint8Array[] = [];
@@ -779,7 +779,7 @@ export async function runEval(o: EvalOptions): Promise<EvalResult> {
         per_frame: oursRun.perFrame,
         csim: `cosine of Human 3.3.6 faceres descriptors (1024-d), ${faceresRuntime} in Chromium; input ${FACERES_INPUT}² roll-corrected crop, side ${FACERES_CROP_SCALE}× the real frame's landmark box (${o.csimCrop === 'sender' ? "the sender's track of it" : 'its own from-scratch track'})`,
         akd: 'mean distance over the 478 MediaPipe landmarks (2-D) between the real and the generated/decoded crop, each tracked from scratch; px at crop size; frames where both have a face',
-        tracker: `MediaPipe FaceLandmarker (client FaceTracker, ${si.trackerDelegate} delegate, no smoothing)`,
+        tracker: `MediaPipe FaceLandmarker (client FaceTracker, ${o.tracks ? 'tracks from a file' : `${o.trackMode ?? 'video'} mode`}, ${si.trackerDelegate} delegate, no One-Euro smoothing)`,
         codec_settings: Object.fromEntries(o.codecs.map((c) => [c, `${CODECS[c].encoder} ${CODECS[c].args(0, gopFrames).join(' ').replace(/ 0k/g, ' <rate>k')}`])),
         side_by_side: sbs,
         timings_s: timings,

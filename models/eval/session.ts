@@ -35,7 +35,7 @@ export interface AnalyseStats { trackMs: number; embedMs: number; wallMs: number
 export interface EvalSession {
   readonly info: EvalPageInfo;
   readonly page: Page;
-  /** Continuous tracking of consecutive frames (VIDEO mode, clip timestamps). */
+  /** The sender's tracking of consecutive frames (the session's `trackMode`, clip timestamps). */
   trackMany(frames: Uint8Array[], width: number, height: number, ts: number[]): Promise<TrackedFrame[]>;
   /**
    * Landmarks from scratch + faceres descriptor for each frame. A frame whose pixels were
