@@ -1,9 +1,10 @@
 /**
- * tsx packages/client/scripts/reference-check.ts <clip> [<clip>...] [--max-frames N] [--delegate cpu|auto]
+ * tsx packages/client/scripts/reference-check.ts <clip> [<clip>...] [--max-frames N] [--delegate cpu|auto] [--mode video|per-frame]
  *
  * Tracks shared clips (../shared/data/clips/<clip>.mp4) with the real browser code and
  * compares each with its reference track (../shared/data/tracks/<clip>.jsonl.gz):
- * face-found rate, landmarker ms/frame, mean landmark difference in pixels.
+ * face-found rate, landmarker ms/frame, mean landmark difference in pixels. `--mode per-frame`
+ * measures how far the per-frame mode is from the reference's VIDEO mode.
  */
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -16,15 +17,16 @@ import { decodeRgbaFrames, frameTimestampMs, probeVideo } from './lib/video.ts';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
-  options: { 'max-frames': { type: 'string' }, delegate: { type: 'string' }, thread: { type: 'string' } },
+  options: { 'max-frames': { type: 'string' }, delegate: { type: 'string' }, thread: { type: 'string' }, mode: { type: 'string' } },
 });
 if (!positionals.length) {
-  process.stderr.write('usage: reference-check.ts <clip> [<clip>...] [--max-frames N] [--delegate cpu|auto] [--thread auto|main]\n');
+  process.stderr.write('usage: reference-check.ts <clip> [<clip>...] [--max-frames N] [--delegate cpu|auto] [--thread auto|main] [--mode video|per-frame]\n');
   process.exit(2);
 }
 const maxFrames = values['max-frames'] ? Number(values['max-frames']) : Infinity;
 const delegate = values.delegate === 'auto' ? 'auto' : values.delegate === 'gpu' ? 'GPU' : 'CPU';
 const thread = values.thread === 'main' ? 'main' : values.thread === 'worker' ? 'worker' : 'auto';
+const mode = values.mode === 'per-frame' ? 'per-frame' : 'video';
 const browser = await launchChromium();
 const rows: string[] = ['clip\tframes\tface %\tref face %\tms/frame (landmarker)\tms/frame (page)\tmean px\tp95 px\tmax px\tmean |Δblendshape|\tface disagreements'];
 try {
@@ -32,7 +34,7 @@ try {
     const name = clip.replace(/\.mp4$/, '');
     const info = await probeVideo(resolve(SHARED_DATA_DIR, 'clips', `${name}.mp4`));
     const ref = await readTracksFile(resolve(SHARED_DATA_DIR, 'tracks', `${name}.jsonl.gz`));
-    const session = await openTrackSession({ browser, delegate, thread });
+    const session = await openTrackSession({ browser, delegate, thread, mode });
     const ours: FaceFrame[] = [];
     let ms = 0;
     let total = 0;
@@ -60,7 +62,7 @@ try {
       [name, ours.length, ((100 * face) / ours.length).toFixed(1), ((100 * refFace) / refSlice.length).toFixed(1), (ms / n).toFixed(1), (total / n).toFixed(1),
         c.meanPx.toFixed(3), c.p95Px.toFixed(3), c.maxPx.toFixed(2), c.meanBlendshape.toFixed(4), c.faceDisagreements].join('\t'),
     );
-    process.stderr.write(`${rows.at(-1)}  [${session.info.delegate}/${session.info.thread}]\n`);
+    process.stderr.write(`${rows.at(-1)}  [${session.info.delegate}/${session.info.thread}, ${mode} mode]\n`);
   }
 } finally {
   await browser.close();

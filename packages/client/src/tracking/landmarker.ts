@@ -96,10 +96,10 @@ export function detectFrame(loaded: LoadedLandmarker, image: ImageSource, t: num
   if (loaded.mode === 'video') return toFaceFrame(loaded.landmarker.detectForVideo(image, t), t);
   const result = loaded.landmarker.detect(image);
   const faces = result.faceLandmarks.filter((p) => p.length >= LANDMARK_COUNT);
-  const index = chooseFace(faces.map((p) => facePlace(p.flatMap((q) => [q.x, q.y]), 2)), loaded.previous);
-  const frame = toFaceFrame(result, t, index < 0 ? 0 : result.faceLandmarks.indexOf(faces[index]!));
-  loaded.previous = frame.landmarks ? facePlace(frame.landmarks) : null;
-  return frame;
+  const places = faces.map((p) => facePlace(p.flatMap((q) => [q.x, q.y]), 2));
+  const index = chooseFace(places, loaded.previous);
+  loaded.previous = index < 0 ? null : places[index]!;
+  return toFaceFrame(result, t, index < 0 ? 0 : result.faceLandmarks.indexOf(faces[index]!));
 }
 
 /** The `index`-th face of a result (default the first) as a `FaceFrame`; no landmarks when there is none. */
