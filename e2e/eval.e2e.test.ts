@@ -52,6 +52,10 @@ describe('npm run eval on a short clip', () => {
         expect(e === null || e === 'below' || e === 'above' || (typeof e === 'number' && e > 0)).toBe(true);
       }
     }
+    // The sender as the client tracks: every frame measured afresh, One-Euro smoothed; the shots measured as stills.
+    expect(r.details).toMatchObject({ track_mode: 'per-frame', track_smoothing: 'one-euro' });
+    expect(r.details.tracker).toMatch(/per-frame mode, .*One-Euro smoothed/);
+    expect(r.details.enrollment.landmarks).toBe('stills');
     expect(r.details.csim).toMatch(/faceres.*wasm/);
     expect(r.details.render_where).toMatch(/Chromium/);
     expect(JSON.parse(JSON.stringify(r))).toEqual(r);
@@ -74,6 +78,16 @@ describe('npm run eval on a short clip', () => {
     const again = await runEval(options());
     const strip = (r: EvalResult) => ({ ...r, ours: { ...r.ours, fps_render: 0 }, details: { ...r.details, timings_s: {}, stages_s: {}, load: "", side_by_side: null } });
     expect(strip(again)).toEqual(strip(first));
+  });
+
+  it('drives with VIDEO-mode tracks and enrolls from them when told (results before session 24)', async () => {
+    const old = await runEval(options({ codecs: [], trackMode: 'video', enrollLandmarks: 'track' }));
+    expect(old.details.track_mode).toBe('video');
+    expect(old.details).not.toHaveProperty('track_smoothing');
+    expect(old.details.tracker).toMatch(/video mode, .*no One-Euro smoothing/);
+    expect(old.details.enrollment.landmarks).toBe('track');
+    expect(old.details.scoring.indices).toEqual(first.details.scoring.indices);
+    expect(old.ours.l1).not.toBe(first.ours.l1);
   });
 
   it('explains a video without a face', async () => {

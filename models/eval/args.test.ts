@@ -32,9 +32,22 @@ describe('parseEvalArgs', () => {
     expect(parse('c.mp4')).not.toHaveProperty('driveRetracked');
     expect(() => parse('c.mp4', '--drive-retracked=yes')).toThrow();
   });
+  it('takes --enroll-landmarks stills|track', () => {
+    expect(parse('c.mp4', '--shots', '8', '--enroll-landmarks', 'track')!.enrollLandmarks).toBe('track');
+    expect(parse('c.mp4', '--enroll-landmarks', 'stills')!.enrollLandmarks).toBe('stills');
+    expect(parse('c.mp4')).not.toHaveProperty('enrollLandmarks');
+    expect(() => parse('c.mp4', '--enroll-landmarks', 'photos')).toThrow(/--enroll-landmarks must be one of stills, track/);
+  });
+  it('takes --track-smoothing on|off, not with --tracks', () => {
+    expect(parse('c.mp4', '--track-smoothing', 'off')!.trackSmoothing).toBe(false);
+    expect(parse('c.mp4', '--track-mode', 'video', '--track-smoothing', 'on')!.trackSmoothing).toBe(true);
+    expect(parse('c.mp4')).not.toHaveProperty('trackSmoothing');
+    expect(() => parse('c.mp4', '--track-smoothing', 'yes')).toThrow(/--track-smoothing must be on or off/);
+    expect(() => parse('c.mp4', '--track-smoothing', 'on', '--tracks', 't.jsonl')).toThrow(/exclude each other/);
+  });
   it('takes --track-mode video|per-frame, not with --tracks', () => {
     expect(parse('c.mp4', '--track-mode', 'per-frame')!.trackMode).toBe('per-frame');
-    expect(parse('c.mp4', '--track-mode', 'video')).not.toHaveProperty('trackMode');
+    expect(parse('c.mp4', '--track-mode', 'video')!.trackMode).toBe('video');
     expect(parse('c.mp4')).not.toHaveProperty('trackMode');
     expect(() => parse('c.mp4', '--track-mode', 'image')).toThrow(/--track-mode must be one of video, per-frame/);
     expect(() => parse('c.mp4', '--track-mode', 'per-frame', '--tracks', 't.jsonl')).toThrow(/exclude each other/);

@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import { CODEC_NAMES, type CodecName } from './codecs.ts';
 import { parsePostFilter, parsePostSharpen, type PostFilter, type PostSharpen } from './sharpen.ts';
 import { parseOracle, type Oracle } from './oracle.ts';
-import { DEFAULT_EVAL_OPTIONS, type EvalOptions } from './run.ts';
+import { DEFAULT_EVAL_OPTIONS, ENROLL_LANDMARKS, type EnrollLandmarks, type EvalOptions } from './run.ts';
 import { DEFAULT_FINE_TUNE_LAYERS, TUNABLE_LAYER } from '../../packages/client/src/generator/neural/sections.ts';
 import { LANDMARK_MODES, type LandmarkMode } from '../../packages/client/src/tracking/landmark-mode.ts';
 
@@ -72,11 +72,18 @@ ladders and a static frame on the same face crops.
                         benchmark's tracker, as it tracks the real frames) instead of the sender's
                         continuous, smoothed track: AKD of the generator alone, without the two ways of
                         tracking disagreeing (the enrollment keeps the sender's tracks).
+  --enroll-landmarks L  where the K shots' landmarks come from: stills (default; each shot's crop
+                        measured on its own, as a product measures enrollment photos) or track (read
+                        off the clip's continuous track, as before session 24: its shots agree with
+                        each other more than separate photos do).
   --ladder LIST         target kbit/s, comma list (default ${DEFAULT_EVAL_OPTIONS.ladderKbps.join(',')}; 1 probes the floor).
   --gop S               codec keyframe interval in seconds (default ${DEFAULT_EVAL_OPTIONS.gopSeconds}).
-  --track-mode M        how the sender's tracker follows the face when the clip is tracked: video
-                        (default; MediaPipe's VIDEO mode, smoothed) or per-frame (found and measured in
-                        every frame, unsmoothed). Cached per mode.
+  --track-mode M        how the sender's tracker follows the face when the clip is tracked: per-frame
+                        (default, the client's: found and measured in every frame) or video (MediaPipe's
+                        VIDEO mode, smoothed inside MediaPipe; how results were made before session 24).
+                        Cached per mode.
+  --track-smoothing S   on or off: One-Euro smoothing of the clip's tracks with the client's defaults, as
+                        the sender smooths them (default: on in per-frame mode, off in video mode).
   --crop-box X,Y,SIDE   diagnostic: the face crop at this square of the source frame (pixels) instead of
                         the one placed from the tracks, so that runs with different tracks score the
                         same crops (the box is in each result's details.crop).
@@ -121,7 +128,7 @@ export function parseEvalArgs(argv: string[], generators: readonly string[]): Pa
         shots: { type: 'string' }, generator: { type: 'string' }, size: { type: 'string' }, json: { type: 'string' },
         'side-by-side': { type: 'string' }, seed: { type: 'string' }, 'max-eval-frames': { type: 'string' }, 'rung-frames': { type: 'string' }, codecs: { type: 'string' },
         ladder: { type: 'string' }, gop: { type: 'string' }, tracks: { type: 'string' }, 'neural-weights': { type: 'string' }, 'fine-tune': { type: 'string' }, 'fine-tune-layers': { type: 'string' }, 'identity-weight': { type: 'string' }, 'no-cache': { type: 'boolean' },
-        'mouth-weights': { type: 'string' }, 'eye-weights': { type: 'string' }, 'no-mouth': { type: 'boolean' }, 'no-face-refiner': { type: 'boolean' }, 'face-refiner': { type: 'string' }, 'no-eyes': { type: 'boolean' }, 'face-lowpass': { type: 'string' }, 'post-sharpen': { type: 'string' }, 'post-filter': { type: 'string' }, 'post-oracle': { type: 'string' }, 'only-shot': { type: 'string' }, 'atlas-boost': { type: 'string' }, 'atlas-register': { type: 'string' }, 'no-mouth-set': { type: 'boolean' }, 'drive-retracked': { type: 'boolean' }, 'track-mode': { type: 'string' }, 'crop-box': { type: 'string' }, 'csim-crop': { type: 'string' },
+        'mouth-weights': { type: 'string' }, 'eye-weights': { type: 'string' }, 'no-mouth': { type: 'boolean' }, 'no-face-refiner': { type: 'boolean' }, 'face-refiner': { type: 'string' }, 'no-eyes': { type: 'boolean' }, 'face-lowpass': { type: 'string' }, 'post-sharpen': { type: 'string' }, 'post-filter': { type: 'string' }, 'post-oracle': { type: 'string' }, 'only-shot': { type: 'string' }, 'atlas-boost': { type: 'string' }, 'atlas-register': { type: 'string' }, 'no-mouth-set': { type: 'boolean' }, 'drive-retracked': { type: 'boolean' }, 'enroll-landmarks': { type: 'string' }, 'track-smoothing': { type: 'string' }, 'track-mode': { type: 'string' }, 'crop-box': { type: 'string' }, 'csim-crop': { type: 'string' },
         quiet: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
       },
     });
@@ -166,9 +173,14 @@ export function parseEvalArgs(argv: string[], generators: readonly string[]): Pa
   if (v['eye-weights'] !== undefined && v['no-eyes']) throw new UsageError('--eye-weights and --no-eyes exclude each other');
   const faceLowpass = v['face-lowpass'] === undefined ? undefined : num('face-lowpass', v['face-lowpass'], 0, 0, 4);
   if (faceLowpass !== undefined && (generator !== 'neural' || faceMode === 'never')) throw new UsageError('--face-lowpass needs --generator neural with G (not --face-refiner never)');
-  const trackMode = (v['track-mode'] ?? 'video') as LandmarkMode;
-  if (!LANDMARK_MODES.includes(trackMode)) throw new UsageError(`--track-mode must be one of ${LANDMARK_MODES.join(', ')}, got ${JSON.stringify(v['track-mode'])}`);
-  if (v['track-mode'] !== undefined && v.tracks !== undefined) throw new UsageError('--track-mode and --tracks exclude each other (a tracks file was made in its own mode)');
+  const trackMode = v['track-mode'] as LandmarkMode | undefined;
+  if (trackMode !== undefined && !LANDMARK_MODES.includes(trackMode)) throw new UsageError(`--track-mode must be one of ${LANDMARK_MODES.join(', ')}, got ${JSON.stringify(trackMode)}`);
+  if (trackMode !== undefined && v.tracks !== undefined) throw new UsageError('--track-mode and --tracks exclude each other (a tracks file was made in its own mode)');
+  const smoothing = v['track-smoothing'];
+  if (smoothing !== undefined && smoothing !== 'on' && smoothing !== 'off') throw new UsageError(`--track-smoothing must be on or off, got ${JSON.stringify(smoothing)}`);
+  if (smoothing !== undefined && v.tracks !== undefined) throw new UsageError('--track-smoothing and --tracks exclude each other (a tracks file is used as it is)');
+  const enrollLandmarks = v['enroll-landmarks'] as EnrollLandmarks | undefined;
+  if (enrollLandmarks !== undefined && !ENROLL_LANDMARKS.includes(enrollLandmarks)) throw new UsageError(`--enroll-landmarks must be one of ${ENROLL_LANDMARKS.join(', ')}, got ${JSON.stringify(enrollLandmarks)}`);
   const csimCrop = v['csim-crop'] ?? 'real';
   if (csimCrop !== 'real' && csimCrop !== 'sender') throw new UsageError(`--csim-crop must be real or sender, got ${JSON.stringify(csimCrop)}`);
   let cropBox: { x: number; y: number; side: number } | undefined;
@@ -254,7 +266,9 @@ export function parseEvalArgs(argv: string[], generators: readonly string[]): Pa
     ...(atlasRegister !== undefined ? { atlasRegister } : {}),
     ...(v['no-mouth-set'] ? { mouthSet: false } : {}),
     ...(v['drive-retracked'] ? { driveRetracked: true } : {}),
-    ...(trackMode !== 'video' ? { trackMode } : {}),
+    ...(enrollLandmarks !== undefined ? { enrollLandmarks } : {}),
+    ...(trackMode !== undefined ? { trackMode } : {}),
+    ...(smoothing !== undefined ? { trackSmoothing: smoothing === 'on' } : {}),
     ...(cropBox ? { cropBox } : {}),
     ...(csimCrop === 'sender' ? { csimCrop } : {}),
     cache: !v['no-cache'],

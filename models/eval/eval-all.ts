@@ -27,6 +27,13 @@ import { contentHash, readCachedTracks } from './tracks-cache.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
+/**
+ * The sender of the committed table (method v2): VIDEO-mode tracks, unsmoothed, and the shots'
+ * landmarks read off them. `npm run eval` now drives as the client does (per-frame, One-Euro,
+ * shots measured as stills); re-running the 40-clip table that way is still to do.
+ */
+const TABLE_SENDER = { trackMode: 'video', trackSmoothing: false, enrollLandmarks: 'track' } as const;
+
 /** What eval:all stores for a clip it skipped at a size (its face is smaller than the size in the source). */
 interface SkippedRun {
   skipped: 'upscale';
@@ -136,7 +143,7 @@ async function main(): Promise<number> {
       } else {
         process.stderr.write(`${clip} @${size}: running… (${new Date().toISOString().slice(11, 19)} UTC)\n`);
         try {
-          r = await runEval({ ...DEFAULT_EVAL_OPTIONS, video: resolve(clipDir, clip), size, shots, generator, maxEvalFrames, rungFrames, noUpscale, log: (s) => process.stderr.write(`  ${s}\n`) });
+          r = await runEval({ ...DEFAULT_EVAL_OPTIONS, ...TABLE_SENDER, video: resolve(clipDir, clip), size, shots, generator, maxEvalFrames, rungFrames, noUpscale, log: (s) => process.stderr.write(`  ${s}\n`) });
         } catch (err) {
           if (err instanceof UpscaleSkip) {
             await skip(err.faceSide);

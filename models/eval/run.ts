@@ -31,7 +31,8 @@ import { pasteReal, regionMask, type Oracle } from './oracle.ts';
 import { INNER_DETAIL, innerFaceMask, maskedDetail, postFilter, postSharpen, type PostFilter, type PostSharpen } from './sharpen.ts';
 import { toWireEmbedding } from '../../packages/client/scripts/lib/page-session.ts';
 import { LANDMARK_PARTS } from '../../packages/client/src/generator/neural/landmark-image.ts';
-import type { LandmarkMode } from '../../packages/client/src/tracking/landmark-mode.ts';
+import { DEFAULT_LANDMARK_MODE, type LandmarkMode } from '../../packages/client/src/tracking/landmark-mode.ts';
+import { smoothTrack as smoothFaceTrack } from '../../packages/client/src/tracking/face-smoother.ts';
 
 export interface EvalOptions {
   video: string;
@@ -97,8 +98,21 @@ export interface EvalOptions {
    * sender's tracks.
    */
   driveRetracked?: boolean;
-  /** How the sender's tracker follows the face when the clip is tracked (default 'video'; cached per mode). */
+  /**
+   * Where the shots' landmarks come from: 'stills' (default), each real crop measured on its own
+   * from scratch, as a product measures enrollment photos; 'track', read off the clip's continuous
+   * track (how results were made before session 24; its shots agree with each other more than
+   * separate photos do).
+   */
+  enrollLandmarks?: EnrollLandmarks;
+  /** How the sender's tracker follows the face when the clip is tracked (default `DEFAULT_TRACK_MODE`; cached per mode). */
   trackMode?: LandmarkMode;
+  /**
+   * One-Euro smoothing (the client's `DEFAULT_FACE_SMOOTHING`) of the clip's tracks, as the sender
+   * smooths them. Default: on in 'per-frame' mode, off in 'video' mode (the FaceTracker's default).
+   * Not applied to a --tracks file.
+   */
+  trackSmoothing?: boolean;
   /** Diagnostic: the face crop at this square of the source frame instead of the one placed from the tracks. */
   cropBox?: CropBox;
   /**
@@ -117,6 +131,15 @@ export interface EvalOptions {
  * measured, how, on which frames). eval:all keys its cached per-clip JSON by it.
  */
 export const EVAL_METHOD_VERSION = 2;
+
+export type EnrollLandmarks = 'stills' | 'track';
+export const ENROLL_LANDMARKS: readonly EnrollLandmarks[] = ['stills', 'track'];
+
+/**
+ * The sender's tracking as the product does it (FaceTracker's default mode, with its default
+ * smoothing): what `npm run eval` drives the generator with unless told otherwise.
+ */
+export const DEFAULT_TRACK_MODE: LandmarkMode = DEFAULT_LANDMARK_MODE;
 
 /** AKD/CSIM/face rate of ours or static on the codec rungs' subset of frames. */
 export interface SubsetScores { akd: number | null; csim: number | null; face_rate: number | null }
@@ -228,8 +251,10 @@ export interface EvalDetails {
   post_oracle?: Oracle;
   /** --drive-retracked: driven by the real crops' from-scratch tracks, not the sender's. */
   drive_retracked?: true;
-  /** The sender's tracking mode when not the default 'video' (--track-mode). */
+  /** The sender's tracking mode (--track-mode; absent: 'video' before session 24, or a --tracks file). */
   track_mode?: LandmarkMode;
+  /** Set when the clip's tracks were One-Euro smoothed as the sender smooths them. */
+  track_smoothing?: 'one-euro';
   generator_backend: string | null;
   render_where: string;
   video: { path: string; width: number; height: number; fps: number; frames: number };
@@ -244,6 +269,8 @@ export interface EvalDetails {
     atlas_weights?: number[];
     /** --atlas-register: how the shots' unwraps were registered before fusion. */
     atlas_register?: 'reference' | 'consensus';
+    /** Where the shots' landmarks came from (absent in results before session 24: 'track'). */
+    landmarks?: EnrollLandmarks;
     /** How many further mouth interiors the avatar carries (MouthSet), and whether --no-mouth-set left them out. */
     mouth_set?: number;
     no_mouth_set?: true;
@@ -401,6 +428,19 @@ async function retrackDriven(o: EvalOptions, session: EvalSession, plan: FramePl
   return out;
 }
 
+/**
+ * --enroll-landmarks stills: the shots' landmarks measured as a product measures enrollment photos, each on
+ * its own (the real crop, tracked from scratch), rather than read off the clip's continuous track.
+ */
+async function stillLandmarks(o: EvalOptions, session: EvalSession, shots: readonly number[], real: ReadonlyMap<number, Uint8Array>): Promise<Float32Array[]> {
+  const r = await session.analyseMany(shots.map((i) => ({ rgba: real.get(i)!, embedCrop: null })), o.size, o.size);
+  return shots.map((i, k) => {
+    const lm = r.analyses[k]!.landmarks;
+    if (!lm) throw new EvalInputError(`${basename(o.video)}: no face found in enrollment frame ${i} measured on its own (--enroll-landmarks stills; track takes it from the clip's track)`);
+    return lm;
+  });
+}
+
 /** One rung of a codec ladder, encoded and decoded (the scored positions only). */
 interface EncodedRung { codec: CodecName; target: number; kbps: number; frames: number; file: string; decoded: Map<number, Uint8Array> }
 
@@ -465,6 +505,9 @@ export async function runEval(o: EvalOptions): Promise<EvalResult> {
     timings[name] = Math.round((now - mark) / 100) / 10;
     mark = now;
   };
+  const trackMode = o.trackMode ?? DEFAULT_TRACK_MODE;
+  const smoothTracks = !o.tracks && (o.trackSmoothing ?? trackMode === 'per-frame');
+  const enrollLandmarks = o.enrollLandmarks ?? 'stills';
   const warnings: string[] = [];
   const warn = (s: string) => {
     warnings.push(s);
@@ -485,7 +528,7 @@ export async function runEval(o: EvalOptions): Promise<EvalResult> {
   let session: EvalSession | null = null;
   let ladders: ReturnType<typeof codecLadders> | null = null;
   try {
-    session = await prof.time('page_start', () => openEvalSession({ faceresThreads: o.faceresThreads ?? false, trackMode: o.trackMode ?? 'video', ...(o.neuralWeights ? { neuralWeightsDir: o.neuralWeights } : {}), ...(o.mouthWeights ? { mouthWeightsDir: o.mouthWeights } : {}), ...(eyeDir ? { eyeWeightsDir: eyeDir } : {}) }));
+    session = await prof.time('page_start', () => openEvalSession({ faceresThreads: o.faceresThreads ?? false, trackMode, ...(o.neuralWeights ? { neuralWeightsDir: o.neuralWeights } : {}), ...(o.mouthWeights ? { mouthWeightsDir: o.mouthWeights } : {}), ...(eyeDir ? { eyeWeightsDir: eyeDir } : {}) }));
     const si = session.info;
     const faceresRuntime = si.tfBackend ? `tfjs ${si.tfVersion} ${si.tfBackend}${si.tfBackend === 'wasm' ? ` (${si.faceresSimd ? 'SIMD' : 'no SIMD'}, ${si.faceresThreads} thread${si.faceresThreads === 1 ? '' : 's'})` : ''}` : 'not loaded';
     o.log(`chromium page ready: tracker ${si.trackerDelegate}/${si.trackerThread}, faceres on ${faceresRuntime} in a worker, cross-origin isolated: ${si.crossOriginIsolated ? 'yes' : 'no'}`);
@@ -498,15 +541,16 @@ export async function runEval(o: EvalOptions): Promise<EvalResult> {
       const { readTracksFile } = await import('../../packages/protocol/src/tracks/node.ts');
       tracks = await readTracksFile(o.tracks);
     } else if (o.cache) {
-      tracks = await readCachedTracks(hash, o.trackMode);
+      tracks = await readCachedTracks(hash, trackMode);
       if (tracks) o.log(`tracks: cache hit (${tracks.length} frames)`);
     }
     if (!tracks) {
       o.log(`tracking ${info.frameCount ?? '?'} frames of ${basename(o.video)} (${info.width}×${info.height}) in Chromium…`);
       const s = session;
       tracks = await prof.time('track_clip', () => trackClip(s, info, o.log));
-      if (o.cache) await writeCachedTracks(hash, tracks, o.trackMode);
+      if (o.cache) await writeCachedTracks(hash, tracks, trackMode);
     }
+    if (smoothTracks) tracks = smoothFaceTrack(tracks, info.width, info.height);
     lap('track');
     if (tracks.length === 0) throw new EvalInputError(`no frames decoded from ${o.video}`);
     if (info.frameCount && Math.abs(info.frameCount - tracks.length) > 1) warn(`tracks have ${tracks.length} frames, the container says ${info.frameCount}`);
@@ -551,7 +595,9 @@ export async function runEval(o: EvalOptions): Promise<EvalResult> {
     lap('decode');
 
     // 4. Enrollment (sender side, Node: same client code as the browser; the neural sections in the page).
-    const photos = plan.shots.map((i) => ({ image: { width: o.size, height: o.size, data: new Uint8ClampedArray(real.get(i)!.buffer) }, landmarks: cropLm[i]! }));
+    const shotLm = enrollLandmarks === 'stills' ? await prof.time('enroll_stills', () => stillLandmarks(o, session!, plan.shots, real)) : plan.shots.map((i) => cropLm[i]!);
+    if (enrollLandmarks === 'stills') o.log(`enrollment: the ${plan.shots.length} shots' landmarks measured on each crop on its own, ${(meanOf(shotLm.map((lm, k) => landmarkDistancePx(lm, cropLm[plan.shots[k]!]!, o.size))) ?? NaN).toFixed(2)} px from the clip's track on average`);
+    const photos = plan.shots.map((i, k) => ({ image: { width: o.size, height: o.size, data: new Uint8ClampedArray(real.get(i)!.buffer) }, landmarks: shotLm[k]! }));
     const photoWeights = o.atlasBoost ? plan.shots.map((_, k) => (k === o.atlasBoost!.shot ? o.atlasBoost!.factor : 1)) : undefined;
     const enrolled = await prof.time('enroll', () => enrollWarpAvatar(photos, { codec: pngCodec, plateIndex: 0, ...(photoWeights ? { photoWeights } : {}), ...(o.atlasRegister ? { registerPhotos: o.atlasRegister } : {}), ...(o.mouthSet === false ? { mouthSet: false } : {}) }));
     const mouthSetCount = enrolled.content.mouthSet?.length ?? 0;
@@ -561,7 +607,7 @@ export async function runEval(o: EvalOptions): Promise<EvalResult> {
     if (o.generator === 'neural') {
       const s = session;
       try {
-        const n = await prof.time('enroll_neural', () => s.enrollNeural(wire, plan.shots.map((i) => real.get(i)!), o.size, plan.shots.map((i) => cropLm[i]!), o.fineTuneSeconds === undefined ? undefined : { seconds: o.fineTuneSeconds, layers: o.fineTuneLayers ?? [...DEFAULT_FINE_TUNE_LAYERS], identityWeight: o.fineTuneIdentityWeight ?? 0 }));
+        const n = await prof.time('enroll_neural', () => s.enrollNeural(wire, plan.shots.map((i) => real.get(i)!), o.size, shotLm, o.fineTuneSeconds === undefined ? undefined : { seconds: o.fineTuneSeconds, layers: o.fineTuneLayers ?? [...DEFAULT_FINE_TUNE_LAYERS], identityWeight: o.fineTuneIdentityWeight ?? 0 }));
         wire = n.embedding;
         fineTune = n.fineTune;
         if (fineTune) {
@@ -577,7 +623,7 @@ export async function runEval(o: EvalOptions): Promise<EvalResult> {
     lap('enroll');
 
     // 5. Landmark codec: encode in Node (sender), decode + render in Chromium (receiver).
-    const neutral = senderNeutral(plan.shots.map((i) => cropFrames[i]!));
+    const neutral = senderNeutral(plan.shots.map((i, k) => ({ ...cropFrames[i]!, landmarks: shotLm[k]! })));
     const driveLm = o.driveRetracked ? await prof.time('drive_retrack', () => retrackDriven(o, session!, plan, cropFilter, cropLm)) : cropLm;
     const driven = cropFrames.slice(plan.driven.start, plan.driven.end).map((f, k) => ({ ...f, landmarks: driveLm[plan.driven.start + k]! }));
     const packets = encodeFrames(driven, neutral);
@@ -585,7 +631,7 @@ export async function runEval(o: EvalOptions): Promise<EvalResult> {
     let receiver: { backend: string | null; family: string; detail: string | null; faceRefining?: boolean };
     try {
       const s = session;
-      receiver = await prof.time('generator_init', () => s.initReceiver(o.generator, wire, neutral, cropLm[plan.shots[0]!]!, { mouth, faceRefiner: o.faceRefiner ?? 'fitted', eyes: eyeDir !== undefined, ...(o.faceLowpass !== undefined ? { faceLowpass: o.faceLowpass } : {}) }));
+      receiver = await prof.time('generator_init', () => s.initReceiver(o.generator, wire, neutral, shotLm[0]!, { mouth, faceRefiner: o.faceRefiner ?? 'fitted', eyes: eyeDir !== undefined, ...(o.faceLowpass !== undefined ? { faceLowpass: o.faceLowpass } : {}) }));
     } catch (err) {
       throw new EvalInputError(`the ${o.generator} generator failed to load in the page${o.generator === 'neural' ? ` (weights ${weightsDir})` : ''}: ${err instanceof Error ? err.message : String(err)}`);
     }
@@ -760,7 +806,8 @@ export async function runEval(o: EvalOptions): Promise<EvalResult> {
         ...(o.postSharpen ? { post_sharpen: o.postSharpen } : {}),
         ...(o.postOracle ? { post_oracle: o.postOracle } : {}),
         ...(o.driveRetracked ? { drive_retracked: true } : {}),
-        ...(o.trackMode && o.trackMode !== 'video' && !o.tracks ? { track_mode: o.trackMode } : {}),
+        ...(!o.tracks ? { track_mode: trackMode } : {}),
+        ...(smoothTracks ? { track_smoothing: 'one-euro' as const } : {}),
         ...(o.postFilter ? { post_filter: { file: o.postFilter.file, kernel_size: o.postFilter.filter.size } } : {}),
         generator_backend: receiver.detail ? `${receiver.backend} (${receiver.detail})` : receiver.backend,
         render_where: 'headless Chromium (decoder + generator in the page)',
@@ -770,7 +817,7 @@ export async function runEval(o: EvalOptions): Promise<EvalResult> {
         enrollment: {
           region: [plan.enrollStart, plan.enrollEnd], shots_requested: o.shots, frames: plan.shots, embedding_bytes: embeddingBytes,
           ...(o.onlyShot !== undefined ? { only_shot: o.onlyShot } : {}), ...(photoWeights ? { atlas_weights: photoWeights } : {}), ...(o.atlasRegister ? { atlas_register: o.atlasRegister } : {}),
-          mouth_set: mouthSetCount, ...(o.mouthSet === false ? { no_mouth_set: true as const } : {}),
+          mouth_set: mouthSetCount, ...(o.mouthSet === false ? { no_mouth_set: true as const } : {}), landmarks: enrollLandmarks,
           ...(o.fineTuneSeconds !== undefined ? { fine_tune: fineTune } : {}),
         },
         driven: { ...plan.driven, count: drivenCount, packets_bytes: packets.reduce((n, p) => n + p.length, 0), face_lost_packets: driven.filter((f) => !f.landmarks).length },
@@ -779,7 +826,7 @@ export async function runEval(o: EvalOptions): Promise<EvalResult> {
         per_frame: oursRun.perFrame,
         csim: `cosine of Human 3.3.6 faceres descriptors (1024-d), ${faceresRuntime} in Chromium; input ${FACERES_INPUT}² roll-corrected crop, side ${FACERES_CROP_SCALE}× the real frame's landmark box (${o.csimCrop === 'sender' ? "the sender's track of it" : 'its own from-scratch track'})`,
         akd: 'mean distance over the 478 MediaPipe landmarks (2-D) between the real and the generated/decoded crop, each tracked from scratch; px at crop size; frames where both have a face',
-        tracker: `MediaPipe FaceLandmarker (client FaceTracker, ${o.tracks ? 'tracks from a file' : `${o.trackMode ?? 'video'} mode`}, ${si.trackerDelegate} delegate, no One-Euro smoothing)`,
+        tracker: `MediaPipe FaceLandmarker (client FaceTracker, ${o.tracks ? 'tracks from a file' : `${trackMode} mode`}, ${si.trackerDelegate} delegate, ${smoothTracks ? "One-Euro smoothed (the client's defaults)" : 'no One-Euro smoothing'})`,
         codec_settings: Object.fromEntries(o.codecs.map((c) => [c, `${CODECS[c].encoder} ${CODECS[c].args(0, gopFrames).join(' ').replace(/ 0k/g, ' <rate>k')}`])),
         side_by_side: sbs,
         timings_s: timings,

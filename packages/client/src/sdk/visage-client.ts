@@ -33,8 +33,11 @@ export interface VisageClientOptions {
   url: string;
   /** Join token from the app's backend (room, peer id, name, rights). */
   token: string;
-  /** Where the app serves the tracker's model and wasm (defaults: same origin, see FaceTracker). */
-  tracker?: Pick<FaceTrackerOptions, 'modelAssetPath' | 'wasmBasePath' | 'delegate' | 'thread' | 'workerFactory'>;
+  /**
+   * Where the app serves the tracker's model and wasm (defaults: same origin), and how it tracks
+   * (`mode`, `smoothing`; default: every frame measured afresh, One-Euro smoothed). See FaceTracker.
+   */
+  tracker?: Pick<FaceTrackerOptions, 'modelAssetPath' | 'wasmBasePath' | 'delegate' | 'thread' | 'workerFactory' | 'mode' | 'smoothing'>;
   /**
    * Identity binding (on by default): the avatar is published only while the live camera
    * face matches the enrolled photos (face-recognition similarity checked every 2 s). An

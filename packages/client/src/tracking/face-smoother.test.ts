@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { FaceFrame } from '@visage/protocol';
-import { FaceSmoother } from './face-smoother.ts';
+import { FaceSmoother, smoothTrack } from './face-smoother.ts';
 import { parseTrackLine, serialiseTrackFrame as faceFrameToTrackLine } from '@visage/protocol';
 
 function frame(t: number, x: number): FaceFrame {
@@ -32,6 +32,19 @@ describe('FaceSmoother', () => {
     expect(out.landmarks![0]!).toBeGreaterThan(0.4);
     expect(out.landmarks![0]!).toBeLessThan(0.41);
     expect(out.blendshapes![0]).toBeCloseTo(0.25, 6);
+  });
+});
+
+describe('smoothTrack', () => {
+  it('smooths a recorded track as a live smoother does, frame by frame, leaving its input alone', () => {
+    const frames = [frame(0, 0.4), frame(33, 0.41), frame(66, 0.43), { t: 100, landmarks: null, blendshapes: null, matrix: null }, frame(133, 0.6)];
+    const live = new FaceSmoother();
+    const expected = frames.map((f) => live.smooth(f, 640, 480));
+    const out = smoothTrack(frames, 640, 480);
+    expect(out.map((f) => f.landmarks && Array.from(f.landmarks))).toEqual(expected.map((f) => f.landmarks && Array.from(f.landmarks)));
+    expect(out[2]!.landmarks![0]!).toBeLessThan(0.43); // lags the step
+    expect(out[4]!.landmarks![0]).toBeCloseTo(0.6, 6); // restarts after the lost frame
+    expect(frames[2]!.landmarks![0]).toBeCloseTo(0.43, 6);
   });
 });
 

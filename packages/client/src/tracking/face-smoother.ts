@@ -86,3 +86,12 @@ export class FaceSmoother {
     this.#lastT = Number.NaN;
   }
 }
+
+/**
+ * A recorded track smoothed in order, as the tracker smooths it live (a fresh smoother; each
+ * frame's size `width`×`height`): the benchmark drives a generator with it.
+ */
+export function smoothTrack(frames: readonly FaceFrame[], width: number, height: number, options: Partial<FaceSmootherOptions> = {}): FaceFrame[] {
+  const s = new FaceSmoother(options);
+  return frames.map((f) => s.smooth(f, width, height));
+}

@@ -4,7 +4,7 @@ import { MainThreadBackend, WorkerBackend } from './backends.ts';
 import type { TrackerBackend, TrackerInput } from './backends.ts';
 import { FaceSmoother } from './face-smoother.ts';
 import type { FaceSmootherOptions } from './face-smoother.ts';
-import { LANDMARK_MODES } from './landmark-mode.ts';
+import { DEFAULT_LANDMARK_MODE, LANDMARK_MODES } from './landmark-mode.ts';
 import type { LandmarkMode } from './landmark-mode.ts';
 import type { LandmarkerConfig, TrackerDelegate } from './landmarker.ts';
 
@@ -29,12 +29,17 @@ export interface FaceTrackerOptions {
    */
   workerFactory?: () => Worker;
   /**
-   * 'video' (default): MediaPipe's VIDEO mode, which follows the face from the previous frame
-   * and smooths its landmarks. 'per-frame': the face found and its landmarks measured in
-   * every frame, unsmoothed (see `LandmarkMode`).
+   * 'per-frame' (default, `DEFAULT_LANDMARK_MODE`): the face found and its landmarks measured
+   * in every frame, then One-Euro smoothed (`smoothing`). 'video': MediaPipe's VIDEO mode, which
+   * follows the face from the previous frame and smooths its landmarks inside MediaPipe (see
+   * `LandmarkMode`).
    */
   mode?: LandmarkMode;
-  /** One-Euro smoothing of the tracker's output; `false` (default) returns it as MediaPipe gives it. */
+  /**
+   * One-Euro smoothing of the tracker's output (options over `DEFAULT_FACE_SMOOTHING`), or
+   * `false` for the landmarks as MediaPipe gives them. Default: `DEFAULT_FACE_SMOOTHING` in
+   * 'per-frame' mode, `false` in 'video' mode (MediaPipe smooths those already).
+   */
   smoothing?: Partial<FaceSmootherOptions> | false;
   /** MediaPipe thresholds, each default 0.5. */
   minFaceDetectionConfidence?: number;
@@ -60,8 +65,8 @@ function checkConfidence(name: string, v: number | undefined): number {
 
 /**
  * Tracks one face per frame with MediaPipe FaceLandmarker (478 landmarks, 52 blendshapes,
- * facial transformation matrix), in its VIDEO mode or measured afresh in every frame
- * (`mode`, see `LandmarkMode`).
+ * facial transformation matrix): measured afresh in every frame and One-Euro smoothed (the
+ * default), or in MediaPipe's VIDEO mode (`mode`, see `LandmarkMode`).
  *
  * ```ts
  * const tracker = await FaceTracker.create();
@@ -98,7 +103,7 @@ export class FaceTracker {
     if (!['auto', 'GPU', 'CPU'].includes(delegate)) throw new TypeError(`delegate must be 'auto', 'GPU' or 'CPU', got ${String(delegate)}`);
     const thread = options.thread ?? 'auto';
     if (!['auto', 'worker', 'main'].includes(thread)) throw new TypeError(`thread must be 'auto', 'worker' or 'main', got ${String(thread)}`);
-    const mode = options.mode ?? 'video';
+    const mode = options.mode ?? DEFAULT_LANDMARK_MODE;
     if (!LANDMARK_MODES.includes(mode)) throw new TypeError(`mode must be one of ${LANDMARK_MODES.join(', ')}, got ${String(mode)}`);
     const config: LandmarkerConfig = {
       modelAssetPath: new URL(options.modelAssetPath ?? DEFAULT_MODEL_ASSET_PATH, globalThis.location?.href).href,
@@ -109,7 +114,8 @@ export class FaceTracker {
       minTrackingConfidence: checkConfidence('minTrackingConfidence', options.minTrackingConfidence),
       mode,
     };
-    const smoother = options.smoothing ? new FaceSmoother(options.smoothing) : null;
+    const smoothing = options.smoothing ?? (mode === 'per-frame' ? {} : false);
+    const smoother = smoothing ? new FaceSmoother(smoothing) : null;
     const reasons: string[] = [];
 
     if (thread !== 'main') {
