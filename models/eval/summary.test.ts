@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { headlineScores, type EvalResult } from './run.ts';
-import { coverageLine, summaryTable, targetsLines } from './summary.ts';
+import { senderLine, coverageLine, summaryTable, targetsLines } from './summary.ts';
 
 const scores = { l1: 0.02, psnr: 30, ssim: 0.9, akd: 1.5, csim: 0.9, face_rate: 1 };
 function fake(clip: string, size: number, saving: { h264: number | 'below' | 'above'; av1: number | 'below' | 'above' }, over: Partial<EvalResult['details']> = {}): EvalResult {
@@ -47,5 +47,15 @@ describe('headlineScores', () => {
     expect(headlineScores(plain)).toEqual(plain.ours);
     const sub = fake('a.mp4', 256, { h264: 1, av1: 1 }, { rung_subset: { frames: 10, indices: [], ours: { akd: 2.5, csim: 0.8, face_rate: 0.9 }, static: { akd: 9, csim: 0.7, face_rate: 1 } } });
     expect(headlineScores(sub)).toMatchObject({ ssim: 0.9, akd: 2.5, csim: 0.8, face_rate: 0.9 });
+  });
+});
+
+describe('senderLine', () => {
+  const d = (over: object) => ({ enrollment: {}, ...over }) as unknown as EvalResult['details'];
+  it('reads results before session 24 (no fields) as VIDEO mode with the shots from the track', () => {
+    expect(senderLine(d({}))).toBe("MediaPipe's VIDEO mode; the K shots' landmarks read off that track");
+  });
+  it("names the client's per-frame, One-Euro sender and the shots measured as photos", () => {
+    expect(senderLine(d({ track_mode: 'per-frame', track_smoothing: 'one-euro', enrollment: { landmarks: 'stills' } }))).toBe('every frame measured afresh, One-Euro smoothed; the K shots measured on their own, as photos are');
   });
 });

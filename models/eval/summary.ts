@@ -104,6 +104,14 @@ function runtimeSummary(runtimes: SummaryContext['runtimes']): string {
   }).join('; ');
 }
 
+/** How the sender tracked the clip and where the shots' landmarks came from (results before session 24 carry neither field). */
+export function senderLine(d: EvalResult['details']): string {
+  const mode = d.track_mode ?? 'video';
+  const smoothed = d.track_smoothing ? ', One-Euro smoothed' : '';
+  const shots = (d.enrollment.landmarks ?? 'track') === 'stills' ? 'the K shots measured on their own, as photos are' : "the K shots' landmarks read off that track";
+  return `${mode === 'video' ? "MediaPipe's VIDEO mode" : 'every frame measured afresh'}${smoothed}; ${shots}`;
+}
+
 export function resultsSection(results: readonly EvalResult[], ctx: SummaryContext): string {
   const r0 = results[0];
   const out: string[] = [];
@@ -119,6 +127,7 @@ export function resultsSection(results: readonly EvalResult[], ctx: SummaryConte
   if (r0) {
     const d = r0.details;
     out.push(`- Where it runs: tracking, landmark decoding, the ${d.generator} generator (${d.generator_backend} backend) and CSIM in one headless Chromium page; enrollment and landmark encoding (sender side) in Node with the same client code.`);
+    out.push(`- Sender: ${senderLine(d)}.`);
     out.push(`- CSIM: ${d.csim}.`);
     out.push(`- AKD: ${d.akd}. Face: fraction of scored frames where the tracker finds a face.`);
     out.push(`- Pixels: L1 (mean |Δ| RGB, 0–1), PSNR (RGB), SSIM (luma, 11×11 Gaussian σ 1.5) over the whole crop. Scored frames: at most 30 driven frames per clip (--max-eval-frames), every Nth (N in each JSON's details.scoring).${d.rung_subset ? ` Codec rungs: AKD, CSIM and face rate on a subset of those frames (--rung-frames 10: every ⌈n/10⌉-th usable scored frame, so 10 when 28–30 are scored and fewer for short clips; seeded phase; listed in details.rung_subset), pixel metrics on all; ours and static are measured on all scored frames (the table's columns) and, for the AKD/CSIM equivalents, on the same subset as the codecs.` : ''}`);

@@ -31,6 +31,7 @@ import argparse
 import csv
 import json
 import math
+import os
 import signal
 import sys
 import time
@@ -47,7 +48,7 @@ from .losses import ssim
 from .nets import MAX_LOWPASS_SIGMA, gaussian_blur
 from .train import MODELS_DIR, _fmt, plot_losses
 
-CACHE_DIR = MODELS_DIR / ".cache" / "neural"
+CACHE_DIR = Path(os.environ.get("VISAGE_CACHE", MODELS_DIR / ".cache" / "neural"))
 WINDOW_EDGE = 0.125
 # The patch geometry the cache script cuts with (mouth-patch.ts: MOUTH_PATCH_SPAN, MOUTH_PATCH_DROP),
 # recorded in the exported weights so the client can refuse weights trained on another crop.
