@@ -71,7 +71,7 @@ ladders and a static frame on the same face crops.
   --drive-retracked     diagnostic: drive the generator with each real crop's own from-scratch track (the
                         benchmark's tracker, as it tracks the real frames) instead of the sender's
                         continuous, smoothed track: AKD of the generator alone, without the two ways of
-                        tracking disagreeing (the enrollment keeps the sender's tracks).
+                        tracking disagreeing (the enrollment as --enroll-landmarks says).
   --enroll-landmarks L  where the K shots' landmarks come from: stills (default; each shot's crop
                         measured on its own, as a product measures enrollment photos) or track (read
                         off the clip's continuous track, as before session 24: its shots agree with

@@ -94,8 +94,7 @@ export interface EvalOptions {
   mouthSet?: false;
   /**
    * Diagnostic: drive with each real crop's own from-scratch track (the benchmark's tracker)
-   * instead of the sender's continuous track, where it finds a face; the enrollment keeps the
-   * sender's tracks.
+   * instead of the sender's track, where it finds a face; the enrollment as `enrollLandmarks` says.
    */
   driveRetracked?: boolean;
   /**
