@@ -113,7 +113,7 @@ describe('face tracking in headless Chromium', () => {
     expect(spread(video)).toBeGreaterThan(1e-4);
   });
 
-  it('per-frame mode keeps following its face when a larger one comes into view', async () => {
+  it('per-frame mode keeps following its face when a larger one comes into view, and past a still', async () => {
     // One portrait small on the left; then the same portrait also large on the right.
     const W = 640, H = 360;
     const still = resolve(SHARED_DATA_DIR, 'stills', 'liveportrait-s1.jpg');
@@ -138,6 +138,10 @@ describe('face tracking in headless Chromium', () => {
     try {
       expect(centreX((await following.track(small, W, H, 0)).frame)).toBeLessThan(0.5);
       for (let k = 1; k <= 3; k++) expect(centreX((await following.track(two, W, H, k * 33)).frame)).toBeLessThan(0.5);
+      // An enrollment still among the camera's frames: its own largest face, and the camera's
+      // next frame still continues the small one.
+      expect(centreX((await following.track(two, W, H, 132, { still: true })).frame)).toBeGreaterThan(0.5);
+      expect(centreX((await following.track(two, W, H, 165)).frame)).toBeLessThan(0.5);
     } finally {
       await following.close();
     }

@@ -41,7 +41,8 @@ export interface TrackSession {
   readonly requests: string[];
   /** Browser console errors and CSP reports. */
   readonly consoleErrors: string[];
-  track(rgba: Uint8Array, width: number, height: number, t: number): Promise<{ frame: FaceFrame; ms: number; totalMs: number }>;
+  /** `still`: track it as a still photo among the camera's frames (FaceTracker.track's `still`). */
+  track(rgba: Uint8Array, width: number, height: number, t: number, options?: { still?: boolean }): Promise<{ frame: FaceFrame; ms: number; totalMs: number }>;
   close(): Promise<void>;
 }
 
@@ -91,14 +92,14 @@ export async function openTrackSession(options: TrackSessionOptions = {}): Promi
       server,
       requests,
       consoleErrors,
-      async track(rgba, width, height, t) {
+      async track(rgba, width, height, t, options = {}) {
         if (rgba.length !== width * height * 4) throw new TypeError(`expected ${width * height * 4} RGBA bytes, got ${rgba.length}`);
         const path = `/frames/${n++}`;
         server.files.set(path, { body: rgba, type: 'application/octet-stream' });
         try {
           const r: PageTrackResult = await page.evaluate(
-            ([u, w, h, ts]) => (globalThis as unknown as { visage: VisagePageApi }).visage.track(u, w, h, ts),
-            [path, width, height, t] as const,
+            ([u, w, h, ts, still]) => (globalThis as unknown as { visage: VisagePageApi }).visage.track(u, w, h, ts, still),
+            [path, width, height, t, options.still ?? false] as const,
           );
           const frame: FaceFrame = {
             t: r.t,

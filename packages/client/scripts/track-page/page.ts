@@ -25,7 +25,8 @@ export interface PageTrackResult {
 
 export interface VisagePageApi {
   init(o: PageInitOptions): Promise<{ delegate: string; thread: string; fallbackReasons: string[] }>;
-  track(url: string, width: number, height: number, t: number): Promise<PageTrackResult>;
+  /** `still`: a still photo among the camera's frames (FaceTracker.track's `still`). */
+  track(url: string, width: number, height: number, t: number, still?: boolean): Promise<PageTrackResult>;
   close(): Promise<void>;
 }
 
@@ -43,14 +44,14 @@ const api: VisagePageApi = {
     tracker = await FaceTracker.create(options);
     return { delegate: tracker.delegate, thread: tracker.thread, fallbackReasons: [...tracker.fallbackReasons] };
   },
-  async track(url, width, height, t) {
+  async track(url, width, height, t, still = false) {
     if (!tracker) throw new Error('init() first');
     const t0 = performance.now();
     const res = await fetch(url);
     if (!res.ok) throw new Error(`GET ${url}: ${res.status}`);
     const pixels = new Uint8ClampedArray(await res.arrayBuffer());
     const bitmap = await createImageBitmap(new ImageData(pixels, width, height));
-    const { frame, ms } = await tracker.track(bitmap, t);
+    const { frame, ms } = await tracker.track(bitmap, t, { still });
     return {
       t: frame.t,
       landmarks: frame.landmarks ? Array.from(frame.landmarks) : null,

@@ -68,7 +68,7 @@ export async function landmarksOfStill(tracker: FaceTracker, image: RgbaImage): 
   let landmarks: Float32Array | null = null;
   for (let k = 0; k < (tracker.mode === 'per-frame' ? 1 : 3); k++) {
     const bitmap = await createImageBitmap(new ImageData(new Uint8ClampedArray(image.data), image.width, image.height));
-    landmarks = (await tracker.track(bitmap, nextStillTime(), { smooth: false })).frame.landmarks;
+    landmarks = (await tracker.track(bitmap, nextStillTime(), { still: true })).frame.landmarks;
   }
   return landmarks;
 }

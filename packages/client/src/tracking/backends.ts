@@ -19,8 +19,8 @@ export interface BackendInfo {
 export interface TrackerBackend {
   readonly thread: 'worker' | 'main';
   init(config: LandmarkerConfig): Promise<BackendInfo>;
-  /** Detects on `input` at `t` ms; `ms` is the time spent in the landmarker. */
-  detect(input: TrackerInput, t: number): Promise<{ frame: FaceFrame; ms: number }>;
+  /** Detects on `input` at `t` ms (`still`: see `detectFrame`); `ms` is the time spent in the landmarker. */
+  detect(input: TrackerInput, t: number, still?: boolean): Promise<{ frame: FaceFrame; ms: number }>;
   close(): Promise<void>;
 }
 
@@ -41,12 +41,12 @@ export class MainThreadBackend implements TrackerBackend {
     return { delegate: loaded.delegate, ...(loaded.gpuError ? { gpuError: loaded.gpuError } : {}) };
   }
 
-  async detect(input: TrackerInput, t: number): Promise<{ frame: FaceFrame; ms: number }> {
+  async detect(input: TrackerInput, t: number, still = false): Promise<{ frame: FaceFrame; ms: number }> {
     const lm = this.#landmarker;
     if (!lm) throw new Error('main-thread tracker not initialised');
     try {
       const t0 = performance.now();
-      const frame = detectFrame(lm, input as Exclude<TrackerInput, ImageData>, t);
+      const frame = detectFrame(lm, input as Exclude<TrackerInput, ImageData>, t, still);
       return { frame, ms: performance.now() - t0 };
     } finally {
       if (isTransferable(input)) input.close();
@@ -72,11 +72,11 @@ export class WorkerBackend implements TrackerBackend {
     return { delegate: msg.delegate, ...(msg.gpuError ? { gpuError: msg.gpuError } : {}) };
   }
 
-  async detect(input: TrackerInput, t: number): Promise<{ frame: FaceFrame; ms: number }> {
+  async detect(input: TrackerInput, t: number, still = false): Promise<{ frame: FaceFrame; ms: number }> {
     let frame: TransferableFrame;
     if (isTransferable(input)) frame = input;
     else frame = await createImageBitmap(input);
-    const msg = await this.#rpc.call({ type: 'detect', frame, t }, 'result', [frame]);
+    const msg = await this.#rpc.call({ type: 'detect', frame, t, ...(still ? { still } : {}) }, 'result', [frame]);
     return { frame: msg.frame, ms: msg.ms };
   }
 

@@ -152,13 +152,16 @@ export class FaceTracker {
    * one is moved 1 ms past it (MediaPipe needs them increasing), so stills taken while
    * the camera is tracked never fail. ImageBitmap and VideoFrame inputs are consumed: the
    * tracker closes them. The frame's size is needed for smoothing and is read from the input.
-   * `smooth: false` leaves this frame out of the smoothing (a still photo among camera frames).
+   * `still: true` marks a still photo among the camera's frames (enrollment): it is left out of
+   * the smoothing, and in 'per-frame' mode its face is the largest one in it and does not become
+   * the face the camera's next frame continues. (In 'video' mode MediaPipe looks for the camera's
+   * next face where the still's was, and finds it again within a frame or two.)
    */
-  track(input: TrackerInput, timestampMs: number, options: { smooth?: boolean } = {}): Promise<TrackResult> {
+  track(input: TrackerInput, timestampMs: number, options: { still?: boolean } = {}): Promise<TrackResult> {
     if (typeof timestampMs !== 'number' || !Number.isFinite(timestampMs)) {
       return Promise.reject(new TypeError(`timestampMs must be a finite number, got ${String(timestampMs)}`));
     }
-    const run = this.#queue.then(() => this.#trackNow(input, timestampMs, options.smooth ?? true));
+    const run = this.#queue.then(() => this.#trackNow(input, timestampMs, options.still ?? false));
     this.#queue = run.then(
       () => undefined,
       () => undefined,
@@ -166,13 +169,13 @@ export class FaceTracker {
     return run;
   }
 
-  async #trackNow(input: TrackerInput, timestampMs: number, smooth: boolean): Promise<TrackResult> {
+  async #trackNow(input: TrackerInput, timestampMs: number, still: boolean): Promise<TrackResult> {
     if (this.#closed) throw VisageError.invalidState('FaceTracker is closed');
     const t = timestampMs > this.#lastT ? timestampMs : this.#lastT + 1;
     const [w, h] = inputSize(input);
     this.#lastT = t;
-    const { frame, ms } = await this.#backend.detect(input, t);
-    return { frame: this.#smoother && smooth ? this.#smoother.smooth(frame, w, h) : frame, ms };
+    const { frame, ms } = await this.#backend.detect(input, t, still);
+    return { frame: this.#smoother && !still ? this.#smoother.smooth(frame, w, h) : frame, ms };
   }
 
   /** Releases the landmarker (and the Worker). Idempotent. */

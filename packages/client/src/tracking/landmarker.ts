@@ -91,14 +91,18 @@ export async function loadLandmarker(config: LandmarkerConfig): Promise<LoadedLa
   }
 }
 
-/** Runs one detection in the landmarker's mode and converts the tracked face to a `FaceFrame`. */
-export function detectFrame(loaded: LoadedLandmarker, image: ImageSource, t: number): FaceFrame {
+/**
+ * Runs one detection in the landmarker's mode and converts the tracked face to a `FaceFrame`.
+ * `still` (a still photo among the camera's frames): in 'per-frame' mode the largest face is
+ * taken and the track's face is left where the camera's last frame had it.
+ */
+export function detectFrame(loaded: LoadedLandmarker, image: ImageSource, t: number, still = false): FaceFrame {
   if (loaded.mode === 'video') return toFaceFrame(loaded.landmarker.detectForVideo(image, t), t);
   const result = loaded.landmarker.detect(image);
   const faces = result.faceLandmarks.filter((p) => p.length >= LANDMARK_COUNT);
   const places = faces.map((p) => facePlace(p.flatMap((q) => [q.x, q.y]), 2));
-  const index = chooseFace(places, loaded.previous);
-  loaded.previous = index < 0 ? null : places[index]!;
+  const index = chooseFace(places, still ? null : loaded.previous);
+  if (!still) loaded.previous = index < 0 ? null : places[index]!;
   return toFaceFrame(result, t, index < 0 ? 0 : result.faceLandmarks.indexOf(faces[index]!));
 }
 

@@ -23,7 +23,7 @@ serveWorkerRpc<ToWorker, FromWorker>(async (msg, reply) => {
       try {
         if (!landmarker) throw new Error('tracker worker not initialised');
         const t0 = performance.now();
-        const frame = detectFrame(landmarker, msg.frame, msg.t);
+        const frame = detectFrame(landmarker, msg.frame, msg.t, msg.still ?? false);
         const ms = performance.now() - t0;
         const transfer: Transferable[] = [];
         for (const a of [frame.landmarks, frame.blendshapes, frame.matrix]) if (a) transfer.push(a.buffer);

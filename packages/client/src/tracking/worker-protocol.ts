@@ -7,7 +7,7 @@ export type TransferableFrame = ImageBitmap | VideoFrame;
 
 export type ToWorker =
   | { type: 'init'; id: number; config: LandmarkerConfig }
-  | { type: 'detect'; id: number; frame: TransferableFrame; t: number }
+  | { type: 'detect'; id: number; frame: TransferableFrame; t: number; still?: boolean }
   | { type: 'close'; id: number };
 
 export type FromWorker =
