@@ -154,8 +154,8 @@ export class FaceTracker {
    * tracker closes them. The frame's size is needed for smoothing and is read from the input.
    * `still: true` marks a still photo among the camera's frames (enrollment): it is left out of
    * the smoothing, and in 'per-frame' mode its face is the largest one in it and does not become
-   * the face the camera's next frame continues. (In 'video' mode MediaPipe looks for the camera's
-   * next face where the still's was, and finds it again within a frame or two.)
+   * the face the camera's next frame continues. (In 'video' mode the still does go through
+   * MediaPipe's tracking, which then looks for the camera's next face where the still's was.)
    */
   track(input: TrackerInput, timestampMs: number, options: { still?: boolean } = {}): Promise<TrackResult> {
     if (typeof timestampMs !== 'number' || !Number.isFinite(timestampMs)) {
