@@ -31,7 +31,7 @@ import { pasteReal, regionMask, type Oracle } from './oracle.ts';
 import { INNER_DETAIL, innerFaceMask, maskedDetail, postFilter, postSharpen, type PostFilter, type PostSharpen } from './sharpen.ts';
 import { toWireEmbedding } from '../../packages/client/scripts/lib/page-session.ts';
 import { LANDMARK_PARTS } from '../../packages/client/src/generator/neural/landmark-image.ts';
-import { DEFAULT_LANDMARK_MODE, type LandmarkMode } from '../../packages/client/src/tracking/landmark-mode.ts';
+import { DEFAULT_LANDMARK_MODE, smoothedByDefault, type LandmarkMode } from '../../packages/client/src/tracking/landmark-mode.ts';
 import { smoothTrack as smoothFaceTrack } from '../../packages/client/src/tracking/face-smoother.ts';
 
 export interface EvalOptions {
@@ -104,7 +104,7 @@ export interface EvalOptions {
    * separate photos do).
    */
   enrollLandmarks?: EnrollLandmarks;
-  /** How the sender's tracker follows the face when the clip is tracked (default `DEFAULT_TRACK_MODE`; cached per mode). */
+  /** How the sender's tracker follows the face when the clip is tracked (default the client's `DEFAULT_LANDMARK_MODE`; cached per mode). */
   trackMode?: LandmarkMode;
   /**
    * One-Euro smoothing (the client's `DEFAULT_FACE_SMOOTHING`) of the clip's tracks, as the sender
@@ -134,11 +134,6 @@ export const EVAL_METHOD_VERSION = 2;
 export type EnrollLandmarks = 'stills' | 'track';
 export const ENROLL_LANDMARKS: readonly EnrollLandmarks[] = ['stills', 'track'];
 
-/**
- * The sender's tracking as the product does it (FaceTracker's default mode, with its default
- * smoothing): what `npm run eval` drives the generator with unless told otherwise.
- */
-export const DEFAULT_TRACK_MODE: LandmarkMode = DEFAULT_LANDMARK_MODE;
 
 /** AKD/CSIM/face rate of ours or static on the codec rungs' subset of frames. */
 export interface SubsetScores { akd: number | null; csim: number | null; face_rate: number | null }
@@ -504,8 +499,9 @@ export async function runEval(o: EvalOptions): Promise<EvalResult> {
     timings[name] = Math.round((now - mark) / 100) / 10;
     mark = now;
   };
-  const trackMode = o.trackMode ?? DEFAULT_TRACK_MODE;
-  const smoothTracks = !o.tracks && (o.trackSmoothing ?? trackMode === 'per-frame');
+  // The sender as the client's FaceTracker is by default: its mode, and that mode's default smoothing.
+  const trackMode = o.trackMode ?? DEFAULT_LANDMARK_MODE;
+  const smoothTracks = !o.tracks && (o.trackSmoothing ?? smoothedByDefault(trackMode));
   const enrollLandmarks = o.enrollLandmarks ?? 'stills';
   const warnings: string[] = [];
   const warn = (s: string) => {

@@ -4,7 +4,7 @@ import { MainThreadBackend, WorkerBackend } from './backends.ts';
 import type { TrackerBackend, TrackerInput } from './backends.ts';
 import { FaceSmoother } from './face-smoother.ts';
 import type { FaceSmootherOptions } from './face-smoother.ts';
-import { DEFAULT_LANDMARK_MODE, LANDMARK_MODES } from './landmark-mode.ts';
+import { DEFAULT_LANDMARK_MODE, LANDMARK_MODES, smoothedByDefault } from './landmark-mode.ts';
 import type { LandmarkMode } from './landmark-mode.ts';
 import type { LandmarkerConfig, TrackerDelegate } from './landmarker.ts';
 
@@ -114,7 +114,7 @@ export class FaceTracker {
       minTrackingConfidence: checkConfidence('minTrackingConfidence', options.minTrackingConfidence),
       mode,
     };
-    const smoothing = options.smoothing ?? (mode === 'per-frame' ? {} : false);
+    const smoothing = options.smoothing ?? (smoothedByDefault(mode) ? {} : false);
     const smoother = smoothing ? new FaceSmoother(smoothing) : null;
     const reasons: string[] = [];
 

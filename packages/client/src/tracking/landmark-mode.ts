@@ -19,6 +19,14 @@ export const LANDMARK_MODES: readonly LandmarkMode[] = ['video', 'per-frame'];
  */
 export const DEFAULT_LANDMARK_MODE: LandmarkMode = 'per-frame';
 
+/**
+ * Whether a mode's landmarks get the client's One-Euro smoothing by default: 'per-frame' ones
+ * do; 'video' ones are smoothed inside MediaPipe already.
+ */
+export function smoothedByDefault(mode: LandmarkMode): boolean {
+  return mode === 'per-frame';
+}
+
 /** Faces measured per frame in 'per-frame' mode, to choose the one being tracked from. */
 export const PER_FRAME_CANDIDATES = 2;
 
