@@ -55,6 +55,46 @@ describe('JitterBuffer', () => {
     expect(jb.render(100).state).toBe('lost');
   });
 
+  it('interpolates a slow sender between its frames instead of reporting it lost', () => {
+    // A sender whose tracker manages 4 frames a second (250 ms apart, more than concealMs).
+    const run = (concealFrames: number) => {
+      const jb = new JitterBuffer({ concealFrames });
+      const states = new Map<string, number>();
+      let pushed = 0;
+      for (let now = 0; now < 5000; now += 16) {
+        while (pushed * 250 + 30 <= now) jb.push(frame(pushed * 250), pushed++ * 250 + 30);
+        const r = jb.render(now);
+        if (now >= 1000) states.set(r.state, (states.get(r.state) ?? 0) + 1);
+      }
+      return { states, window: jb.concealWindowMs };
+    };
+    const slow = run(2);
+    expect(slow.window).toBe(500);
+    expect(slow.states.get('lost')).toBeUndefined();
+    expect(slow.states.get('live')).toBeGreaterThan(20); // across the 250-ms gaps, for the target delay's part of each
+    // Held to concealMs, the same sender is lost for a part of every frame interval.
+    const fixed = run(0);
+    expect(fixed.window).toBe(200);
+    expect(fixed.states.get('lost')).toBeGreaterThan(20);
+    expect(fixed.states.get('live') ?? 0).toBeLessThan(5);
+  });
+
+  it('still reports an outage as face-lost once the window of the sender\'s frame rate has passed', () => {
+    for (const [step, window] of [[33, 200], [250, 500]] as const) {
+      const jb = new JitterBuffer({ initialDelayMs: 0, minDelayMs: 0, marginMs: 0 });
+      for (let i = 0; i <= 20; i++) jb.push(frame(i * step), i * step);
+      // Outages (steps over 1 s) do not count as the sender's frame rate.
+      expect(jb.concealWindowMs).toBe(window);
+      const last = 20 * step;
+      expect(jb.render(last + window - 1).state).toBe('concealed');
+      expect(jb.render(last + window + 1).state).toBe('lost');
+      jb.push(frame(last + 5000), last + 5000);
+      expect(jb.concealWindowMs).toBe(window);
+      jb.reset();
+      expect(jb.concealWindowMs).toBe(200);
+    }
+  });
+
   it('raises the target delay when arrivals jitter and lowers it when they calm down', () => {
     const jb = new JitterBuffer({ initialDelayMs: 20, minDelayMs: 10, maxDelayMs: 300, slewMs: 5 });
     let x = 1;
@@ -92,6 +132,8 @@ describe('JitterBuffer', () => {
     expect(() => new JitterBuffer({ minDelayMs: 100, maxDelayMs: 50 })).toThrow(TypeError);
     expect(() => new JitterBuffer({ concealMs: 50, extrapolateMs: 100 })).toThrow(TypeError);
     expect(() => new JitterBuffer({ marginMs: -1 })).toThrow(TypeError);
+    expect(() => new JitterBuffer({ concealFrames: -1 })).toThrow(TypeError);
+    expect(() => new JitterBuffer({ concealFrames: Number.NaN })).toThrow(TypeError);
     expect(() => new JitterBuffer().push(frame(Number.NaN), 0)).toThrow(TypeError);
   });
 });

@@ -12,7 +12,10 @@
  * - Interpolation to the display rate between the two frames around the playout time.
  * - Concealment when no newer frame has arrived: extrapolate linearly for up to
  *   `extrapolateMs`, then hold, and report face-lost once the newest frame is more
- *   than `concealMs` (default 200 ms) behind the playout time.
+ *   than the concealment window behind the playout time: `concealMs` (default 200 ms),
+ *   or `concealFrames` (default 2) of the sender's typical frame intervals if that is
+ *   longer, so that a sender whose tracker runs slowly (a weak CPU, a busy machine) is
+ *   interpolated between its frames instead of reported lost between them.
  */
 import type { FaceFrame } from '../frame.ts';
 
@@ -31,6 +34,12 @@ export interface JitterBufferOptions {
   concealMs?: number;
   /** Part of the concealment that extrapolates (the rest holds). Default 100. */
   extrapolateMs?: number;
+  /**
+   * The concealment window is at least this many of the sender's typical frame intervals
+   * (median step of recent capture times; steps over 1 s, outages, are not counted).
+   * Default 2; 0 keeps it at `concealMs`.
+   */
+  concealFrames?: number;
   /** Transit samples kept for the delay estimate. Default 128. */
   historySize?: number;
   /** Largest change of the target delay per render call, ms. Default 2. */
@@ -45,6 +54,7 @@ export const DEFAULT_JITTER_OPTIONS: Required<JitterBufferOptions> = {
   marginMs: 10,
   concealMs: 200,
   extrapolateMs: 100,
+  concealFrames: 2,
   historySize: 128,
   slewMs: 2,
 };
@@ -83,11 +93,17 @@ export interface JitterStats {
 }
 
 const MAX_BUFFERED = 256;
+/** Capture-time steps kept for the sender's typical frame interval. */
+const INTERVAL_HISTORY = 32;
+/** Longer steps are outages, not the sender's frame rate. */
+const MAX_FRAME_INTERVAL_MS = 1000;
 
 export class JitterBuffer {
   private readonly opts: Required<JitterBufferOptions>;
   private frames: BufferedFrame[] = [];
   private transits: number[] = [];
+  private intervals: number[] = [];
+  private newestT = Number.NEGATIVE_INFINITY;
   private target: number;
   private lastRendered = Number.NEGATIVE_INFINITY;
   private received = 0;
@@ -112,6 +128,18 @@ export class JitterBuffer {
     return this.target;
   }
 
+  /**
+   * How far past the newest frame playout may run before face-lost is reported, and the
+   * longest gap between two received frames that is interpolated: `concealMs`, or
+   * `concealFrames` typical frame intervals of the sender if that is longer.
+   */
+  get concealWindowMs(): number {
+    const n = this.intervals.length;
+    if (n < 4 || this.opts.concealFrames === 0) return this.opts.concealMs;
+    const median = [...this.intervals].sort((x, y) => x - y)[n >> 1]!;
+    return Math.max(this.opts.concealMs, this.opts.concealFrames * median);
+  }
+
   get stats(): JitterStats {
     return { received: this.received, duplicates: this.duplicates, late: this.late, targetDelayMs: this.target };
   }
@@ -122,6 +150,14 @@ export class JitterBuffer {
     this.received++;
     this.transits.push(arrivalMs - frame.t);
     if (this.transits.length > this.opts.historySize) this.transits.shift();
+    if (frame.t > this.newestT) {
+      const step = frame.t - this.newestT;
+      if (step <= MAX_FRAME_INTERVAL_MS) {
+        this.intervals.push(step);
+        if (this.intervals.length > INTERVAL_HISTORY) this.intervals.shift();
+      }
+      this.newestT = frame.t;
+    }
     if (frame.t <= this.lastRendered && (this.frames.length === 0 || frame.t < this.frames[0]!.t)) {
       this.late++;
       return;
@@ -161,7 +197,8 @@ export class JitterBuffer {
     const a = this.frames[idx]!;
     const next = this.frames[idx + 1];
     if (!a.landmarks) return { state: 'lost', mediaTime: media, frame: null };
-    const { concealMs, extrapolateMs } = this.opts;
+    const { extrapolateMs } = this.opts;
+    const concealMs = this.concealWindowMs;
     if (next && next.landmarks && next.t - a.t <= concealMs) {
       const w = (media - a.t) / (next.t - a.t);
       return { state: 'live', mediaTime: media, frame: blend(a, next, w, media) };
@@ -182,6 +219,8 @@ export class JitterBuffer {
   reset(): void {
     this.frames = [];
     this.transits = [];
+    this.intervals = [];
+    this.newestT = Number.NEGATIVE_INFINITY;
     this.lastRendered = Number.NEGATIVE_INFINITY;
     this.target = Math.min(this.opts.maxDelayMs, Math.max(this.opts.minDelayMs, this.opts.initialDelayMs));
   }
