@@ -104,6 +104,8 @@ export class JitterBuffer {
   private transits: number[] = [];
   private intervals: number[] = [];
   private newestT = Number.NEGATIVE_INFINITY;
+  /** Median of `intervals`, kept up to date by push (render reads it at the display rate). */
+  private typicalIntervalMs = 0;
   private target: number;
   private lastRendered = Number.NEGATIVE_INFINITY;
   private received = 0;
@@ -134,10 +136,7 @@ export class JitterBuffer {
    * `concealFrames` typical frame intervals of the sender if that is longer.
    */
   get concealWindowMs(): number {
-    const n = this.intervals.length;
-    if (n < 4 || this.opts.concealFrames === 0) return this.opts.concealMs;
-    const median = [...this.intervals].sort((x, y) => x - y)[n >> 1]!;
-    return Math.max(this.opts.concealMs, this.opts.concealFrames * median);
+    return Math.max(this.opts.concealMs, this.opts.concealFrames * this.typicalIntervalMs);
   }
 
   get stats(): JitterStats {
@@ -155,6 +154,8 @@ export class JitterBuffer {
       if (step <= MAX_FRAME_INTERVAL_MS) {
         this.intervals.push(step);
         if (this.intervals.length > INTERVAL_HISTORY) this.intervals.shift();
+        const n = this.intervals.length;
+        this.typicalIntervalMs = n < 4 ? 0 : [...this.intervals].sort((x, y) => x - y)[n >> 1]!;
       }
       this.newestT = frame.t;
     }
@@ -221,6 +222,7 @@ export class JitterBuffer {
     this.transits = [];
     this.intervals = [];
     this.newestT = Number.NEGATIVE_INFINITY;
+    this.typicalIntervalMs = 0;
     this.lastRendered = Number.NEGATIVE_INFINITY;
     this.target = Math.min(this.opts.maxDelayMs, Math.max(this.opts.minDelayMs, this.opts.initialDelayMs));
   }
