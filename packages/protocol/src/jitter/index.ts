@@ -5,5 +5,6 @@ export {
   type BufferedFrame,
   type RenderResult,
   type RenderState,
+  type LostReason,
   type JitterStats,
 } from './jitterBuffer.ts';

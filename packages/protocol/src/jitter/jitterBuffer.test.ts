@@ -43,7 +43,10 @@ describe('JitterBuffer', () => {
     expect(e.frame!.landmarks![0]).toBeCloseTo(15, 3);
     expect(at(250).frame!.landmarks![0]).toBeCloseTo(20, 3); // extrapolation capped at 100 ms → hold
     expect(at(299).state).toBe('concealed');
-    expect(at(301).state).toBe('lost');
+    expect(at(299).lost).toBeUndefined();
+    const gone = at(301);
+    expect(gone.state).toBe('lost');
+    expect(gone.lost).toBe('no-data'); // nothing arrived: not the sender's camera
   });
 
   it('interpolates across a lost packet and reports a sender face-lost', () => {
@@ -52,7 +55,14 @@ describe('JitterBuffer', () => {
     jb.push(frame(66), 66); // 33 was lost
     expect(jb.render(33).frame!.landmarks![0]).toBeCloseTo(33, 3);
     jb.push(lost(100), 100);
-    expect(jb.render(100).state).toBe('lost');
+    expect(jb.render(100)).toMatchObject({ state: 'lost', lost: 'no-face' });
+    // The sender keeps saying so: still no-face once its last face frame is far behind.
+    jb.push(lost(133), 133);
+    jb.push(lost(600), 600);
+    expect(jb.render(600)).toMatchObject({ state: 'lost', lost: 'no-face' });
+    expect(jb.render(600 + 999)).toMatchObject({ state: 'lost', lost: 'no-face' });
+    // Its face-lost packets stop too: past faceLostHoldMs it is the data that is missing.
+    expect(jb.render(600 + 1001)).toMatchObject({ state: 'lost', lost: 'no-data' });
   });
 
   it('interpolates a slow sender between its frames instead of reporting it lost', () => {

@@ -16,6 +16,10 @@
  *   or `concealFrames` (default 2) of the sender's typical frame intervals if that is
  *   longer, so that a sender whose tracker runs slowly (a weak CPU, a busy machine) is
  *   interpolated between its frames instead of reported lost between them.
+ * - Why a render is lost (`RenderResult.lost`): 'no-face' while the sender's newest word is a
+ *   face-lost packet (its camera shows no face it may send) and it keeps repeating it,
+ *   'no-data' when nothing has come for longer than the window (a weak link, or a sender too
+ *   busy to track) — so an app can say "looked away" and "connection stalled" apart.
  */
 import type { FaceFrame } from '../frame.ts';
 
@@ -40,6 +44,12 @@ export interface JitterBufferOptions {
    * Default 2; 0 keeps it at `concealMs`.
    */
   concealFrames?: number;
+  /**
+   * A face-lost packet stands for this long (or the concealment window, if longer); after it,
+   * with nothing newer, the render is lost for 'no-data'. Senders repeat face-lost packets
+   * (the client every 250 ms), so the default 1000 survives a few of them being dropped.
+   */
+  faceLostHoldMs?: number;
   /** Transit samples kept for the delay estimate. Default 128. */
   historySize?: number;
   /** Largest change of the target delay per render call, ms. Default 2. */
@@ -55,6 +65,7 @@ export const DEFAULT_JITTER_OPTIONS: Required<JitterBufferOptions> = {
   concealMs: 200,
   extrapolateMs: 100,
   concealFrames: 2,
+  faceLostHoldMs: 1000,
   historySize: 128,
   slewMs: 2,
 };
@@ -74,11 +85,20 @@ export type RenderState =
   | 'live'
   /** Extrapolated or held after the newest frame (loss or late packets). */
   | 'concealed'
-  /** The sender reported no face, or concealment ran out. */
+  /** The sender reported no face, or concealment ran out (`lost` says which). */
   | 'lost';
+
+/**
+ * Why a render is 'lost': the sender's packets say its camera shows no face that may be drawn
+ * (out of view, or held by its identity guard), or no frame has arrived for longer than the
+ * concealment window (a weak link, or a sender too busy to track).
+ */
+export type LostReason = 'no-face' | 'no-data';
 
 export interface RenderResult {
   state: RenderState;
+  /** Set on 'lost' results only. */
+  lost?: LostReason;
   /** Capture-time position that was rendered, ms. */
   mediaTime: number;
   /** Rebuilt frame for 'live' and 'concealed', else null. */
@@ -197,16 +217,19 @@ export class JitterBuffer {
     this.lastRendered = Math.max(this.lastRendered, media);
     const a = this.frames[idx]!;
     const next = this.frames[idx + 1];
-    if (!a.landmarks) return { state: 'lost', mediaTime: media, frame: null };
     const { extrapolateMs } = this.opts;
     const concealMs = this.concealWindowMs;
+    if (!a.landmarks) {
+      const stale = !next && media - a.t > Math.max(concealMs, this.opts.faceLostHoldMs);
+      return { state: 'lost', lost: stale ? 'no-data' : 'no-face', mediaTime: media, frame: null };
+    }
     if (next && next.landmarks && next.t - a.t <= concealMs) {
       const w = (media - a.t) / (next.t - a.t);
       return { state: 'live', mediaTime: media, frame: blend(a, next, w, media) };
     }
     const ahead = media - a.t;
     if (ahead === 0) return { state: 'live', mediaTime: media, frame: blend(a, a, 0, media) };
-    if (ahead > concealMs) return { state: 'lost', mediaTime: media, frame: null };
+    if (ahead > concealMs) return { state: 'lost', lost: 'no-data', mediaTime: media, frame: null };
     const prev = idx > 0 ? this.frames[idx - 1] : undefined;
     if (prev && prev.landmarks && a.t - prev.t <= concealMs) {
       // Linear extrapolation from the last two frames for up to extrapolateMs, then hold.
