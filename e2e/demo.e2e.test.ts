@@ -191,17 +191,31 @@ describe('demo app', () => {
     await ben.waitForSelector('[data-testid="lobby"]');
     await ada.waitForSelector('visage-avatar[name="Ben"]', { state: 'detached', timeout: 15_000 });
     await shot('ada', '4-room-alone');
-    // An impersonation avatar is labelled as not the sender's face.
-    const badge = await ada.evaluate(() => {
+    // An impersonation avatar is labelled as not the sender's face; a face that is not drawn live says why.
+    const labels = await ada.evaluate(() => {
       const el = document.createElement('visage-avatar');
       el.setAttribute('name', 'Painting');
       el.toggleAttribute('impersonation', true);
       document.body.append(el);
-      const text = el.shadowRoot!.querySelector('.badge')!.textContent;
+      const root = el.shadowRoot!;
+      const status = () => {
+        const s = root.querySelector<HTMLElement>('.status')!;
+        return getComputedStyle(s).display === 'none' ? null : s.textContent;
+      };
+      const out = { badge: root.querySelector('.badge')!.textContent, live: status(), noFace: '', noData: '', reconnecting: '' as string | null };
+      el.setAttribute('lost', 'no-face');
+      out.noFace = status()!;
+      el.setAttribute('lost', 'no-data');
+      out.noData = status()!;
+      el.toggleAttribute('reconnecting', true);
+      out.reconnecting = status();
       el.remove();
-      return text;
+      return out;
     });
-    expect(badge).toBe('Avatar · not their face');
+    expect(labels).toEqual({
+      badge: 'Avatar · not their face', live: null, noFace: 'Face not visible',
+      noData: 'Motion delayed · weak connection or busy device', reconnecting: 'Reconnecting…',
+    });
     expect(foreignRequests).toEqual([]);
   });
 

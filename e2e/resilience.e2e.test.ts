@@ -62,12 +62,13 @@ it('lets each sender through once its live face matches its enrollment (identity
 it('reports a face leaving the frame to the sender and the receivers, then recovers', async () => {
   await bothLive();
   // ben's camera shows 4 s of face, then 3 s of an empty frame, in a loop.
-  await expect.poll(async () => (await state('ben')).events.includes('faceLost:self:true'), { timeout: 30_000 }).toBe(true);
-  await expect.poll(async () => (await state('ada')).events.includes('faceLost:ben:true'), { timeout: 30_000 }).toBe(true);
+  await expect.poll(async () => (await state('ben')).events.includes('faceLost:self:true:no-face'), { timeout: 30_000 }).toBe(true);
+  // ada is told it is ben's camera (his face-lost packets), not his connection.
+  await expect.poll(async () => (await state('ada')).events.includes('faceLost:ben:true:no-face'), { timeout: 30_000 }).toBe(true);
   await expect
     .poll(async () => {
       const events = (await state('ada')).events;
-      return events.lastIndexOf('faceLost:ben:false') > events.indexOf('faceLost:ben:true');
+      return events.lastIndexOf('faceLost:ben:false') > events.indexOf('faceLost:ben:true:no-face');
     }, { timeout: 30_000 })
     .toBe(true);
 });
@@ -149,6 +150,8 @@ it('rejoins by itself when its media transports fail, keeping the same MediaStre
   // and saw her as reconnecting (her channel closed) until her new one arrived.
   expect(await benSawAdaLeave()).toBe(leavesBefore);
   const benEvents = (await state('ben')).events;
+  // Meanwhile ada's face motion stopped arriving: ben was told it was the data, not her camera.
+  expect(benEvents).toContain('faceLost:ada:true:no-data');
   const down = benEvents.lastIndexOf('connected:ada:false');
   expect(down).toBeGreaterThanOrEqual(0);
   expect(benEvents.indexOf('connected:ada:true', down)).toBeGreaterThan(down);

@@ -105,7 +105,7 @@ async function join(url: string, token: string, photoUrls: string[], options: { 
   });
   client.on('avatarReady', (p) => events.push(`ready:${p.id}`));
   client.on('peerLeft', (id) => events.push(`left:${id}`));
-  client.on('faceLost', ({ peerId, lost }) => events.push(`faceLost:${peerId ?? 'self'}:${lost}`));
+  client.on('faceLost', ({ peerId, lost, reason }) => events.push(`faceLost:${peerId ?? 'self'}:${lost}${reason ? `:${reason}` : ''}`));
   client.on('error', (e) => errors.push(String(e?.message ?? e)));
   client.on('disconnected', (r) => events.push(`disconnected:${r}`));
   client.on('reconnected', (n) => events.push(`reconnected:${n}`));

@@ -160,7 +160,7 @@ export function showRoom(app: HTMLElement, state: AppState): () => Promise<void>
       c.on('reconnected', () => banners.replaceChildren());
       c.on('peerUpdated', (peer) => {
         tiles.get(peer.id)?.toggleAttribute('muted', peer.audioMuted);
-        tiles.get(peer.id)?.toggleAttribute('data-reconnecting', !peer.connected);
+        tiles.get(peer.id)?.toggleAttribute('reconnecting', !peer.connected);
       });
       for (const peer of c.peers.values()) addPeer(peer);
       for (const peer of c.peers.values()) if (peer.avatar.ready) tiles.get(peer.id)?.setAttribute('data-ready', '');

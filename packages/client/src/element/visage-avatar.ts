@@ -10,14 +10,18 @@
  *
  * Attributes: `name`, `impersonation` (boolean: the face shown is not the sender's own),
  * `muted` (boolean, shown as "muted"; set by the element itself when `peer` is given),
- * `silent` (boolean: do not play the stream's audio here).
+ * `silent` (boolean: do not play the stream's audio here), and two the element sets itself when
+ * `peer` is given (or the app sets): `reconnecting` (boolean: the peer's connection dropped and
+ * it is rejoining) and `lost` ('no-face': its camera shows no face it may send; 'no-data': its
+ * face motion has stopped arriving — a weak link or a device too busy to track), each shown as a
+ * caption over the last frame.
  * Every synthetic stream is labelled: the badge cannot be switched off.
  */
 import type { RemotePeer } from '../sdk/visage-client.ts';
 
 export const VISAGE_AVATAR_TAG = 'visage-avatar';
 
-/** How often the element re-reads the peer's mute state (ms). */
+/** How often the element re-reads the peer's mute, connection and face state (ms). */
 const PEER_POLL_MS = 500;
 
 const STYLE = `
@@ -32,16 +36,29 @@ video { width: 100%; height: 100%; object-fit: cover; display: block; background
 .name { flex: 1; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; font-weight: 600; }
 .mute { display: none; padding: 2px 7px; border-radius: 6px; background: rgba(214, 48, 49, .9); font-size: 11px; font-weight: 700; }
 :host([muted]) .mute { display: inline-block; }
+.status { display: none; position: absolute; top: 10px; left: 10px; right: 96px; width: max-content; max-width: calc(100% - 116px);
+  padding: 3px 8px; border-radius: 6px; font-size: 12px; background: rgba(0, 0, 0, .65); color: #ffcf70; }
+:host([reconnecting]) .status, :host([lost]) .status { display: block; }
+:host([reconnecting]) video, :host([lost="no-data"]) video { opacity: .55; }
 `;
+
+/** The caption for a peer whose face is not drawn live (null: none). */
+export function avatarStatusText(reconnecting: boolean, lost: string | null): string | null {
+  if (reconnecting) return 'Reconnecting…';
+  if (lost === 'no-data') return 'Motion delayed · weak connection or busy device';
+  if (lost === 'no-face') return 'Face not visible';
+  return null;
+}
 
 const Base = (globalThis.HTMLElement ?? class {}) as typeof HTMLElement;
 
 export class VisageAvatarElement extends Base {
-  static readonly observedAttributes = ['name', 'impersonation'];
+  static readonly observedAttributes = ['name', 'impersonation', 'reconnecting', 'lost'];
 
   readonly #video: HTMLVideoElement;
   readonly #badge: HTMLElement;
   readonly #name: HTMLElement;
+  readonly #status: HTMLElement;
   #peer: RemotePeer | null = null;
   #stream: MediaStream | null = null;
   #poll: ReturnType<typeof setInterval> | undefined;
@@ -67,7 +84,11 @@ export class VisageAvatarElement extends Base {
     mute.setAttribute('part', 'mute');
     mute.textContent = 'muted';
     footer.append(this.#name, mute);
-    root.append(style, this.#video, this.#badge, footer);
+    this.#status = document.createElement('span');
+    this.#status.className = 'status';
+    this.#status.setAttribute('part', 'status');
+    this.#status.setAttribute('role', 'status');
+    root.append(style, this.#video, this.#badge, this.#status, footer);
     this.#render();
   }
 
@@ -80,7 +101,7 @@ export class VisageAvatarElement extends Base {
     if (peer) {
       this.setAttribute('name', peer.name || peer.id);
       this.toggleAttribute('impersonation', peer.impersonation);
-      this.toggleAttribute('muted', peer.audioMuted);
+      this.#readPeer(peer);
       this.stream = peer.stream;
     } else {
       this.stream = null;
@@ -126,6 +147,18 @@ export class VisageAvatarElement extends Base {
       ? 'Synthesised video of a face that is not this person’s own'
       : 'Synthesised video: rebuilt on this device from face motion, not camera video';
     this.#name.textContent = this.getAttribute('name') ?? '';
+    this.#status.textContent = avatarStatusText(this.hasAttribute('reconnecting'), this.getAttribute('lost')) ?? '';
+  }
+
+  #readPeer(peer: RemotePeer): void {
+    this.toggleAttribute('muted', peer.audioMuted);
+    this.toggleAttribute('reconnecting', !peer.connected);
+    const lost = peer.avatar.lost;
+    if (lost) {
+      if (this.getAttribute('lost') !== lost) this.setAttribute('lost', lost);
+    } else {
+      this.removeAttribute('lost');
+    }
   }
 
   #play(): void {
@@ -141,7 +174,7 @@ export class VisageAvatarElement extends Base {
     this.#poll = undefined;
     if (!this.#peer || !this.isConnected) return;
     this.#poll = setInterval(() => {
-      if (this.#peer) this.toggleAttribute('muted', this.#peer.audioMuted);
+      if (this.#peer) this.#readPeer(this.#peer);
     }, PEER_POLL_MS);
   }
 }

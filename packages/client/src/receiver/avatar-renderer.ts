@@ -18,6 +18,7 @@ import {
   unwrapTimestamp,
   type AvatarEmbedding,
   type LandmarkDecoder,
+  type LostReason,
   type RenderState,
 } from '@visage/protocol';
 import { createGenerator } from '../generator/registry.ts';
@@ -92,6 +93,8 @@ export interface RemoteAvatarStats {
   /** How the audio's playout position is known: on the sender's clock, estimated, or not yet. */
   lipSyncSource: 'sender-clock' | 'estimate' | null;
   state: RenderState | 'no-avatar';
+  /** Why the face is reported lost ('no-face': the sender sees none; 'no-data': nothing arrives), else null. */
+  lostReason: LostReason | null;
   backend: string | null;
   /** The generator drawing the avatar: its family ('warp'), or with refiners 'warp+eyes+mouth', 'warp+eyes', 'warp+mouth'; null before the avatar arrives. */
   generator: string | null;
@@ -104,10 +107,23 @@ export interface RemoteAvatarStats {
 export type AvatarRendererEvents = {
   /** The embedding arrived and the generator is ready. */
   ready: [];
-  faceLost: [lost: boolean];
+  /**
+   * The face has been lost for 200 ms, or is back (reason null), or is still lost for another
+   * reason: 'no-face' (the sender's camera shows none it may send), 'no-data' (nothing has
+   * arrived for longer than the jitter buffer conceals: a weak link or a stalled sender).
+   */
+  faceLost: [lost: boolean, reason: LostReason | null];
   stats: [stats: RemoteAvatarStats];
   error: [error: Error];
 };
+
+/** A remote avatar's stats before anything has been drawn. */
+export function emptyRemoteStats(peerId: string, renderSize: number, thread: RemoteAvatarStats['thread']): RemoteAvatarStats {
+  return {
+    peerId, kbps: 0, renderFps: 0, renderMs: 0, renderSize, latencyMs: null, jitterDelayMs: 0, lipSyncDelayMs: 0, avOffsetMs: null,
+    lipSyncSource: null, state: 'no-avatar', lostReason: null, backend: null, generator: null, thread, packets: 0, decodeErrors: 0,
+  };
+}
 
 /** After this long without a face, the enrollment photo fades in (ms). */
 export const FADE_AFTER_MS = 1_000;
@@ -139,7 +155,7 @@ export class AvatarRenderer extends TypedEmitter<AvatarRendererEvents> {
   #timer: ReturnType<typeof setTimeout> | undefined;
   #closed = false;
   #lostSince: number | null = null;
-  #lostReported = false;
+  #lostReported: LostReason | null = null;
   #lastState: RenderState | 'no-avatar' = 'no-avatar';
   /** Capture time last drawn, and when (wall ms). */
   #lastMediaTime = Number.NaN;
@@ -179,10 +195,7 @@ export class AvatarRenderer extends TypedEmitter<AvatarRendererEvents> {
   }
 
   #emptyStats(): RemoteAvatarStats {
-    return {
-      peerId: this.#options.peerId, kbps: 0, renderFps: 0, renderMs: 0, renderSize: this.#size, latencyMs: null, jitterDelayMs: 0,
-      lipSyncDelayMs: 0, avOffsetMs: null, lipSyncSource: null, state: 'no-avatar', backend: null, generator: null, thread: this.#thread, packets: 0, decodeErrors: 0,
-    };
+    return emptyRemoteStats(this.#options.peerId, this.#size, this.#thread);
   }
 
   get stats(): Readonly<RemoteAvatarStats> {
@@ -349,10 +362,10 @@ export class AvatarRenderer extends TypedEmitter<AvatarRendererEvents> {
     this.#lastState = result.state;
     if (result.state === 'lost') this.#lostSince ??= now;
     else this.#lostSince = null;
-    const reportLost = this.#lostSince !== null && now - this.#lostSince > 200;
+    const reportLost = this.#lostSince !== null && now - this.#lostSince > 200 ? result.lost ?? 'no-data' : null;
     if (reportLost !== this.#lostReported) {
       this.#lostReported = reportLost;
-      this.safeEmit('faceLost', reportLost);
+      this.safeEmit('faceLost', reportLost !== null, reportLost);
     }
     if (result.frame?.landmarks) {
       const t0 = wallNow();
@@ -452,6 +465,7 @@ export class AvatarRenderer extends TypedEmitter<AvatarRendererEvents> {
       avOffsetMs: this.#lipSync.offsetMs,
       lipSyncSource: this.#lipSyncSource,
       state: this.#lastState,
+      lostReason: this.#lostReported,
       backend: this.#generator?.backend ?? null,
       generator: this.#generator ? this.#pipeline : null,
       thread: this.#thread,

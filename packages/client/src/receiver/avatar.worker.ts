@@ -21,7 +21,7 @@ serveWorkerRpc<AvatarToWorker, AvatarFromWorker>(async (msg, reply) => {
       if (renderer) throw new Error('avatar worker already initialised');
       const r = new AvatarRenderer(msg.canvas, msg.options);
       r.on('ready', () => reply({ type: 'event', id: 0, event: 'ready' }));
-      r.on('faceLost', (lost) => reply({ type: 'event', id: 0, event: 'faceLost', lost }));
+      r.on('faceLost', (lost, reason) => reply({ type: 'event', id: 0, event: 'faceLost', lost, reason }));
       r.on('stats', (stats) => reply({ type: 'event', id: 0, event: 'stats', stats }));
       r.on('error', (err) => reply({ type: 'event', id: 0, event: 'error', message: err.message }));
       renderer = r;

@@ -7,10 +7,11 @@
  * channels or the tracker; otherwise on the main thread. Either way the app gets the
  * same canvas (to put in the page) and the same MediaStream (canvas capture + audio).
  */
-import { TypedEmitter, type AvatarEmbedding } from '@visage/protocol';
+import { TypedEmitter, type AvatarEmbedding, type LostReason } from '@visage/protocol';
 import { WorkerRpc } from '../util/worker-rpc.ts';
 import {
   AvatarRenderer,
+  emptyRemoteStats,
   type AvatarRenderOptions,
   type RemoteAvatarStats,
 } from './avatar-renderer.ts';
@@ -37,7 +38,8 @@ export interface RemoteAvatarOptions extends AvatarRenderOptions {
 export type RemoteAvatarEvents = {
   /** The embedding arrived and the generator is ready. */
   ready: [];
-  faceLost: [lost: boolean];
+  /** As AvatarRenderer's: lost for 200 ms, back (reason null), or lost for another reason. */
+  faceLost: [lost: boolean, reason: LostReason | null];
   stats: [stats: RemoteAvatarStats];
   error: [error: Error];
 };
@@ -74,6 +76,7 @@ export class RemoteAvatar extends TypedEmitter<RemoteAvatarEvents> {
   readonly #rpc: WorkerRpc<AvatarToWorker, AvatarFromWorker> | null;
   #stats: RemoteAvatarStats;
   #ready = false;
+  #lost: LostReason | null = null;
   #embeddingHash: string | null = null;
   #audioTimer: ReturnType<typeof setInterval> | undefined;
   #closed = false;
@@ -100,19 +103,21 @@ export class RemoteAvatar extends TypedEmitter<RemoteAvatarEvents> {
       this.#rpc = null;
       const local = new AvatarRenderer(this.canvas, renderOptions);
       local.on('ready', () => this.#onReady());
-      local.on('faceLost', (lost) => this.safeEmit('faceLost', lost));
+      local.on('faceLost', (lost, reason) => this.#onFaceLost(lost, reason));
       local.on('stats', (stats) => this.#onStats(stats));
       local.on('error', (err) => this.safeEmit('error', err));
       this.#local = local;
     }
-    this.#stats = {
-      peerId: this.peerId, kbps: 0, renderFps: 0, renderMs: 0, renderSize: size, latencyMs: null, jitterDelayMs: 0,
-      lipSyncDelayMs: 0, avOffsetMs: null, lipSyncSource: null, state: 'no-avatar', backend: null, generator: null, thread: this.thread, packets: 0, decodeErrors: 0,
-    };
+    this.#stats = emptyRemoteStats(this.peerId, size, this.thread);
   }
 
   get stats(): Readonly<RemoteAvatarStats> {
     return this.#stats;
+  }
+
+  /** Why the face is lost now ('no-face', 'no-data'; see the `faceLost` event), or null while it is drawn. */
+  get lost(): LostReason | null {
+    return this.#lost;
   }
 
   get embeddingHash(): string | null {
@@ -183,9 +188,14 @@ export class RemoteAvatar extends TypedEmitter<RemoteAvatarEvents> {
     }
     if (msg.type !== 'event') return;
     if (msg.event === 'ready') this.#onReady();
-    else if (msg.event === 'faceLost') this.safeEmit('faceLost', msg.lost);
+    else if (msg.event === 'faceLost') this.#onFaceLost(msg.lost, msg.reason);
     else if (msg.event === 'stats') this.#onStats(msg.stats);
     else this.safeEmit('error', new Error(msg.message));
+  }
+
+  #onFaceLost(lost: boolean, reason: LostReason | null): void {
+    this.#lost = lost ? reason : null;
+    this.safeEmit('faceLost', lost, reason);
   }
 
   #onReady(): void {

@@ -1,5 +1,5 @@
 /** Messages between `RemoteAvatar` (main thread) and `avatar.worker.ts`. */
-import type { AvatarEmbedding } from '@visage/protocol';
+import type { AvatarEmbedding, LostReason } from '@visage/protocol';
 import type { AvatarRenderOptions, RemoteAvatarStats } from './avatar-renderer.ts';
 import type { AudioPlayoutSample } from './lip-sync.ts';
 
@@ -19,6 +19,6 @@ export type AvatarFromWorker =
   | { type: 'error'; id: number; message: string }
   /** Unsolicited events (id 0). */
   | { type: 'event'; id: 0; event: 'ready' }
-  | { type: 'event'; id: 0; event: 'faceLost'; lost: boolean }
+  | { type: 'event'; id: 0; event: 'faceLost'; lost: boolean; reason: LostReason | null }
   | { type: 'event'; id: 0; event: 'stats'; stats: RemoteAvatarStats }
   | { type: 'event'; id: 0; event: 'error'; message: string };

@@ -14,6 +14,7 @@ import {
   TypedEmitter,
   chunkEmbedding,
   type DecodedEmbedding,
+  type LostReason,
   type PeerInfo,
 } from '@visage/protocol';
 import type { types } from 'mediasoup-client';
@@ -99,8 +100,13 @@ export type VisageClientEvents = {
   avatarReady: [peer: RemotePeer];
   /** Something about a remote peer changed (its audio muted or unmuted). */
   peerUpdated: [peer: RemotePeer];
-  /** `peerId` is null for the local sender. */
-  faceLost: [info: { peerId: string | null; lost: boolean }];
+  /**
+   * A face was lost (or is back: `lost` false, `reason` null). `peerId` is null for the local
+   * sender, whose reason is always 'no-face'. For a remote peer, 'no-face': its camera shows no
+   * face it may send (out of view, or its identity guard holds it); 'no-data': its motion has
+   * stopped arriving (a weak link, or a device too busy to track) — the tile can say which.
+   */
+  faceLost: [info: { peerId: string | null; lost: boolean; reason: LostReason | null }];
   /** Every ~2 s. */
   stats: [stats: ClientStats];
   error: [error: VisageClientError | Error];
@@ -335,7 +341,7 @@ export class VisageClient extends TypedEmitter<VisageClientEvents> {
         neutral: avatarCodecNeutral(content.plateLandmarks, content.plate.height / content.plate.width),
         ...(guard ? { gate: () => guard.publishAllowed } : {}),
       });
-      publisher.on('faceLost', (lost) => this.safeEmit('faceLost', { peerId: null, lost }));
+      publisher.on('faceLost', (lost) => this.safeEmit('faceLost', { peerId: null, lost, reason: lost ? 'no-face' : null }));
       publisher.on('error', (err) => this.safeEmit('error', err));
       this.#publisher = publisher;
     }
@@ -471,7 +477,7 @@ export class VisageClient extends TypedEmitter<VisageClientEvents> {
     });
     const peer = new Peer(info.id, info.name, info.impersonation, avatar);
     avatar.on('ready', () => this.safeEmit('avatarReady', peer));
-    avatar.on('faceLost', (lost) => this.safeEmit('faceLost', { peerId: info.id, lost }));
+    avatar.on('faceLost', (lost, reason) => this.safeEmit('faceLost', { peerId: info.id, lost, reason }));
     avatar.on('error', (err) => this.safeEmit('error', err));
     this.#peers.set(info.id, peer);
     if (this.#announcing) this.safeEmit('peerJoined', peer);
