@@ -8,6 +8,8 @@
  * larger size a clip whose face crop is smaller than that in the source is skipped (it would score
  * an upscale) unless --upscale. --limit-minutes stops starting new clips;
  * --cached-only only rewrites the summary from the runs already cached; --note adds a paragraph.
+ * The sender is the client's (runEval's defaults: every frame tracked afresh, One-Euro, the shots
+ * measured as stills) since method v3.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
@@ -26,13 +28,6 @@ import { RESULTS_HEADING, resultsSection } from './summary.ts';
 import { contentHash, readCachedTracks } from './tracks-cache.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
-
-/**
- * The sender of the committed table (method v2): VIDEO-mode tracks, unsmoothed, and the shots'
- * landmarks read off them. `npm run eval` now drives as the client does (per-frame, One-Euro,
- * shots measured as stills); re-running the 40-clip table that way is still to do.
- */
-const TABLE_SENDER = { trackMode: 'video', trackSmoothing: false, enrollLandmarks: 'track' } as const;
 
 /** What eval:all stores for a clip it skipped at a size (its face is smaller than the size in the source). */
 interface SkippedRun {
@@ -143,7 +138,7 @@ async function main(): Promise<number> {
       } else {
         process.stderr.write(`${clip} @${size}: running… (${new Date().toISOString().slice(11, 19)} UTC)\n`);
         try {
-          r = await runEval({ ...DEFAULT_EVAL_OPTIONS, ...TABLE_SENDER, video: resolve(clipDir, clip), size, shots, generator, maxEvalFrames, rungFrames, noUpscale, log: (s) => process.stderr.write(`  ${s}\n`) });
+          r = await runEval({ ...DEFAULT_EVAL_OPTIONS, video: resolve(clipDir, clip), size, shots, generator, maxEvalFrames, rungFrames, noUpscale, log: (s) => process.stderr.write(`  ${s}\n`) });
         } catch (err) {
           if (err instanceof UpscaleSkip) {
             await skip(err.faceSide);

@@ -128,8 +128,11 @@ export interface EvalOptions {
 /**
  * Version of the method: bump it whenever a change can move any number of a result (what is
  * measured, how, on which frames). eval:all keys its cached per-clip JSON by it.
+ * v3 (session 26): the sender as the client runs it (every frame measured afresh, One-Euro
+ * smoothed, the K shots measured as stills); v2 drove from MediaPipe's VIDEO-mode track with the
+ * shots' landmarks read off it (the per-clip JSONs of models/results/eval/*-v2.json).
  */
-export const EVAL_METHOD_VERSION = 2;
+export const EVAL_METHOD_VERSION = 3;
 
 export type EnrollLandmarks = 'stills' | 'track';
 export const ENROLL_LANDMARKS: readonly EnrollLandmarks[] = ['stills', 'track'];
