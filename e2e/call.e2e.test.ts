@@ -105,6 +105,9 @@ describe('three peers', () => {
       expect(pub.framesWithFace / pub.framesTracked).toBeGreaterThanOrEqual(0.95);
       expect(pub.kbps).toBeGreaterThan(0);
       expect(pub.kbps).toBeLessThan(10);
+      // The camera's rate is measured beside the tracker's, which cannot exceed it (one frame of window edge aside).
+      expect(pub.cameraFps).toBeGreaterThan(0);
+      expect(pub.fps).toBeLessThanOrEqual(pub.cameraFps + 1);
       for (const remote of s.peers) {
         expect(remote.isAvatar).toBe(true);
         expect(remote.videoTracks).toBe(1);

@@ -7,6 +7,7 @@ export { VisageClientError, ClientErrorCode } from './transport/errors.ts';
 export type { Enrollment, PhotoInput, NeuralEnrollmentOptions, NeuralEnrollmentResult } from './sender/enroll.ts';
 export { EnrollmentError, withNeuralEnrollment } from './sender/enroll.ts';
 export type { PublisherStats } from './sender/landmark-publisher.ts';
+export { trackingBehind } from './sender/landmark-publisher.ts';
 export type { RemoteAvatarStats } from './receiver/remote-avatar.ts';
 export type { MouthRefinerRenderOptions } from './receiver/avatar-renderer.ts';
 export { FaceTracker, DEFAULT_MODEL_ASSET_PATH, DEFAULT_WASM_BASE_PATH } from './tracking/index.ts';

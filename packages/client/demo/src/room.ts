@@ -5,6 +5,7 @@
 import { createVisageClient, type ClientStats, type RemotePeer, type VisageClient } from '../../src/sdk/visage-client.ts';
 import { ClientErrorCode, VisageClientError } from '../../src/transport/errors.ts';
 import type { VisageAvatarElement } from '../../src/element/visage-avatar.ts';
+import { trackingBehind } from '../../src/sender/landmark-publisher.ts';
 import { go, refinerOption, roomLink, type AppState } from './main.ts';
 import { ProgressBar, errorBanner, h } from './ui.ts';
 
@@ -121,8 +122,12 @@ export function showRoom(app: HTMLElement, state: AppState): () => Promise<void>
     }
     statsBody.replaceChildren(...rows);
     if (pub) {
-      selfStatus.textContent = `sending ${fmt(pub.kbps, 1)} kbit/s`;
-      trackerLine.textContent = `Your face tracker: ${fmt(pub.trackerMs)} ms per frame, ${fmt(pub.fps)} fps, face found in ${fmt((100 * pub.framesWithFace) / Math.max(1, pub.framesTracked))} % of frames.`;
+      // A device too busy to track its camera: the others see this sender move in steps, or stall.
+      const behind = trackingBehind(pub);
+      selfTile.classList.toggle('busy', behind);
+      selfStatus.textContent = behind ? `sending · device busy: ${fmt(pub.fps)} of ${fmt(pub.cameraFps)} frames/s tracked` : `sending ${fmt(pub.kbps, 1)} kbit/s`;
+      selfStatus.title = behind ? 'Your device cannot track every camera frame, so the others see your avatar move in steps. Closing other tabs or apps helps.' : '';
+      trackerLine.textContent = `Your face tracker: ${fmt(pub.trackerMs)} ms per frame, ${fmt(pub.fps)} of the camera's ${fmt(pub.cameraFps)} fps, face found in ${fmt((100 * pub.framesWithFace) / Math.max(1, pub.framesTracked))} % of frames.`;
     }
   };
 

@@ -29,6 +29,8 @@ export class CameraSource {
   #handle = 0;
   #closed = false;
   #lastT = -Infinity;
+  #lastSeen = -Infinity;
+  #framesSeen = 0;
   #waiting: ((frame: CameraFrame | null) => void) | null = null;
 
   private constructor(track: MediaStreamTrack, video: VideoWithRvfc, maxFps: number) {
@@ -61,7 +63,13 @@ export class CameraSource {
     this.#schedule();
     const waiting = this.#waiting;
     const local = meta.captureTime ?? now;
-    if (!waiting || local - this.#lastT < this.#minIntervalMs) return;
+    const take = waiting !== null && local - this.#lastT >= this.#minIntervalMs;
+    // Every frame taken is counted as seen, so the tracked rate never exceeds the camera's.
+    if (take || local - this.#lastSeen >= this.#minIntervalMs) {
+      this.#lastSeen = local;
+      this.#framesSeen++;
+    }
+    if (!take) return;
     this.#waiting = null;
     this.#lastT = local;
     try {
@@ -76,6 +84,14 @@ export class CameraSource {
   async snapshot(): Promise<ImageBitmap | null> {
     if (this.#closed || this.#video.readyState < 2) return null;
     return createImageBitmap(this.#video);
+  }
+
+  /**
+   * Camera frames so far at the paced rate (at most maxFps), taken or missed because the
+   * consumer was still busy: against the frames it tracked, how far tracking keeps up.
+   */
+  get framesSeen(): number {
+    return this.#framesSeen;
   }
 
   /** The next frame after this call, or null once closed. */

@@ -26,6 +26,17 @@ export interface PublisherStats {
   trackerMs: number;
   /** Tracked frames per second over the last ~2 s. */
   fps: number;
+  /** Frames per second the camera delivered over the same window (at most the source's maxFps). */
+  cameraFps: number;
+}
+
+/**
+ * True when tracking keeps up with too few of the camera's frames: fewer than 12 a second and
+ * less than 60 % of what the camera gives. The device is too busy; receivers see the motion in
+ * steps, or stalled ('no-data'), so the sender should be told. A slow camera (low light) is not it.
+ */
+export function trackingBehind(stats: Pick<PublisherStats, 'fps' | 'cameraFps'>): boolean {
+  return stats.cameraFps > 0 && stats.fps < Math.min(12, 0.6 * stats.cameraFps);
 }
 
 export type PublisherEvents = {
@@ -64,8 +75,8 @@ export class LandmarkPublisher extends TypedEmitter<PublisherEvents> {
   #loopDone: Promise<void> = Promise.resolve();
   #lost: boolean | null = null;
   #lastLostPacket = -Infinity;
-  readonly #stats: PublisherStats = { framesTracked: 0, framesWithFace: 0, packetsSent: 0, bytesSent: 0, kbps: 0, trackerMs: 0, fps: 0 };
-  #window = { start: 0, bytes: 0, ms: 0, frames: 0 };
+  readonly #stats: PublisherStats = { framesTracked: 0, framesWithFace: 0, packetsSent: 0, bytesSent: 0, kbps: 0, trackerMs: 0, fps: 0, cameraFps: 0 };
+  #window = { start: 0, bytes: 0, ms: 0, frames: 0, seen: 0 };
 
   constructor(options: LandmarkPublisherOptions) {
     super();
@@ -84,7 +95,7 @@ export class LandmarkPublisher extends TypedEmitter<PublisherEvents> {
   start(): void {
     if (this.#running) return;
     this.#running = true;
-    this.#window.start = performance.now();
+    this.#window = { start: performance.now(), bytes: 0, ms: 0, frames: 0, seen: this.#options.source.framesSeen };
     this.#loopDone = this.#loop();
   }
 
@@ -156,7 +167,9 @@ export class LandmarkPublisher extends TypedEmitter<PublisherEvents> {
       s.kbps = (w.bytes * 8) / elapsed;
       s.trackerMs = w.ms / w.frames;
       s.fps = (w.frames * 1000) / elapsed;
-      this.#window = { start: performance.now(), bytes: 0, ms: 0, frames: 0 };
+      const seen = this.#options.source.framesSeen;
+      s.cameraFps = ((seen - w.seen) * 1000) / elapsed;
+      this.#window = { start: performance.now(), bytes: 0, ms: 0, frames: 0, seen };
       this.safeEmit('stats', { ...s });
     }
   }
