@@ -63,6 +63,13 @@ describe('JitterBuffer', () => {
     expect(jb.render(600 + 999)).toMatchObject({ state: 'lost', lost: 'no-face' });
     // Its face-lost packets stop too: past faceLostHoldMs it is the data that is missing.
     expect(jb.render(600 + 1001)).toMatchObject({ state: 'lost', lost: 'no-data' });
+    // The same gap is no-data when a later frame fills it afterwards (the sender stalled, then came back).
+    const gap = new JitterBuffer({ initialDelayMs: 0, minDelayMs: 0 });
+    gap.push(frame(0), 0);
+    gap.push(lost(33), 33);
+    gap.push(frame(3000), 3000);
+    expect(gap.render(500)).toMatchObject({ state: 'lost', lost: 'no-face' });
+    expect(gap.render(1500)).toMatchObject({ state: 'lost', lost: 'no-data' });
   });
 
   it('interpolates a slow sender between its frames instead of reporting it lost', () => {

@@ -220,7 +220,8 @@ export class JitterBuffer {
     const { extrapolateMs } = this.opts;
     const concealMs = this.concealWindowMs;
     if (!a.landmarks) {
-      const stale = !next && media - a.t > Math.max(concealMs, this.opts.faceLostHoldMs);
+      // `a` is the newest frame at or before playout: nothing covers the time since it.
+      const stale = media - a.t > Math.max(concealMs, this.opts.faceLostHoldMs);
       return { state: 'lost', lost: stale ? 'no-data' : 'no-face', mediaTime: media, frame: null };
     }
     if (next && next.landmarks && next.t - a.t <= concealMs) {
