@@ -27,6 +27,10 @@ describe('parseEvalArgs', () => {
     expect(parse('c.mp4', '--shots', '8', '--no-mouth-set')!.mouthSet).toBe(false);
     expect(parse('c.mp4', '--shots', '8')).not.toHaveProperty('mouthSet');
   });
+  it('takes --atlas-detail S,P with K ≥ 2', () => {
+    expect(parse('c.mp4', '--shots', '8', '--atlas-detail', '3,4')!.atlasDetail).toEqual({ sigma: 3, power: 4 });
+    expect(parse('c.mp4', '--shots', '8')).not.toHaveProperty('atlasDetail');
+  });
   it('takes --drive-retracked as a flag only', () => {
     expect(parse('c.mp4', '--drive-retracked')!.driveRetracked).toBe(true);
     expect(parse('c.mp4')).not.toHaveProperty('driveRetracked');
@@ -143,6 +147,10 @@ describe('parseEvalArgs', () => {
     [['a.mp4', '--shots', '8', '--only-shot', '1', '--atlas-boost', '0'], /without --only-shot/],
     [['a.mp4', '--shots', '8', '--atlas-register', 'mean'], /--atlas-register must be reference or consensus/],
     [['a.mp4', '--atlas-register', 'consensus'], /--atlas-register needs --shots 2/],
+    [['a.mp4', '--shots', '8', '--atlas-detail', '3'], /--atlas-detail must be S,P/],
+    [['a.mp4', '--shots', '8', '--atlas-detail', '0,4'], /--atlas-detail must be a number in \[0.25, 32\]/],
+    [['a.mp4', '--shots', '8', '--atlas-detail', '2,0'], /--atlas-detail must be a number in \[0.05, 64\]/],
+    [['a.mp4', '--atlas-detail', '2,4'], /--atlas-detail needs --shots 2/],
   ])('rejects %j', (argv, msg) => {
     expect(() => parse(...(argv as string[]))).toThrow(UsageError);
     expect(() => parse(...(argv as string[]))).toThrow(msg);

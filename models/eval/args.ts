@@ -23,6 +23,8 @@ ladders and a static frame on the same face crops.
   --atlas-boost J[,B]   enroll from the K shots with shot J's weight in the texture-atlas fusion ×B (default 10).
   --atlas-register MODE enroll with each shot's unwrap registered onto the most frontal shot's
                         (reference) or onto their mean (consensus) before fusion (a diagnostic).
+  --atlas-detail S,P    enroll with the shots' shading and detail fused apart (EnrollOptions.detailFusion):
+                        detail above a Gaussian of S texels with the fusion weights to the power P.
   --no-mouth-set        enroll without the other shots' mouth interiors (one mouth interior for every frame).
   --generator NAME      generator to drive (default warp; neural: the tfjs model, enrolled with its sections).
   --neural-weights DIR  the neural generator's model.json + shards (default models/weights/neural).
@@ -128,7 +130,7 @@ export function parseEvalArgs(argv: string[], generators: readonly string[]): Pa
         shots: { type: 'string' }, generator: { type: 'string' }, size: { type: 'string' }, json: { type: 'string' },
         'side-by-side': { type: 'string' }, seed: { type: 'string' }, 'max-eval-frames': { type: 'string' }, 'rung-frames': { type: 'string' }, codecs: { type: 'string' },
         ladder: { type: 'string' }, gop: { type: 'string' }, tracks: { type: 'string' }, 'neural-weights': { type: 'string' }, 'fine-tune': { type: 'string' }, 'fine-tune-layers': { type: 'string' }, 'identity-weight': { type: 'string' }, 'no-cache': { type: 'boolean' },
-        'mouth-weights': { type: 'string' }, 'eye-weights': { type: 'string' }, 'no-mouth': { type: 'boolean' }, 'no-face-refiner': { type: 'boolean' }, 'face-refiner': { type: 'string' }, 'no-eyes': { type: 'boolean' }, 'face-lowpass': { type: 'string' }, 'post-sharpen': { type: 'string' }, 'post-filter': { type: 'string' }, 'post-oracle': { type: 'string' }, 'only-shot': { type: 'string' }, 'atlas-boost': { type: 'string' }, 'atlas-register': { type: 'string' }, 'no-mouth-set': { type: 'boolean' }, 'drive-retracked': { type: 'boolean' }, 'enroll-landmarks': { type: 'string' }, 'track-smoothing': { type: 'string' }, 'track-mode': { type: 'string' }, 'crop-box': { type: 'string' }, 'csim-crop': { type: 'string' },
+        'mouth-weights': { type: 'string' }, 'eye-weights': { type: 'string' }, 'no-mouth': { type: 'boolean' }, 'no-face-refiner': { type: 'boolean' }, 'face-refiner': { type: 'string' }, 'no-eyes': { type: 'boolean' }, 'face-lowpass': { type: 'string' }, 'post-sharpen': { type: 'string' }, 'post-filter': { type: 'string' }, 'post-oracle': { type: 'string' }, 'only-shot': { type: 'string' }, 'atlas-boost': { type: 'string' }, 'atlas-register': { type: 'string' }, 'atlas-detail': { type: 'string' }, 'no-mouth-set': { type: 'boolean' }, 'drive-retracked': { type: 'boolean' }, 'enroll-landmarks': { type: 'string' }, 'track-smoothing': { type: 'string' }, 'track-mode': { type: 'string' }, 'crop-box': { type: 'string' }, 'csim-crop': { type: 'string' },
         quiet: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
       },
     });
@@ -227,6 +229,13 @@ export function parseEvalArgs(argv: string[], generators: readonly string[]): Pa
     if (atlasRegister !== 'reference' && atlasRegister !== 'consensus') throw new UsageError(`--atlas-register must be reference or consensus, got ${JSON.stringify(atlasRegister)}`);
     if (shots < 2 || onlyShot !== undefined) throw new UsageError('--atlas-register needs --shots 2 or more, without --only-shot');
   }
+  let atlasDetail: { sigma: number; power: number } | undefined;
+  if (v['atlas-detail'] !== undefined) {
+    const [a, b, ...rest] = v['atlas-detail'].split(',').map((x) => x.trim());
+    if (b === undefined || rest.length) throw new UsageError(`--atlas-detail must be S,P, got ${JSON.stringify(v['atlas-detail'])}`);
+    atlasDetail = { sigma: num('atlas-detail', a, 0, 0.25, 32), power: num('atlas-detail', b, 0, 0.05, 64) };
+    if (shots < 2 || onlyShot !== undefined) throw new UsageError('--atlas-detail needs --shots 2 or more, without --only-shot');
+  }
   let ladderKbps = DEFAULT_EVAL_OPTIONS.ladderKbps;
   if (v.ladder !== undefined) {
     ladderKbps = v.ladder.split(',').map((s) => num('ladder', s.trim(), 0, 1, 100_000));
@@ -264,6 +273,7 @@ export function parseEvalArgs(argv: string[], generators: readonly string[]): Pa
     ...(onlyShot !== undefined ? { onlyShot } : {}),
     ...(atlasBoost ? { atlasBoost } : {}),
     ...(atlasRegister !== undefined ? { atlasRegister } : {}),
+    ...(atlasDetail ? { atlasDetail } : {}),
     ...(v['no-mouth-set'] ? { mouthSet: false } : {}),
     ...(v['drive-retracked'] ? { driveRetracked: true } : {}),
     ...(enrollLandmarks !== undefined ? { enrollLandmarks } : {}),

@@ -90,6 +90,8 @@ export interface EvalOptions {
   atlasBoost?: { shot: number; factor: number };
   /** Enroll with the shots' unwraps registered before fusion (EnrollOptions.registerPhotos). */
   atlasRegister?: 'reference' | 'consensus';
+  /** Enroll with shading and detail fused apart (EnrollOptions.detailFusion). */
+  atlasDetail?: { sigma: number; power: number };
   /** Enroll without the other shots' mouth interiors (EnrollOptions.mouthSet: false). */
   mouthSet?: false;
   /**
@@ -597,7 +599,7 @@ export async function runEval(o: EvalOptions): Promise<EvalResult> {
     if (enrollLandmarks === 'stills') o.log(`enrollment: the ${plan.shots.length} shots' landmarks measured on each crop on its own, ${(meanOf(shotLm.map((lm, k) => landmarkDistancePx(lm, cropLm[plan.shots[k]!]!, o.size))) ?? NaN).toFixed(2)} px from the clip's track on average`);
     const photos = plan.shots.map((i, k) => ({ image: { width: o.size, height: o.size, data: new Uint8ClampedArray(real.get(i)!.buffer) }, landmarks: shotLm[k]! }));
     const photoWeights = o.atlasBoost ? plan.shots.map((_, k) => (k === o.atlasBoost!.shot ? o.atlasBoost!.factor : 1)) : undefined;
-    const enrolled = await prof.time('enroll', () => enrollWarpAvatar(photos, { codec: pngCodec, plateIndex: 0, ...(photoWeights ? { photoWeights } : {}), ...(o.atlasRegister ? { registerPhotos: o.atlasRegister } : {}), ...(o.mouthSet === false ? { mouthSet: false } : {}) }));
+    const enrolled = await prof.time('enroll', () => enrollWarpAvatar(photos, { codec: pngCodec, plateIndex: 0, ...(photoWeights ? { photoWeights } : {}), ...(o.atlasRegister ? { registerPhotos: o.atlasRegister } : {}), ...(o.atlasDetail ? { detailFusion: o.atlasDetail } : {}), ...(o.mouthSet === false ? { mouthSet: false } : {}) }));
     const mouthSetCount = enrolled.content.mouthSet?.length ?? 0;
     let wire: WireEmbedding = toWireEmbedding(enrolled.embedding);
     let embeddingBytes = enrolled.bytes;
@@ -814,7 +816,7 @@ export async function runEval(o: EvalOptions): Promise<EvalResult> {
         frames_with_face: withFace,
         enrollment: {
           region: [plan.enrollStart, plan.enrollEnd], shots_requested: o.shots, frames: plan.shots, embedding_bytes: embeddingBytes,
-          ...(o.onlyShot !== undefined ? { only_shot: o.onlyShot } : {}), ...(photoWeights ? { atlas_weights: photoWeights } : {}), ...(o.atlasRegister ? { atlas_register: o.atlasRegister } : {}),
+          ...(o.onlyShot !== undefined ? { only_shot: o.onlyShot } : {}), ...(photoWeights ? { atlas_weights: photoWeights } : {}), ...(o.atlasRegister ? { atlas_register: o.atlasRegister } : {}), ...(o.atlasDetail ? { atlas_detail: o.atlasDetail } : {}),
           mouth_set: mouthSetCount, ...(o.mouthSet === false ? { no_mouth_set: true as const } : {}), landmarks: enrollLandmarks,
           ...(o.fineTuneSeconds !== undefined ? { fine_tune: fineTune } : {}),
         },

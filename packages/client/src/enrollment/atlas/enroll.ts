@@ -14,6 +14,7 @@ import { contourOpenings, mouthDistance, MOUTH_SWITCH_MARGIN } from '../../gener
 import { canonicalize } from '../../generator/retarget.ts';
 import { triangleQuality, unwrapPhoto } from './unwrap.ts';
 import { registerUnwraps } from './register.ts';
+import { fuseTwoBand, type DetailFusionOptions } from './detail-fusion.ts';
 import { extractEyeballs } from './eyeballs.ts';
 import { forEachPixelIn, pointInPolygon } from './polygon.ts';
 import { synthesizeOpenMouth, type MouthColors } from '../../generator/warp/mouth-synth.ts';
@@ -39,6 +40,11 @@ export interface EnrollOptions extends PackOptions {
    * beat plain fusion on the held-out persons (models/RESULTS.md, session 15).
    */
   registerPhotos?: 'reference' | 'consensus';
+  /**
+   * Fuse the photos' shading and their detail separately (detail-fusion.ts): the detail band with
+   * the fusion weights raised to `power`, so that it comes from nearly one photo per region.
+   */
+  detailFusion?: DetailFusionOptions;
   /**
    * Also carry the mouth interiors of the other photos with an open mouth (the MouthSet section),
    * so that each frame draws the one nearest its opening (default true).
@@ -112,8 +118,12 @@ export function buildWarpContent(photos: readonly EnrollmentPhoto[], options: En
   });
 
   const atlas = createImage(A, A, [0, 0, 0, 255]);
-  const mask = new Float32Array(A * A);
-  for (let k = 0; k < A * A; k++) {
+  let mask: Float32Array = new Float32Array(A * A);
+  if (options.detailFusion && photos.length > 1) {
+    const fused = fuseTwoBand(unwraps, gains, A, options.detailFusion);
+    mask = fused.mask;
+    for (let k = 0; k < A * A; k++) if (mask[k]) for (let j = 0; j < 3; j++) atlas.data[k * 4 + j] = fused.color[k * 3 + j]!;
+  } else for (let k = 0; k < A * A; k++) {
     let W = 0;
     const c = [0, 0, 0];
     unwraps.forEach((u, i) => {
