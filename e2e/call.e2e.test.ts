@@ -113,6 +113,13 @@ describe('three peers', () => {
         expect(remote.videoTracks).toBe(1);
         expect(remote.audioTracks).toBe(1);
         expect(remote.stats.decodeErrors).toBe(0);
+        // The sender's own frame rate, told apart from loss by the packets' sequence numbers: above
+        // zero, not above the 15 frames a second its fake camera gives (capture times jitter a
+        // little), and next to no loss on this machine's loopback.
+        expect(remote.stats.senderFps).toBeGreaterThan(0);
+        expect(remote.stats.senderFps!).toBeLessThanOrEqual(17);
+        expect(remote.stats.lossRate).toBeGreaterThanOrEqual(0);
+        expect(remote.stats.lossRate!).toBeLessThan(0.5);
         // Rendered in a worker on an OffscreenCanvas, and the app's <video> shows the stream.
         expect(remote.stats.thread).toBe('worker');
         expect(remote.stats.generator).toBe(peer.generator);

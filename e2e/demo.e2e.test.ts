@@ -202,7 +202,11 @@ describe('demo app', () => {
         const s = root.querySelector<HTMLElement>('.status')!;
         return getComputedStyle(s).display === 'none' ? null : s.textContent;
       };
-      const out = { badge: root.querySelector('.badge')!.textContent, live: status(), noFace: '', noData: '', reconnecting: '' as string | null };
+      const out = { badge: root.querySelector('.badge')!.textContent, live: status(), choppySender: '', choppyNetwork: '', noFace: '', noData: '', reconnecting: '' as string | null };
+      el.setAttribute('choppy', 'sender');
+      out.choppySender = status()!;
+      el.setAttribute('choppy', 'network');
+      out.choppyNetwork = status()!;
       el.setAttribute('lost', 'no-face');
       out.noFace = status()!;
       el.setAttribute('lost', 'no-data');
@@ -214,6 +218,7 @@ describe('demo app', () => {
     });
     expect(labels).toEqual({
       badge: 'Avatar · not their face', live: null, noFace: 'Face not visible',
+      choppySender: 'Choppy motion · their device is busy', choppyNetwork: 'Choppy motion · weak connection',
       noData: 'Motion delayed · weak connection or busy device', reconnecting: 'Reconnecting…',
     });
     expect(foreignRequests).toEqual([]);

@@ -158,6 +158,34 @@ it('rejoins by itself when its media transports fail, keeping the same MediaStre
   expect(benEvents.indexOf('connected:ada:true', down)).toBeGreaterThan(down);
 }, 600_000);
 
+// ada comes back tracking 5 frames a second (maxFps 6 paces her 15-fps camera to every third
+// frame): ben's face of her moves in steps, and his tile says it is her device, not the link.
+it("tells a receiver that a face moves in steps because its sender tracks few frames", async () => {
+  stepLog.length = 0;
+  await explained('both live before', bothLive);
+  await pages.get('ada')!.evaluate(() => window.visageCall.leave());
+  const token = await sfu.token({ room: 'resilience', peer: 'ada', ttlSeconds: 600 });
+  await pages.get('ada')!.evaluate(([u, t, p]) => window.visageCall.join(u!, t!, [p!], { maxFps: 6 }), [sfu.url, token, '/stills/ada.png']);
+  const adaSeenByBen = async () => (await state('ben')).peers.find((p) => p.id === 'ada')?.stats;
+  // The loss estimate needs 16 of her packets (3 s at her rate), the rate 5 frame steps.
+  await explained('ben sees ada limited by her sender', () => expect.poll(async () => {
+    const s = await adaSeenByBen();
+    return s?.lossRate === null ? 'loss not yet known' : (s?.motionLimit ?? null);
+  }, { timeout: 90_000, interval: 1000 }).toBe('sender'));
+  const stats = (await adaSeenByBen())!;
+  expect(stats.senderFps!).toBeGreaterThan(3);
+  expect(stats.senderFps!).toBeLessThan(7);
+  expect(stats.lossRate!).toBeLessThan(0.5);
+  // Her own device is not behind: it tracks every frame it was asked to.
+  const pub = (await state('ada')).publisher!;
+  expect(pub.cameraFps).toBeLessThan(7);
+  // The tile captions it while her face is drawn (lost, when a render flips to it, takes precedence).
+  await expect.poll(async () => {
+    const tile = await pages.get('ben')!.evaluate(() => window.visageCall.tileStatus('ada'));
+    return tile.lost === null ? `${tile.choppy}: ${tile.caption}` : 'lost';
+  }, { timeout: 30_000, interval: 500 }).toBe('sender: Choppy motion · their device is busy');
+}, 300_000);
+
 it('does not publish an avatar of someone else without the right (identity guard)', async () => {
   // eve's camera shows one person, her enrollment photo another (ada's still).
   const browser = await launchChromium({

@@ -6,6 +6,7 @@ import { createVisageClient, type RemotePeer, type VisageClient } from '../../pa
 import type { MouthRefinerRenderOptions } from '../../packages/client/src/receiver/avatar-renderer.ts';
 import { FaceTracker } from '../../packages/client/src/tracking/index.ts';
 import { FaceIdentity, similarity } from '../../packages/client/src/identity/index.ts';
+import '../../packages/client/src/element/visage-avatar.ts';
 
 /**
  * Every message this page sends on a data channel, kept to prove what leaves the page:
@@ -95,7 +96,7 @@ function play(p: RemotePeer): void {
   void el.play().catch(() => undefined);
 }
 
-async function join(url: string, token: string, photoUrls: string[], options: { identity?: boolean; publish?: boolean; mouthRefiner?: MouthRefinerRenderOptions } = {}): Promise<{ delegate: string; embeddingBytes: number }> {
+async function join(url: string, token: string, photoUrls: string[], options: { identity?: boolean; publish?: boolean; mouthRefiner?: MouthRefinerRenderOptions; maxFps?: number } = {}): Promise<{ delegate: string; embeddingBytes: number }> {
   const render = { thread: 'worker' as const, workerFactory: avatarWorkerFactory, ...(options.mouthRefiner ? { mouthRefiner: options.mouthRefiner } : {}) };
   client = await createVisageClient({ url, token, tracker: { workerFactory, delegate: 'CPU' }, backend: 'cpu', render, identity: options.identity === false ? false : { thread: 'worker', workerFactory: identityWorkerFactory } });
   client.on('identity', ({ status }) => events.push(`identity:${status}`));
@@ -117,7 +118,7 @@ async function join(url: string, token: string, photoUrls: string[], options: { 
   const photos = await Promise.all(photoUrls.map(async (u) => (await fetch(u)).blob()));
   if (options.publish === false) return { delegate: 'none', embeddingBytes: 0 };
   const enrollment = await client.enroll(photos);
-  await client.publish({ camera: true, microphone: true });
+  await client.publish({ camera: true, microphone: true, ...(options.maxFps !== undefined ? { maxFps: options.maxFps } : {}) });
   return { delegate: (await client.tracker()).delegate, embeddingBytes: enrollment.bytes.byteLength };
 }
 
@@ -144,6 +145,20 @@ function state() {
       stats: p.avatar.stats,
     })),
   };
+}
+
+/** What a `<visage-avatar>` tile given this remote peer shows now: its state attributes and caption. */
+function tileStatus(peerId: string): { lost: string | null; choppy: string | null; caption: string } {
+  const peer = client?.peers.get(peerId);
+  if (!peer) throw new Error(`no peer ${peerId}`);
+  const el = document.createElement('visage-avatar');
+  el.toggleAttribute('silent', true);
+  document.body.append(el);
+  el.peer = peer;
+  const out = { lost: el.getAttribute('lost'), choppy: el.getAttribute('choppy'), caption: el.shadowRoot!.querySelector('.status')!.textContent ?? '' };
+  el.peer = null;
+  el.remove();
+  return out;
 }
 
 /** PNG data URL of a remote peer's avatar as drawn now. */
@@ -219,8 +234,8 @@ async function leave(): Promise<void> {
 
 declare global {
   interface Window {
-    visageCall: { avatarIdentity: typeof avatarIdentity; audioInbound: typeof audioInbound; join: typeof join; state: typeof state; sentSummary: typeof sentSummary; samples: typeof samples; snapshot: typeof snapshot; avatarHasFace: typeof avatarHasFace; audioPackets: typeof audioPackets; leave: typeof leave };
+    visageCall: { avatarIdentity: typeof avatarIdentity; audioInbound: typeof audioInbound; join: typeof join; state: typeof state; sentSummary: typeof sentSummary; samples: typeof samples; snapshot: typeof snapshot; avatarHasFace: typeof avatarHasFace; audioPackets: typeof audioPackets; leave: typeof leave; tileStatus: typeof tileStatus };
   }
 }
-window.visageCall = { avatarIdentity, audioInbound, join, state, sentSummary, samples, snapshot, avatarHasFace, audioPackets, leave };
+window.visageCall = { avatarIdentity, audioInbound, join, state, sentSummary, samples, snapshot, avatarHasFace, audioPackets, leave, tileStatus };
 document.body.dataset.ready = '1';

@@ -2,7 +2,7 @@
  * @visage/client: the public API, hand-picked. Everything else under src/ is internal.
  */
 export { createVisageClient, VisageClient } from './sdk/visage-client.ts';
-export type { VisageClientOptions, VisageClientEvents, RemotePeer, ClientStats } from './sdk/visage-client.ts';
+export type { VisageClientOptions, VisageClientEvents, RemotePeer, ClientStats, PublishOptions } from './sdk/visage-client.ts';
 export { VisageClientError, ClientErrorCode } from './transport/errors.ts';
 export type { Enrollment, PhotoInput, NeuralEnrollmentOptions, NeuralEnrollmentResult } from './sender/enroll.ts';
 export { EnrollmentError, withNeuralEnrollment } from './sender/enroll.ts';

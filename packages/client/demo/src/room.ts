@@ -116,7 +116,7 @@ export function showRoom(app: HTMLElement, state: AppState): () => Promise<void>
       const peer = client.peers.get(s.peerId);
       const tile = tiles.get(s.peerId);
       tile?.toggleAttribute('data-live', s.state === 'live');
-      rows.push(h('tr', { 'data-peer': s.peerId, title: `state ${s.state}, ${s.generator ?? 'no generator yet'} on ${s.backend ?? '–'}, render ${fmt(s.renderMs, 1)} ms, jitter buffer ${fmt(s.jitterDelayMs)} ms` },
+      rows.push(h('tr', { 'data-peer': s.peerId, title: `state ${s.state}, ${s.generator ?? 'no generator yet'} on ${s.backend ?? '–'}, render ${fmt(s.renderMs, 1)} ms, jitter buffer ${fmt(s.jitterDelayMs)} ms, sent at ${fmt(s.senderFps)} fps, ${fmt(s.lossRate === null ? null : 100 * s.lossRate)} % lost on the way` },
         h('th', {}, peer?.name ?? s.peerId, s.state === 'live' ? null : h('span.state', {}, ` · ${s.state}`)),
         h('td', {}, fmt(s.kbps, 1)), h('td', {}, fmt(s.renderFps, 0)), h('td', {}, s.latencyMs === null ? '–' : `${fmt(s.latencyMs)} ms`)));
     }

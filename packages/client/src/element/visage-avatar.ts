@@ -14,7 +14,9 @@
  * `peer` is given (or the app sets): `reconnecting` (boolean: the peer's connection dropped and
  * it is rejoining) and `lost` ('no-face': its camera shows no face it may send; 'no-data': its
  * face motion has stopped arriving — a weak link or a device too busy to track), each shown as a
- * caption over the last frame.
+ * caption over the last frame, and `choppy` ('sender': its device tracks too few frames a second
+ * for smooth motion; 'network': too many of its packets are lost on the way), shown as a caption
+ * over the moving face.
  * Every synthetic stream is labelled: the badge cannot be switched off.
  */
 import type { RemotePeer } from '../sdk/visage-client.ts';
@@ -38,22 +40,24 @@ video { width: 100%; height: 100%; object-fit: cover; display: block; background
 :host([muted]) .mute { display: inline-block; }
 .status { display: none; position: absolute; top: 10px; left: 10px; right: 96px; width: max-content; max-width: calc(100% - 116px);
   padding: 3px 8px; border-radius: 6px; font-size: 12px; background: rgba(0, 0, 0, .65); color: #ffcf70; }
-:host([reconnecting]) .status, :host([lost]) .status { display: block; }
+:host([reconnecting]) .status, :host([lost]) .status, :host([choppy]) .status { display: block; }
 :host([reconnecting]) video, :host([lost="no-data"]) video { opacity: .55; }
 `;
 
-/** The caption for a peer whose face is not drawn live (null: none). */
-export function avatarStatusText(reconnecting: boolean, lost: string | null): string | null {
+/** The caption for a peer whose face is not drawn live, or moves in steps (null: none). */
+export function avatarStatusText(reconnecting: boolean, lost: string | null, choppy: string | null = null): string | null {
   if (reconnecting) return 'Reconnecting…';
   if (lost === 'no-data') return 'Motion delayed · weak connection or busy device';
   if (lost === 'no-face') return 'Face not visible';
+  if (choppy === 'sender') return 'Choppy motion · their device is busy';
+  if (choppy === 'network') return 'Choppy motion · weak connection';
   return null;
 }
 
 const Base = (globalThis.HTMLElement ?? class {}) as typeof HTMLElement;
 
 export class VisageAvatarElement extends Base {
-  static readonly observedAttributes = ['name', 'impersonation', 'reconnecting', 'lost'];
+  static readonly observedAttributes = ['name', 'impersonation', 'reconnecting', 'lost', 'choppy'];
 
   readonly #video: HTMLVideoElement;
   readonly #badge: HTMLElement;
@@ -147,7 +151,7 @@ export class VisageAvatarElement extends Base {
       ? 'Synthesised video of a face that is not this person’s own'
       : 'Synthesised video: rebuilt on this device from face motion, not camera video';
     this.#name.textContent = this.getAttribute('name') ?? '';
-    this.#status.textContent = avatarStatusText(this.hasAttribute('reconnecting'), this.getAttribute('lost')) ?? '';
+    this.#status.textContent = avatarStatusText(this.hasAttribute('reconnecting'), this.getAttribute('lost'), this.getAttribute('choppy')) ?? '';
   }
 
   #readPeer(peer: RemotePeer): void {
@@ -158,6 +162,12 @@ export class VisageAvatarElement extends Base {
       if (this.getAttribute('lost') !== lost) this.setAttribute('lost', lost);
     } else {
       this.removeAttribute('lost');
+    }
+    const choppy = peer.avatar.stats.motionLimit;
+    if (choppy) {
+      if (this.getAttribute('choppy') !== choppy) this.setAttribute('choppy', choppy);
+    } else {
+      this.removeAttribute('choppy');
     }
   }
 

@@ -15,10 +15,12 @@ import {
   canonicaliseNeutral,
   createDecoder,
   defaultBasis,
+  motionLimit,
   unwrapTimestamp,
   type AvatarEmbedding,
   type LandmarkDecoder,
   type LostReason,
+  type MotionLimit,
   type RenderState,
 } from '@visage/protocol';
 import { createGenerator } from '../generator/registry.ts';
@@ -95,6 +97,16 @@ export interface RemoteAvatarStats {
   state: RenderState | 'no-avatar';
   /** Why the face is reported lost ('no-face': the sender sees none; 'no-data': nothing arrives), else null. */
   lostReason: LostReason | null;
+  /** Face frames a second the sender sends (from the packets' capture times and sequence numbers), null while unknown. */
+  senderFps: number | null;
+  /** Fraction of the sender's recent landmark packets lost on the way, null while unknown. */
+  lossRate: number | null;
+  /**
+   * What keeps the face's motion under MIN_SMOOTH_FPS (12) frames a second, so that it moves in
+   * steps: 'sender' (its device tracks too few frames) or 'network' (loss on the way); null when
+   * enough arrive.
+   */
+  motionLimit: MotionLimit | null;
   backend: string | null;
   /** The generator drawing the avatar: its family ('warp'), or with refiners 'warp+eyes+mouth', 'warp+eyes', 'warp+mouth'; null before the avatar arrives. */
   generator: string | null;
@@ -121,7 +133,7 @@ export type AvatarRendererEvents = {
 export function emptyRemoteStats(peerId: string, renderSize: number, thread: RemoteAvatarStats['thread']): RemoteAvatarStats {
   return {
     peerId, kbps: 0, renderFps: 0, renderMs: 0, renderSize, latencyMs: null, jitterDelayMs: 0, lipSyncDelayMs: 0, avOffsetMs: null,
-    lipSyncSource: null, state: 'no-avatar', lostReason: null, backend: null, generator: null, thread, packets: 0, decodeErrors: 0,
+    lipSyncSource: null, state: 'no-avatar', lostReason: null, senderFps: null, lossRate: null, motionLimit: null, backend: null, generator: null, thread, packets: 0, decodeErrors: 0,
   };
 }
 
@@ -321,7 +333,7 @@ export class AvatarRenderer extends TypedEmitter<AvatarRendererEvents> {
       if (this.#transitSamples.length < 4096) this.#transitSamples.push(arrivalMs - t);
       const landmarks = decoded.frame?.landmarks ?? null;
       this.#jitter.push(
-        { t, landmarks: landmarks ? this.#retargeter!.apply(landmarks, 1 / decoded.aspect) : null, blendshapes: decoded.frame?.blendshapes ?? null },
+        { t, seq: decoded.header.seq, landmarks: landmarks ? this.#retargeter!.apply(landmarks, 1 / decoded.aspect) : null, blendshapes: decoded.frame?.blendshapes ?? null },
         arrivalMs,
       );
     } catch (err) {
@@ -453,6 +465,8 @@ export class AvatarRenderer extends TypedEmitter<AvatarRendererEvents> {
     const elapsed = wallNow() - w.start;
     if (elapsed < 2000) return;
     const renderMs = w.frames ? w.renderMs / w.frames : 0;
+    const { senderFps, lossRate } = this.#jitter.stats;
+    const rate = { senderFps, lossRate };
     this.#stats = {
       peerId: this.#options.peerId,
       kbps: (w.bytes * 8) / elapsed,
@@ -466,6 +480,8 @@ export class AvatarRenderer extends TypedEmitter<AvatarRendererEvents> {
       lipSyncSource: this.#lipSyncSource,
       state: this.#lastState,
       lostReason: this.#lostReported,
+      ...rate,
+      motionLimit: motionLimit(rate),
       backend: this.#generator?.backend ?? null,
       generator: this.#generator ? this.#pipeline : null,
       thread: this.#thread,

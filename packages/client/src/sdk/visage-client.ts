@@ -84,6 +84,19 @@ export interface RemotePeer {
   readonly connected: boolean;
 }
 
+export interface PublishOptions {
+  /** true: open the default camera; or a video track to use. */
+  camera?: boolean | MediaStreamTrack;
+  /** true: open the default microphone; or an audio track to use. */
+  microphone?: boolean | MediaStreamTrack;
+  /**
+   * Most camera frames a second to track and send (default 30; 1–120). Lower it to spare a weak
+   * device: receivers interpolate between frames, and below 12 they caption the motion as choppy
+   * because of this sender (`motionLimit: 'sender'`).
+   */
+  maxFps?: number;
+}
+
 export interface ClientStats {
   publisher: PublisherStats | null;
   peers: RemoteAvatarStats[];
@@ -318,13 +331,15 @@ export class VisageClient extends TypedEmitter<VisageClientEvents> {
   }
 
   /** Starts sending face motion from the camera (and the microphone's audio). */
-  async publish(options: { camera?: boolean | MediaStreamTrack; microphone?: boolean | MediaStreamTrack } = { camera: true, microphone: true }): Promise<void> {
+  async publish(options: PublishOptions = { camera: true, microphone: true }): Promise<void> {
+    const maxFps = options.maxFps ?? 30;
+    if (!(typeof maxFps === 'number' && Number.isFinite(maxFps) && maxFps >= 1 && maxFps <= 120)) throw new TypeError(`publish: maxFps must be a number in [1, 120], got ${String(options.maxFps)}`);
     if (!this.#enrollment) throw new VisageClientError(ClientErrorCode.Rejected, 'enroll() before publish(): there is no avatar to show yet');
     if (this.#publisher || this.#embeddingProducer) return;
     const [cameraTrack, micTrack] = await this.#getTracks(options);
     this.#micTrack = micTrack;
     if (cameraTrack) {
-      this.#camera = await CameraSource.open(cameraTrack);
+      this.#camera = await CameraSource.open(cameraTrack, maxFps);
       const guard = this.#options.identity === false ? null : await this.#startIdentityGuard(this.#camera);
       const content = await unpackWarpContent(this.#enrollment.embedding);
       const publisher = new LandmarkPublisher({

@@ -41,6 +41,7 @@ export class CameraSource {
 
   static async open(track: MediaStreamTrack, maxFps = 30): Promise<CameraSource> {
     if (track.kind !== 'video') throw new TypeError('CameraSource needs a video track');
+    if (!(Number.isFinite(maxFps) && maxFps >= 1 && maxFps <= 120)) throw new TypeError(`maxFps must be a number in [1, 120], got ${maxFps}`);
     const video = document.createElement('video') as VideoWithRvfc;
     video.muted = true;
     video.playsInline = true;

@@ -2,7 +2,7 @@
  * camera → tracker → codec → data channel. One packet per tracked frame; while no
  * face is found, face-lost packets at a low rate instead of silence.
  */
-import { TypedEmitter, createEncoder, defaultBasis, estimateNeutral, type FaceFrame, type LandmarkEncoder } from '@visage/protocol';
+import { MIN_SMOOTH_FPS, TypedEmitter, createEncoder, defaultBasis, estimateNeutral, type FaceFrame, type LandmarkEncoder } from '@visage/protocol';
 import type { FaceTracker } from '../tracking/index.ts';
 import type { CameraSource } from './camera-source.ts';
 
@@ -31,12 +31,13 @@ export interface PublisherStats {
 }
 
 /**
- * True when tracking keeps up with too few of the camera's frames: fewer than 12 a second and
- * less than 60 % of what the camera gives. The device is too busy; receivers see the motion in
- * steps, or stalled ('no-data'), so the sender should be told. A slow camera (low light) is not it.
+ * True when tracking keeps up with too few of the camera's frames: fewer than MIN_SMOOTH_FPS (12)
+ * a second and less than 60 % of what the camera gives. The device is too busy; receivers see the
+ * motion in steps (their stats' `motionLimit: 'sender'`), or stalled ('no-data'), so the sender
+ * should be told. A slow camera (low light) is not it.
  */
 export function trackingBehind(stats: Pick<PublisherStats, 'fps' | 'cameraFps'>): boolean {
-  return stats.cameraFps > 0 && stats.fps < Math.min(12, 0.6 * stats.cameraFps);
+  return stats.cameraFps > 0 && stats.fps < Math.min(MIN_SMOOTH_FPS, 0.6 * stats.cameraFps);
 }
 
 export type PublisherEvents = {

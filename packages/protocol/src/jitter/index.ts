@@ -8,3 +8,4 @@ export {
   type LostReason,
   type JitterStats,
 } from './jitterBuffer.ts';
+export { SenderRateMeter, motionLimit, MIN_SMOOTH_FPS, type MotionLimit, type SenderRateStats } from './senderRate.ts';

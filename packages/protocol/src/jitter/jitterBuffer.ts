@@ -20,8 +20,11 @@
  *   face-lost packet (its camera shows no face it may send) and it keeps repeating it,
  *   'no-data' when nothing has come for longer than the window (a weak link, or a sender too
  *   busy to track) — so an app can say "looked away" and "connection stalled" apart.
+ * - Why motion arrives in steps while it is drawn (`stats.senderFps`, `lossRate`; senderRate.ts):
+ *   from the packets' sequence numbers, the sender's own frame rate apart from loss on the way.
  */
 import type { FaceFrame } from '../frame.ts';
+import { SenderRateMeter } from './senderRate.ts';
 
 export interface JitterBufferOptions {
   /** Lower bound of the target delay, ms. Default 20. */
@@ -76,6 +79,11 @@ export interface BufferedFrame {
   /** null landmarks mark a face-lost packet. */
   landmarks: Float32Array | null;
   blendshapes: Float32Array | null;
+  /**
+   * The packet's u16 sequence number, when known: with it the buffer tells the sender's own frame
+   * rate from loss on the way (`JitterStats.senderFps`, `lossRate`).
+   */
+  seq?: number;
 }
 
 export type RenderState =
@@ -110,6 +118,10 @@ export interface JitterStats {
   duplicates: number;
   late: number;
   targetDelayMs: number;
+  /** Face frames a second the sender sends (needs `seq` on pushed frames), or null while unknown. */
+  senderFps: number | null;
+  /** Fraction of the sender's recent packets that never arrived (needs `seq`), or null while unknown. */
+  lossRate: number | null;
 }
 
 const MAX_BUFFERED = 256;
@@ -131,6 +143,7 @@ export class JitterBuffer {
   private received = 0;
   private duplicates = 0;
   private late = 0;
+  private readonly rate = new SenderRateMeter();
 
   constructor(options: JitterBufferOptions = {}) {
     this.opts = { ...DEFAULT_JITTER_OPTIONS, ...options };
@@ -160,12 +173,13 @@ export class JitterBuffer {
   }
 
   get stats(): JitterStats {
-    return { received: this.received, duplicates: this.duplicates, late: this.late, targetDelayMs: this.target };
+    return { received: this.received, duplicates: this.duplicates, late: this.late, targetDelayMs: this.target, ...this.rate.stats };
   }
 
   /** Adds a decoded frame that arrived at local time `arrivalMs`. */
   push(frame: BufferedFrame, arrivalMs: number): void {
     if (!Number.isFinite(frame.t) || !Number.isFinite(arrivalMs)) throw new TypeError('frame.t and arrivalMs must be finite');
+    if (frame.seq !== undefined) this.rate.add(frame.seq, frame.t, frame.landmarks !== null);
     this.received++;
     this.transits.push(arrivalMs - frame.t);
     if (this.transits.length > this.opts.historySize) this.transits.shift();
@@ -247,6 +261,7 @@ export class JitterBuffer {
     this.intervals = [];
     this.newestT = Number.NEGATIVE_INFINITY;
     this.typicalIntervalMs = 0;
+    this.rate.reset();
     this.lastRendered = Number.NEGATIVE_INFINITY;
     this.target = Math.min(this.opts.maxDelayMs, Math.max(this.opts.minDelayMs, this.opts.initialDelayMs));
   }
