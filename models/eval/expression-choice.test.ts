@@ -1,12 +1,12 @@
 /** `npm run eval:expression`: the per-frame choice of a shot by expression, and its CLI on files. */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { gzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../../packages/client/scripts/lib/paths.ts';
-import { expressionChoice } from './expression-choice.ts';
+import { expressionChoice, readExpressionKeys } from './expression-choice.ts';
 import type { EvalResult } from './run.ts';
 
 // Two shots (frames 10: expression [1, 0]; 20: [0, 1]) and three scored frames: 50 is nearest shot
@@ -52,7 +52,28 @@ describe('npm run eval:expression', () => {
     expect(() => expressionChoice([fused], bs)).toThrow(/no --only-shot or --atlas-boost runs/);
     const moved = { ...one20, details: { ...one20.details, per_frame: { ...one20.details.per_frame!, index: [51, 60, 70] } } } as EvalResult;
     expect(() => expressionChoice([fused, one10, moved], bs)).toThrow(/not scored on the K-shot run's frames/);
-    expect(() => expressionChoice([fused, one10, one20], (f) => (f === 20 ? null : bs(f)))).toThrow(/a shot has no blendshapes/);
+    expect(() => expressionChoice([fused, one10, one20], (f) => (f === 20 ? null : bs(f)))).toThrow(/a shot has no expression key/);
+  });
+
+  it('keys frames by their landmark shape with the head pose taken out', async () => {
+    // Two real frames of a clip; the first once more, turned 10° in the image, larger and moved.
+    const track = gunzipSync(readFileSync(resolve(REPO_ROOT, '../shared/data/tracks/pcavs-00015.jsonl.gz'))).toString('utf8').split('\n');
+    const f0 = JSON.parse(track[0]!) as { landmarks: number[][] }, f1 = JSON.parse(track[120]!) as { landmarks: number[][] };
+    const c = Math.cos(0.17), sn = Math.sin(0.17);
+    const moved = f0.landmarks.map(([x, y, z]) => [0.5 + 1.1 * (c * (x! - 0.5) - sn * (y! - 0.5)) + 0.03, 0.5 + 1.1 * (sn * (x! - 0.5) + c * (y! - 0.5)) - 0.02, 1.1 * z!]);
+    const dir = mkdtempSync(join(tmpdir(), 'visage-expression-key-'));
+    try {
+      const path = join(dir, 'k.jsonl');
+      writeFileSync(path, [f0, { landmarks: moved }, f1, { landmarks: [[0, 0, 0]] }].map((l) => JSON.stringify(l)).join('\n'));
+      const key = await readExpressionKeys(path, 'shape', 1);
+      const d = (a: number[], b: number[]) => Math.sqrt(a.reduce((s, x, i) => s + (x - b[i]!) ** 2, 0));
+      expect(key(0)!.length).toBe(478 * 3);
+      expect(d(key(0)!, key(1)!)).toBeLessThan(0.1 * d(key(0)!, key(2)!));
+      expect(key(3)).toBeNull();
+      expect(key(9)).toBeNull();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('prints the table from files, and a clear error for a missing tracks file', () => {
@@ -74,6 +95,7 @@ describe('npm run eval:expression', () => {
       expect(missing.status).toBe(1);
       expect(missing.stderr).toMatch(/eval:expression: .*nowhere\/a\.jsonl\.gz/);
       expect(cli(files[0]!).status).toBe(2);
+      expect(cli(...files, '--tracks', dir, '--key', 'mood').status).toBe(2);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
